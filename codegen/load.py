@@ -1,0 +1,278 @@
+"""Load the YAML schema files into the typed model, validating every declaration.
+
+Every problem raises :class:`~codegen.model.SchemaError` with a message that
+names the file, the type or group, the field and what is wrong.
+"""
+
+from __future__ import annotations
+
+import keyword
+import math
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .model import (
+    NUMERIC_DTYPES,
+    STORAGES,
+    EnumDef,
+    FieldDef,
+    Location,
+    Schema,
+    SchemaError,
+    TypeDef,
+    linearize,
+    resolve_columns,
+)
+
+FILE_KEYS = {"schema_version", "enums", "groups", "types"}
+TYPE_KEYS = {"doc", "bases", "fields"}
+FIELD_KEYS = {"name", "dtype", "storage", "length", "default", "units", "doc", "lite", "derived"}
+ENUM_KEYS = {"doc", "members"}
+INT_RANGES = {"uint8": (0, 2**8 - 1), "int32": (-(2**31), 2**31 - 1), "int64": (-(2**63), 2**63 - 1)}
+
+
+def is_identifier(name: Any) -> bool:
+    """Return whether ``name`` is a usable Python identifier (and no keyword)."""
+    return isinstance(name, str) and name.isidentifier() and not keyword.iskeyword(name)
+
+
+def _require_mapping(value: Any, where: Location, what: str) -> dict:
+    if not isinstance(value, dict):
+        raise SchemaError(f"{where.describe()}: {what} must be a mapping, got {type(value).__name__}")
+    return value
+
+
+def _check_keys(mapping: dict, allowed: set[str], where: Location, what: str) -> None:
+    unknown = sorted(set(map(str, mapping)) - allowed)
+    if unknown:
+        raise SchemaError(f"{where.describe()}: unknown {what} key(s) {unknown}; allowed: {sorted(allowed)}")
+
+
+def load_schema(directory: str | Path) -> Schema:
+    """Read every ``*.yaml`` file of a directory (sorted by name) into a :class:`Schema`.
+
+    Parameters
+    ----------
+    directory : str or Path
+        Folder holding the schema files.
+
+    Returns
+    -------
+    Schema
+        The validated schema, types in file order then declaration order.
+    """
+    paths = sorted(Path(directory).glob("*.yaml"))
+    if not paths:
+        raise SchemaError(f"{directory}: no *.yaml schema files found")
+    documents = []
+    for path in paths:
+        try:
+            content = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except yaml.YAMLError as err:
+            raise SchemaError(f"{path.name}: not valid YAML: {err}") from err
+        where = Location(path.name)
+        _require_mapping(content, where, "the file")
+        _check_keys(content, FILE_KEYS, where, "top-level")
+        documents.append((path, content))
+    return build_schema(documents)
+
+
+def build_schema(documents: list[tuple[Path, dict]]) -> Schema:
+    """Build and validate a :class:`Schema` from parsed YAML documents."""
+    versions = [(path.name, doc["schema_version"]) for path, doc in documents if "schema_version" in doc]
+    if len(versions) != 1:
+        found = ", ".join(name for name, _ in versions) or "none"
+        raise SchemaError(f"schema_version must be declared in exactly one file (found in: {found})")
+    version_file, version = versions[0]
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise SchemaError(f"{version_file}: schema_version must be a positive integer, got {version!r}")
+
+    enums: dict[str, EnumDef] = {}
+    for path, doc in documents:
+        for name, body in _require_mapping(doc.get("enums", {}), Location(path.name), "enums").items():
+            enum = _load_enum(path.name, name, body)
+            if name in enums:
+                raise SchemaError(f"{path.name}: enum {name!r} already declared in {enums[name].location.file}")
+            enums[name] = enum
+
+    types: dict[str, TypeDef] = {}
+    for path, doc in documents:
+        for section, abstract in (("groups", True), ("types", False)):
+            entries = _require_mapping(doc.get(section, {}), Location(path.name), section)
+            for name, body in entries.items():
+                typedef = _load_type(path, name, body, abstract, enums)
+                if name in types:
+                    raise SchemaError(f"{path.name}: {name!r} already declared in {types[name].location.file}")
+                if name in enums:
+                    raise SchemaError(f"{path.name}: type {name!r} has the name of an enum")
+                types[name] = typedef
+
+    for name in types:
+        linearize(types, name)
+        resolve_columns(types, name)
+    if not any(not t.abstract for t in types.values()):
+        raise SchemaError("the schema declares no object type (section 'types')")
+    return Schema(version=version, enums=enums, types=types, files=tuple(p.name for p, _ in documents))
+
+
+def _load_enum(file: str, name: Any, body: Any) -> EnumDef:
+    where = Location(file, str(name))
+    if not is_identifier(name):
+        raise SchemaError(f"{file}: enum name {name!r} is not a valid identifier")
+    body = _require_mapping(body, where, "an enum")
+    _check_keys(body, ENUM_KEYS, where, "enum")
+    members = _require_mapping(body.get("members"), where, "members")
+    if not members:
+        raise SchemaError(f"{where.describe()}: enum has no members")
+    seen: dict[int, str] = {}
+    for member, value in members.items():
+        if not is_identifier(member):
+            raise SchemaError(f"{where.describe()}: member name {member!r} is not a valid identifier")
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise SchemaError(f"{where.describe()}: member {member} must have an integer value, got {value!r}")
+        if value in seen:
+            raise SchemaError(f"{where.describe()}: members {seen[value]} and {member} share the value {value}")
+        seen[value] = member
+    return EnumDef(name, str(body.get("doc", "")), tuple(members.items()), where)
+
+
+def _load_type(path: Path, name: Any, body: Any, abstract: bool, enums: dict[str, EnumDef]) -> TypeDef:
+    file = path.name
+    kind = "group" if abstract else "type"
+    if not is_identifier(name):
+        raise SchemaError(f"{file}: {kind} name {name!r} is not a valid identifier")
+    where = Location(file, name)
+    body = _require_mapping(body, where, f"a {kind}")
+    _check_keys(body, TYPE_KEYS, where, kind)
+    bases = body.get("bases", []) or []
+    if not isinstance(bases, list) or not all(isinstance(b, str) for b in bases):
+        raise SchemaError(f"{where.describe()}: bases must be a list of names, got {bases!r}")
+    if len(set(bases)) != len(bases):
+        raise SchemaError(f"{where.describe()}: a base is listed twice in {bases}")
+    raw_fields = body.get("fields", []) or []
+    if not isinstance(raw_fields, list):
+        raise SchemaError(f"{where.describe()}: fields must be a list")
+    fields: list[FieldDef] = []
+    names: set[str] = set()
+    for position, raw in enumerate(raw_fields):
+        field = _load_field(file, name, position, raw, enums)
+        if field.name in names:
+            raise SchemaError(f"{Location(file, name, field.name).describe()}: duplicate field")
+        names.add(field.name)
+        fields.append(field)
+    module = path.stem
+    if not abstract and not is_identifier(module):
+        raise SchemaError(f"{file}: file name {path.stem!r} must be a valid module name")
+    return TypeDef(name, str(body.get("doc", "")), tuple(bases), tuple(fields), abstract, module, where)
+
+
+def _load_field(file: str, owner: str, position: int, raw: Any, enums: dict[str, EnumDef]) -> FieldDef:
+    raw = _require_mapping(raw, Location(file, owner, f"<field {position}>"), "a field")
+    name = raw.get("name")
+    if not is_identifier(name):
+        raise SchemaError(f"{Location(file, owner).describe()}: field {position} has an invalid name {name!r}")
+    where = Location(file, owner, name)
+    _check_keys(raw, FIELD_KEYS, where, "field")
+    dtype = raw.get("dtype")
+    enum = enums.get(dtype) if isinstance(dtype, str) else None
+    if dtype not in NUMERIC_DTYPES and dtype != "str" and enum is None:
+        raise SchemaError(
+            f"{where.describe()}: unknown dtype {dtype!r}; expected one of "
+            f"{[*NUMERIC_DTYPES, 'str']} or a declared enum {sorted(enums)}"
+        )
+    storage = raw.get("storage", "scalar")
+    if storage not in STORAGES:
+        raise SchemaError(f"{where.describe()}: unknown storage {storage!r}; expected one of {list(STORAGES)}")
+    length = raw.get("length")
+    if storage == "fixed":
+        if length is None:
+            raise SchemaError(f"{where.describe()}: storage 'fixed' needs a length")
+        if not isinstance(length, int) or isinstance(length, bool) or length <= 0:
+            raise SchemaError(f"{where.describe()}: fixed length must be a positive integer, got {length!r}")
+    elif length is not None:
+        raise SchemaError(f"{where.describe()}: length is only allowed with storage 'fixed'")
+    if dtype == "str" and storage != "scalar":
+        raise SchemaError(f"{where.describe()}: str fields must have storage 'scalar'")
+    for flag in ("lite", "derived"):
+        if flag in raw and not isinstance(raw[flag], bool):
+            raise SchemaError(f"{where.describe()}: {flag} must be true or false, got {raw[flag]!r}")
+    default = _check_default(where, raw, dtype, storage, length, enum)
+    units = raw.get("units")
+    if units is not None and not isinstance(units, str):
+        raise SchemaError(f"{where.describe()}: units must be a string, got {units!r}")
+    return FieldDef(
+        name=name,
+        dtype=dtype,
+        storage=storage,
+        length=length,
+        default=default,
+        units=units,
+        doc=str(raw.get("doc", "")),
+        lite=raw.get("lite", True),
+        derived=raw.get("derived", False),
+        enum=enum,
+        location=where,
+    )
+
+
+def _check_default(
+    where: Location, raw: dict, dtype: str, storage: str, length: int | None, enum: EnumDef | None
+) -> Any:
+    """Validate the declared default against the dtype and storage; return it normalized."""
+    if storage == "vlen":
+        default = raw.get("default", [])
+        if not isinstance(default, list):
+            raise SchemaError(f"{where.describe()}: default of a vlen field must be a list, got {default!r}")
+        for item in default:
+            _check_element(where, item, dtype, enum)
+        return tuple(default)
+    if "default" not in raw:
+        raise SchemaError(f"{where.describe()}: missing default")
+    default = raw["default"]
+    if storage == "fixed":
+        if isinstance(default, list):
+            if len(default) != length:
+                raise SchemaError(
+                    f"{where.describe()}: default has {len(default)} values, the fixed length is {length}"
+                )
+            return tuple(_check_element(where, item, dtype, enum) for item in default)
+        return _check_element(where, default, dtype, enum)
+    return _check_element(where, default, dtype, enum)
+
+
+def _check_element(where: Location, value: Any, dtype: str, enum: EnumDef | None) -> Any:
+    wrong = f"{where.describe()}: default {value!r} ({type(value).__name__}) is not a valid {dtype}"
+    if enum is not None:
+        if isinstance(value, str):
+            members = dict(enum.members)
+            if value not in members:
+                raise SchemaError(f"{where.describe()}: default {value!r} is not a member of enum {enum.name}")
+            return members[value]
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise SchemaError(wrong)
+        if value not in enum.values():
+            raise SchemaError(
+                f"{where.describe()}: default {value} is not a value of enum {enum.name} {sorted(enum.values())}"
+            )
+        return value
+    if dtype == "str":
+        if not isinstance(value, str):
+            raise SchemaError(wrong)
+        return value
+    if dtype == "bool":
+        if not isinstance(value, bool):
+            raise SchemaError(wrong)
+        return value
+    if dtype in INT_RANGES:
+        low, high = INT_RANGES[dtype]
+        if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+            raise SchemaError(wrong)
+        return value
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise SchemaError(wrong)
+    value = float(value)
+    if dtype == "float32" and math.isfinite(value) and abs(value) > 3.4028234663852886e38:
+        raise SchemaError(wrong)
+    return value

@@ -1,0 +1,1 @@
+"""The runtime: files, layouts, writer and reader. Learns every type from ``spineh5.generated``."""

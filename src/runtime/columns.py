@@ -1,0 +1,446 @@
+"""Column descriptions and column builders used by the generated object types.
+
+This is the one runtime module that ``spineh5.generated`` imports. It holds
+everything about a column that does not depend on a particular schema:
+
+* :class:`Column`, the description of one compound column (name, dtype,
+  storage, default, units, lite, derived, enum);
+* conversion of one value (attrs converters of the generated classes);
+* :func:`build_column`, which turns the values of one attribute over many
+  objects into one typed numpy array (used by ``to_records``), with errors
+  that name the class, the object position, the field and the value;
+* :func:`decode_column`, the reverse (used by ``from_records``).
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+import operator
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import attrs
+import h5py
+import numpy as np
+
+#: numpy dtype of each element dtype name a schema may use (``str`` is separate).
+NUMPY_DTYPES: dict[str, np.dtype] = {
+    name: np.dtype(name) for name in ("bool", "uint8", "int32", "int64", "float32", "float64")
+}
+#: h5py's variable-length UTF-8 string dtype.
+STR_DTYPE = h5py.string_dtype()
+
+
+class ColumnError(ValueError):
+    """A value cannot be stored in a column.
+
+    Attributes
+    ----------
+    class_name : str
+        The object type.
+    field : str
+        The column name.
+    position : int or None
+        Position of the object in the sequence being converted, when known.
+    """
+
+    def __init__(self, class_name: str, field: str, problem: str, position: int | None = None) -> None:
+        self.class_name = class_name
+        self.field = field
+        self.problem = problem
+        self.position = position
+        where = f"{class_name}.{field}"
+        if position is not None:
+            where = f"{class_name} #{position}, field {field!r}"
+        super().__init__(f"{where}: {problem}")
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+@attrs.frozen
+class Column:
+    """Description of one compound column of an object type.
+
+    Attributes
+    ----------
+    name : str
+        Column (and attribute) name.
+    dtype : str
+        Element dtype name (``bool``, ``uint8``, ``int32``, ``int64``,
+        ``float32``, ``float64``) or ``str``. Enums are ``int64`` on disk.
+    storage : str
+        ``scalar``, ``fixed`` (HDF5 ARRAY of ``length``) or ``vlen``.
+    length : int or None
+        Fixed length, for ``fixed`` storage.
+    default : Any
+        Declared default: a scalar, a fill value or tuple for ``fixed``, a
+        tuple for ``vlen``.
+    units : str or None
+        Physical units; ``instance`` follows the object's ``units`` field.
+    lite : bool
+        Whether the column is kept in lite files.
+    derived : bool
+        Whether the column is a computed quantity stored for convenience.
+    enum : type[enum.IntEnum] or None
+        Enumeration of the allowed values.
+    doc : str
+        One-line description.
+    """
+
+    name: str
+    dtype: str
+    storage: str = "scalar"
+    length: int | None = None
+    default: Any = None
+    units: str | None = None
+    lite: bool = True
+    derived: bool = False
+    enum: type[enum.IntEnum] | None = None
+    doc: str = ""
+
+    @property
+    def numpy_dtype(self) -> np.dtype:
+        """Return the numpy dtype of one element (object for strings)."""
+        return STR_DTYPE if self.dtype == "str" else NUMPY_DTYPES[self.dtype]
+
+    def h5_dtype(self) -> tuple:
+        """Return the ``(name, dtype[, shape])`` entry of the compound dtype."""
+        if self.dtype == "str":
+            return (self.name, STR_DTYPE)
+        base = self.numpy_dtype
+        if self.enum is not None:
+            members = {member.name: int(member.value) for member in self.enum}
+            base = h5py.enum_dtype(members, basetype=np.int64)
+        if self.storage == "fixed":
+            return (self.name, base, (self.length,))
+        if self.storage == "vlen":
+            return (self.name, h5py.vlen_dtype(base))
+        return (self.name, base)
+
+    def make_default(self) -> Any:
+        """Return a fresh default value (new arrays each call)."""
+        if self.storage == "fixed":
+            return np.array(
+                self.default if isinstance(self.default, tuple) else [self.default] * self.length,
+                dtype=self.numpy_dtype,
+            )
+        if self.storage == "vlen":
+            return np.array(self.default, dtype=self.numpy_dtype)
+        if self.enum is not None:
+            return self.enum(self.default)
+        return self.default
+
+    def describe(self) -> str:
+        """Return a short human description such as ``float32[3]`` or ``vlen<int32>``."""
+        base = self.enum.__name__ if self.enum is not None else self.dtype
+        if self.storage == "fixed":
+            return f"{base}[{self.length}]"
+        if self.storage == "vlen":
+            return f"vlen<{base}>"
+        return base
+
+    # -- one value ---------------------------------------------------------------------------
+
+    def convert(self, value: Any, class_name: str) -> Any:
+        """Convert one value to the column's Python representation, or raise ColumnError."""
+        try:
+            if self.storage == "scalar":
+                return _convert_scalar(self, value)
+            array = _cast_array(self, value)
+            if array.ndim != 1:
+                raise ValueError(f"expected a 1-D array, got shape {array.shape}")
+            if self.storage == "fixed" and array.shape[0] != self.length:
+                raise ValueError(f"expected {self.length} values, got {array.shape[0]}")
+            return array
+        except ColumnError:
+            raise
+        except (ValueError, TypeError, OverflowError) as err:
+            raise ColumnError(
+                class_name, self.name, f"{err} (value {_short(value)}, expected {self.describe()})"
+            ) from None
+
+    def converter(self, class_name: str) -> attrs.Converter:
+        """Return the attrs converter of this column for a class."""
+        return attrs.Converter(lambda value: self.convert(value, class_name))
+
+
+def _convert_scalar(column: Column, value: Any) -> Any:
+    kind = column.dtype
+    if kind == "str":
+        if isinstance(value, (bytes, np.bytes_)):
+            return bytes(value).decode("utf-8")
+        if not isinstance(value, str):
+            raise TypeError(f"expected a str, got {type(value).__name__}")
+        return str(value)
+    if isinstance(value, (str, bytes)) and column.enum is None:
+        raise TypeError(f"expected a number, got {type(value).__name__}")
+    if column.enum is not None:
+        if isinstance(value, str):
+            try:
+                return column.enum[value.upper()]
+            except KeyError:
+                raise ValueError(f"unknown member name of {column.enum.__name__}") from None
+        number = _as_integer(value)
+        try:
+            return column.enum(number)
+        except ValueError:
+            members = ", ".join(f"{m.name}={m.value}" for m in column.enum)
+            raise ValueError(f"not a value of {column.enum.__name__} ({members})") from None
+    if kind == "bool":
+        if isinstance(value, (bool, np.bool_)):
+            return bool(value)
+        number = _as_integer(value)
+        if number not in (0, 1):
+            raise ValueError("expected a bool (or 0/1)")
+        return bool(number)
+    if kind in ("float32", "float64"):
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+            raise TypeError(f"expected a real number, got {type(value).__name__}")
+        return float(value)
+    number = _as_integer(value)
+    info = np.iinfo(column.numpy_dtype)
+    if not info.min <= number <= info.max:
+        raise OverflowError(f"out of range for {kind}")
+    return number
+
+
+def _as_integer(value: Any) -> int:
+    if isinstance(value, (bool, np.bool_)):
+        return int(value)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)) and math.isfinite(value) and float(value).is_integer():
+        return int(value)
+    raise TypeError(f"expected an integer, got {type(value).__name__} {value!r}")
+
+
+_SAFE_KINDS = {
+    "b": "b",
+    "u": "bui",
+    "i": "bui",
+    "f": "buif",
+}
+
+
+def _cast_array(column: Column, value: Any) -> np.ndarray:
+    """Cast an array-like to the column's element dtype, refusing lossy kinds."""
+    target = column.numpy_dtype
+    array = value if isinstance(value, np.ndarray) else np.asarray(value)
+    if array.dtype == target:
+        return array
+    if array.size == 0:
+        return array.astype(target).reshape(array.shape)
+    allowed = _SAFE_KINDS[target.kind]
+    if array.dtype.kind not in allowed:
+        if (
+            array.dtype.kind == "f"
+            and target.kind in "iu"
+            and np.all(np.isfinite(array))
+            and np.all(array == np.round(array))
+        ):
+            pass
+        else:
+            raise TypeError(f"cannot store {array.dtype} values as {target}")
+    if target.kind in "iu" and array.dtype.kind in "iuf":
+        info = np.iinfo(target)
+        if array.min() < info.min or array.max() > info.max:
+            raise OverflowError(f"values out of range for {target}")
+    if target.kind == "b" and array.dtype.kind != "b":
+        raise TypeError(f"cannot store {array.dtype} values as bool")
+    return array.astype(target)
+
+
+# -- many values: one column ------------------------------------------------------------------
+
+
+def column_values(objects: Sequence[Any], columns: Sequence[Column]) -> Callable[[Column], list]:
+    """Return a function giving the values of one column over ``objects``.
+
+    Objects are read by attribute; plain dicts by key, a missing key giving the
+    column's default. An object without the attribute raises :class:`ColumnError`
+    at its position.
+    """
+    has_dicts = any(isinstance(obj, dict) for obj in objects)
+
+    def values(column: Column) -> list:
+        name = column.name
+        if not has_dicts:
+            try:
+                return list(map(operator.attrgetter(name), objects))
+            except AttributeError:
+                pass
+        out = []
+        for position, obj in enumerate(objects):
+            if isinstance(obj, dict):
+                out.append(obj[name] if name in obj else column.make_default())
+            else:
+                try:
+                    out.append(getattr(obj, name))
+                except AttributeError:
+                    raise ColumnError(type(obj).__name__, name, "object has no such attribute", position) from None
+        return out
+
+    return values
+
+
+def build_column(column: Column, values: list, class_name: str) -> np.ndarray:
+    """Build the typed array of one column from per-object values.
+
+    The fast path converts the whole column at once; when that fails, the
+    values are converted one by one to name the offending object.
+
+    Raises
+    ------
+    ColumnError
+        Naming the class, the object position, the field and the problem.
+    """
+    try:
+        return _build_fast(column, values)
+    except (ValueError, TypeError, OverflowError):
+        pass
+    for position, value in enumerate(values):
+        try:
+            column.convert(value, class_name)
+        except ColumnError as err:
+            raise ColumnError(class_name, column.name, err.problem, position) from None
+    return _build_slow(column, values, class_name)
+
+
+def _build_fast(column: Column, values: list) -> np.ndarray:
+    count = len(values)
+    if column.storage == "vlen":
+        out = np.empty(count, dtype=object)
+        for position, value in enumerate(values):
+            array = _cast_array(column, value)
+            if array.ndim != 1:
+                raise ValueError("not 1-D")
+            out[position] = array
+        return out
+    if column.dtype == "str":
+        if not all(type(value) is str for value in values):
+            raise TypeError("not all str")
+        out = np.empty(count, dtype=object)
+        out[:] = values
+        return out
+    if column.storage == "fixed":
+        if count == 0:
+            return np.empty((0, column.length), dtype=column.numpy_dtype)
+        array = _cast_array(column, np.asarray(values) if not isinstance(values, np.ndarray) else values)
+        if array.shape != (count, column.length):
+            raise ValueError("wrong shape")
+        return array
+    if count == 0:
+        return np.empty(0, dtype=column.numpy_dtype)
+    array = np.asarray(values)
+    if array.ndim != 1 or array.dtype.kind not in "buif":
+        raise TypeError("not numeric")
+    if column.enum is not None:
+        if array.dtype.kind not in "biu":
+            raise TypeError("not integer")
+        allowed = np.fromiter((int(m) for m in column.enum), dtype=np.int64)
+        if not np.isin(array, allowed).all():
+            raise ValueError("not a member")
+        return array.astype(np.int64)
+    if column.dtype in ("float32", "float64") and array.dtype.kind == "b":
+        raise TypeError("bool for float")
+    return _cast_array(column, array)
+
+
+def _build_slow(column: Column, values: list, class_name: str) -> np.ndarray:
+    converted = [column.convert(value, class_name) for value in values]
+    if column.storage == "vlen" or column.dtype == "str":
+        out = np.empty(len(converted), dtype=object)
+        out[:] = converted if column.dtype == "str" else [None] * len(converted)
+        if column.dtype != "str":
+            for position, array in enumerate(converted):
+                out[position] = array
+        return out
+    if column.storage == "fixed":
+        if not converted:
+            return np.empty((0, column.length), dtype=column.numpy_dtype)
+        return np.stack(converted).astype(column.numpy_dtype)
+    target = np.int64 if column.enum is not None else column.numpy_dtype
+    return np.asarray([int(v) if column.enum is not None else v for v in converted], dtype=target)
+
+
+# -- from records -----------------------------------------------------------------------------
+
+
+def decode_column(column: Column, data: np.ndarray) -> list:
+    """Turn one compound column read from a file into per-row Python values.
+
+    Strings are decoded to ``str``, enums become enum members (unknown values
+    stay plain ints), fixed and vlen columns become arrays of the declared dtype.
+    """
+    if column.dtype == "str":
+        return [value.decode("utf-8") if isinstance(value, (bytes, np.bytes_)) else str(value) for value in data]
+    if column.storage == "vlen":
+        target = column.numpy_dtype
+        return [np.asarray(value, dtype=target) for value in data]
+    if column.storage == "fixed":
+        array = np.asarray(data)
+        if array.ndim != 2 or array.shape[1] != column.length:
+            raise ValueError(f"column {column.name!r} has shape {array.shape[1:]} on disk, expected ({column.length},)")
+        return list(array.astype(column.numpy_dtype))
+    if column.enum is not None:
+        members = {int(member): member for member in column.enum}
+        return [members.get(value, value) for value in np.asarray(data, dtype=np.int64).tolist()]
+    return np.asarray(data).astype(column.numpy_dtype).tolist()
+
+
+def objects_from_records(cls: type, columns: Sequence[Column], records: np.ndarray) -> list:
+    """Rebuild instances of a generated class from compound rows.
+
+    Columns missing from ``records`` take their defaults; columns the class
+    does not know are ignored (the reader reports them).
+    """
+    names = set(records.dtype.names or ())
+    count = len(records)
+    decoded = []
+    for column in columns:
+        if column.name in names:
+            decoded.append((column.name, decode_column(column, records[column.name])))
+        else:
+            decoded.append((column.name, None))
+    set_slot = object.__setattr__
+    out = []
+    new = cls.__new__
+    defaults = {column.name: column for column in columns}
+    for row in range(count):
+        obj = new(cls)
+        for name, values in decoded:
+            set_slot(obj, name, values[row] if values is not None else defaults[name].make_default())
+        out.append(obj)
+    return out
+
+
+def values_equal(left: Any, right: Any) -> bool:
+    """Compare two attribute values, arrays by content, NaN equal to NaN."""
+    if isinstance(left, np.ndarray) or isinstance(right, np.ndarray):
+        left_array, right_array = np.asarray(left), np.asarray(right)
+        if left_array.shape != right_array.shape:
+            return False
+        if left_array.dtype.kind == "f" or right_array.dtype.kind == "f":
+            return bool(np.array_equal(left_array, right_array, equal_nan=True))
+        return bool(np.array_equal(left_array, right_array))
+    if isinstance(left, float) and isinstance(right, float) and math.isnan(left) and math.isnan(right):
+        return True
+    return bool(left == right)
+
+
+def objects_equal(left: Any, right: Any, columns: Sequence[Column]) -> bool:
+    """Return whether two objects hold equal values in every column (NaN-aware)."""
+    return all(values_equal(getattr(left, c.name), getattr(right, c.name)) for c in columns)
+
+
+def column_field(column: Column, class_name: str) -> Any:
+    """Return the attrs field of a column: its default and its converter."""
+    converter = column.converter(class_name)
+    metadata = {"column": column}
+    if column.storage in ("fixed", "vlen"):
+        return attrs.field(factory=column.make_default, converter=converter, metadata=metadata)
+    return attrs.field(default=column.make_default(), converter=converter, metadata=metadata)
