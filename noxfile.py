@@ -1,0 +1,44 @@
+"""Development sessions: ``nox -s generate``, ``tests``, ``lint``, ``check_generated``, ``spine``, ``bench``."""
+
+from __future__ import annotations
+
+import nox
+
+nox.options.sessions = ["check_generated", "lint", "tests"]
+nox.options.reuse_existing_virtualenvs = True
+
+
+@nox.session
+def generate(session: nox.Session) -> None:
+    """Render ``src/generated/`` from ``schema/``."""
+    session.install("jinja2>=3.1", "pyyaml>=6", "attrs>=23.1")
+    session.run("python", "-m", "codegen")
+
+
+@nox.session
+def check_generated(session: nox.Session) -> None:
+    """Fail when the committed ``src/generated/`` differs from a fresh generation."""
+    session.install("jinja2>=3.1", "pyyaml>=6", "attrs>=23.1")
+    session.run("python", "-m", "codegen", "--check")
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """Run ruff (lint and format check)."""
+    session.install("ruff")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """Run the test suite, with SPINE 0.14.1 installed so its reader checks our files."""
+    session.install("-e", ".[test,spine]")
+    session.run("pytest", *session.posargs)
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """Run the write/read benchmark against bare h5py and print the table."""
+    session.install("-e", ".")
+    session.run("python", "-m", "benchmarks", *session.posargs)
