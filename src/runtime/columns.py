@@ -129,7 +129,7 @@ class Column:
                 dtype=self.numpy_dtype,
             )
         if self.storage == "vlen":
-            return np.array(self.default, dtype=self.numpy_dtype)
+            return np.array(self.default or (), dtype=self.numpy_dtype)
         if self.enum is not None:
             return self.enum(self.default)
         return self.default
@@ -228,29 +228,45 @@ _SAFE_KINDS = {
 
 def _cast_array(column: Column, value: Any) -> np.ndarray:
     """Cast an array-like to the column's element dtype, refusing lossy kinds."""
-    target = column.numpy_dtype
+    return cast_array(value, column.numpy_dtype)
+
+
+def cast_array(value: Any, target: np.dtype) -> np.ndarray:
+    """Cast an array-like to ``target``, refusing lossy conversions.
+
+    Integers may widen or narrow when every value fits; floats may become
+    integers only when every value is integral; nothing else changes kind
+    (no float to bool, no string to number).
+
+    Raises
+    ------
+    TypeError
+        When the kinds are not compatible.
+    OverflowError
+        When an integer value does not fit the target.
+    """
     array = value if isinstance(value, np.ndarray) else np.asarray(value)
     if array.dtype == target:
         return array
+    if target.kind == "O":
+        if array.size and not all(isinstance(item, str) for item in array.ravel()):
+            raise TypeError(f"cannot store {array.dtype} values as str")
+        return array.astype(object)
     if array.size == 0:
         return array.astype(target).reshape(array.shape)
-    allowed = _SAFE_KINDS[target.kind]
-    if array.dtype.kind not in allowed:
-        if (
+    if array.dtype.kind not in _SAFE_KINDS.get(target.kind, target.kind):
+        integral = (
             array.dtype.kind == "f"
             and target.kind in "iu"
-            and np.all(np.isfinite(array))
-            and np.all(array == np.round(array))
-        ):
-            pass
-        else:
+            and bool(np.all(np.isfinite(array)))
+            and bool(np.all(array == np.round(array)))
+        )
+        if not integral:
             raise TypeError(f"cannot store {array.dtype} values as {target}")
     if target.kind in "iu" and array.dtype.kind in "iuf":
         info = np.iinfo(target)
         if array.min() < info.min or array.max() > info.max:
             raise OverflowError(f"values out of range for {target}")
-    if target.kind == "b" and array.dtype.kind != "b":
-        raise TypeError(f"cannot store {array.dtype} values as bool")
     return array.astype(target)
 
 

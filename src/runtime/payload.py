@@ -1,0 +1,216 @@
+"""Turn one product of one batch into typed arrays, validating everything first.
+
+:func:`prepare` is the whole validation of the write path: it raises
+:class:`~spineh5.runtime.errors.ProductError` (naming the key, the entry and
+the field) before anything of the batch touches a file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import attrs
+import numpy as np
+
+from .columns import ColumnError, cast_array
+from .errors import ProductError
+from .products import Kind, ProductSpec, class_of, is_object, is_scalar
+
+
+@attrs.define
+class Payload:
+    """Typed arrays of one product for one batch.
+
+    Attributes
+    ----------
+    spec : ProductSpec
+        How the product is stored.
+    rows : numpy.ndarray or None
+        Rows appended to the product dataset (``elements`` for flat lists);
+        ``None`` for jagged lists.
+    counts : numpy.ndarray
+        Rows of ``rows`` per entry (for flat lists: arrays per entry).
+    element_counts : numpy.ndarray or None
+        Flat lists: rows of each array in ``rows``, in order.
+    parts : list of numpy.ndarray or None
+        Jagged lists: the concatenated rows of each list position.
+    part_counts : numpy.ndarray or None
+        Jagged lists: shape (entries, positions), rows per entry and position.
+    """
+
+    spec: ProductSpec
+    rows: np.ndarray | None
+    counts: np.ndarray
+    element_counts: np.ndarray | None = None
+    parts: list[np.ndarray] | None = None
+    part_counts: np.ndarray | None = None
+
+
+def prepare(spec: ProductSpec, value: Any, n_entries: int, lite: bool) -> Payload:
+    """Validate and convert one product of a batch.
+
+    Parameters
+    ----------
+    spec : ProductSpec
+        The stored kind and dtype of the product (fixed at file creation).
+    value : Any
+        The batch value: a global scalar or a sequence with one item per entry.
+    n_entries : int
+        Number of entries in the batch.
+    lite : bool
+        Whether object rows leave out the lite columns.
+
+    Raises
+    ------
+    ProductError
+        When anything in the value does not fit the product.
+    """
+    if spec.kind is Kind.GLOBAL_SCALAR:
+        if not is_scalar(value):
+            raise ProductError(spec.key, f"expected one scalar for the batch, got {type(value).__name__}")
+        rows = _cast(spec, np.full(n_entries, value, dtype=object if spec.dtype.kind == "O" else None), None)
+        return Payload(spec, rows, np.ones(n_entries, np.int64))
+    if is_scalar(value) or not hasattr(value, "__len__"):
+        raise ProductError(spec.key, f"expected one value per entry, got {type(value).__name__}")
+    if len(value) != n_entries:
+        raise ProductError(spec.key, f"has {len(value)} entries, the batch has {n_entries} (see 'index')")
+    handler = _HANDLERS[spec.kind]
+    return handler(spec, value, lite)
+
+
+def _cast(spec: ProductSpec, array: Any, entry: int | None) -> np.ndarray:
+    try:
+        return cast_array(array, spec.dtype)
+    except (TypeError, ValueError, OverflowError) as err:
+        raise ProductError(spec.key, f"{err} (stored dtype {_dtype_name(spec.dtype)})", entry) from None
+
+
+def _dtype_name(dtype: np.dtype) -> str:
+    return "str" if dtype.kind == "O" else str(dtype)
+
+
+def _scalars(spec: ProductSpec, values: Sequence[Any], lite: bool) -> Payload:
+    for entry, item in enumerate(values):
+        if not is_scalar(item):
+            raise ProductError(spec.key, f"expected a scalar, got {type(item).__name__}", entry)
+    try:
+        rows = cast_array(np.asarray(values, dtype=object if spec.dtype.kind == "O" else None), spec.dtype)
+    except (TypeError, ValueError, OverflowError):
+        for entry, item in enumerate(values):
+            _cast(spec, np.asarray([item]), entry)
+        raise
+    return Payload(spec, rows, np.ones(len(values), np.int64))
+
+
+def _check_objects(spec: ProductSpec, objects: Sequence[Any], entry: int) -> None:
+    expected = spec.class_name
+    for position, obj in enumerate(objects):
+        if isinstance(obj, dict):
+            continue
+        if not is_object(obj):
+            raise ProductError(
+                spec.key, f"item {position} is a {type(obj).__name__}, expected a {expected} object", entry
+            )
+        name = class_of(obj)
+        if name != expected:
+            raise ProductError(
+                spec.key, f"item {position} is a {name}, but this product stores {expected} objects", entry
+            )
+
+
+def _records(spec: ProductSpec, objects: list, counts: np.ndarray, lite: bool) -> np.ndarray:
+    cls = spec.object_type
+    try:
+        return cls.to_records(objects, lite=lite)
+    except ColumnError as err:
+        entry = None
+        position = err.position
+        if position is not None:
+            ends = np.cumsum(counts)
+            entry = int(np.searchsorted(ends, position, side="right"))
+            position -= int(ends[entry - 1]) if entry else 0
+        where = f"{spec.class_name} #{position}" if position is not None else spec.class_name
+        raise ProductError(spec.key, f"{where}, field {err.field!r}: {err.problem}", entry, err.field) from None
+
+
+def _one_object(spec: ProductSpec, values: Sequence[Any], lite: bool) -> Payload:
+    for entry, obj in enumerate(values):
+        _check_objects(spec, [obj], entry)
+    counts = np.ones(len(values), np.int64)
+    return Payload(spec, _records(spec, list(values), counts, lite), counts)
+
+
+def _object_lists(spec: ProductSpec, values: Sequence[Any], lite: bool) -> Payload:
+    flat: list[Any] = []
+    counts = np.empty(len(values), np.int64)
+    for entry, objects in enumerate(values):
+        if not isinstance(objects, (list, tuple)):
+            raise ProductError(spec.key, f"expected a list of {spec.class_name}, got {type(objects).__name__}", entry)
+        _check_objects(spec, objects, entry)
+        counts[entry] = len(objects)
+        flat.extend(objects)
+    return Payload(spec, _records(spec, flat, counts, lite), counts)
+
+
+def _check_array(spec: ProductSpec, array: Any, width: int, entry: int, what: str) -> np.ndarray:
+    if not isinstance(array, np.ndarray):
+        raise ProductError(spec.key, f"{what} is a {type(array).__name__}, expected a numpy array", entry)
+    ndim = 1 if width == 0 else 2
+    if array.ndim != ndim or (width and array.shape[1] != width):
+        expected = "(N,)" if width == 0 else f"(N, {width})"
+        raise ProductError(spec.key, f"{what} has shape {array.shape}, expected {expected}", entry)
+    return _cast(spec, array, entry)
+
+
+def _arrays(spec: ProductSpec, values: Sequence[Any], lite: bool) -> Payload:
+    width = spec.widths[0]
+    arrays = [_check_array(spec, array, width, entry, "the array") for entry, array in enumerate(values)]
+    counts = np.fromiter((len(a) for a in arrays), np.int64, len(arrays))
+    rows = np.concatenate(arrays) if arrays else np.empty((0, width) if width else 0, spec.dtype)
+    return Payload(spec, rows, counts)
+
+
+def _flat_lists(spec: ProductSpec, values: Sequence[Any], lite: bool) -> Payload:
+    width = spec.widths[0]
+    arrays: list[np.ndarray] = []
+    counts = np.empty(len(values), np.int64)
+    for entry, items in enumerate(values):
+        if not isinstance(items, (list, tuple, np.ndarray)):
+            raise ProductError(spec.key, f"expected a list of arrays, got {type(items).__name__}", entry)
+        for position, array in enumerate(items):
+            arrays.append(_check_array(spec, array, width, entry, f"array {position}"))
+        counts[entry] = len(items)
+    element_counts = np.fromiter((len(a) for a in arrays), np.int64, len(arrays))
+    empty = np.empty((0, width) if width else 0, spec.dtype)
+    rows = np.concatenate(arrays) if arrays else empty
+    return Payload(spec, rows, counts, element_counts=element_counts)
+
+
+def _jagged_lists(spec: ProductSpec, values: Sequence[Any], lite: bool) -> Payload:
+    positions = len(spec.widths)
+    per_position: list[list[np.ndarray]] = [[] for _ in range(positions)]
+    part_counts = np.empty((len(values), positions), np.int64)
+    for entry, items in enumerate(values):
+        if not isinstance(items, (list, tuple, np.ndarray)) or len(items) != positions:
+            got = len(items) if hasattr(items, "__len__") else type(items).__name__
+            raise ProductError(spec.key, f"expected a list of {positions} arrays, got {got}", entry)
+        for position, (array, width) in enumerate(zip(items, spec.widths)):
+            checked = _check_array(spec, array, width, entry, f"array {position}")
+            per_position[position].append(checked)
+            part_counts[entry, position] = len(checked)
+    parts = [
+        np.concatenate(arrays) if arrays else np.empty((0, w) if w else 0, spec.dtype)
+        for arrays, w in zip(per_position, spec.widths)
+    ]
+    return Payload(spec, None, np.ones(len(values), np.int64), parts=parts, part_counts=part_counts)
+
+
+_HANDLERS = {
+    Kind.SCALAR: _scalars,
+    Kind.OBJECT: _one_object,
+    Kind.OBJECTS: _object_lists,
+    Kind.ARRAY: _arrays,
+    Kind.FLAT: _flat_lists,
+    Kind.JAGGED: _jagged_lists,
+}
