@@ -87,6 +87,11 @@ class V1Layout:
     def __init__(self, h5file: h5py.File) -> None:
         self.file = h5file
 
+    @classmethod
+    def info_attrs(cls, spine_version: str) -> dict:
+        """Return the layout's own ``info`` attributes (none: f31056c8 files carry no format marker)."""
+        return {}
+
     # -- creation ------------------------------------------------------------------------------
 
     def create(self, specs: dict[str, ProductSpec], info: dict, options: dict[str, dict] | None = None) -> None:

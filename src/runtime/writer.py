@@ -27,6 +27,7 @@ from .. import __version__
 from ..generated import REGISTRY, SCHEMA_VERSION
 from .errors import FileStateError, LayoutMismatchError, ProductError
 from .layout_v1 import INFO, V1Layout
+from .layouts import file_format_version, layout_class
 from .naming import get_file_names
 from .payload import Payload, prepare
 from .products import Kind, ProductSpec, UnknownProductError, decide, is_scalar
@@ -83,6 +84,9 @@ class HDF5Writer:
         Level of the ``gzip`` filter.
     chunk_rows : int or dict, optional
         Rows per chunk of product datasets, for all or ``{key: rows}``.
+    format_version : int, default 1
+        On-disk layout: 1 (region references, SPINE 0.14) or 2 (SPINE's later
+        offset-based product groups).
     """
 
     name = "hdf5"
@@ -138,6 +142,7 @@ class HDF5Writer:
         compression: str | dict[str, str] | None = None,
         compression_opts: int | None = None,
         chunk_rows: int | dict[str, int] | None = None,
+        format_version: int = 1,
     ) -> None:
         if keys is not None and skip_keys is not None:
             raise ValueError("keys and skip_keys are mutually exclusive: give one of them")
@@ -145,6 +150,8 @@ class HDF5Writer:
             raise ValueError(f"flush_frequency must be a positive integer, got {flush_frequency!r}")
         if overwrite and append:
             raise ValueError("overwrite and append are mutually exclusive")
+        self.format_version = format_version
+        self.layout = layout_class(format_version)
         self.file_names = self.get_file_names(file_name, prefix, suffix, split, directory)
         self.input_keys = None if keys is None else list(keys)
         self.skip_keys = list(skip_keys or [])
@@ -312,7 +319,7 @@ class HDF5Writer:
                 for path in self.file_names:
                     if os.path.exists(path):
                         with h5py.File(path, "r") as h5file:
-                            layout = V1Layout(h5file)
+                            layout = self.layout(h5file)
                             if key in layout.stored_keys():
                                 return layout.stored_spec(key)
             raise
@@ -325,6 +332,7 @@ class HDF5Writer:
             "cfg": cfg,
             "writer": WRITER,
             "schema_version": np.int64(SCHEMA_VERSION),
+            **self.layout.info_attrs(SPINE_VERSION),
         }
 
     def _dataset_options(self) -> dict[str, dict]:
@@ -371,7 +379,13 @@ class HDF5Writer:
         path = self.file_names[file_id]
         if self.append and os.path.exists(path):
             with h5py.File(path, "r") as h5file:
-                layout = V1Layout(h5file)
+                found = file_format_version(h5file)
+                if found != self.format_version:
+                    raise LayoutMismatchError(
+                        f"cannot append to {path}: it is a format_version={found} file, "
+                        f"this writer writes format_version={self.format_version}"
+                    )
+                layout = self.layout(h5file)
                 if "events" not in h5file:
                     raise LayoutMismatchError(f"cannot append to {path}: it has no 'events' dataset")
                 problems = layout.differences(self.specs)
@@ -384,7 +398,7 @@ class HDF5Writer:
             if directory:
                 os.makedirs(directory, exist_ok=True)
             handle = h5py.File(path, "w")
-            V1Layout(handle).create(self.specs, self._info(), self._dataset_options())
+            self.layout(handle).create(self.specs, self._info(), self._dataset_options())
             if self.keep_open:
                 self._handles[file_id] = handle
             else:
@@ -430,7 +444,7 @@ class HDF5Writer:
             self._ensure_file(file_id)
             handle = self._open(file_id)
             try:
-                V1Layout(handle).append(payloads, count)
+                self.layout(handle).append(payloads, count)
             finally:
                 self._release(file_id, handle)
         if self.split:

@@ -1,0 +1,44 @@
+"""The on-disk layouts spineh5 writes and reads, behind one small interface.
+
+A layout class is constructed on an open ``h5py.File`` and offers:
+
+* ``create(specs, info, options)``: create ``info``, the products and ``events``;
+* ``stored_keys()``, ``entry_count()``, ``stored_spec(key)``: what a file holds;
+* ``differences(specs)``: why a file cannot take data of these specs (append);
+* ``append(payloads, n_entries)``: append a validated batch, all or nothing;
+* ``info_attrs()`` (class method): the extra ``info`` attributes of the layout.
+"""
+
+from __future__ import annotations
+
+import h5py
+
+from .layout_v1 import V1Layout
+
+#: Layout class of each supported ``format_version``.
+LAYOUTS: dict[int, type] = {1: V1Layout}
+
+
+def layout_class(format_version: object) -> type:
+    """Return the layout class of a ``format_version``; refuse anything but a supported int.
+
+    Raises
+    ------
+    ValueError
+        For an unsupported version, including ``"2"`` (a string) or ``2.5``.
+    """
+    if type(format_version) is not int or format_version not in LAYOUTS:
+        raise ValueError(f"format_version must be one of the integers {sorted(LAYOUTS)}, got {format_version!r}")
+    return LAYOUTS[format_version]
+
+
+def file_format_version(h5file: h5py.File) -> int:
+    """Return the ``format_version`` of an open file (absent means 1)."""
+    info = h5file.get("info")
+    if info is None:
+        return 1
+    value = info.attrs.get("format_version", 1)
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return -1
