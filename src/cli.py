@@ -1,0 +1,323 @@
+"""The ``spineh5`` command: ``demo``, ``inspect``, ``validate`` and ``schema``.
+
+A thin layer over :mod:`spineh5.synthetic`, :mod:`spineh5.inspect_file`,
+:mod:`spineh5.validate` and the generated registry: options are parsed here,
+the work is done there.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from typing import Any
+
+import click
+import h5py
+
+from . import __version__
+from .generated import REGISTRY, SCHEMA_VERSION
+from .inspect_file import (
+    FileOpenError,
+    attr_text,
+    event_keys,
+    format_entry,
+    format_entry_overview,
+    format_product,
+    format_summary,
+    layout_of,
+    open_file,
+    summarize,
+)
+from .validate import ERROR, RULES, WARNING, Problem, is_sound, validate
+
+__all__ = ["main"]
+
+DEFAULT_DEMO_PATH = "spineh5_demo.h5"
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="spineh5")
+def main() -> None:
+    """Write, inspect and validate SPINE reconstruction HDF5 files."""
+
+
+# -- demo -----------------------------------------------------------------------------------------------
+
+
+def _refuse_foreign_file(path: str, force: bool) -> None:
+    """Refuse to overwrite an existing file that an earlier ``demo`` did not write, unless forced."""
+    if force or not os.path.exists(path):
+        return
+    try:
+        with h5py.File(path, "r") as h5file:
+            info = h5file.get("info")
+            writer = attr_text(info.attrs.get("writer", "")) if info is not None else ""
+    except OSError:
+        writer = ""
+    if not writer.startswith("spineh5"):
+        raise click.ClickException(f"{path} exists and was not written by spineh5; pass --force to overwrite it")
+
+
+@main.command()
+@click.argument("path", default=DEFAULT_DEMO_PATH, type=click.Path(dir_okay=False))
+@click.option("--events", "-n", default=100, show_default=True, type=click.IntRange(min=1), help="Entries to write.")
+@click.option("--batch-size", default=8, show_default=True, type=click.IntRange(min=1), help="Entries per batch.")
+@click.option("--seed", default=0, show_default=True, type=int, help="Seed of the synthetic production.")
+@click.option(
+    "--scale",
+    default=1.0,
+    show_default=True,
+    type=click.FloatRange(min=0.0),
+    help="Factor on the 20,000 voxels per entry (object counts do not change).",
+)
+@click.option("--lite", is_flag=True, help="Write a lite file (no voxel index columns).")
+@click.option("--force", "-f", is_flag=True, help="Overwrite PATH even if spineh5 did not write it.")
+def demo(path: str, events: int, batch_size: int, seed: int, scale: float, lite: bool, force: bool) -> None:
+    """Write a realistic synthetic production to PATH, then describe it.
+
+    Each entry holds the benchmark's event mix: 20,000 voxels, 30 reco and 40
+    truth particles, 60 reco and truth fragments, 5 reco and truth
+    interactions, 40 LArCV particles, 10 flashes, 10 CRT hits, a neutrino and
+    a list of cluster index arrays. PATH defaults to ./spineh5_demo.h5.
+    """
+    try:
+        from .runtime.writer import HDF5Writer
+    except ImportError as err:  # pragma: no cover - only before the writer exists
+        raise click.ClickException(f"the spineh5 writer is not available: {err}") from None
+    from tqdm import tqdm
+
+    from .synthetic import make_batches
+
+    _refuse_foreign_file(path, force)
+    cfg = {"demo": {"events": events, "batch_size": batch_size, "seed": seed, "scale": scale, "lite": lite}}
+    started = time.perf_counter()
+    with tqdm(total=events, unit="entry", desc="writing", file=sys.stderr, dynamic_ncols=True) as bar:
+        with HDF5Writer(file_name=path, overwrite=True, lite=lite) as writer:
+            for batch in make_batches(events, batch_size=batch_size, seed=seed, scale=scale):
+                writer(batch, cfg)
+                bar.update(len(batch["index"]))
+    elapsed = time.perf_counter() - started
+    click.echo(f"wrote {events} entries to {path} in {elapsed:.1f} s (synthetic data generation included)\n")
+    with open_file(path) as h5file:
+        click.echo(format_summary(summarize(h5file)))
+
+
+# -- inspect ---------------------------------------------------------------------------------------------
+
+
+def _open_or_fail(path: str) -> h5py.File:
+    try:
+        return open_file(path)
+    except FileOpenError as err:
+        raise click.ClickException(f"{path}: {err}") from None
+
+
+def _entry_position(h5file: h5py.File, entry: int) -> int:
+    count = h5file["events"].shape[0]
+    position = entry + count if entry < 0 else entry
+    if not 0 <= position < count:
+        raise click.BadParameter(f"entry {entry} is out of range: the file has {count} entries", param_hint="--entry")
+    return position
+
+
+def _check_key(h5file: h5py.File, key: str) -> None:
+    keys = event_keys(h5file)
+    if key not in keys or key not in h5file:
+        raise click.BadParameter(f"no product {key!r}; products: {', '.join(sorted(keys))}", param_hint="--key")
+
+
+@main.command("inspect")
+@click.argument("path", type=click.Path(dir_okay=False))
+@click.option("--key", "-k", help="Describe this product (with --entry: show its content in that entry).")
+@click.option("--entry", "-e", type=int, help="Show this entry (negative counts from the end).")
+def inspect_command(path: str, key: str | None, entry: int | None) -> None:
+    """Describe the SPINE HDF5 file PATH.
+
+    Without options: entries, completeness, writer, configuration and one line
+    per product (kind, class, columns, rows, bytes on disk, compression). With
+    --key: one product in detail. With --entry: every product of one entry.
+    With both: the content of one product of one entry.
+    """
+    with _open_or_fail(path) as h5file:
+        try:
+            click.echo(_inspect_text(h5file, key, entry))
+        except (OSError, KeyError, ValueError, TypeError) as err:
+            raise click.ClickException(
+                f"{path}: cannot be described ({str(err).splitlines()[0] if str(err) else type(err).__name__}); "
+                f"run `spineh5 validate {path}`"
+            ) from None
+
+
+def _inspect_text(h5file: h5py.File, key: str | None, entry: int | None) -> str:
+    if key is None and entry is None:
+        return format_summary(summarize(h5file))
+    if layout_of(h5file) != "V1":
+        raise click.UsageError("--key and --entry read V1 files (region references) only")
+    if key is not None:
+        _check_key(h5file, key)
+    if entry is None:
+        return format_product(h5file, key)
+    position = _entry_position(h5file, entry)
+    if key is None:
+        return format_entry_overview(h5file, position)
+    return format_entry(h5file, key, position)
+
+
+# -- validate --------------------------------------------------------------------------------------------
+
+
+def _verdict(problems: list[Problem], strict: bool) -> str:
+    errors = sum(p.severity == ERROR for p in problems)
+    warnings = sum(p.severity == WARNING for p in problems)
+    if not problems:
+        return "sound"
+    parts = []
+    if errors:
+        parts.append(f"{errors} error{'s' if errors != 1 else ''}")
+    if warnings:
+        parts.append(f"{warnings} warning{'s' if warnings != 1 else ''}")
+    label = "NOT SOUND" if not is_sound(problems, strict) else "sound"
+    return f"{label}: {', '.join(parts)}"
+
+
+def _problem_lines(problems: list[Problem]) -> list[str]:
+    width = max((len(p.where) for p in problems), default=0)
+    return [f"  {p.severity:<7}  {p.where.ljust(width)}  {p.message} [{p.rule}]" for p in problems]
+
+
+@main.command("validate")
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("--strict", is_flag=True, help="Fail on warnings too.")
+@click.option("--quiet", "-q", is_flag=True, help="Print only the files that are not sound.")
+@click.option("--rules", "list_rules", is_flag=True, help="List the rules checked and exit.")
+def validate_command(paths: tuple[str, ...], strict: bool, quiet: bool, list_rules: bool) -> None:
+    """Check each file in PATHS against the SPINE V1 contract and the schema.
+
+    Lists every problem found. Errors are what makes SPINE's readers fail or
+    return wrong data; warnings are what only SPINE 0.14.1 refuses (columns of
+    later releases) or what loads with another type. Exits 0 when every file
+    is sound (no errors; with --strict, no warnings either), 1 otherwise.
+    """
+    if list_rules:
+        click.echo("\n".join(_table([(rule, text) for rule, text in RULES.items()])))
+        return
+    if not paths:
+        raise click.UsageError("give at least one file to validate (or --rules)")
+    failed = 0
+    for path in paths:
+        problems = validate(path)
+        sound = is_sound(problems, strict)
+        failed += not sound
+        if quiet and sound:
+            continue
+        unreadable = [p for p in problems if p.rule == "file.unreadable"]
+        if unreadable:
+            click.echo(f"{path}: {unreadable[0].message}")
+            continue
+        click.echo(f"{path}: {_verdict(problems, strict)}")
+        for line in _problem_lines(problems):
+            click.echo(line)
+    if len(paths) > 1 and not quiet:
+        click.echo(f"{len(paths) - failed} of {len(paths)} files sound")
+    sys.exit(1 if failed else 0)
+
+
+# -- schema ----------------------------------------------------------------------------------------------
+
+
+def _first_doc_line(cls: type) -> str:
+    return (cls.__doc__ or "").strip().splitlines()[0] if cls.__doc__ else ""
+
+
+def _table(rows: list[tuple[str, ...]]) -> list[str]:
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in rows]
+
+
+def _schema_overview() -> str:
+    rows = [("class", "columns", "lite", "derived", "description")]
+    for name, cls in REGISTRY.items():
+        columns = cls.COLUMNS
+        rows.append(
+            (
+                name,
+                str(len(columns)),
+                str(sum(c.lite for c in columns)),
+                str(sum(c.derived for c in columns)),
+                _first_doc_line(cls),
+            )
+        )
+    lines = [f"schema version {SCHEMA_VERSION}: {len(REGISTRY)} object types", ""]
+    lines.extend(_table(rows))
+    lines.append("")
+    lines.append("spineh5 schema CLASS lists the columns of one type.")
+    return "\n".join(lines)
+
+
+def _resolve_class(name: str) -> type:
+    if name in REGISTRY:
+        return REGISTRY[name]
+    by_lower = {key.lower(): cls for key, cls in REGISTRY.items()}
+    if name.lower() in by_lower:
+        return by_lower[name.lower()]
+    import difflib
+
+    close = difflib.get_close_matches(name, list(REGISTRY), n=3)
+    hint = f" Did you mean {', '.join(close)}?" if close else f" Known: {', '.join(REGISTRY)}."
+    raise click.BadParameter(f"no object type {name!r}.{hint}", param_hint="CLASS")
+
+
+def _schema_of(cls: type) -> str:
+    columns = cls.COLUMNS
+    lines = [
+        f"{cls.__name__}: {_first_doc_line(cls)}",
+        f"{len(columns)} columns ({sum(c.lite for c in columns)} in lite files, {sum(c.derived for c in columns)} "
+        "derived); schema version " + str(SCHEMA_VERSION),
+        "",
+    ]
+    rows: list[tuple[str, ...]] = [("#", "column", "dtype", "storage", "default", "units", "lite", "derived", "doc")]
+    for position, column in enumerate(columns):
+        rows.append(
+            (
+                str(position),
+                column.name,
+                column.describe(),
+                column.storage,
+                _default_text(column),
+                column.units or "",
+                "yes" if column.lite else "no",
+                "yes" if column.derived else "",
+                column.doc,
+            )
+        )
+    lines.extend(_table(rows))
+    enums = {column.enum for column in columns if column.enum is not None}
+    if enums:
+        lines.append("")
+        for enum in sorted(enums, key=lambda e: e.__name__):
+            lines.append(f"{enum.__name__}: " + ", ".join(f"{m.name}={m.value}" for m in enum))
+    return "\n".join(lines)
+
+
+def _default_text(column: Any) -> str:
+    if column.storage == "vlen":
+        return "[]"
+    default = column.default
+    if column.storage == "fixed" and not isinstance(default, tuple):
+        return f"[{default}]x{column.length}"
+    return repr(default) if isinstance(default, str) else str(default)
+
+
+@main.command()
+@click.argument("class_name", required=False, metavar="[CLASS]")
+def schema(class_name: str | None) -> None:
+    """List the object types of the schema, or the columns of one type CLASS."""
+    if class_name is None:
+        click.echo(_schema_overview())
+        return
+    click.echo(_schema_of(_resolve_class(class_name)))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
