@@ -1,0 +1,496 @@
+"""Reading SPINE's V1 layout: the ``events`` table of region references and the product datasets.
+
+One :class:`V1ReadLayout` decodes one open file (spec sections 2-3). It checks
+what it reads and raises :class:`~spineh5.runtime.read_errors.SpineFileError`
+naming the file, the product and the entry instead of letting h5py's errors
+through.
+
+Region references are never dereferenced with ``dataset[ref]``: their row
+bounds are taken from the referenced selection (``h5py.h5r.get_region``) and
+the rows are read with plain slices, so the rows of many entries can be read
+with one dataset read (:meth:`V1ReadLayout.read_table`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
+
+import h5py
+import numpy as np
+from h5py import h5r, h5s, h5t
+
+from .products import Kind, ProductSpec
+from .read_errors import SpineFileError
+from .read_objects import ObjectRows
+
+EVENTS = "events"
+#: Entries of the ``events`` table read at once (per-entry reads are cached by block).
+EVENT_BLOCK = 64
+#: Columns of the run map.
+RUN_FIELDS = ("run", "subrun", "event")
+RUN_DTYPE = np.dtype([(name, np.int64) for name in RUN_FIELDS])
+_H5_ERRORS = (OSError, RuntimeError, KeyError, ValueError, TypeError)
+
+
+def _is_str(dtype: np.dtype) -> bool:
+    return h5py.check_string_dtype(dtype) is not None
+
+
+def _decode_str_array(array: np.ndarray) -> np.ndarray:
+    """Return an object array of ``str`` from h5py's ``bytes`` values (same shape)."""
+    out = np.empty(array.shape, dtype=object)
+    flat = out.reshape(-1)
+    for position, value in enumerate(array.reshape(-1)):
+        flat[position] = value.decode("utf-8") if isinstance(value, (bytes, np.bytes_)) else value
+    return out
+
+
+def _attr_str(value: Any) -> str | None:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (bytes, np.bytes_)):
+        return bytes(value).decode("utf-8", errors="replace")
+    return None
+
+
+class Rows:
+    """A dataset that region references point into, with what reading its rows needs cached.
+
+    Parameters
+    ----------
+    dataset : h5py.Dataset
+        The dataset (its shape is taken once: files are opened read-only).
+    """
+
+    def __init__(self, dataset: h5py.Dataset) -> None:
+        self.dataset = dataset
+        self.id = dataset.id
+        self.name = dataset.name
+        self.shape = tuple(dataset.shape)
+        self.tail = self.shape[1:]
+        self.row_size = math.prod(self.tail)
+        self.dtype = dataset.dtype
+        self.is_str = _is_str(self.dtype)
+        self._memory_type: h5t.TypeID | None = None
+
+    def read(self, start: int, stop: int) -> np.ndarray:
+        """Return rows ``[start, stop)`` (strings decoded), with the memory type built once."""
+        count = max(stop - start, 0)
+        out = np.zeros((count, *self.tail), dtype=self.dtype)
+        if count:
+            if self._memory_type is None:
+                self._memory_type = h5t.py_create(self.dtype)
+            file_space = self.id.get_space()
+            file_space.select_hyperslab((start,) + (0,) * len(self.tail), out.shape)
+            self.id.read(h5s.create_simple(out.shape), file_space, out, self._memory_type)
+        return _decode_str_array(out) if self.is_str else out
+
+
+class V1ReadLayout:
+    """Reads the entries and products of one SPINE V1 file.
+
+    Parameters
+    ----------
+    h5file : h5py.File
+        The open file.
+    path : str
+        Its path, for messages.
+
+    Raises
+    ------
+    SpineFileError
+        When the file has no usable ``events`` table.
+    """
+
+    format_version = 1
+
+    def __init__(self, h5file: h5py.File, path: str) -> None:
+        self.file = h5file
+        self.path = path
+        events = h5file.get(EVENTS)
+        if events is None:
+            raise SpineFileError(f"no {EVENTS!r} dataset: not a SPINE V1 output file", path)
+        if not isinstance(events, h5py.Dataset):
+            raise SpineFileError(f"{EVENTS!r} is a {type(events).__name__}, a dataset is expected", path)
+        names = events.dtype.names
+        if events.ndim != 1 or not names:
+            raise SpineFileError(
+                f"{EVENTS!r} must be a 1-D table of named region references, got shape {events.shape}, "
+                f"dtype {events.dtype}",
+                path,
+            )
+        for name in names:
+            if h5py.check_ref_dtype(events.dtype.fields[name][0]) is not h5py.RegionReference:
+                raise SpineFileError(f"{EVENTS!r} field {name!r} is not a region reference", path)
+        self.events = events
+        self._keys = tuple(names)
+        self._count = int(events.shape[0])
+        self._specs: dict[str, ProductSpec] = {}
+        self._targets: dict[str, Rows] = {}
+        self._parts: dict[str, list[Rows]] = {}
+        self._block: tuple[int, np.ndarray] | None = None
+        self._bounds: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+
+    # -- what the file holds ------------------------------------------------------------------------
+
+    def entry_count(self) -> int:
+        """Return the number of entries (rows of ``events``)."""
+        return self._count
+
+    def keys(self) -> tuple[str, ...]:
+        """Return the products every entry references, in ``events`` field order."""
+        return self._keys
+
+    @contextlib.contextmanager
+    def _errors(self, key: str | None = None, entry: int | None = None) -> Iterator[None]:
+        """Turn h5py's exceptions into :class:`SpineFileError` naming the file, key and entry."""
+        try:
+            yield
+        except SpineFileError:
+            raise
+        except _H5_ERRORS as err:
+            raise SpineFileError(f"cannot be read ({type(err).__name__}: {err})", self.path, key, entry) from err
+
+    def spec(self, key: str) -> ProductSpec:
+        """Return how a product is stored (kind, dtype, class name, widths)."""
+        spec = self._specs.get(key)
+        if spec is None:
+            if key not in self._keys:
+                raise KeyError(f"{self.path}: no product {key!r} (stored: {', '.join(self._keys)})")
+            with self._errors(key):
+                spec = self._specs[key] = self._inspect(key)
+        return spec
+
+    def _fail(self, problem: str, key: str, entry: int | None = None) -> SpineFileError:
+        return SpineFileError(problem, self.path, key, entry)
+
+    def _inspect(self, key: str) -> ProductSpec:
+        node = self.file.get(key)
+        if node is None:
+            raise self._fail(f"referenced by {EVENTS!r} but the file has no such dataset or group", key)
+        if isinstance(node, h5py.Group):
+            return self._inspect_group(key, node)
+        if not isinstance(node, h5py.Dataset):
+            raise self._fail(f"is a {type(node).__name__}, a dataset or group is expected", key)
+        if node.ndim not in (1, 2):
+            raise self._fail(f"has {node.ndim} dimensions, 1 or 2 are expected", key)
+        if "scalar" not in node.attrs:
+            raise self._fail("dataset has no 'scalar' attribute", key)
+        scalar = bool(node.attrs["scalar"])
+        self._targets[key] = Rows(node)
+        if node.dtype.names is not None:
+            class_name = _attr_str(node.attrs.get("class_name"))
+            return ProductSpec(key, Kind.OBJECT if scalar else Kind.OBJECTS, node.dtype, class_name)
+        if scalar:
+            return ProductSpec(key, Kind.SCALAR, node.dtype)
+        return ProductSpec(key, Kind.ARRAY, node.dtype, None, (node.shape[1] if node.ndim == 2 else 0,))
+
+    def _inspect_group(self, key: str, group: h5py.Group) -> ProductSpec:
+        index = group.get("index")
+        if not isinstance(index, h5py.Dataset):
+            raise self._fail("group has no 'index' dataset", key)
+        if h5py.check_ref_dtype(index.dtype) is not h5py.RegionReference:
+            raise self._fail("group 'index' does not hold region references", key)
+        if index.ndim == 1:
+            names = ["elements"]
+        elif index.ndim == 2:
+            names = [f"element_{position}" for position in range(index.shape[1])]
+        else:
+            raise self._fail(f"group 'index' has {index.ndim} dimensions, 1 or 2 are expected", key)
+        parts = [group.get(name) for name in names]
+        for name, part in zip(names, parts):
+            if not isinstance(part, h5py.Dataset) or part.ndim not in (1, 2):
+                raise self._fail(f"group has no 1-D or 2-D {name!r} dataset", key)
+        self._targets[key] = Rows(index)
+        self._parts[key] = [Rows(part) for part in parts]
+        widths = tuple(part.shape[1] if part.ndim == 2 else 0 for part in parts)
+        kind = Kind.FLAT if index.ndim == 1 else Kind.JAGGED
+        return ProductSpec(key, kind, parts[0].dtype if parts else np.dtype(float), None, widths)
+
+    def _target(self, key: str) -> Rows:
+        """Return the dataset the ``events`` references of ``key`` point into."""
+        self.spec(key)
+        return self._targets[key]
+
+    # -- region references --------------------------------------------------------------------------
+
+    def region(self, target: Rows, ref: Any, key: str, entry: int | None) -> tuple[int, int]:
+        """Return the ``[start, stop)`` rows a region reference selects in ``target``.
+
+        Raises
+        ------
+        SpineFileError
+            When the reference is null, points to another object, is not one
+            contiguous block of whole rows, or reaches past the dataset's end.
+        """
+        if not isinstance(ref, h5r.RegionReference) or not ref:
+            raise self._fail("null region reference", key, entry)
+        try:
+            pointed = h5r.dereference(ref, self.file.id)
+            space = h5r.get_region(ref, target.id)
+        except _H5_ERRORS as err:
+            raise self._fail(f"unreadable region reference ({err})", key, entry) from err
+        if pointed != target.id:
+            try:
+                name = h5r.get_name(ref, self.file.id).decode("utf-8", errors="replace")
+            except _H5_ERRORS:
+                name = "an unknown object"
+            raise self._fail(f"region reference points to {name!r} instead of {target.name!r}", key, entry)
+        kind = space.get_select_type()
+        if kind == h5s.SEL_NONE:
+            return 0, 0
+        if kind == h5s.SEL_ALL:
+            start, stop = 0, space.get_simple_extent_dims()[0]
+        elif kind == h5s.SEL_HYPERSLABS:
+            low, high = space.get_select_bounds()
+            start, stop = int(low[0]), int(high[0]) + 1
+            whole_rows = len(low) == len(target.shape) and all(
+                lo == 0 and hi == size - 1 for lo, hi, size in zip(low[1:], high[1:], target.tail)
+            )
+            if not whole_rows or space.get_select_npoints() != (stop - start) * target.row_size:
+                raise self._fail("region reference does not select one contiguous block of whole rows", key, entry)
+        else:
+            raise self._fail("region reference selects points, a block of rows is expected", key, entry)
+        if stop > target.shape[0]:
+            raise self._fail(
+                f"region reference selects rows {start}:{stop} but {target.name!r} has {target.shape[0]} rows",
+                key,
+                entry,
+            )
+        return start, stop
+
+    def _event(self, entry: int) -> np.void:
+        """Return the ``events`` row of an entry (rows are read and cached by block)."""
+        block = entry // EVENT_BLOCK
+        if self._block is None or self._block[0] != block:
+            with self._errors(EVENTS, entry):
+                rows = self.events[block * EVENT_BLOCK : (block + 1) * EVENT_BLOCK]
+            self._block = (block, rows)
+        return self._block[1][entry - block * EVENT_BLOCK]
+
+    def bounds(self, key: str, entries: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Return the ``[start, stop)`` rows of ``key`` for each entry (cached per key).
+
+        The ``events`` column of ``key`` is read once over the span of the
+        entries not yet known.
+        """
+        cache = self._bounds.get(key)
+        if cache is None:
+            cache = self._bounds[key] = (np.full(self._count, -1, np.int64), np.full(self._count, -1, np.int64))
+        starts, stops = cache
+        missing = np.unique(entries[starts[entries] < 0])
+        if len(missing):
+            target = self._target(key)
+            low, high = int(missing[0]), int(missing[-1]) + 1
+            with self._errors(key):
+                refs = self.events.fields(key)[low:high]
+            for entry in missing.tolist():
+                starts[entry], stops[entry] = self.region(target, refs[entry - low], key, entry)
+        return starts[entries], stops[entries]
+
+    # -- one entry ------------------------------------------------------------------------------------
+
+    def read_entry(self, entry: int, keys: Iterable[str]) -> dict[str, Any]:
+        """Return the products of one entry; object products as :class:`ObjectRows`.
+
+        Parameters
+        ----------
+        entry : int
+            Entry of this file.
+        keys : iterable of str
+            Products to read.
+        """
+        event = self._event(entry)
+        return {key: self._read(key, entry, event[key]) for key in keys}
+
+    def read_raw(self, entry: int, key: str) -> Any:
+        """Return one product of one entry as stored: every row and column of object products."""
+        value = self._read(key, entry, self._event(entry)[key])
+        if isinstance(value, ObjectRows):
+            return value.rows
+        return value
+
+    def _read(self, key: str, entry: int, ref: Any) -> Any:
+        spec = self.spec(key)
+        target = self._targets[key]
+        with self._errors(key, entry):
+            start, stop = self.region(target, ref, key, entry)
+            if spec.kind is Kind.FLAT:
+                return self._read_flat(key, entry, target.read(start, stop))
+            if spec.kind is Kind.JAGGED:
+                return self._read_jagged(key, entry, target.read(start, stop))
+            if spec.kind in (Kind.OBJECT, Kind.OBJECTS):
+                return ObjectRows(spec.class_name, target.read(start, stop), spec.kind is Kind.OBJECT)
+            if spec.kind is Kind.SCALAR:
+                if stop <= start:
+                    raise self._fail("one value per entry is expected, the entry has none", key, entry)
+                return target.read(start, start + 1)[0]
+            return target.read(start, stop)
+
+    def _read_rows(self, part: Rows, refs: Sequence[Any], key: str, entry: int) -> list[np.ndarray]:
+        """Return the rows of several references into one dataset, with one read."""
+        spans = [self.region(part, ref, key, entry) for ref in refs]
+        filled = [span for span in spans if span[1] > span[0]]
+        if not filled:
+            empty = part.read(0, 0)
+            return [empty for _ in spans]
+        low = min(start for start, _ in filled)
+        high = max(stop for _, stop in filled)
+        block = part.read(low, high)
+        return [block[start - low : stop - low] if stop > start else block[:0] for start, stop in spans]
+
+    def _read_flat(self, key: str, entry: int, refs: np.ndarray) -> list[np.ndarray]:
+        if len(refs) == 0:
+            return []
+        return self._read_rows(self._parts[key][0], refs, key, entry)
+
+    def _read_jagged(self, key: str, entry: int, refs: np.ndarray) -> list[np.ndarray]:
+        if len(refs) == 0:
+            return []
+        if len(refs) != 1:
+            raise self._fail(f"a jagged product has one 'index' row per entry, this entry has {len(refs)}", key, entry)
+        return [self._read_rows(part, [part_ref], key, entry)[0] for part, part_ref in zip(self._parts[key], refs[0])]
+
+    # -- many entries -----------------------------------------------------------------------------------
+
+    def read_table(
+        self, key: str, entries: np.ndarray, columns: Sequence[str] | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Return the rows of a product for many entries, with one read of its dataset.
+
+        Parameters
+        ----------
+        key : str
+            An object, array or scalar product.
+        entries : numpy.ndarray
+            Entries of this file (any order, repeats allowed).
+        columns : sequence of str, optional
+            Compound columns to read (object products only); default all.
+
+        Returns
+        -------
+        rows : numpy.ndarray
+            The rows of every entry, concatenated in the order of ``entries``
+            (one row per entry for scalar and single-object products).
+        offsets : numpy.ndarray
+            int64, ``len(entries) + 1``: the rows of entry ``i`` are
+            ``rows[offsets[i]:offsets[i + 1]]``.
+        """
+        spec = self.spec(key)
+        if spec.kind in (Kind.FLAT, Kind.JAGGED):
+            raise ValueError(f"product {key!r} is a list of arrays ({spec.kind.value}); read it per entry")
+        if columns is not None and spec.kind not in (Kind.OBJECT, Kind.OBJECTS):
+            raise ValueError(f"product {key!r} is not an object product; columns= applies to object rows only")
+        if columns is not None:
+            unknown = [name for name in columns if name not in spec.dtype.names]
+            if unknown:
+                raise KeyError(f"{self.path}: product {key!r} has no columns {unknown} (has: {spec.dtype.names})")
+        target = self._targets[key]
+        entries = np.asarray(entries, dtype=np.int64)
+        starts, stops = self.bounds(key, entries)
+        if spec.kind in (Kind.SCALAR, Kind.OBJECT):
+            empty = np.flatnonzero(stops <= starts)
+            if len(empty):
+                raise self._fail("one row per entry is expected, the entry has none", key, int(entries[empty[0]]))
+            stops = starts + 1
+        with self._errors(key):
+            rows, offsets = read_ranges(target.dataset, starts, stops, columns)
+        if target.is_str:
+            rows = _decode_str_array(rows)
+        return rows, offsets
+
+    def run_triplets(self, key: str) -> np.ndarray:
+        """Return the ``(run, subrun, event)`` of every entry (int64 fields, one row per entry).
+
+        When the product holds exactly one row per entry in entry order (as
+        SPINE writes it), its three columns are read with one read; otherwise
+        the rows are located through the region references.
+        """
+        if key not in self._keys:
+            raise SpineFileError(f"no {key!r} product to look events up by (run, subrun, event)", self.path)
+        spec = self.spec(key)
+        names = spec.dtype.names or ()
+        if spec.kind not in (Kind.OBJECT, Kind.OBJECTS) or not all(name in names for name in RUN_FIELDS):
+            raise SpineFileError(
+                f"has no {', '.join(RUN_FIELDS)} columns to look events up by (run, subrun, event)", self.path, key
+            )
+        out = np.empty(self._count, dtype=RUN_DTYPE)
+        if self._count == 0:
+            return out
+        target = self._targets[key]
+        last = self._count - 1
+        starts, stops = self.bounds(key, np.array([0, last]))
+        in_order = (
+            target.shape[0] == self._count
+            and (starts[0], stops[0]) == (0, 1)
+            and (starts[1], stops[1]) == (last, last + 1)
+        )
+        if in_order:
+            with self._errors(key):
+                rows = target.dataset.fields(list(RUN_FIELDS))[:]
+        else:
+            rows, offsets = self.read_table(key, np.arange(self._count), RUN_FIELDS)
+            counts = np.diff(offsets)
+            if np.any(counts != 1):
+                bad = int(np.flatnonzero(counts != 1)[0])
+                raise self._fail(f"{counts[bad]} rows for one entry; one per entry is expected", key, bad)
+        for name in RUN_FIELDS:
+            out[name] = rows[name]
+        return out
+
+
+def read_ranges(
+    dataset: h5py.Dataset, starts: np.ndarray, stops: np.ndarray, columns: Sequence[str] | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Read the rows ``[starts[i], stops[i])`` of a dataset for every ``i`` with one read.
+
+    Rows are read as one slice when the wanted rows are dense in their span,
+    else as one union-of-blocks selection; they are then put in the order of
+    the ranges (a range may repeat).
+
+    Returns
+    -------
+    rows : numpy.ndarray
+        The rows of every range, concatenated.
+    offsets : numpy.ndarray
+        int64 of ``len(starts) + 1``, where each range's rows start.
+    """
+    lengths = np.maximum(stops - starts, 0)
+    offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    total = int(offsets[-1])
+    source = dataset.fields(list(columns)) if columns is not None else dataset
+    dtype = (
+        np.dtype([(name, dataset.dtype.fields[name][0]) for name in columns]) if columns is not None else dataset.dtype
+    )
+    if total == 0:
+        return np.empty((0, *dataset.shape[1:]), dtype=dtype), offsets
+    wanted = np.repeat(starts - offsets[:-1], lengths) + np.arange(total, dtype=np.int64)
+    low, high = int(wanted.min()), int(wanted.max()) + 1
+    if high - low <= 2 * total + 1024:
+        block = source[low:high]
+        if high - low == total and np.array_equal(wanted, np.arange(low, high)):
+            return block, offsets
+        return block[wanted - low], offsets
+    unique = np.unique(wanted)
+    block = _read_rows_at(dataset, unique, dtype)
+    return block[np.searchsorted(unique, wanted)], offsets
+
+
+def _read_rows_at(dataset: h5py.Dataset, rows: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    """Read sorted, unique rows of a dataset with one union-of-hyperslabs selection."""
+    breaks = np.flatnonzero(np.diff(rows) != 1) + 1
+    run_starts = rows[np.concatenate(([0], breaks))]
+    run_counts = np.diff(np.concatenate(([0], breaks, [len(rows)])))
+    tail = tuple(dataset.shape[1:])
+    file_space = dataset.id.get_space()
+    file_space.select_none()
+    for start, count in zip(run_starts.tolist(), run_counts.tolist()):
+        file_space.select_hyperslab((start,) + (0,) * len(tail), (count, *tail), op=h5s.SELECT_OR)
+    out = np.empty((len(rows), *tail), dtype=dtype)
+    memory_space = h5s.create_simple(out.shape)
+    dataset.id.read(memory_space, file_space, out, h5t.py_create(dtype))
+    return out

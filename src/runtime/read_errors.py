@@ -1,0 +1,48 @@
+"""Errors and warnings of the read path (shared by the reader front and its file layouts)."""
+
+from __future__ import annotations
+
+from .errors import SpineH5Error
+
+
+class SpineFileError(SpineH5Error):
+    """A file cannot be read as SPINE output.
+
+    Raised instead of h5py's low-level exceptions: the message names the file
+    and, where it applies, the product key and the entry.
+
+    Attributes
+    ----------
+    path : str or None
+        The file.
+    key : str or None
+        The product, when the problem is in one product.
+    entry : int or None
+        The entry of the file, when the problem is in one entry.
+    """
+
+    def __init__(self, problem: str, path: str | None = None, key: str | None = None, entry: int | None = None):
+        self.problem = problem
+        self.path = path
+        self.key = key
+        self.entry = entry
+        where = []
+        if path is not None:
+            where.append(str(path))
+        if key is not None:
+            where.append(f"product {key!r}")
+        if entry is not None:
+            where.append(f"entry {entry}")
+        super().__init__(f"{', '.join(where)}: {problem}" if where else problem)
+
+
+class IncompleteFileError(SpineFileError):
+    """A file's ``info.complete`` attribute says its writer did not finish it."""
+
+
+class UnknownColumnsWarning(UserWarning):
+    """Stored object rows carry columns the schema does not know (a later SPINE release).
+
+    The columns are left out of the rebuilt objects; they stay readable through
+    ``HDF5Reader.raw``, ``HDF5Reader.table`` and ``build_classes=False``.
+    """

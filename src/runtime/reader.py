@@ -1,0 +1,652 @@
+"""``HDF5Reader``: read SPINE output files (written by spineh5 or by SPINE) back into generated types.
+
+The reader front handles what does not depend on the on-disk layout: the
+list of files read as one sequence of entries, the entry selection, lazily
+opened file handles, the ``info`` group, object rebuilding, the
+run/subrun/event lookup and the bulk :meth:`HDF5Reader.table` path. Each file
+is decoded by a layout object chosen from ``info.attrs['format_version']``
+(:data:`LAYOUTS`); a later layout plugs in there without touching this module.
+
+Differences from SPINE's reader, on purpose:
+
+* derived columns stay on the objects (SPINE drops and recomputes them);
+* columns unknown to the schema are left out with one warning (SPINE's
+  default is to fail), and stay readable through :meth:`HDF5Reader.raw`,
+  :meth:`HDF5Reader.table` and ``build_classes=False``;
+* a missing ``info`` group or ``cfg``/``version`` attribute is tolerated
+  (``cfg``/``version`` are then None);
+* an explicit list of files keeps its order (globs are expanded in natural
+  order: ``f_2`` before ``f_10``); SPINE sorts every path.
+
+As in SPINE, ``file_index`` and ``file_entry_index`` start as the runtime
+location of the entry and are overwritten by stored products of those names
+(SPINE writes them when its writer stores every key); :meth:`HDF5Reader.location`
+always gives the runtime location. ``index`` is the position of the entry in
+this reader.
+"""
+
+from __future__ import annotations
+
+import collections
+import glob
+import os
+import re
+import warnings
+from collections.abc import Iterator, Sequence
+from typing import Any, Protocol
+
+import h5py
+import numpy as np
+import yaml
+
+from .layout_v1_read import RUN_DTYPE, V1ReadLayout
+from .products import Kind, ProductSpec
+from .read_errors import IncompleteFileError, SpineFileError, UnknownColumnsWarning
+from .read_objects import ObjectDecoder, ObjectRows, resolve_class
+
+__all__ = [
+    "HDF5Reader",
+    "IncompleteFileError",
+    "LAYOUTS",
+    "ReadLayout",
+    "SpineFileError",
+    "UnknownColumnsWarning",
+]
+
+INFO = "info"
+
+
+class ReadLayout(Protocol):
+    """What the reader needs from the decoder of one file layout."""
+
+    format_version: int
+
+    def entry_count(self) -> int:
+        """Return the number of entries of the file."""
+
+    def keys(self) -> tuple[str, ...]:
+        """Return the products the entries reference."""
+
+    def spec(self, key: str) -> ProductSpec:
+        """Return how a product is stored."""
+
+    def read_entry(self, entry: int, keys: Sequence[str]) -> dict[str, Any]:
+        """Return the products of one entry, objects as ``ObjectRows``."""
+
+    def read_raw(self, entry: int, key: str) -> Any:
+        """Return one product of one entry as stored."""
+
+    def read_table(
+        self, key: str, entries: np.ndarray, columns: Sequence[str] | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Return the rows of a product for many entries and per-entry offsets."""
+
+    def run_triplets(self, key: str) -> np.ndarray:
+        """Return the (run, subrun, event) of every entry."""
+
+
+#: Layout decoder of each ``info.attrs['format_version']`` (absent means 1).
+LAYOUTS: dict[int, type] = {1: V1ReadLayout}
+
+
+def _natural_key(path: str) -> list:
+    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", path)]
+
+
+def resolve_paths(file_keys: str | os.PathLike | Sequence[str | os.PathLike]) -> list[str]:
+    """Return the files named by a path, a glob pattern, or a list of them.
+
+    Raises
+    ------
+    FileNotFoundError
+        When a path or pattern names no file.
+    ValueError
+        When no file is given.
+    """
+    if isinstance(file_keys, (str, os.PathLike)):
+        file_keys = [file_keys]
+    paths: list[str] = []
+    for file_key in file_keys:
+        name = os.fspath(file_key)
+        if os.path.isfile(name):
+            paths.append(name)
+            continue
+        matches = sorted((path for path in glob.glob(name) if os.path.isfile(path)), key=_natural_key)
+        if not matches:
+            raise FileNotFoundError(f"no file matches {name!r}")
+        paths.extend(matches)
+    if not paths:
+        raise ValueError("no input file given")
+    return paths
+
+
+def open_h5(path: str) -> h5py.File:
+    """Open a file read-only, turning h5py's errors into :class:`SpineFileError`."""
+    try:
+        return h5py.File(path, "r")
+    except FileNotFoundError:
+        raise
+    except OSError as err:
+        text = str(err)
+        if "signature" in text:
+            problem = "not an HDF5 file"
+        elif "truncated" in text or "eof" in text.lower():
+            problem = "truncated or damaged HDF5 file"
+        else:
+            problem = "cannot be opened as an HDF5 file"
+        raise SpineFileError(f"{problem} ({text})", path) from err
+
+
+def _plain(value: Any) -> Any:
+    """Return an attribute value as a plain Python value (strings decoded)."""
+    if isinstance(value, (bytes, np.bytes_)):
+        return bytes(value).decode("utf-8", errors="replace")
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def read_info(h5file: h5py.File, path: str) -> dict[str, Any] | None:
+    """Return the attributes of a file's ``info`` group (or older ``info`` dataset), or None."""
+    node = h5file.get(INFO)
+    if node is None:
+        return None
+    try:
+        return {name: _plain(node.attrs[name]) for name in node.attrs}
+    except (OSError, RuntimeError, KeyError, ValueError, TypeError) as err:
+        raise SpineFileError(f"'info' attributes cannot be read ({err})", path) from err
+
+
+def select_layout(h5file: h5py.File, path: str, info: dict[str, Any] | None) -> ReadLayout:
+    """Return the layout decoder of a file from its ``info.attrs['format_version']``."""
+    raw = 1 if info is None else info.get("format_version", 1)
+    try:
+        version = int(raw)
+    except (TypeError, ValueError):
+        raise SpineFileError(f"info.format_version {raw!r} is not an integer", path) from None
+    layout = LAYOUTS.get(version)
+    if layout is None:
+        supported = ", ".join(map(str, sorted(LAYOUTS)))
+        raise SpineFileError(f"format_version {version} is not supported by this reader (supported: {supported})", path)
+    return layout(h5file, path)
+
+
+def parse_cfg(text: Any, path: str) -> Any:
+    """Return the YAML configuration stored in ``info.cfg`` (None, with a warning, when unreadable)."""
+    if text is None:
+        return None
+    if not isinstance(text, str):
+        warnings.warn(f"{path}: info.cfg is not a string ({type(text).__name__}); cfg is None", stacklevel=3)
+        return None
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        warnings.warn(f"{path}: info.cfg is not valid YAML ({err}); cfg is None", stacklevel=3)
+        return None
+
+
+def select_entries(total: int, entry_list: Sequence[int] | None, n_entry: int | None, n_skip: int | None) -> np.ndarray:
+    """Return the global entries a reader exposes, in order.
+
+    Raises
+    ------
+    ValueError
+        For contradicting or out-of-range selections.
+    """
+    if entry_list is not None:
+        if n_entry is not None or n_skip is not None:
+            raise ValueError("entry_list cannot be combined with n_entry or n_skip")
+        entries = np.asarray(entry_list)
+        if entries.size and entries.dtype.kind not in "iu":
+            raise ValueError(f"entry_list must hold integers, got {entries.dtype}")
+        entries = entries.astype(np.int64).reshape(-1)
+        bad = entries[(entries < 0) | (entries >= total)]
+        if len(bad):
+            raise ValueError(f"entry_list value {int(bad[0])} is out of range (the files hold {total} entries)")
+        return entries
+    skip = 0 if n_skip is None else int(n_skip)
+    if skip < 0 or (n_entry is not None and n_entry < 0):
+        raise ValueError("n_entry and n_skip must not be negative")
+    count = total - skip if n_entry is None else int(n_entry)
+    if skip + count > total:
+        raise ValueError(f"n_skip={skip} and n_entry={count} reach past the {total} entries of the files")
+    return np.arange(skip, skip + count, dtype=np.int64)
+
+
+class HDF5Reader:
+    """Read one or more SPINE HDF5 files as one sequence of entries.
+
+    Parameters
+    ----------
+    file_keys : str, path or list
+        A file, a glob pattern, or a list of files and patterns.
+    keys : list of str, optional
+        Products to read (default: every product of each file).
+    entry_list : list of int, optional
+        Global entries to expose, in this order (exclusive with ``n_entry``/``n_skip``).
+    n_entry : int, optional
+        Number of entries to expose.
+    n_skip : int, optional
+        Number of leading entries to skip.
+    ignore_incomplete : bool, default False
+        Read files whose ``info.complete`` is False (their writer did not finish).
+    build_classes : bool, default True
+        Rebuild objects as generated classes (else plain dicts of every stored column).
+    skip_unknown_attrs : bool, default True
+        Leave out (with one warning) stored columns the schema does not know,
+        instead of refusing them.
+    create_run_map : bool, default False
+        Build the (run, subrun, event) map at once rather than at the first :meth:`find`.
+    run_info_key : str, default 'run_info'
+        Product holding the run, subrun and event numbers.
+    max_open_files : int, default 64
+        Files kept open at once (least recently used ones are closed).
+
+    Attributes
+    ----------
+    file_paths : list of str
+        The files, in reading order.
+    file_offsets : numpy.ndarray
+        Global entry of the first entry of each file (with the total at the end).
+    num_entries : int
+        Entries of all files, before selection.
+    entry_index : numpy.ndarray
+        Global entry of each position of this reader.
+    info : dict or None
+        ``info`` attributes of the first file.
+    cfg : Any
+        Parsed ``info.cfg`` of the first file (None when absent or unreadable).
+    version : str or None
+        SPINE version that wrote the first file (``spine_version`` or ``version``).
+    writer : str or None
+        ``info.writer`` of the first file (spineh5 files).
+    format_version : int
+        Layout version of the first file.
+
+    Raises
+    ------
+    SpineFileError
+        When a file is not readable SPINE output (not HDF5, truncated, no
+        ``events``, unsupported layout) or (:class:`IncompleteFileError`) is
+        marked incomplete.
+    """
+
+    name = "hdf5"
+
+    def __init__(
+        self,
+        file_keys: str | os.PathLike | Sequence[str | os.PathLike],
+        keys: Sequence[str] | None = None,
+        entry_list: Sequence[int] | None = None,
+        n_entry: int | None = None,
+        n_skip: int | None = None,
+        ignore_incomplete: bool = False,
+        build_classes: bool = True,
+        skip_unknown_attrs: bool = True,
+        create_run_map: bool = False,
+        run_info_key: str = "run_info",
+        max_open_files: int = 64,
+    ) -> None:
+        if max_open_files < 1:
+            raise ValueError("max_open_files must be at least 1")
+        self.file_paths = resolve_paths(file_keys)
+        self.requested_keys = None if keys is None else tuple(keys)
+        self.ignore_incomplete = ignore_incomplete
+        self.build_classes = build_classes
+        self.skip_unknown_attrs = skip_unknown_attrs
+        self.run_info_key = run_info_key
+        self.max_open_files = max_open_files
+        self._decoder = ObjectDecoder(build_classes, skip_unknown_attrs)
+        self._open: collections.OrderedDict[int, tuple[h5py.File, ReadLayout]] = collections.OrderedDict()
+        self._pid = os.getpid()
+        self._file_keys: list[tuple[str, ...]] = []
+        self._run_sorted: np.ndarray | None = None
+        self._run_order: np.ndarray | None = None
+        self.info: dict[str, Any] | None = None
+
+        counts = []
+        try:
+            for file_id, path in enumerate(self.file_paths):
+                layout = self._open_file(file_id, check=True)
+                counts.append(layout.entry_count())
+                stored = layout.keys()
+                if self.requested_keys is None:
+                    self._file_keys.append(stored)
+                else:
+                    missing = [key for key in self.requested_keys if key not in stored]
+                    if missing:
+                        raise KeyError(f"{path}: products {missing} are not stored (stored: {', '.join(stored)})")
+                    self._file_keys.append(self.requested_keys)
+        except BaseException:
+            self.close()
+            raise
+        self.file_offsets = np.zeros(len(counts) + 1, dtype=np.int64)
+        np.cumsum(counts, out=self.file_offsets[1:])
+        self.num_entries = int(self.file_offsets[-1])
+        self.entry_index = select_entries(self.num_entries, entry_list, n_entry, n_skip)
+        info = self.info or {}
+        self.cfg = parse_cfg(info.get("cfg"), self.file_paths[0])
+        version = info.get("spine_version", info.get("version"))
+        self.version = version if isinstance(version, str) else None
+        writer = info.get("writer")
+        self.writer = writer if isinstance(writer, str) else None
+        self.format_version = int(info.get("format_version", 1))
+        if create_run_map:
+            self._build_run_map()
+
+    # -- files ----------------------------------------------------------------------------------------
+
+    def _open_file(self, file_id: int, check: bool = False) -> ReadLayout:
+        """Return the layout of a file, opening it (and closing the least recently used) as needed."""
+        if os.getpid() != self._pid:
+            self._open.clear()  # handles inherited through fork belong to the parent
+            self._pid = os.getpid()
+        cached = self._open.get(file_id)
+        if cached is not None and cached[0].id.valid:
+            self._open.move_to_end(file_id)
+            return cached[1]
+        path = self.file_paths[file_id]
+        h5file = open_h5(path)
+        try:
+            info = read_info(h5file, path)
+            if check:
+                self._check_info(info, path, first=file_id == 0)
+            layout = select_layout(h5file, path, info)
+        except BaseException:
+            h5file.close()
+            raise
+        self._open[file_id] = (h5file, layout)
+        while len(self._open) > self.max_open_files:
+            _, (old, _) = self._open.popitem(last=False)
+            old.close()
+        return layout
+
+    def _check_info(self, info: dict[str, Any] | None, path: str, first: bool) -> None:
+        if first:
+            self.info = info
+        if info is not None and "complete" in info and not info["complete"] and not self.ignore_incomplete:
+            raise IncompleteFileError(
+                "marked incomplete (info.complete is False): its writer did not finish it, or is still "
+                "writing. Pass ignore_incomplete=True to read it anyway.",
+                path,
+            )
+
+    def close(self) -> None:
+        """Close every open file (the reader reopens them when read again)."""
+        for h5file, _ in self._open.values():
+            try:
+                h5file.close()
+            except Exception:  # noqa: BLE001 - closing is best effort
+                pass
+        self._open.clear()
+
+    def __enter__(self) -> HDF5Reader:
+        return self
+
+    def __exit__(self, exc_type: Any, exc_value: Any, traceback: Any) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except Exception:  # noqa: BLE001 - interpreter shutdown
+            pass
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickle without open file handles (a copy reopens its files lazily)."""
+        state = self.__dict__.copy()
+        state["_open"] = collections.OrderedDict()
+        return state
+
+    def __repr__(self) -> str:
+        return f"HDF5Reader({len(self)} entries from {len(self.file_paths)} file(s))"
+
+    # -- positions ------------------------------------------------------------------------------------
+
+    def __len__(self) -> int:
+        return len(self.entry_index)
+
+    def _position(self, idx: int) -> int:
+        if not isinstance(idx, (int, np.integer)) or isinstance(idx, (bool, np.bool_)):
+            raise TypeError(f"entries are indexed by integers, got {type(idx).__name__}")
+        count = len(self.entry_index)
+        position = int(idx) + count if idx < 0 else int(idx)
+        if not 0 <= position < count:
+            raise IndexError(f"entry {idx} is out of range for a reader of {count} entries")
+        return position
+
+    def location(self, idx: int) -> tuple[int, int]:
+        """Return ``(file index, entry in that file)`` of position ``idx``."""
+        entry = int(self.entry_index[self._position(idx)])
+        file_id = int(np.searchsorted(self.file_offsets, entry, side="right")) - 1
+        return file_id, entry - int(self.file_offsets[file_id])
+
+    def _locations(self, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        entries = self.entry_index[positions]
+        file_ids = np.searchsorted(self.file_offsets, entries, side="right") - 1
+        return file_ids, entries - self.file_offsets[file_ids]
+
+    # -- entries --------------------------------------------------------------------------------------
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        """Return the products read: the requested keys, or those of the first file."""
+        if self.requested_keys is not None:
+            return self.requested_keys
+        return self._file_keys[0] if self._file_keys else ()
+
+    def spec(self, key: str, file_id: int = 0) -> ProductSpec:
+        """Return how a product is stored in one file (kind, dtype, class name, widths)."""
+        return self._open_file(file_id).spec(key)
+
+    def get(self, idx: int) -> dict[str, Any]:
+        """Return the products of one entry.
+
+        Objects come back as generated classes (a list per entry, or one
+        object for single-object products), arrays as numpy arrays, scalars as
+        numpy scalars or ``str``, lists of arrays as lists of numpy arrays.
+        """
+        position = self._position(idx)
+        file_id, entry = self.location(position)
+        data: dict[str, Any] = {"file_index": file_id, "file_entry_index": entry}
+        path = self.file_paths[file_id]
+        values = self._open_file(file_id).read_entry(entry, self._file_keys[file_id])
+        for key, value in values.items():
+            data[key] = self._decoder.decode(value, key, path) if isinstance(value, ObjectRows) else value
+        data["index"] = position
+        return data
+
+    def __getitem__(self, idx: int) -> dict[str, Any]:
+        return self.get(idx)
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        for position in range(len(self)):
+            yield self.get(position)
+
+    def raw(self, idx: int, key: str) -> Any:
+        """Return one product of one entry as stored.
+
+        Object products come back as their compound rows with every stored
+        column (columns unknown to the schema included, strings as bytes);
+        other products as :meth:`get` returns them.
+        """
+        file_id, entry = self.location(idx)
+        layout = self._open_file(file_id)
+        if key not in layout.keys():
+            raise KeyError(f"{self.file_paths[file_id]}: no product {key!r}")
+        return layout.read_raw(entry, key)
+
+    # -- bulk columns ---------------------------------------------------------------------------------
+
+    def table(
+        self, key: str, entries: Sequence[int] | np.ndarray | None = None, columns: Sequence[str] | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Return the rows of a product for many entries, reading its dataset once per file.
+
+        Parameters
+        ----------
+        key : str
+            An object product (compound rows), an array product or a scalar product.
+        entries : sequence of int, optional
+            Positions in this reader (default: all), any order.
+        columns : sequence of str, optional
+            Compound columns to read, for object products (default: all).
+
+        Returns
+        -------
+        rows : numpy.ndarray
+            The stored rows of every selected entry, concatenated in the
+            order of ``entries``: compound rows as stored (every column,
+            strings as bytes) for objects, one row per entry for scalar and
+            single-object products, strings decoded for string products.
+        offsets : numpy.ndarray
+            int64 of ``len(entries) + 1``: entry ``i``'s rows are
+            ``rows[offsets[i]:offsets[i + 1]]``.
+        """
+        if entries is None:
+            positions = np.arange(len(self), dtype=np.int64)
+        else:
+            positions = np.asarray(entries)
+            if positions.size and positions.dtype.kind not in "iu":
+                raise TypeError(f"entries must be integers, got {positions.dtype}")
+            positions = positions.astype(np.int64).reshape(-1)
+            positions = np.where(positions < 0, positions + len(self), positions)
+            bad = positions[(positions < 0) | (positions >= len(self))]
+            if len(bad):
+                raise IndexError(f"entry {int(bad[0])} is out of range for a reader of {len(self)} entries")
+        file_ids, file_entries = self._locations(positions)
+        parts: list[np.ndarray] = []
+        part_offsets: dict[int, tuple[int, np.ndarray]] = {}
+        base = 0
+        for file_id in np.unique(file_ids).tolist():
+            layout = self._open_file(file_id)
+            if key not in layout.keys():
+                raise KeyError(f"{self.file_paths[file_id]}: no product {key!r}")
+            rows, offsets = layout.read_table(key, file_entries[file_ids == file_id], columns)
+            parts.append(rows)
+            part_offsets[file_id] = (base, offsets)
+            base += len(rows)
+        if not parts:
+            return self._empty_table(key, columns), np.zeros(1, dtype=np.int64)
+        if len(parts) == 1:
+            return parts[0], part_offsets[int(file_ids[0])][1]
+        rows = _concatenate(parts, self._table_class(key))
+        if np.all(np.diff(file_ids) >= 0):
+            lengths = np.concatenate([np.diff(offsets) for _, offsets in part_offsets.values()])
+        else:
+            starts = np.empty(len(positions), dtype=np.int64)
+            lengths = np.empty(len(positions), dtype=np.int64)
+            for file_id, (part_base, offsets) in part_offsets.items():
+                mask = file_ids == file_id
+                starts[mask] = part_base + offsets[:-1]
+                lengths[mask] = np.diff(offsets)
+            gather = np.repeat(starts - np.concatenate(([0], np.cumsum(lengths)[:-1])), lengths)
+            rows = rows[gather + np.arange(int(lengths.sum()), dtype=np.int64)]
+        offsets = np.zeros(len(positions) + 1, dtype=np.int64)
+        np.cumsum(lengths, out=offsets[1:])
+        return rows, offsets
+
+    def _table_class(self, key: str) -> type | None:
+        spec = self.spec(key, self._first_file_with(key))
+        if spec.kind not in (Kind.OBJECT, Kind.OBJECTS):
+            return None
+        return resolve_class(spec.class_name, np.empty(0, spec.dtype))
+
+    def _first_file_with(self, key: str) -> int:
+        for file_id, keys in enumerate(self._file_keys):
+            if key in keys:
+                return file_id
+        raise KeyError(f"no file holds product {key!r}")
+
+    def _empty_table(self, key: str, columns: Sequence[str] | None) -> np.ndarray:
+        layout = self._open_file(self._first_file_with(key))
+        rows, _ = layout.read_table(key, np.empty(0, dtype=np.int64), columns)
+        return rows
+
+    # -- run / subrun / event -------------------------------------------------------------------------
+
+    def _build_run_map(self) -> None:
+        triplets = np.empty(self.num_entries, dtype=RUN_DTYPE)
+        for file_id in range(len(self.file_paths)):
+            low, high = int(self.file_offsets[file_id]), int(self.file_offsets[file_id + 1])
+            triplets[low:high] = self._open_file(file_id).run_triplets(self.run_info_key)
+        selected = triplets[self.entry_index]
+        order = np.lexsort((selected["event"], selected["subrun"], selected["run"]))
+        ordered = selected[order]
+        same = (
+            (ordered["run"][1:] == ordered["run"][:-1])
+            & (ordered["subrun"][1:] == ordered["subrun"][:-1])
+            & (ordered["event"][1:] == ordered["event"][:-1])
+        )
+        if np.any(same):
+            first = int(np.flatnonzero(same)[0])
+            duplicate = ordered[first].item()
+            positions = sorted(order[first : first + 2].tolist())
+            raise ValueError(
+                f"(run, subrun, event) = {duplicate} appears more than once (positions {positions}); "
+                "events cannot be looked up by number"
+            )
+        self._run_sorted, self._run_order = ordered, order
+
+    def find(self, run: int, subrun: int, event: int) -> int:
+        """Return the position of the entry with these run, subrun and event numbers.
+
+        The map is built at the first call, with one read of the run info
+        columns per file.
+
+        Raises
+        ------
+        KeyError
+            When no selected entry has these numbers.
+        ValueError
+            When several selected entries share the same numbers.
+        SpineFileError
+            When a file has no usable run info product.
+        """
+        if self._run_sorted is None:
+            self._build_run_map()
+        assert self._run_sorted is not None and self._run_order is not None
+        wanted = np.array((run, subrun, event), dtype=RUN_DTYPE)
+        at = int(np.searchsorted(self._run_sorted, wanted))
+        if at < len(self._run_sorted) and self._run_sorted[at].item() == wanted.item():
+            return int(self._run_order[at])
+        raise KeyError(f"no entry with run={run}, subrun={subrun}, event={event} among the {len(self)} entries")
+
+
+def _concatenate(parts: list[np.ndarray], cls: type | None) -> np.ndarray:
+    """Concatenate rows of several files; compound rows with different columns get the union of columns.
+
+    A column missing from a file's rows takes the schema default (or zero/None
+    when the class or column is unknown to the schema).
+    """
+    try:
+        return np.concatenate(parts)
+    except (TypeError, ValueError):
+        if any(part.dtype.names is None for part in parts):
+            raise
+    fields: dict[str, np.dtype] = {}
+    for part in parts:
+        for name in part.dtype.names:
+            dtype = part.dtype.fields[name][0]
+            if name not in fields:
+                fields[name] = dtype
+            elif fields[name] != dtype:
+                try:
+                    fields[name] = np.result_type(fields[name], dtype)
+                except TypeError:
+                    fields[name] = np.dtype(object)
+    columns = {column.name: column for column in cls.COLUMNS} if cls is not None else {}
+    out = np.zeros(sum(len(part) for part in parts), dtype=np.dtype(list(fields.items())))
+    start = 0
+    for part in parts:
+        stop = start + len(part)
+        for name, dtype in fields.items():
+            if name in part.dtype.names:
+                out[name][start:stop] = part[name]
+            elif name in columns:
+                for row in range(start, stop):
+                    out[name][row] = columns[name].make_default()
+            elif dtype.kind == "O":
+                out[name][start:stop] = None
+        start = stop
+    return out
