@@ -272,7 +272,10 @@ def _check_element(where: Location, value: Any, dtype: str, enum: EnumDef | None
         return value
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise SchemaError(wrong)
-    value = float(value)
+    try:
+        value = float(value)
+    except OverflowError:
+        raise SchemaError(wrong) from None
     if dtype == "float32" and math.isfinite(value) and abs(value) > 3.4028234663852886e38:
         raise SchemaError(wrong)
     return value

@@ -189,11 +189,19 @@ def resolve_columns(schema_types: dict[str, TypeDef], name: str) -> list[FieldDe
     derived: dict[str, FieldDef] = {}
     for owner in order:
         for field in schema_types[owner].fields:
-            if field.derived and field.name not in derived:
-                if field.name in plain:
-                    raise SchemaError(
-                        f"{field.location.describe()}: derived field also declared as a plain field "
-                        f"in {plain[field.name].location.owner}"
-                    )
+            if not field.derived:
+                continue
+            if field.name in plain:
+                raise SchemaError(
+                    f"{field.location.describe()}: derived field also declared as a plain field "
+                    f"in {plain[field.name].location.owner}"
+                )
+            previous = derived.get(field.name)
+            if previous is None:
                 derived[field.name] = field
+            elif (previous.dtype, previous.storage, previous.length) != (field.dtype, field.storage, field.length):
+                raise SchemaError(
+                    f"{field.location.describe()}: redeclaration changes dtype/storage of a field "
+                    f"first declared in {previous.location.owner}"
+                )
     return [*plain.values(), *derived.values()]

@@ -38,8 +38,28 @@ def pyrepr(value: object) -> str:
         inner = ", ".join(pyrepr(item) for item in value)
         return f"({inner},)" if len(value) == 1 else f"({inner})"
     if isinstance(value, str):
-        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        return string_literal(value)
     return repr(value)
+
+
+def string_literal(value: str) -> str:
+    """Return a Python string literal quoted as ``ruff format`` quotes it.
+
+    Double quotes unless the text holds more double than single quotes; backslashes,
+    the chosen quote and unprintable characters (newlines, tabs, ...) are escaped.
+    """
+    quote = "'" if value.count('"') > value.count("'") else '"'
+    body = []
+    for char in value:
+        if char == "\\":
+            body.append("\\\\")
+        elif char == quote:
+            body.append("\\" + quote)
+        elif not char.isprintable():
+            body.append(repr(char)[1:-1])
+        else:
+            body.append(char)
+    return quote + "".join(body) + quote
 
 
 def constant_name(type_name: str) -> str:

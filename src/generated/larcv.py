@@ -27,6 +27,7 @@ __all__ = ["RunInfo", "Trigger", "ImageMeta2D", "ImageMeta3D", "CRTHit", "Flash"
 _STR = h5py.string_dtype()
 _ = math  # defaults may use math.nan
 
+
 _RUN_INFO_COLUMNS: dict[str, Column] = {
     "run": Column(
         "run",
@@ -121,6 +122,7 @@ class RunInfo:
     def from_records(cls, records: np.ndarray) -> list[RunInfo]:
         """Rebuild objects from compound rows (missing columns take their defaults)."""
         return objects_from_records(cls, cls.COLUMNS, records)
+
 
 _TRIGGER_COLUMNS: dict[str, Column] = {
     "id": Column(
@@ -257,6 +259,7 @@ class Trigger:
         """Rebuild objects from compound rows (missing columns take their defaults)."""
         return objects_from_records(cls, cls.COLUMNS, records)
 
+
 _IMAGE_META2_D_COLUMNS: dict[str, Column] = {
     "lower": Column(
         "lower",
@@ -375,6 +378,7 @@ class ImageMeta2D:
         """Rebuild objects from compound rows (missing columns take their defaults)."""
         return objects_from_records(cls, cls.COLUMNS, records)
 
+
 _IMAGE_META3_D_COLUMNS: dict[str, Column] = {
     "lower": Column(
         "lower",
@@ -492,6 +496,7 @@ class ImageMeta3D:
     def from_records(cls, records: np.ndarray) -> list[ImageMeta3D]:
         """Rebuild objects from compound rows (missing columns take their defaults)."""
         return objects_from_records(cls, cls.COLUMNS, records)
+
 
 _CRTHIT_COLUMNS: dict[str, Column] = {
     "units": Column(
@@ -733,6 +738,7 @@ class CRTHit:
         """Rebuild objects from compound rows (missing columns take their defaults)."""
         return objects_from_records(cls, cls.COLUMNS, records)
 
+
 _FLASH_COLUMNS: dict[str, Column] = {
     "units": Column(
         "units",
@@ -952,12 +958,16 @@ class Flash:
         records["volume_id"] = build_column(columns["volume_id"], values(columns["volume_id"]), cls.CLASS_NAME)
         records["frame"] = build_column(columns["frame"], values(columns["frame"]), cls.CLASS_NAME)
         records["on_beam_time"] = build_column(columns["on_beam_time"], values(columns["on_beam_time"]), cls.CLASS_NAME)
-        records["in_beam_frame"] = build_column(columns["in_beam_frame"], values(columns["in_beam_frame"]), cls.CLASS_NAME)
+        records["in_beam_frame"] = build_column(
+            columns["in_beam_frame"], values(columns["in_beam_frame"]), cls.CLASS_NAME
+        )
         records["time"] = build_column(columns["time"], values(columns["time"]), cls.CLASS_NAME)
         records["time_width"] = build_column(columns["time_width"], values(columns["time_width"]), cls.CLASS_NAME)
         records["time_abs"] = build_column(columns["time_abs"], values(columns["time_abs"]), cls.CLASS_NAME)
         records["total_pe"] = build_column(columns["total_pe"], values(columns["total_pe"]), cls.CLASS_NAME)
-        records["fast_to_total"] = build_column(columns["fast_to_total"], values(columns["fast_to_total"]), cls.CLASS_NAME)
+        records["fast_to_total"] = build_column(
+            columns["fast_to_total"], values(columns["fast_to_total"]), cls.CLASS_NAME
+        )
         records["pe_per_ch"] = build_column(columns["pe_per_ch"], values(columns["pe_per_ch"]), cls.CLASS_NAME)
         records["center"] = build_column(columns["center"], values(columns["center"]), cls.CLASS_NAME)
         records["width"] = build_column(columns["width"], values(columns["width"]), cls.CLASS_NAME)
@@ -967,6 +977,7 @@ class Flash:
     def from_records(cls, records: np.ndarray) -> list[Flash]:
         """Rebuild objects from compound rows (missing columns take their defaults)."""
         return objects_from_records(cls, cls.COLUMNS, records)
+
 
 _NEUTRINO_COLUMNS: dict[str, Column] = {
     "units": Column(
@@ -1372,31 +1383,55 @@ class Neutrino:
         records = np.empty(len(objects), dtype=cls.LITE_DTYPE if lite else cls.DTYPE)
         records["units"] = build_column(columns["units"], values(columns["units"]), cls.CLASS_NAME)
         records["id"] = build_column(columns["id"], values(columns["id"]), cls.CLASS_NAME)
-        records["interaction_id"] = build_column(columns["interaction_id"], values(columns["interaction_id"]), cls.CLASS_NAME)
+        records["interaction_id"] = build_column(
+            columns["interaction_id"], values(columns["interaction_id"]), cls.CLASS_NAME
+        )
         records["current_type"] = build_column(columns["current_type"], values(columns["current_type"]), cls.CLASS_NAME)
-        records["interaction_scheme"] = build_column(columns["interaction_scheme"], values(columns["interaction_scheme"]), cls.CLASS_NAME)
-        records["interaction_mode"] = build_column(columns["interaction_mode"], values(columns["interaction_mode"]), cls.CLASS_NAME)
-        records["interaction_type"] = build_column(columns["interaction_type"], values(columns["interaction_type"]), cls.CLASS_NAME)
+        records["interaction_scheme"] = build_column(
+            columns["interaction_scheme"], values(columns["interaction_scheme"]), cls.CLASS_NAME
+        )
+        records["interaction_mode"] = build_column(
+            columns["interaction_mode"], values(columns["interaction_mode"]), cls.CLASS_NAME
+        )
+        records["interaction_type"] = build_column(
+            columns["interaction_type"], values(columns["interaction_type"]), cls.CLASS_NAME
+        )
         records["mct_index"] = build_column(columns["mct_index"], values(columns["mct_index"]), cls.CLASS_NAME)
         records["track_id"] = build_column(columns["track_id"], values(columns["track_id"]), cls.CLASS_NAME)
-        records["lepton_track_id"] = build_column(columns["lepton_track_id"], values(columns["lepton_track_id"]), cls.CLASS_NAME)
+        records["lepton_track_id"] = build_column(
+            columns["lepton_track_id"], values(columns["lepton_track_id"]), cls.CLASS_NAME
+        )
         records["pdg_code"] = build_column(columns["pdg_code"], values(columns["pdg_code"]), cls.CLASS_NAME)
-        records["lepton_pdg_code"] = build_column(columns["lepton_pdg_code"], values(columns["lepton_pdg_code"]), cls.CLASS_NAME)
+        records["lepton_pdg_code"] = build_column(
+            columns["lepton_pdg_code"], values(columns["lepton_pdg_code"]), cls.CLASS_NAME
+        )
         records["target"] = build_column(columns["target"], values(columns["target"]), cls.CLASS_NAME)
         records["nucleon"] = build_column(columns["nucleon"], values(columns["nucleon"]), cls.CLASS_NAME)
         records["quark"] = build_column(columns["quark"], values(columns["quark"]), cls.CLASS_NAME)
         records["energy_init"] = build_column(columns["energy_init"], values(columns["energy_init"]), cls.CLASS_NAME)
-        records["hadronic_invariant_mass"] = build_column(columns["hadronic_invariant_mass"], values(columns["hadronic_invariant_mass"]), cls.CLASS_NAME)
-        records["momentum_transfer"] = build_column(columns["momentum_transfer"], values(columns["momentum_transfer"]), cls.CLASS_NAME)
-        records["momentum_transfer_mag"] = build_column(columns["momentum_transfer_mag"], values(columns["momentum_transfer_mag"]), cls.CLASS_NAME)
-        records["energy_transfer"] = build_column(columns["energy_transfer"], values(columns["energy_transfer"]), cls.CLASS_NAME)
+        records["hadronic_invariant_mass"] = build_column(
+            columns["hadronic_invariant_mass"], values(columns["hadronic_invariant_mass"]), cls.CLASS_NAME
+        )
+        records["momentum_transfer"] = build_column(
+            columns["momentum_transfer"], values(columns["momentum_transfer"]), cls.CLASS_NAME
+        )
+        records["momentum_transfer_mag"] = build_column(
+            columns["momentum_transfer_mag"], values(columns["momentum_transfer_mag"]), cls.CLASS_NAME
+        )
+        records["energy_transfer"] = build_column(
+            columns["energy_transfer"], values(columns["energy_transfer"]), cls.CLASS_NAME
+        )
         records["lepton_p"] = build_column(columns["lepton_p"], values(columns["lepton_p"]), cls.CLASS_NAME)
-        records["distance_travel"] = build_column(columns["distance_travel"], values(columns["distance_travel"]), cls.CLASS_NAME)
+        records["distance_travel"] = build_column(
+            columns["distance_travel"], values(columns["distance_travel"]), cls.CLASS_NAME
+        )
         records["t"] = build_column(columns["t"], values(columns["t"]), cls.CLASS_NAME)
         records["theta"] = build_column(columns["theta"], values(columns["theta"]), cls.CLASS_NAME)
         records["bjorken_x"] = build_column(columns["bjorken_x"], values(columns["bjorken_x"]), cls.CLASS_NAME)
         records["inelasticity"] = build_column(columns["inelasticity"], values(columns["inelasticity"]), cls.CLASS_NAME)
-        records["creation_process"] = build_column(columns["creation_process"], values(columns["creation_process"]), cls.CLASS_NAME)
+        records["creation_process"] = build_column(
+            columns["creation_process"], values(columns["creation_process"]), cls.CLASS_NAME
+        )
         records["position"] = build_column(columns["position"], values(columns["position"]), cls.CLASS_NAME)
         records["momentum"] = build_column(columns["momentum"], values(columns["momentum"]), cls.CLASS_NAME)
         records["dir"] = build_column(columns["dir"], values(columns["dir"]), cls.CLASS_NAME)
@@ -1406,6 +1441,7 @@ class Neutrino:
     def from_records(cls, records: np.ndarray) -> list[Neutrino]:
         """Rebuild objects from compound rows (missing columns take their defaults)."""
         return objects_from_records(cls, cls.COLUMNS, records)
+
 
 _PARTICLE_COLUMNS: dict[str, Column] = {
     "units": Column(
@@ -1953,36 +1989,64 @@ class Particle:
         records["id"] = build_column(columns["id"], values(columns["id"]), cls.CLASS_NAME)
         records["parent_id"] = build_column(columns["parent_id"], values(columns["parent_id"]), cls.CLASS_NAME)
         records["group_id"] = build_column(columns["group_id"], values(columns["group_id"]), cls.CLASS_NAME)
-        records["interaction_id"] = build_column(columns["interaction_id"], values(columns["interaction_id"]), cls.CLASS_NAME)
+        records["interaction_id"] = build_column(
+            columns["interaction_id"], values(columns["interaction_id"]), cls.CLASS_NAME
+        )
         records["nu_id"] = build_column(columns["nu_id"], values(columns["nu_id"]), cls.CLASS_NAME)
         records["children_id"] = build_column(columns["children_id"], values(columns["children_id"]), cls.CLASS_NAME)
         records["mct_index"] = build_column(columns["mct_index"], values(columns["mct_index"]), cls.CLASS_NAME)
         records["mcst_index"] = build_column(columns["mcst_index"], values(columns["mcst_index"]), cls.CLASS_NAME)
-        records["group_primary"] = build_column(columns["group_primary"], values(columns["group_primary"]), cls.CLASS_NAME)
-        records["interaction_primary"] = build_column(columns["interaction_primary"], values(columns["interaction_primary"]), cls.CLASS_NAME)
+        records["group_primary"] = build_column(
+            columns["group_primary"], values(columns["group_primary"]), cls.CLASS_NAME
+        )
+        records["interaction_primary"] = build_column(
+            columns["interaction_primary"], values(columns["interaction_primary"]), cls.CLASS_NAME
+        )
         records["track_id"] = build_column(columns["track_id"], values(columns["track_id"]), cls.CLASS_NAME)
-        records["parent_track_id"] = build_column(columns["parent_track_id"], values(columns["parent_track_id"]), cls.CLASS_NAME)
-        records["ancestor_track_id"] = build_column(columns["ancestor_track_id"], values(columns["ancestor_track_id"]), cls.CLASS_NAME)
+        records["parent_track_id"] = build_column(
+            columns["parent_track_id"], values(columns["parent_track_id"]), cls.CLASS_NAME
+        )
+        records["ancestor_track_id"] = build_column(
+            columns["ancestor_track_id"], values(columns["ancestor_track_id"]), cls.CLASS_NAME
+        )
         records["pdg_code"] = build_column(columns["pdg_code"], values(columns["pdg_code"]), cls.CLASS_NAME)
-        records["parent_pdg_code"] = build_column(columns["parent_pdg_code"], values(columns["parent_pdg_code"]), cls.CLASS_NAME)
-        records["ancestor_pdg_code"] = build_column(columns["ancestor_pdg_code"], values(columns["ancestor_pdg_code"]), cls.CLASS_NAME)
+        records["parent_pdg_code"] = build_column(
+            columns["parent_pdg_code"], values(columns["parent_pdg_code"]), cls.CLASS_NAME
+        )
+        records["ancestor_pdg_code"] = build_column(
+            columns["ancestor_pdg_code"], values(columns["ancestor_pdg_code"]), cls.CLASS_NAME
+        )
         records["num_voxels"] = build_column(columns["num_voxels"], values(columns["num_voxels"]), cls.CLASS_NAME)
         records["t"] = build_column(columns["t"], values(columns["t"]), cls.CLASS_NAME)
         records["end_t"] = build_column(columns["end_t"], values(columns["end_t"]), cls.CLASS_NAME)
         records["parent_t"] = build_column(columns["parent_t"], values(columns["parent_t"]), cls.CLASS_NAME)
         records["ancestor_t"] = build_column(columns["ancestor_t"], values(columns["ancestor_t"]), cls.CLASS_NAME)
         records["energy_init"] = build_column(columns["energy_init"], values(columns["energy_init"]), cls.CLASS_NAME)
-        records["energy_deposit"] = build_column(columns["energy_deposit"], values(columns["energy_deposit"]), cls.CLASS_NAME)
-        records["distance_travel"] = build_column(columns["distance_travel"], values(columns["distance_travel"]), cls.CLASS_NAME)
-        records["creation_process"] = build_column(columns["creation_process"], values(columns["creation_process"]), cls.CLASS_NAME)
-        records["parent_creation_process"] = build_column(columns["parent_creation_process"], values(columns["parent_creation_process"]), cls.CLASS_NAME)
-        records["ancestor_creation_process"] = build_column(columns["ancestor_creation_process"], values(columns["ancestor_creation_process"]), cls.CLASS_NAME)
+        records["energy_deposit"] = build_column(
+            columns["energy_deposit"], values(columns["energy_deposit"]), cls.CLASS_NAME
+        )
+        records["distance_travel"] = build_column(
+            columns["distance_travel"], values(columns["distance_travel"]), cls.CLASS_NAME
+        )
+        records["creation_process"] = build_column(
+            columns["creation_process"], values(columns["creation_process"]), cls.CLASS_NAME
+        )
+        records["parent_creation_process"] = build_column(
+            columns["parent_creation_process"], values(columns["parent_creation_process"]), cls.CLASS_NAME
+        )
+        records["ancestor_creation_process"] = build_column(
+            columns["ancestor_creation_process"], values(columns["ancestor_creation_process"]), cls.CLASS_NAME
+        )
         records["shape"] = build_column(columns["shape"], values(columns["shape"]), cls.CLASS_NAME)
         records["pid"] = build_column(columns["pid"], values(columns["pid"]), cls.CLASS_NAME)
         records["position"] = build_column(columns["position"], values(columns["position"]), cls.CLASS_NAME)
         records["end_position"] = build_column(columns["end_position"], values(columns["end_position"]), cls.CLASS_NAME)
-        records["parent_position"] = build_column(columns["parent_position"], values(columns["parent_position"]), cls.CLASS_NAME)
-        records["ancestor_position"] = build_column(columns["ancestor_position"], values(columns["ancestor_position"]), cls.CLASS_NAME)
+        records["parent_position"] = build_column(
+            columns["parent_position"], values(columns["parent_position"]), cls.CLASS_NAME
+        )
+        records["ancestor_position"] = build_column(
+            columns["ancestor_position"], values(columns["ancestor_position"]), cls.CLASS_NAME
+        )
         records["first_step"] = build_column(columns["first_step"], values(columns["first_step"]), cls.CLASS_NAME)
         records["last_step"] = build_column(columns["last_step"], values(columns["last_step"]), cls.CLASS_NAME)
         records["momentum"] = build_column(columns["momentum"], values(columns["momentum"]), cls.CLASS_NAME)

@@ -27,6 +27,7 @@ __all__ = ["RecoFragment", "TruthFragment", "RecoParticle", "TruthParticle", "Re
 _STR = h5py.string_dtype()
 _ = math  # defaults may use math.nan
 
+
 _RECO_FRAGMENT_COLUMNS: dict[str, Column] = {
     "is_truth": Column(
         "is_truth",
@@ -376,14 +377,24 @@ class RecoFragment:
         records["units"] = build_column(columns["units"], values(columns["units"]), cls.CLASS_NAME)
         records["id"] = build_column(columns["id"], values(columns["id"]), cls.CLASS_NAME)
         records["is_contained"] = build_column(columns["is_contained"], values(columns["is_contained"]), cls.CLASS_NAME)
-        records["is_time_contained"] = build_column(columns["is_time_contained"], values(columns["is_time_contained"]), cls.CLASS_NAME)
-        records["is_cathode_crosser"] = build_column(columns["is_cathode_crosser"], values(columns["is_cathode_crosser"]), cls.CLASS_NAME)
+        records["is_time_contained"] = build_column(
+            columns["is_time_contained"], values(columns["is_time_contained"]), cls.CLASS_NAME
+        )
+        records["is_cathode_crosser"] = build_column(
+            columns["is_cathode_crosser"], values(columns["is_cathode_crosser"]), cls.CLASS_NAME
+        )
         records["is_matched"] = build_column(columns["is_matched"], values(columns["is_matched"]), cls.CLASS_NAME)
-        records["cathode_offset"] = build_column(columns["cathode_offset"], values(columns["cathode_offset"]), cls.CLASS_NAME)
+        records["cathode_offset"] = build_column(
+            columns["cathode_offset"], values(columns["cathode_offset"]), cls.CLASS_NAME
+        )
         records["match_ids"] = build_column(columns["match_ids"], values(columns["match_ids"]), cls.CLASS_NAME)
-        records["match_overlaps"] = build_column(columns["match_overlaps"], values(columns["match_overlaps"]), cls.CLASS_NAME)
+        records["match_overlaps"] = build_column(
+            columns["match_overlaps"], values(columns["match_overlaps"]), cls.CLASS_NAME
+        )
         records["particle_id"] = build_column(columns["particle_id"], values(columns["particle_id"]), cls.CLASS_NAME)
-        records["interaction_id"] = build_column(columns["interaction_id"], values(columns["interaction_id"]), cls.CLASS_NAME)
+        records["interaction_id"] = build_column(
+            columns["interaction_id"], values(columns["interaction_id"]), cls.CLASS_NAME
+        )
         records["is_primary"] = build_column(columns["is_primary"], values(columns["is_primary"]), cls.CLASS_NAME)
         records["length"] = build_column(columns["length"], values(columns["length"]), cls.CLASS_NAME)
         records["shape"] = build_column(columns["shape"], values(columns["shape"]), cls.CLASS_NAME)
@@ -391,9 +402,13 @@ class RecoFragment:
         records["end_point"] = build_column(columns["end_point"], values(columns["end_point"]), cls.CLASS_NAME)
         records["start_dir"] = build_column(columns["start_dir"], values(columns["start_dir"]), cls.CLASS_NAME)
         records["end_dir"] = build_column(columns["end_dir"], values(columns["end_dir"]), cls.CLASS_NAME)
-        records["primary_scores"] = build_column(columns["primary_scores"], values(columns["primary_scores"]), cls.CLASS_NAME)
+        records["primary_scores"] = build_column(
+            columns["primary_scores"], values(columns["primary_scores"]), cls.CLASS_NAME
+        )
         records["size"] = build_column(columns["size"], values(columns["size"]), cls.CLASS_NAME)
-        records["depositions_sum"] = build_column(columns["depositions_sum"], values(columns["depositions_sum"]), cls.CLASS_NAME)
+        records["depositions_sum"] = build_column(
+            columns["depositions_sum"], values(columns["depositions_sum"]), cls.CLASS_NAME
+        )
         records["module_ids"] = build_column(columns["module_ids"], values(columns["module_ids"]), cls.CLASS_NAME)
         if not lite:
             records["index"] = build_column(columns["index"], values(columns["index"]), cls.CLASS_NAME)
@@ -404,6 +419,7 @@ class RecoFragment:
     def from_records(cls, records: np.ndarray) -> list[RecoFragment]:
         """Rebuild objects from compound rows (missing columns take their defaults)."""
         return objects_from_records(cls, cls.COLUMNS, records)
+
 
 _TRUTH_FRAGMENT_COLUMNS: dict[str, Column] = {
     "orig_id": Column(
@@ -1375,14 +1391,24 @@ class TruthFragment:
         records["units"] = build_column(columns["units"], values(columns["units"]), cls.CLASS_NAME)
         records["id"] = build_column(columns["id"], values(columns["id"]), cls.CLASS_NAME)
         records["is_contained"] = build_column(columns["is_contained"], values(columns["is_contained"]), cls.CLASS_NAME)
-        records["is_time_contained"] = build_column(columns["is_time_contained"], values(columns["is_time_contained"]), cls.CLASS_NAME)
-        records["is_cathode_crosser"] = build_column(columns["is_cathode_crosser"], values(columns["is_cathode_crosser"]), cls.CLASS_NAME)
+        records["is_time_contained"] = build_column(
+            columns["is_time_contained"], values(columns["is_time_contained"]), cls.CLASS_NAME
+        )
+        records["is_cathode_crosser"] = build_column(
+            columns["is_cathode_crosser"], values(columns["is_cathode_crosser"]), cls.CLASS_NAME
+        )
         records["is_matched"] = build_column(columns["is_matched"], values(columns["is_matched"]), cls.CLASS_NAME)
-        records["cathode_offset"] = build_column(columns["cathode_offset"], values(columns["cathode_offset"]), cls.CLASS_NAME)
+        records["cathode_offset"] = build_column(
+            columns["cathode_offset"], values(columns["cathode_offset"]), cls.CLASS_NAME
+        )
         records["match_ids"] = build_column(columns["match_ids"], values(columns["match_ids"]), cls.CLASS_NAME)
-        records["match_overlaps"] = build_column(columns["match_overlaps"], values(columns["match_overlaps"]), cls.CLASS_NAME)
+        records["match_overlaps"] = build_column(
+            columns["match_overlaps"], values(columns["match_overlaps"]), cls.CLASS_NAME
+        )
         records["particle_id"] = build_column(columns["particle_id"], values(columns["particle_id"]), cls.CLASS_NAME)
-        records["interaction_id"] = build_column(columns["interaction_id"], values(columns["interaction_id"]), cls.CLASS_NAME)
+        records["interaction_id"] = build_column(
+            columns["interaction_id"], values(columns["interaction_id"]), cls.CLASS_NAME
+        )
         records["is_primary"] = build_column(columns["is_primary"], values(columns["is_primary"]), cls.CLASS_NAME)
         records["length"] = build_column(columns["length"], values(columns["length"]), cls.CLASS_NAME)
         records["shape"] = build_column(columns["shape"], values(columns["shape"]), cls.CLASS_NAME)
@@ -1394,40 +1420,78 @@ class TruthFragment:
         records["children_id"] = build_column(columns["children_id"], values(columns["children_id"]), cls.CLASS_NAME)
         records["mct_index"] = build_column(columns["mct_index"], values(columns["mct_index"]), cls.CLASS_NAME)
         records["mcst_index"] = build_column(columns["mcst_index"], values(columns["mcst_index"]), cls.CLASS_NAME)
-        records["group_primary"] = build_column(columns["group_primary"], values(columns["group_primary"]), cls.CLASS_NAME)
-        records["interaction_primary"] = build_column(columns["interaction_primary"], values(columns["interaction_primary"]), cls.CLASS_NAME)
+        records["group_primary"] = build_column(
+            columns["group_primary"], values(columns["group_primary"]), cls.CLASS_NAME
+        )
+        records["interaction_primary"] = build_column(
+            columns["interaction_primary"], values(columns["interaction_primary"]), cls.CLASS_NAME
+        )
         records["track_id"] = build_column(columns["track_id"], values(columns["track_id"]), cls.CLASS_NAME)
-        records["parent_track_id"] = build_column(columns["parent_track_id"], values(columns["parent_track_id"]), cls.CLASS_NAME)
-        records["ancestor_track_id"] = build_column(columns["ancestor_track_id"], values(columns["ancestor_track_id"]), cls.CLASS_NAME)
+        records["parent_track_id"] = build_column(
+            columns["parent_track_id"], values(columns["parent_track_id"]), cls.CLASS_NAME
+        )
+        records["ancestor_track_id"] = build_column(
+            columns["ancestor_track_id"], values(columns["ancestor_track_id"]), cls.CLASS_NAME
+        )
         records["pdg_code"] = build_column(columns["pdg_code"], values(columns["pdg_code"]), cls.CLASS_NAME)
-        records["parent_pdg_code"] = build_column(columns["parent_pdg_code"], values(columns["parent_pdg_code"]), cls.CLASS_NAME)
-        records["ancestor_pdg_code"] = build_column(columns["ancestor_pdg_code"], values(columns["ancestor_pdg_code"]), cls.CLASS_NAME)
+        records["parent_pdg_code"] = build_column(
+            columns["parent_pdg_code"], values(columns["parent_pdg_code"]), cls.CLASS_NAME
+        )
+        records["ancestor_pdg_code"] = build_column(
+            columns["ancestor_pdg_code"], values(columns["ancestor_pdg_code"]), cls.CLASS_NAME
+        )
         records["num_voxels"] = build_column(columns["num_voxels"], values(columns["num_voxels"]), cls.CLASS_NAME)
         records["t"] = build_column(columns["t"], values(columns["t"]), cls.CLASS_NAME)
         records["end_t"] = build_column(columns["end_t"], values(columns["end_t"]), cls.CLASS_NAME)
         records["parent_t"] = build_column(columns["parent_t"], values(columns["parent_t"]), cls.CLASS_NAME)
         records["ancestor_t"] = build_column(columns["ancestor_t"], values(columns["ancestor_t"]), cls.CLASS_NAME)
         records["energy_init"] = build_column(columns["energy_init"], values(columns["energy_init"]), cls.CLASS_NAME)
-        records["energy_deposit"] = build_column(columns["energy_deposit"], values(columns["energy_deposit"]), cls.CLASS_NAME)
-        records["distance_travel"] = build_column(columns["distance_travel"], values(columns["distance_travel"]), cls.CLASS_NAME)
-        records["creation_process"] = build_column(columns["creation_process"], values(columns["creation_process"]), cls.CLASS_NAME)
-        records["parent_creation_process"] = build_column(columns["parent_creation_process"], values(columns["parent_creation_process"]), cls.CLASS_NAME)
-        records["ancestor_creation_process"] = build_column(columns["ancestor_creation_process"], values(columns["ancestor_creation_process"]), cls.CLASS_NAME)
+        records["energy_deposit"] = build_column(
+            columns["energy_deposit"], values(columns["energy_deposit"]), cls.CLASS_NAME
+        )
+        records["distance_travel"] = build_column(
+            columns["distance_travel"], values(columns["distance_travel"]), cls.CLASS_NAME
+        )
+        records["creation_process"] = build_column(
+            columns["creation_process"], values(columns["creation_process"]), cls.CLASS_NAME
+        )
+        records["parent_creation_process"] = build_column(
+            columns["parent_creation_process"], values(columns["parent_creation_process"]), cls.CLASS_NAME
+        )
+        records["ancestor_creation_process"] = build_column(
+            columns["ancestor_creation_process"], values(columns["ancestor_creation_process"]), cls.CLASS_NAME
+        )
         records["pid"] = build_column(columns["pid"], values(columns["pid"]), cls.CLASS_NAME)
         records["position"] = build_column(columns["position"], values(columns["position"]), cls.CLASS_NAME)
         records["end_position"] = build_column(columns["end_position"], values(columns["end_position"]), cls.CLASS_NAME)
-        records["parent_position"] = build_column(columns["parent_position"], values(columns["parent_position"]), cls.CLASS_NAME)
-        records["ancestor_position"] = build_column(columns["ancestor_position"], values(columns["ancestor_position"]), cls.CLASS_NAME)
+        records["parent_position"] = build_column(
+            columns["parent_position"], values(columns["parent_position"]), cls.CLASS_NAME
+        )
+        records["ancestor_position"] = build_column(
+            columns["ancestor_position"], values(columns["ancestor_position"]), cls.CLASS_NAME
+        )
         records["first_step"] = build_column(columns["first_step"], values(columns["first_step"]), cls.CLASS_NAME)
         records["last_step"] = build_column(columns["last_step"], values(columns["last_step"]), cls.CLASS_NAME)
         records["momentum"] = build_column(columns["momentum"], values(columns["momentum"]), cls.CLASS_NAME)
         records["end_momentum"] = build_column(columns["end_momentum"], values(columns["end_momentum"]), cls.CLASS_NAME)
-        records["orig_interaction_id"] = build_column(columns["orig_interaction_id"], values(columns["orig_interaction_id"]), cls.CLASS_NAME)
-        records["orig_parent_id"] = build_column(columns["orig_parent_id"], values(columns["orig_parent_id"]), cls.CLASS_NAME)
-        records["orig_group_id"] = build_column(columns["orig_group_id"], values(columns["orig_group_id"]), cls.CLASS_NAME)
-        records["orig_children_id"] = build_column(columns["orig_children_id"], values(columns["orig_children_id"]), cls.CLASS_NAME)
-        records["children_counts"] = build_column(columns["children_counts"], values(columns["children_counts"]), cls.CLASS_NAME)
-        records["reco_start_dir"] = build_column(columns["reco_start_dir"], values(columns["reco_start_dir"]), cls.CLASS_NAME)
+        records["orig_interaction_id"] = build_column(
+            columns["orig_interaction_id"], values(columns["orig_interaction_id"]), cls.CLASS_NAME
+        )
+        records["orig_parent_id"] = build_column(
+            columns["orig_parent_id"], values(columns["orig_parent_id"]), cls.CLASS_NAME
+        )
+        records["orig_group_id"] = build_column(
+            columns["orig_group_id"], values(columns["orig_group_id"]), cls.CLASS_NAME
+        )
+        records["orig_children_id"] = build_column(
+            columns["orig_children_id"], values(columns["orig_children_id"]), cls.CLASS_NAME
+        )
+        records["children_counts"] = build_column(
+            columns["children_counts"], values(columns["children_counts"]), cls.CLASS_NAME
+        )
+        records["reco_start_dir"] = build_column(
+            columns["reco_start_dir"], values(columns["reco_start_dir"]), cls.CLASS_NAME
+        )
         records["reco_end_dir"] = build_column(columns["reco_end_dir"], values(columns["reco_end_dir"]), cls.CLASS_NAME)
         records["start_dir"] = build_column(columns["start_dir"], values(columns["start_dir"]), cls.CLASS_NAME)
         records["end_dir"] = build_column(columns["end_dir"], values(columns["end_dir"]), cls.CLASS_NAME)
@@ -1435,16 +1499,28 @@ class TruthFragment:
         records["end_p"] = build_column(columns["end_p"], values(columns["end_p"]), cls.CLASS_NAME)
         records["mass"] = build_column(columns["mass"], values(columns["mass"]), cls.CLASS_NAME)
         records["size"] = build_column(columns["size"], values(columns["size"]), cls.CLASS_NAME)
-        records["depositions_sum"] = build_column(columns["depositions_sum"], values(columns["depositions_sum"]), cls.CLASS_NAME)
+        records["depositions_sum"] = build_column(
+            columns["depositions_sum"], values(columns["depositions_sum"]), cls.CLASS_NAME
+        )
         records["module_ids"] = build_column(columns["module_ids"], values(columns["module_ids"]), cls.CLASS_NAME)
         records["size_adapt"] = build_column(columns["size_adapt"], values(columns["size_adapt"]), cls.CLASS_NAME)
         records["size_g4"] = build_column(columns["size_g4"], values(columns["size_g4"]), cls.CLASS_NAME)
-        records["depositions_q_sum"] = build_column(columns["depositions_q_sum"], values(columns["depositions_q_sum"]), cls.CLASS_NAME)
-        records["depositions_adapt_sum"] = build_column(columns["depositions_adapt_sum"], values(columns["depositions_adapt_sum"]), cls.CLASS_NAME)
-        records["depositions_adapt_q_sum"] = build_column(columns["depositions_adapt_q_sum"], values(columns["depositions_adapt_q_sum"]), cls.CLASS_NAME)
-        records["depositions_g4_sum"] = build_column(columns["depositions_g4_sum"], values(columns["depositions_g4_sum"]), cls.CLASS_NAME)
+        records["depositions_q_sum"] = build_column(
+            columns["depositions_q_sum"], values(columns["depositions_q_sum"]), cls.CLASS_NAME
+        )
+        records["depositions_adapt_sum"] = build_column(
+            columns["depositions_adapt_sum"], values(columns["depositions_adapt_sum"]), cls.CLASS_NAME
+        )
+        records["depositions_adapt_q_sum"] = build_column(
+            columns["depositions_adapt_q_sum"], values(columns["depositions_adapt_q_sum"]), cls.CLASS_NAME
+        )
+        records["depositions_g4_sum"] = build_column(
+            columns["depositions_g4_sum"], values(columns["depositions_g4_sum"]), cls.CLASS_NAME
+        )
         if not lite:
-            records["index_adapt"] = build_column(columns["index_adapt"], values(columns["index_adapt"]), cls.CLASS_NAME)
+            records["index_adapt"] = build_column(
+                columns["index_adapt"], values(columns["index_adapt"]), cls.CLASS_NAME
+            )
             records["index_g4"] = build_column(columns["index_g4"], values(columns["index_g4"]), cls.CLASS_NAME)
             records["index"] = build_column(columns["index"], values(columns["index"]), cls.CLASS_NAME)
             records["orig_index"] = build_column(columns["orig_index"], values(columns["orig_index"]), cls.CLASS_NAME)
@@ -1454,6 +1530,7 @@ class TruthFragment:
     def from_records(cls, records: np.ndarray) -> list[TruthFragment]:
         """Rebuild objects from compound rows (missing columns take their defaults)."""
         return objects_from_records(cls, cls.COLUMNS, records)
+
 
 _RECO_PARTICLE_COLUMNS: dict[str, Column] = {
     "is_truth": Column(
@@ -2132,16 +2209,28 @@ class RecoParticle:
         records["units"] = build_column(columns["units"], values(columns["units"]), cls.CLASS_NAME)
         records["id"] = build_column(columns["id"], values(columns["id"]), cls.CLASS_NAME)
         records["is_contained"] = build_column(columns["is_contained"], values(columns["is_contained"]), cls.CLASS_NAME)
-        records["is_time_contained"] = build_column(columns["is_time_contained"], values(columns["is_time_contained"]), cls.CLASS_NAME)
-        records["is_cathode_crosser"] = build_column(columns["is_cathode_crosser"], values(columns["is_cathode_crosser"]), cls.CLASS_NAME)
+        records["is_time_contained"] = build_column(
+            columns["is_time_contained"], values(columns["is_time_contained"]), cls.CLASS_NAME
+        )
+        records["is_cathode_crosser"] = build_column(
+            columns["is_cathode_crosser"], values(columns["is_cathode_crosser"]), cls.CLASS_NAME
+        )
         records["is_matched"] = build_column(columns["is_matched"], values(columns["is_matched"]), cls.CLASS_NAME)
-        records["cathode_offset"] = build_column(columns["cathode_offset"], values(columns["cathode_offset"]), cls.CLASS_NAME)
+        records["cathode_offset"] = build_column(
+            columns["cathode_offset"], values(columns["cathode_offset"]), cls.CLASS_NAME
+        )
         records["match_ids"] = build_column(columns["match_ids"], values(columns["match_ids"]), cls.CLASS_NAME)
-        records["match_overlaps"] = build_column(columns["match_overlaps"], values(columns["match_overlaps"]), cls.CLASS_NAME)
-        records["interaction_id"] = build_column(columns["interaction_id"], values(columns["interaction_id"]), cls.CLASS_NAME)
+        records["match_overlaps"] = build_column(
+            columns["match_overlaps"], values(columns["match_overlaps"]), cls.CLASS_NAME
+        )
+        records["interaction_id"] = build_column(
+            columns["interaction_id"], values(columns["interaction_id"]), cls.CLASS_NAME
+        )
         records["chi2_pid"] = build_column(columns["chi2_pid"], values(columns["chi2_pid"]), cls.CLASS_NAME)
         records["is_primary"] = build_column(columns["is_primary"], values(columns["is_primary"]), cls.CLASS_NAME)
-        records["is_crt_matched"] = build_column(columns["is_crt_matched"], values(columns["is_crt_matched"]), cls.CLASS_NAME)
+        records["is_crt_matched"] = build_column(
+            columns["is_crt_matched"], values(columns["is_crt_matched"]), cls.CLASS_NAME
+        )
         records["is_valid"] = build_column(columns["is_valid"], values(columns["is_valid"]), cls.CLASS_NAME)
         records["length"] = build_column(columns["length"], values(columns["length"]), cls.CLASS_NAME)
         records["calo_ke"] = build_column(columns["calo_ke"], values(columns["calo_ke"]), cls.CLASS_NAME)
@@ -2153,30 +2242,46 @@ class RecoParticle:
         records["start_point"] = build_column(columns["start_point"], values(columns["start_point"]), cls.CLASS_NAME)
         records["end_point"] = build_column(columns["end_point"], values(columns["end_point"]), cls.CLASS_NAME)
         records["chi2_per_pid"] = build_column(columns["chi2_per_pid"], values(columns["chi2_per_pid"]), cls.CLASS_NAME)
-        records["csda_ke_per_pid"] = build_column(columns["csda_ke_per_pid"], values(columns["csda_ke_per_pid"]), cls.CLASS_NAME)
-        records["mcs_ke_per_pid"] = build_column(columns["mcs_ke_per_pid"], values(columns["mcs_ke_per_pid"]), cls.CLASS_NAME)
+        records["csda_ke_per_pid"] = build_column(
+            columns["csda_ke_per_pid"], values(columns["csda_ke_per_pid"]), cls.CLASS_NAME
+        )
+        records["mcs_ke_per_pid"] = build_column(
+            columns["mcs_ke_per_pid"], values(columns["mcs_ke_per_pid"]), cls.CLASS_NAME
+        )
         records["crt_ids"] = build_column(columns["crt_ids"], values(columns["crt_ids"]), cls.CLASS_NAME)
         records["crt_times"] = build_column(columns["crt_times"], values(columns["crt_times"]), cls.CLASS_NAME)
         records["crt_scores"] = build_column(columns["crt_scores"], values(columns["crt_scores"]), cls.CLASS_NAME)
         records["start_dedx"] = build_column(columns["start_dedx"], values(columns["start_dedx"]), cls.CLASS_NAME)
         records["end_dedx"] = build_column(columns["end_dedx"], values(columns["end_dedx"]), cls.CLASS_NAME)
-        records["vertex_distance"] = build_column(columns["vertex_distance"], values(columns["vertex_distance"]), cls.CLASS_NAME)
-        records["start_straightness"] = build_column(columns["start_straightness"], values(columns["start_straightness"]), cls.CLASS_NAME)
-        records["directional_spread"] = build_column(columns["directional_spread"], values(columns["directional_spread"]), cls.CLASS_NAME)
+        records["vertex_distance"] = build_column(
+            columns["vertex_distance"], values(columns["vertex_distance"]), cls.CLASS_NAME
+        )
+        records["start_straightness"] = build_column(
+            columns["start_straightness"], values(columns["start_straightness"]), cls.CLASS_NAME
+        )
+        records["directional_spread"] = build_column(
+            columns["directional_spread"], values(columns["directional_spread"]), cls.CLASS_NAME
+        )
         records["axial_spread"] = build_column(columns["axial_spread"], values(columns["axial_spread"]), cls.CLASS_NAME)
         records["start_dir"] = build_column(columns["start_dir"], values(columns["start_dir"]), cls.CLASS_NAME)
         records["end_dir"] = build_column(columns["end_dir"], values(columns["end_dir"]), cls.CLASS_NAME)
         records["pid_scores"] = build_column(columns["pid_scores"], values(columns["pid_scores"]), cls.CLASS_NAME)
-        records["primary_scores"] = build_column(columns["primary_scores"], values(columns["primary_scores"]), cls.CLASS_NAME)
+        records["primary_scores"] = build_column(
+            columns["primary_scores"], values(columns["primary_scores"]), cls.CLASS_NAME
+        )
         records["ppn_ids"] = build_column(columns["ppn_ids"], values(columns["ppn_ids"]), cls.CLASS_NAME)
         records["pdg_code"] = build_column(columns["pdg_code"], values(columns["pdg_code"]), cls.CLASS_NAME)
         records["mass"] = build_column(columns["mass"], values(columns["mass"]), cls.CLASS_NAME)
         records["ke"] = build_column(columns["ke"], values(columns["ke"]), cls.CLASS_NAME)
         records["momentum"] = build_column(columns["momentum"], values(columns["momentum"]), cls.CLASS_NAME)
         records["p"] = build_column(columns["p"], values(columns["p"]), cls.CLASS_NAME)
-        records["num_fragments"] = build_column(columns["num_fragments"], values(columns["num_fragments"]), cls.CLASS_NAME)
+        records["num_fragments"] = build_column(
+            columns["num_fragments"], values(columns["num_fragments"]), cls.CLASS_NAME
+        )
         records["size"] = build_column(columns["size"], values(columns["size"]), cls.CLASS_NAME)
-        records["depositions_sum"] = build_column(columns["depositions_sum"], values(columns["depositions_sum"]), cls.CLASS_NAME)
+        records["depositions_sum"] = build_column(
+            columns["depositions_sum"], values(columns["depositions_sum"]), cls.CLASS_NAME
+        )
         records["module_ids"] = build_column(columns["module_ids"], values(columns["module_ids"]), cls.CLASS_NAME)
         if not lite:
             records["index"] = build_column(columns["index"], values(columns["index"]), cls.CLASS_NAME)
@@ -2187,6 +2292,7 @@ class RecoParticle:
     def from_records(cls, records: np.ndarray) -> list[RecoParticle]:
         """Rebuild objects from compound rows (missing columns take their defaults)."""
         return objects_from_records(cls, cls.COLUMNS, records)
+
 
 _TRUTH_PARTICLE_COLUMNS: dict[str, Column] = {
     "orig_id": Column(
@@ -3367,16 +3473,28 @@ class TruthParticle:
         records["units"] = build_column(columns["units"], values(columns["units"]), cls.CLASS_NAME)
         records["id"] = build_column(columns["id"], values(columns["id"]), cls.CLASS_NAME)
         records["is_contained"] = build_column(columns["is_contained"], values(columns["is_contained"]), cls.CLASS_NAME)
-        records["is_time_contained"] = build_column(columns["is_time_contained"], values(columns["is_time_contained"]), cls.CLASS_NAME)
-        records["is_cathode_crosser"] = build_column(columns["is_cathode_crosser"], values(columns["is_cathode_crosser"]), cls.CLASS_NAME)
+        records["is_time_contained"] = build_column(
+            columns["is_time_contained"], values(columns["is_time_contained"]), cls.CLASS_NAME
+        )
+        records["is_cathode_crosser"] = build_column(
+            columns["is_cathode_crosser"], values(columns["is_cathode_crosser"]), cls.CLASS_NAME
+        )
         records["is_matched"] = build_column(columns["is_matched"], values(columns["is_matched"]), cls.CLASS_NAME)
-        records["cathode_offset"] = build_column(columns["cathode_offset"], values(columns["cathode_offset"]), cls.CLASS_NAME)
+        records["cathode_offset"] = build_column(
+            columns["cathode_offset"], values(columns["cathode_offset"]), cls.CLASS_NAME
+        )
         records["match_ids"] = build_column(columns["match_ids"], values(columns["match_ids"]), cls.CLASS_NAME)
-        records["match_overlaps"] = build_column(columns["match_overlaps"], values(columns["match_overlaps"]), cls.CLASS_NAME)
-        records["interaction_id"] = build_column(columns["interaction_id"], values(columns["interaction_id"]), cls.CLASS_NAME)
+        records["match_overlaps"] = build_column(
+            columns["match_overlaps"], values(columns["match_overlaps"]), cls.CLASS_NAME
+        )
+        records["interaction_id"] = build_column(
+            columns["interaction_id"], values(columns["interaction_id"]), cls.CLASS_NAME
+        )
         records["chi2_pid"] = build_column(columns["chi2_pid"], values(columns["chi2_pid"]), cls.CLASS_NAME)
         records["is_primary"] = build_column(columns["is_primary"], values(columns["is_primary"]), cls.CLASS_NAME)
-        records["is_crt_matched"] = build_column(columns["is_crt_matched"], values(columns["is_crt_matched"]), cls.CLASS_NAME)
+        records["is_crt_matched"] = build_column(
+            columns["is_crt_matched"], values(columns["is_crt_matched"]), cls.CLASS_NAME
+        )
         records["is_valid"] = build_column(columns["is_valid"], values(columns["is_valid"]), cls.CLASS_NAME)
         records["length"] = build_column(columns["length"], values(columns["length"]), cls.CLASS_NAME)
         records["calo_ke"] = build_column(columns["calo_ke"], values(columns["calo_ke"]), cls.CLASS_NAME)
@@ -3388,8 +3506,12 @@ class TruthParticle:
         records["start_point"] = build_column(columns["start_point"], values(columns["start_point"]), cls.CLASS_NAME)
         records["end_point"] = build_column(columns["end_point"], values(columns["end_point"]), cls.CLASS_NAME)
         records["chi2_per_pid"] = build_column(columns["chi2_per_pid"], values(columns["chi2_per_pid"]), cls.CLASS_NAME)
-        records["csda_ke_per_pid"] = build_column(columns["csda_ke_per_pid"], values(columns["csda_ke_per_pid"]), cls.CLASS_NAME)
-        records["mcs_ke_per_pid"] = build_column(columns["mcs_ke_per_pid"], values(columns["mcs_ke_per_pid"]), cls.CLASS_NAME)
+        records["csda_ke_per_pid"] = build_column(
+            columns["csda_ke_per_pid"], values(columns["csda_ke_per_pid"]), cls.CLASS_NAME
+        )
+        records["mcs_ke_per_pid"] = build_column(
+            columns["mcs_ke_per_pid"], values(columns["mcs_ke_per_pid"]), cls.CLASS_NAME
+        )
         records["crt_ids"] = build_column(columns["crt_ids"], values(columns["crt_ids"]), cls.CLASS_NAME)
         records["crt_times"] = build_column(columns["crt_times"], values(columns["crt_times"]), cls.CLASS_NAME)
         records["crt_scores"] = build_column(columns["crt_scores"], values(columns["crt_scores"]), cls.CLASS_NAME)
@@ -3399,61 +3521,115 @@ class TruthParticle:
         records["children_id"] = build_column(columns["children_id"], values(columns["children_id"]), cls.CLASS_NAME)
         records["mct_index"] = build_column(columns["mct_index"], values(columns["mct_index"]), cls.CLASS_NAME)
         records["mcst_index"] = build_column(columns["mcst_index"], values(columns["mcst_index"]), cls.CLASS_NAME)
-        records["group_primary"] = build_column(columns["group_primary"], values(columns["group_primary"]), cls.CLASS_NAME)
-        records["interaction_primary"] = build_column(columns["interaction_primary"], values(columns["interaction_primary"]), cls.CLASS_NAME)
+        records["group_primary"] = build_column(
+            columns["group_primary"], values(columns["group_primary"]), cls.CLASS_NAME
+        )
+        records["interaction_primary"] = build_column(
+            columns["interaction_primary"], values(columns["interaction_primary"]), cls.CLASS_NAME
+        )
         records["track_id"] = build_column(columns["track_id"], values(columns["track_id"]), cls.CLASS_NAME)
-        records["parent_track_id"] = build_column(columns["parent_track_id"], values(columns["parent_track_id"]), cls.CLASS_NAME)
-        records["ancestor_track_id"] = build_column(columns["ancestor_track_id"], values(columns["ancestor_track_id"]), cls.CLASS_NAME)
+        records["parent_track_id"] = build_column(
+            columns["parent_track_id"], values(columns["parent_track_id"]), cls.CLASS_NAME
+        )
+        records["ancestor_track_id"] = build_column(
+            columns["ancestor_track_id"], values(columns["ancestor_track_id"]), cls.CLASS_NAME
+        )
         records["pdg_code"] = build_column(columns["pdg_code"], values(columns["pdg_code"]), cls.CLASS_NAME)
-        records["parent_pdg_code"] = build_column(columns["parent_pdg_code"], values(columns["parent_pdg_code"]), cls.CLASS_NAME)
-        records["ancestor_pdg_code"] = build_column(columns["ancestor_pdg_code"], values(columns["ancestor_pdg_code"]), cls.CLASS_NAME)
+        records["parent_pdg_code"] = build_column(
+            columns["parent_pdg_code"], values(columns["parent_pdg_code"]), cls.CLASS_NAME
+        )
+        records["ancestor_pdg_code"] = build_column(
+            columns["ancestor_pdg_code"], values(columns["ancestor_pdg_code"]), cls.CLASS_NAME
+        )
         records["num_voxels"] = build_column(columns["num_voxels"], values(columns["num_voxels"]), cls.CLASS_NAME)
         records["t"] = build_column(columns["t"], values(columns["t"]), cls.CLASS_NAME)
         records["end_t"] = build_column(columns["end_t"], values(columns["end_t"]), cls.CLASS_NAME)
         records["parent_t"] = build_column(columns["parent_t"], values(columns["parent_t"]), cls.CLASS_NAME)
         records["ancestor_t"] = build_column(columns["ancestor_t"], values(columns["ancestor_t"]), cls.CLASS_NAME)
         records["energy_init"] = build_column(columns["energy_init"], values(columns["energy_init"]), cls.CLASS_NAME)
-        records["energy_deposit"] = build_column(columns["energy_deposit"], values(columns["energy_deposit"]), cls.CLASS_NAME)
-        records["distance_travel"] = build_column(columns["distance_travel"], values(columns["distance_travel"]), cls.CLASS_NAME)
-        records["creation_process"] = build_column(columns["creation_process"], values(columns["creation_process"]), cls.CLASS_NAME)
-        records["parent_creation_process"] = build_column(columns["parent_creation_process"], values(columns["parent_creation_process"]), cls.CLASS_NAME)
-        records["ancestor_creation_process"] = build_column(columns["ancestor_creation_process"], values(columns["ancestor_creation_process"]), cls.CLASS_NAME)
+        records["energy_deposit"] = build_column(
+            columns["energy_deposit"], values(columns["energy_deposit"]), cls.CLASS_NAME
+        )
+        records["distance_travel"] = build_column(
+            columns["distance_travel"], values(columns["distance_travel"]), cls.CLASS_NAME
+        )
+        records["creation_process"] = build_column(
+            columns["creation_process"], values(columns["creation_process"]), cls.CLASS_NAME
+        )
+        records["parent_creation_process"] = build_column(
+            columns["parent_creation_process"], values(columns["parent_creation_process"]), cls.CLASS_NAME
+        )
+        records["ancestor_creation_process"] = build_column(
+            columns["ancestor_creation_process"], values(columns["ancestor_creation_process"]), cls.CLASS_NAME
+        )
         records["position"] = build_column(columns["position"], values(columns["position"]), cls.CLASS_NAME)
         records["end_position"] = build_column(columns["end_position"], values(columns["end_position"]), cls.CLASS_NAME)
-        records["parent_position"] = build_column(columns["parent_position"], values(columns["parent_position"]), cls.CLASS_NAME)
-        records["ancestor_position"] = build_column(columns["ancestor_position"], values(columns["ancestor_position"]), cls.CLASS_NAME)
+        records["parent_position"] = build_column(
+            columns["parent_position"], values(columns["parent_position"]), cls.CLASS_NAME
+        )
+        records["ancestor_position"] = build_column(
+            columns["ancestor_position"], values(columns["ancestor_position"]), cls.CLASS_NAME
+        )
         records["first_step"] = build_column(columns["first_step"], values(columns["first_step"]), cls.CLASS_NAME)
         records["last_step"] = build_column(columns["last_step"], values(columns["last_step"]), cls.CLASS_NAME)
         records["momentum"] = build_column(columns["momentum"], values(columns["momentum"]), cls.CLASS_NAME)
         records["end_momentum"] = build_column(columns["end_momentum"], values(columns["end_momentum"]), cls.CLASS_NAME)
-        records["orig_interaction_id"] = build_column(columns["orig_interaction_id"], values(columns["orig_interaction_id"]), cls.CLASS_NAME)
-        records["orig_parent_id"] = build_column(columns["orig_parent_id"], values(columns["orig_parent_id"]), cls.CLASS_NAME)
-        records["orig_group_id"] = build_column(columns["orig_group_id"], values(columns["orig_group_id"]), cls.CLASS_NAME)
+        records["orig_interaction_id"] = build_column(
+            columns["orig_interaction_id"], values(columns["orig_interaction_id"]), cls.CLASS_NAME
+        )
+        records["orig_parent_id"] = build_column(
+            columns["orig_parent_id"], values(columns["orig_parent_id"]), cls.CLASS_NAME
+        )
+        records["orig_group_id"] = build_column(
+            columns["orig_group_id"], values(columns["orig_group_id"]), cls.CLASS_NAME
+        )
         records["reco_length"] = build_column(columns["reco_length"], values(columns["reco_length"]), cls.CLASS_NAME)
-        records["orig_children_id"] = build_column(columns["orig_children_id"], values(columns["orig_children_id"]), cls.CLASS_NAME)
-        records["children_counts"] = build_column(columns["children_counts"], values(columns["children_counts"]), cls.CLASS_NAME)
-        records["reco_start_dir"] = build_column(columns["reco_start_dir"], values(columns["reco_start_dir"]), cls.CLASS_NAME)
+        records["orig_children_id"] = build_column(
+            columns["orig_children_id"], values(columns["orig_children_id"]), cls.CLASS_NAME
+        )
+        records["children_counts"] = build_column(
+            columns["children_counts"], values(columns["children_counts"]), cls.CLASS_NAME
+        )
+        records["reco_start_dir"] = build_column(
+            columns["reco_start_dir"], values(columns["reco_start_dir"]), cls.CLASS_NAME
+        )
         records["reco_end_dir"] = build_column(columns["reco_end_dir"], values(columns["reco_end_dir"]), cls.CLASS_NAME)
         records["start_dir"] = build_column(columns["start_dir"], values(columns["start_dir"]), cls.CLASS_NAME)
         records["end_dir"] = build_column(columns["end_dir"], values(columns["end_dir"]), cls.CLASS_NAME)
         records["ke"] = build_column(columns["ke"], values(columns["ke"]), cls.CLASS_NAME)
         records["reco_ke"] = build_column(columns["reco_ke"], values(columns["reco_ke"]), cls.CLASS_NAME)
-        records["reco_momentum"] = build_column(columns["reco_momentum"], values(columns["reco_momentum"]), cls.CLASS_NAME)
+        records["reco_momentum"] = build_column(
+            columns["reco_momentum"], values(columns["reco_momentum"]), cls.CLASS_NAME
+        )
         records["p"] = build_column(columns["p"], values(columns["p"]), cls.CLASS_NAME)
         records["end_p"] = build_column(columns["end_p"], values(columns["end_p"]), cls.CLASS_NAME)
         records["mass"] = build_column(columns["mass"], values(columns["mass"]), cls.CLASS_NAME)
-        records["num_fragments"] = build_column(columns["num_fragments"], values(columns["num_fragments"]), cls.CLASS_NAME)
+        records["num_fragments"] = build_column(
+            columns["num_fragments"], values(columns["num_fragments"]), cls.CLASS_NAME
+        )
         records["size"] = build_column(columns["size"], values(columns["size"]), cls.CLASS_NAME)
-        records["depositions_sum"] = build_column(columns["depositions_sum"], values(columns["depositions_sum"]), cls.CLASS_NAME)
+        records["depositions_sum"] = build_column(
+            columns["depositions_sum"], values(columns["depositions_sum"]), cls.CLASS_NAME
+        )
         records["module_ids"] = build_column(columns["module_ids"], values(columns["module_ids"]), cls.CLASS_NAME)
         records["size_adapt"] = build_column(columns["size_adapt"], values(columns["size_adapt"]), cls.CLASS_NAME)
         records["size_g4"] = build_column(columns["size_g4"], values(columns["size_g4"]), cls.CLASS_NAME)
-        records["depositions_q_sum"] = build_column(columns["depositions_q_sum"], values(columns["depositions_q_sum"]), cls.CLASS_NAME)
-        records["depositions_adapt_sum"] = build_column(columns["depositions_adapt_sum"], values(columns["depositions_adapt_sum"]), cls.CLASS_NAME)
-        records["depositions_adapt_q_sum"] = build_column(columns["depositions_adapt_q_sum"], values(columns["depositions_adapt_q_sum"]), cls.CLASS_NAME)
-        records["depositions_g4_sum"] = build_column(columns["depositions_g4_sum"], values(columns["depositions_g4_sum"]), cls.CLASS_NAME)
+        records["depositions_q_sum"] = build_column(
+            columns["depositions_q_sum"], values(columns["depositions_q_sum"]), cls.CLASS_NAME
+        )
+        records["depositions_adapt_sum"] = build_column(
+            columns["depositions_adapt_sum"], values(columns["depositions_adapt_sum"]), cls.CLASS_NAME
+        )
+        records["depositions_adapt_q_sum"] = build_column(
+            columns["depositions_adapt_q_sum"], values(columns["depositions_adapt_q_sum"]), cls.CLASS_NAME
+        )
+        records["depositions_g4_sum"] = build_column(
+            columns["depositions_g4_sum"], values(columns["depositions_g4_sum"]), cls.CLASS_NAME
+        )
         if not lite:
-            records["index_adapt"] = build_column(columns["index_adapt"], values(columns["index_adapt"]), cls.CLASS_NAME)
+            records["index_adapt"] = build_column(
+                columns["index_adapt"], values(columns["index_adapt"]), cls.CLASS_NAME
+            )
             records["index_g4"] = build_column(columns["index_g4"], values(columns["index_g4"]), cls.CLASS_NAME)
             records["index"] = build_column(columns["index"], values(columns["index"]), cls.CLASS_NAME)
             records["orig_index"] = build_column(columns["orig_index"], values(columns["orig_index"]), cls.CLASS_NAME)
@@ -3463,6 +3639,7 @@ class TruthParticle:
     def from_records(cls, records: np.ndarray) -> list[TruthParticle]:
         """Rebuild objects from compound rows (missing columns take their defaults)."""
         return objects_from_records(cls, cls.COLUMNS, records)
+
 
 _RECO_INTERACTION_COLUMNS: dict[str, Column] = {
     "is_truth": Column(
@@ -3895,11 +4072,15 @@ class RecoInteraction:
     flash_times: np.ndarray = column_field(_RECO_INTERACTION_COLUMNS["flash_times"], "RecoInteraction")
     flash_scores: np.ndarray = column_field(_RECO_INTERACTION_COLUMNS["flash_scores"], "RecoInteraction")
     dir: np.ndarray = column_field(_RECO_INTERACTION_COLUMNS["dir"], "RecoInteraction")
-    primary_particle_ids: np.ndarray = column_field(_RECO_INTERACTION_COLUMNS["primary_particle_ids"], "RecoInteraction")
+    primary_particle_ids: np.ndarray = column_field(
+        _RECO_INTERACTION_COLUMNS["primary_particle_ids"], "RecoInteraction"
+    )
     num_particles: int = column_field(_RECO_INTERACTION_COLUMNS["num_particles"], "RecoInteraction")
     num_primary_particles: int = column_field(_RECO_INTERACTION_COLUMNS["num_primary_particles"], "RecoInteraction")
     particle_counts: np.ndarray = column_field(_RECO_INTERACTION_COLUMNS["particle_counts"], "RecoInteraction")
-    primary_particle_counts: np.ndarray = column_field(_RECO_INTERACTION_COLUMNS["primary_particle_counts"], "RecoInteraction")
+    primary_particle_counts: np.ndarray = column_field(
+        _RECO_INTERACTION_COLUMNS["primary_particle_counts"], "RecoInteraction"
+    )
     is_crt_matched: bool = column_field(_RECO_INTERACTION_COLUMNS["is_crt_matched"], "RecoInteraction")
     crt_ids: np.ndarray = column_field(_RECO_INTERACTION_COLUMNS["crt_ids"], "RecoInteraction")
     crt_times: np.ndarray = column_field(_RECO_INTERACTION_COLUMNS["crt_times"], "RecoInteraction")
@@ -3941,35 +4122,65 @@ class RecoInteraction:
         records["units"] = build_column(columns["units"], values(columns["units"]), cls.CLASS_NAME)
         records["id"] = build_column(columns["id"], values(columns["id"]), cls.CLASS_NAME)
         records["is_contained"] = build_column(columns["is_contained"], values(columns["is_contained"]), cls.CLASS_NAME)
-        records["is_time_contained"] = build_column(columns["is_time_contained"], values(columns["is_time_contained"]), cls.CLASS_NAME)
-        records["is_cathode_crosser"] = build_column(columns["is_cathode_crosser"], values(columns["is_cathode_crosser"]), cls.CLASS_NAME)
+        records["is_time_contained"] = build_column(
+            columns["is_time_contained"], values(columns["is_time_contained"]), cls.CLASS_NAME
+        )
+        records["is_cathode_crosser"] = build_column(
+            columns["is_cathode_crosser"], values(columns["is_cathode_crosser"]), cls.CLASS_NAME
+        )
         records["is_matched"] = build_column(columns["is_matched"], values(columns["is_matched"]), cls.CLASS_NAME)
-        records["cathode_offset"] = build_column(columns["cathode_offset"], values(columns["cathode_offset"]), cls.CLASS_NAME)
+        records["cathode_offset"] = build_column(
+            columns["cathode_offset"], values(columns["cathode_offset"]), cls.CLASS_NAME
+        )
         records["match_ids"] = build_column(columns["match_ids"], values(columns["match_ids"]), cls.CLASS_NAME)
-        records["match_overlaps"] = build_column(columns["match_overlaps"], values(columns["match_overlaps"]), cls.CLASS_NAME)
+        records["match_overlaps"] = build_column(
+            columns["match_overlaps"], values(columns["match_overlaps"]), cls.CLASS_NAME
+        )
         records["is_fiducial"] = build_column(columns["is_fiducial"], values(columns["is_fiducial"]), cls.CLASS_NAME)
-        records["is_flash_matched"] = build_column(columns["is_flash_matched"], values(columns["is_flash_matched"]), cls.CLASS_NAME)
-        records["flash_total_pe"] = build_column(columns["flash_total_pe"], values(columns["flash_total_pe"]), cls.CLASS_NAME)
-        records["flash_hypo_pe"] = build_column(columns["flash_hypo_pe"], values(columns["flash_hypo_pe"]), cls.CLASS_NAME)
+        records["is_flash_matched"] = build_column(
+            columns["is_flash_matched"], values(columns["is_flash_matched"]), cls.CLASS_NAME
+        )
+        records["flash_total_pe"] = build_column(
+            columns["flash_total_pe"], values(columns["flash_total_pe"]), cls.CLASS_NAME
+        )
+        records["flash_hypo_pe"] = build_column(
+            columns["flash_hypo_pe"], values(columns["flash_hypo_pe"]), cls.CLASS_NAME
+        )
         records["particle_ids"] = build_column(columns["particle_ids"], values(columns["particle_ids"]), cls.CLASS_NAME)
         records["vertex"] = build_column(columns["vertex"], values(columns["vertex"]), cls.CLASS_NAME)
         records["flash_ids"] = build_column(columns["flash_ids"], values(columns["flash_ids"]), cls.CLASS_NAME)
-        records["flash_volume_ids"] = build_column(columns["flash_volume_ids"], values(columns["flash_volume_ids"]), cls.CLASS_NAME)
+        records["flash_volume_ids"] = build_column(
+            columns["flash_volume_ids"], values(columns["flash_volume_ids"]), cls.CLASS_NAME
+        )
         records["flash_times"] = build_column(columns["flash_times"], values(columns["flash_times"]), cls.CLASS_NAME)
         records["flash_scores"] = build_column(columns["flash_scores"], values(columns["flash_scores"]), cls.CLASS_NAME)
         records["dir"] = build_column(columns["dir"], values(columns["dir"]), cls.CLASS_NAME)
-        records["primary_particle_ids"] = build_column(columns["primary_particle_ids"], values(columns["primary_particle_ids"]), cls.CLASS_NAME)
-        records["num_particles"] = build_column(columns["num_particles"], values(columns["num_particles"]), cls.CLASS_NAME)
-        records["num_primary_particles"] = build_column(columns["num_primary_particles"], values(columns["num_primary_particles"]), cls.CLASS_NAME)
-        records["particle_counts"] = build_column(columns["particle_counts"], values(columns["particle_counts"]), cls.CLASS_NAME)
-        records["primary_particle_counts"] = build_column(columns["primary_particle_counts"], values(columns["primary_particle_counts"]), cls.CLASS_NAME)
-        records["is_crt_matched"] = build_column(columns["is_crt_matched"], values(columns["is_crt_matched"]), cls.CLASS_NAME)
+        records["primary_particle_ids"] = build_column(
+            columns["primary_particle_ids"], values(columns["primary_particle_ids"]), cls.CLASS_NAME
+        )
+        records["num_particles"] = build_column(
+            columns["num_particles"], values(columns["num_particles"]), cls.CLASS_NAME
+        )
+        records["num_primary_particles"] = build_column(
+            columns["num_primary_particles"], values(columns["num_primary_particles"]), cls.CLASS_NAME
+        )
+        records["particle_counts"] = build_column(
+            columns["particle_counts"], values(columns["particle_counts"]), cls.CLASS_NAME
+        )
+        records["primary_particle_counts"] = build_column(
+            columns["primary_particle_counts"], values(columns["primary_particle_counts"]), cls.CLASS_NAME
+        )
+        records["is_crt_matched"] = build_column(
+            columns["is_crt_matched"], values(columns["is_crt_matched"]), cls.CLASS_NAME
+        )
         records["crt_ids"] = build_column(columns["crt_ids"], values(columns["crt_ids"]), cls.CLASS_NAME)
         records["crt_times"] = build_column(columns["crt_times"], values(columns["crt_times"]), cls.CLASS_NAME)
         records["crt_scores"] = build_column(columns["crt_scores"], values(columns["crt_scores"]), cls.CLASS_NAME)
         records["topology"] = build_column(columns["topology"], values(columns["topology"]), cls.CLASS_NAME)
         records["size"] = build_column(columns["size"], values(columns["size"]), cls.CLASS_NAME)
-        records["depositions_sum"] = build_column(columns["depositions_sum"], values(columns["depositions_sum"]), cls.CLASS_NAME)
+        records["depositions_sum"] = build_column(
+            columns["depositions_sum"], values(columns["depositions_sum"]), cls.CLASS_NAME
+        )
         records["module_ids"] = build_column(columns["module_ids"], values(columns["module_ids"]), cls.CLASS_NAME)
         if not lite:
             records["index"] = build_column(columns["index"], values(columns["index"]), cls.CLASS_NAME)
@@ -3980,6 +4191,7 @@ class RecoInteraction:
     def from_records(cls, records: np.ndarray) -> list[RecoInteraction]:
         """Rebuild objects from compound rows (missing columns take their defaults)."""
         return objects_from_records(cls, cls.COLUMNS, records)
+
 
 _TRUTH_INTERACTION_COLUMNS: dict[str, Column] = {
     "orig_id": Column(
@@ -4835,7 +5047,9 @@ class TruthInteraction:
     flash_scores: np.ndarray = column_field(_TRUTH_INTERACTION_COLUMNS["flash_scores"], "TruthInteraction")
     interaction_id: int = column_field(_TRUTH_INTERACTION_COLUMNS["interaction_id"], "TruthInteraction")
     current_type: NuCurrentType = column_field(_TRUTH_INTERACTION_COLUMNS["current_type"], "TruthInteraction")
-    interaction_scheme: NuInteractionScheme = column_field(_TRUTH_INTERACTION_COLUMNS["interaction_scheme"], "TruthInteraction")
+    interaction_scheme: NuInteractionScheme = column_field(
+        _TRUTH_INTERACTION_COLUMNS["interaction_scheme"], "TruthInteraction"
+    )
     interaction_mode: int = column_field(_TRUTH_INTERACTION_COLUMNS["interaction_mode"], "TruthInteraction")
     interaction_type: int = column_field(_TRUTH_INTERACTION_COLUMNS["interaction_type"], "TruthInteraction")
     mct_index: int = column_field(_TRUTH_INTERACTION_COLUMNS["mct_index"], "TruthInteraction")
@@ -4847,7 +5061,9 @@ class TruthInteraction:
     nucleon: int = column_field(_TRUTH_INTERACTION_COLUMNS["nucleon"], "TruthInteraction")
     quark: int = column_field(_TRUTH_INTERACTION_COLUMNS["quark"], "TruthInteraction")
     energy_init: float = column_field(_TRUTH_INTERACTION_COLUMNS["energy_init"], "TruthInteraction")
-    hadronic_invariant_mass: float = column_field(_TRUTH_INTERACTION_COLUMNS["hadronic_invariant_mass"], "TruthInteraction")
+    hadronic_invariant_mass: float = column_field(
+        _TRUTH_INTERACTION_COLUMNS["hadronic_invariant_mass"], "TruthInteraction"
+    )
     momentum_transfer: float = column_field(_TRUTH_INTERACTION_COLUMNS["momentum_transfer"], "TruthInteraction")
     momentum_transfer_mag: float = column_field(_TRUTH_INTERACTION_COLUMNS["momentum_transfer_mag"], "TruthInteraction")
     energy_transfer: float = column_field(_TRUTH_INTERACTION_COLUMNS["energy_transfer"], "TruthInteraction")
@@ -4864,11 +5080,15 @@ class TruthInteraction:
     reco_vertex: np.ndarray = column_field(_TRUTH_INTERACTION_COLUMNS["reco_vertex"], "TruthInteraction")
     reco_dir: np.ndarray = column_field(_TRUTH_INTERACTION_COLUMNS["reco_dir"], "TruthInteraction")
     dir: np.ndarray = column_field(_TRUTH_INTERACTION_COLUMNS["dir"], "TruthInteraction")
-    primary_particle_ids: np.ndarray = column_field(_TRUTH_INTERACTION_COLUMNS["primary_particle_ids"], "TruthInteraction")
+    primary_particle_ids: np.ndarray = column_field(
+        _TRUTH_INTERACTION_COLUMNS["primary_particle_ids"], "TruthInteraction"
+    )
     num_particles: int = column_field(_TRUTH_INTERACTION_COLUMNS["num_particles"], "TruthInteraction")
     num_primary_particles: int = column_field(_TRUTH_INTERACTION_COLUMNS["num_primary_particles"], "TruthInteraction")
     particle_counts: np.ndarray = column_field(_TRUTH_INTERACTION_COLUMNS["particle_counts"], "TruthInteraction")
-    primary_particle_counts: np.ndarray = column_field(_TRUTH_INTERACTION_COLUMNS["primary_particle_counts"], "TruthInteraction")
+    primary_particle_counts: np.ndarray = column_field(
+        _TRUTH_INTERACTION_COLUMNS["primary_particle_counts"], "TruthInteraction"
+    )
     is_crt_matched: bool = column_field(_TRUTH_INTERACTION_COLUMNS["is_crt_matched"], "TruthInteraction")
     crt_ids: np.ndarray = column_field(_TRUTH_INTERACTION_COLUMNS["crt_ids"], "TruthInteraction")
     crt_times: np.ndarray = column_field(_TRUTH_INTERACTION_COLUMNS["crt_times"], "TruthInteraction")
@@ -4881,7 +5101,9 @@ class TruthInteraction:
     size_g4: int = column_field(_TRUTH_INTERACTION_COLUMNS["size_g4"], "TruthInteraction")
     depositions_q_sum: float = column_field(_TRUTH_INTERACTION_COLUMNS["depositions_q_sum"], "TruthInteraction")
     depositions_adapt_sum: float = column_field(_TRUTH_INTERACTION_COLUMNS["depositions_adapt_sum"], "TruthInteraction")
-    depositions_adapt_q_sum: float = column_field(_TRUTH_INTERACTION_COLUMNS["depositions_adapt_q_sum"], "TruthInteraction")
+    depositions_adapt_q_sum: float = column_field(
+        _TRUTH_INTERACTION_COLUMNS["depositions_adapt_q_sum"], "TruthInteraction"
+    )
     depositions_g4_sum: float = column_field(_TRUTH_INTERACTION_COLUMNS["depositions_g4_sum"], "TruthInteraction")
 
     __hash__ = None  # type: ignore[assignment]
@@ -4917,74 +5139,138 @@ class TruthInteraction:
         records["units"] = build_column(columns["units"], values(columns["units"]), cls.CLASS_NAME)
         records["id"] = build_column(columns["id"], values(columns["id"]), cls.CLASS_NAME)
         records["is_contained"] = build_column(columns["is_contained"], values(columns["is_contained"]), cls.CLASS_NAME)
-        records["is_time_contained"] = build_column(columns["is_time_contained"], values(columns["is_time_contained"]), cls.CLASS_NAME)
-        records["is_cathode_crosser"] = build_column(columns["is_cathode_crosser"], values(columns["is_cathode_crosser"]), cls.CLASS_NAME)
+        records["is_time_contained"] = build_column(
+            columns["is_time_contained"], values(columns["is_time_contained"]), cls.CLASS_NAME
+        )
+        records["is_cathode_crosser"] = build_column(
+            columns["is_cathode_crosser"], values(columns["is_cathode_crosser"]), cls.CLASS_NAME
+        )
         records["is_matched"] = build_column(columns["is_matched"], values(columns["is_matched"]), cls.CLASS_NAME)
-        records["cathode_offset"] = build_column(columns["cathode_offset"], values(columns["cathode_offset"]), cls.CLASS_NAME)
+        records["cathode_offset"] = build_column(
+            columns["cathode_offset"], values(columns["cathode_offset"]), cls.CLASS_NAME
+        )
         records["match_ids"] = build_column(columns["match_ids"], values(columns["match_ids"]), cls.CLASS_NAME)
-        records["match_overlaps"] = build_column(columns["match_overlaps"], values(columns["match_overlaps"]), cls.CLASS_NAME)
+        records["match_overlaps"] = build_column(
+            columns["match_overlaps"], values(columns["match_overlaps"]), cls.CLASS_NAME
+        )
         records["is_fiducial"] = build_column(columns["is_fiducial"], values(columns["is_fiducial"]), cls.CLASS_NAME)
-        records["is_flash_matched"] = build_column(columns["is_flash_matched"], values(columns["is_flash_matched"]), cls.CLASS_NAME)
-        records["flash_total_pe"] = build_column(columns["flash_total_pe"], values(columns["flash_total_pe"]), cls.CLASS_NAME)
-        records["flash_hypo_pe"] = build_column(columns["flash_hypo_pe"], values(columns["flash_hypo_pe"]), cls.CLASS_NAME)
+        records["is_flash_matched"] = build_column(
+            columns["is_flash_matched"], values(columns["is_flash_matched"]), cls.CLASS_NAME
+        )
+        records["flash_total_pe"] = build_column(
+            columns["flash_total_pe"], values(columns["flash_total_pe"]), cls.CLASS_NAME
+        )
+        records["flash_hypo_pe"] = build_column(
+            columns["flash_hypo_pe"], values(columns["flash_hypo_pe"]), cls.CLASS_NAME
+        )
         records["particle_ids"] = build_column(columns["particle_ids"], values(columns["particle_ids"]), cls.CLASS_NAME)
         records["vertex"] = build_column(columns["vertex"], values(columns["vertex"]), cls.CLASS_NAME)
         records["flash_ids"] = build_column(columns["flash_ids"], values(columns["flash_ids"]), cls.CLASS_NAME)
-        records["flash_volume_ids"] = build_column(columns["flash_volume_ids"], values(columns["flash_volume_ids"]), cls.CLASS_NAME)
+        records["flash_volume_ids"] = build_column(
+            columns["flash_volume_ids"], values(columns["flash_volume_ids"]), cls.CLASS_NAME
+        )
         records["flash_times"] = build_column(columns["flash_times"], values(columns["flash_times"]), cls.CLASS_NAME)
         records["flash_scores"] = build_column(columns["flash_scores"], values(columns["flash_scores"]), cls.CLASS_NAME)
-        records["interaction_id"] = build_column(columns["interaction_id"], values(columns["interaction_id"]), cls.CLASS_NAME)
+        records["interaction_id"] = build_column(
+            columns["interaction_id"], values(columns["interaction_id"]), cls.CLASS_NAME
+        )
         records["current_type"] = build_column(columns["current_type"], values(columns["current_type"]), cls.CLASS_NAME)
-        records["interaction_scheme"] = build_column(columns["interaction_scheme"], values(columns["interaction_scheme"]), cls.CLASS_NAME)
-        records["interaction_mode"] = build_column(columns["interaction_mode"], values(columns["interaction_mode"]), cls.CLASS_NAME)
-        records["interaction_type"] = build_column(columns["interaction_type"], values(columns["interaction_type"]), cls.CLASS_NAME)
+        records["interaction_scheme"] = build_column(
+            columns["interaction_scheme"], values(columns["interaction_scheme"]), cls.CLASS_NAME
+        )
+        records["interaction_mode"] = build_column(
+            columns["interaction_mode"], values(columns["interaction_mode"]), cls.CLASS_NAME
+        )
+        records["interaction_type"] = build_column(
+            columns["interaction_type"], values(columns["interaction_type"]), cls.CLASS_NAME
+        )
         records["mct_index"] = build_column(columns["mct_index"], values(columns["mct_index"]), cls.CLASS_NAME)
         records["track_id"] = build_column(columns["track_id"], values(columns["track_id"]), cls.CLASS_NAME)
-        records["lepton_track_id"] = build_column(columns["lepton_track_id"], values(columns["lepton_track_id"]), cls.CLASS_NAME)
+        records["lepton_track_id"] = build_column(
+            columns["lepton_track_id"], values(columns["lepton_track_id"]), cls.CLASS_NAME
+        )
         records["pdg_code"] = build_column(columns["pdg_code"], values(columns["pdg_code"]), cls.CLASS_NAME)
-        records["lepton_pdg_code"] = build_column(columns["lepton_pdg_code"], values(columns["lepton_pdg_code"]), cls.CLASS_NAME)
+        records["lepton_pdg_code"] = build_column(
+            columns["lepton_pdg_code"], values(columns["lepton_pdg_code"]), cls.CLASS_NAME
+        )
         records["target"] = build_column(columns["target"], values(columns["target"]), cls.CLASS_NAME)
         records["nucleon"] = build_column(columns["nucleon"], values(columns["nucleon"]), cls.CLASS_NAME)
         records["quark"] = build_column(columns["quark"], values(columns["quark"]), cls.CLASS_NAME)
         records["energy_init"] = build_column(columns["energy_init"], values(columns["energy_init"]), cls.CLASS_NAME)
-        records["hadronic_invariant_mass"] = build_column(columns["hadronic_invariant_mass"], values(columns["hadronic_invariant_mass"]), cls.CLASS_NAME)
-        records["momentum_transfer"] = build_column(columns["momentum_transfer"], values(columns["momentum_transfer"]), cls.CLASS_NAME)
-        records["momentum_transfer_mag"] = build_column(columns["momentum_transfer_mag"], values(columns["momentum_transfer_mag"]), cls.CLASS_NAME)
-        records["energy_transfer"] = build_column(columns["energy_transfer"], values(columns["energy_transfer"]), cls.CLASS_NAME)
+        records["hadronic_invariant_mass"] = build_column(
+            columns["hadronic_invariant_mass"], values(columns["hadronic_invariant_mass"]), cls.CLASS_NAME
+        )
+        records["momentum_transfer"] = build_column(
+            columns["momentum_transfer"], values(columns["momentum_transfer"]), cls.CLASS_NAME
+        )
+        records["momentum_transfer_mag"] = build_column(
+            columns["momentum_transfer_mag"], values(columns["momentum_transfer_mag"]), cls.CLASS_NAME
+        )
+        records["energy_transfer"] = build_column(
+            columns["energy_transfer"], values(columns["energy_transfer"]), cls.CLASS_NAME
+        )
         records["lepton_p"] = build_column(columns["lepton_p"], values(columns["lepton_p"]), cls.CLASS_NAME)
-        records["distance_travel"] = build_column(columns["distance_travel"], values(columns["distance_travel"]), cls.CLASS_NAME)
+        records["distance_travel"] = build_column(
+            columns["distance_travel"], values(columns["distance_travel"]), cls.CLASS_NAME
+        )
         records["t"] = build_column(columns["t"], values(columns["t"]), cls.CLASS_NAME)
         records["theta"] = build_column(columns["theta"], values(columns["theta"]), cls.CLASS_NAME)
         records["bjorken_x"] = build_column(columns["bjorken_x"], values(columns["bjorken_x"]), cls.CLASS_NAME)
         records["inelasticity"] = build_column(columns["inelasticity"], values(columns["inelasticity"]), cls.CLASS_NAME)
-        records["creation_process"] = build_column(columns["creation_process"], values(columns["creation_process"]), cls.CLASS_NAME)
+        records["creation_process"] = build_column(
+            columns["creation_process"], values(columns["creation_process"]), cls.CLASS_NAME
+        )
         records["position"] = build_column(columns["position"], values(columns["position"]), cls.CLASS_NAME)
         records["momentum"] = build_column(columns["momentum"], values(columns["momentum"]), cls.CLASS_NAME)
         records["nu_id"] = build_column(columns["nu_id"], values(columns["nu_id"]), cls.CLASS_NAME)
         records["reco_vertex"] = build_column(columns["reco_vertex"], values(columns["reco_vertex"]), cls.CLASS_NAME)
         records["reco_dir"] = build_column(columns["reco_dir"], values(columns["reco_dir"]), cls.CLASS_NAME)
         records["dir"] = build_column(columns["dir"], values(columns["dir"]), cls.CLASS_NAME)
-        records["primary_particle_ids"] = build_column(columns["primary_particle_ids"], values(columns["primary_particle_ids"]), cls.CLASS_NAME)
-        records["num_particles"] = build_column(columns["num_particles"], values(columns["num_particles"]), cls.CLASS_NAME)
-        records["num_primary_particles"] = build_column(columns["num_primary_particles"], values(columns["num_primary_particles"]), cls.CLASS_NAME)
-        records["particle_counts"] = build_column(columns["particle_counts"], values(columns["particle_counts"]), cls.CLASS_NAME)
-        records["primary_particle_counts"] = build_column(columns["primary_particle_counts"], values(columns["primary_particle_counts"]), cls.CLASS_NAME)
-        records["is_crt_matched"] = build_column(columns["is_crt_matched"], values(columns["is_crt_matched"]), cls.CLASS_NAME)
+        records["primary_particle_ids"] = build_column(
+            columns["primary_particle_ids"], values(columns["primary_particle_ids"]), cls.CLASS_NAME
+        )
+        records["num_particles"] = build_column(
+            columns["num_particles"], values(columns["num_particles"]), cls.CLASS_NAME
+        )
+        records["num_primary_particles"] = build_column(
+            columns["num_primary_particles"], values(columns["num_primary_particles"]), cls.CLASS_NAME
+        )
+        records["particle_counts"] = build_column(
+            columns["particle_counts"], values(columns["particle_counts"]), cls.CLASS_NAME
+        )
+        records["primary_particle_counts"] = build_column(
+            columns["primary_particle_counts"], values(columns["primary_particle_counts"]), cls.CLASS_NAME
+        )
+        records["is_crt_matched"] = build_column(
+            columns["is_crt_matched"], values(columns["is_crt_matched"]), cls.CLASS_NAME
+        )
         records["crt_ids"] = build_column(columns["crt_ids"], values(columns["crt_ids"]), cls.CLASS_NAME)
         records["crt_times"] = build_column(columns["crt_times"], values(columns["crt_times"]), cls.CLASS_NAME)
         records["crt_scores"] = build_column(columns["crt_scores"], values(columns["crt_scores"]), cls.CLASS_NAME)
         records["topology"] = build_column(columns["topology"], values(columns["topology"]), cls.CLASS_NAME)
         records["size"] = build_column(columns["size"], values(columns["size"]), cls.CLASS_NAME)
-        records["depositions_sum"] = build_column(columns["depositions_sum"], values(columns["depositions_sum"]), cls.CLASS_NAME)
+        records["depositions_sum"] = build_column(
+            columns["depositions_sum"], values(columns["depositions_sum"]), cls.CLASS_NAME
+        )
         records["module_ids"] = build_column(columns["module_ids"], values(columns["module_ids"]), cls.CLASS_NAME)
         records["size_adapt"] = build_column(columns["size_adapt"], values(columns["size_adapt"]), cls.CLASS_NAME)
         records["size_g4"] = build_column(columns["size_g4"], values(columns["size_g4"]), cls.CLASS_NAME)
-        records["depositions_q_sum"] = build_column(columns["depositions_q_sum"], values(columns["depositions_q_sum"]), cls.CLASS_NAME)
-        records["depositions_adapt_sum"] = build_column(columns["depositions_adapt_sum"], values(columns["depositions_adapt_sum"]), cls.CLASS_NAME)
-        records["depositions_adapt_q_sum"] = build_column(columns["depositions_adapt_q_sum"], values(columns["depositions_adapt_q_sum"]), cls.CLASS_NAME)
-        records["depositions_g4_sum"] = build_column(columns["depositions_g4_sum"], values(columns["depositions_g4_sum"]), cls.CLASS_NAME)
+        records["depositions_q_sum"] = build_column(
+            columns["depositions_q_sum"], values(columns["depositions_q_sum"]), cls.CLASS_NAME
+        )
+        records["depositions_adapt_sum"] = build_column(
+            columns["depositions_adapt_sum"], values(columns["depositions_adapt_sum"]), cls.CLASS_NAME
+        )
+        records["depositions_adapt_q_sum"] = build_column(
+            columns["depositions_adapt_q_sum"], values(columns["depositions_adapt_q_sum"]), cls.CLASS_NAME
+        )
+        records["depositions_g4_sum"] = build_column(
+            columns["depositions_g4_sum"], values(columns["depositions_g4_sum"]), cls.CLASS_NAME
+        )
         if not lite:
-            records["index_adapt"] = build_column(columns["index_adapt"], values(columns["index_adapt"]), cls.CLASS_NAME)
+            records["index_adapt"] = build_column(
+                columns["index_adapt"], values(columns["index_adapt"]), cls.CLASS_NAME
+            )
             records["index_g4"] = build_column(columns["index_g4"], values(columns["index_g4"]), cls.CLASS_NAME)
             records["index"] = build_column(columns["index"], values(columns["index"]), cls.CLASS_NAME)
             records["orig_index"] = build_column(columns["orig_index"], values(columns["orig_index"]), cls.CLASS_NAME)

@@ -18,6 +18,7 @@ import enum
 import math
 import operator
 from collections.abc import Callable, Sequence
+from itertools import repeat
 from typing import Any
 
 import attrs
@@ -172,10 +173,10 @@ def _convert_scalar(column: Column, value: Any) -> Any:
     kind = column.dtype
     if kind == "str":
         if isinstance(value, (bytes, np.bytes_)):
-            return bytes(value).decode("utf-8")
+            return _check_text(bytes(value).decode("utf-8"))
         if not isinstance(value, str):
             raise TypeError(f"expected a str, got {type(value).__name__}")
-        return str(value)
+        return _check_text(str(value))
     if isinstance(value, (str, bytes)) and column.enum is None:
         raise TypeError(f"expected a number, got {type(value).__name__}")
     if column.enum is not None:
@@ -206,6 +207,18 @@ def _convert_scalar(column: Column, value: Any) -> Any:
     if not info.min <= number <= info.max:
         raise OverflowError(f"out of range for {kind}")
     return number
+
+
+def _check_text(value: str) -> str:
+    """Refuse text that an HDF5 variable-length UTF-8 string cannot hold (h5py fails on write)."""
+    if "\x00" in value:
+        raise ValueError("HDF5 strings cannot hold NUL characters")
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValueError("not encodable as UTF-8 (lone surrogate)") from None
+    return value
 
 
 def _as_integer(value: Any) -> int:
@@ -265,7 +278,9 @@ def cast_array(value: Any, target: np.dtype) -> np.ndarray:
             raise TypeError(f"cannot store {array.dtype} values as {target}")
     if target.kind in "iu" and array.dtype.kind in "iuf":
         info = np.iinfo(target)
-        if array.min() < info.min or array.max() > info.max:
+        # floats compare against 2**bits (exact), not info.max, which rounds up to it as a float
+        too_large = array.max() >= float(info.max + 1) if array.dtype.kind == "f" else array.max() > info.max
+        if array.min() < info.min or too_large:
             raise OverflowError(f"values out of range for {target}")
     return array.astype(target)
 
@@ -280,7 +295,7 @@ def column_values(objects: Sequence[Any], columns: Sequence[Column]) -> Callable
     column's default. An object without the attribute raises :class:`ColumnError`
     at its position.
     """
-    has_dicts = any(isinstance(obj, dict) for obj in objects)
+    has_dicts = any(map(isinstance, objects, repeat(dict)))
 
     def values(column: Column) -> list:
         name = column.name
@@ -326,9 +341,22 @@ def build_column(column: Column, values: list, class_name: str) -> np.ndarray:
     return _build_slow(column, values, class_name)
 
 
+_NDIM = operator.attrgetter("ndim")
+_DTYPE = operator.attrgetter("dtype")
+
+
 def _build_fast(column: Column, values: list) -> np.ndarray:
     count = len(values)
     if column.storage == "vlen":
+        target = column.numpy_dtype
+        if (
+            target.kind != "O"
+            and set(map(type, values)) <= {np.ndarray}
+            and set(map(_NDIM, values)) <= {1}
+            and set(map(_DTYPE, values)) <= {target}
+        ):
+            # Already 1-D arrays of the element dtype (what the generated converters produce): no copies.
+            return np.fromiter(values, dtype=object, count=count)
         out = np.empty(count, dtype=object)
         for position, value in enumerate(values):
             array = _cast_array(column, value)
@@ -337,8 +365,10 @@ def _build_fast(column: Column, values: list) -> np.ndarray:
             out[position] = array
         return out
     if column.dtype == "str":
-        if not all(type(value) is str for value in values):
+        if not set(map(type, values)) <= {str}:
             raise TypeError("not all str")
+        for value in set(values):
+            _check_text(value)
         out = np.empty(count, dtype=object)
         out[:] = values
         return out
@@ -351,6 +381,9 @@ def _build_fast(column: Column, values: list) -> np.ndarray:
         return array
     if count == 0:
         return np.empty(0, dtype=column.numpy_dtype)
+    if column.enum is not None and set(map(type, values)) == {column.enum}:
+        # Members of the column's own enum are valid by construction.
+        return np.fromiter(values, dtype=np.int64, count=count)
     array = np.asarray(values)
     if array.ndim != 1 or array.dtype.kind not in "buif":
         raise TypeError("not numeric")

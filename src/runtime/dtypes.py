@@ -33,3 +33,38 @@ def describe_dtype(dtype: np.dtype) -> str:
     if ref is not None:
         return "regionref" if ref is h5py.RegionReference else "ref"
     return dtype.name
+
+
+def _leaf_family(dtype: np.dtype) -> str:
+    """Return the family of a leaf dtype: numeric widths fold together, enums count as integers."""
+    text = describe_dtype(dtype)
+    if text.startswith("enum<"):
+        return "int"
+    if dtype.kind in "iu":
+        return "int"
+    if dtype.kind == "f":
+        return "float"
+    return text
+
+
+def compound_signature(dtype: np.dtype) -> list[tuple[str, str]]:
+    """Return ``(name, family)`` per column of a compound, folding numeric widths.
+
+    SPINE's writer takes the dtype of a value-typed column from the first
+    object it sees (a float64 ``momentum`` where the schema says float32), so
+    two files of the same class can differ in numeric widths only. Columns
+    whose signature agrees can be appended to: HDF5 converts the numbers.
+    """
+    out = []
+    for name in dtype.names or ():
+        member = dtype.fields[name][0]
+        if member.subdtype is not None:
+            base, shape = member.subdtype
+            out.append((name, f"{_leaf_family(base)}[{','.join(map(str, shape))}]"))
+            continue
+        vlen = h5py.check_vlen_dtype(member)
+        if vlen is not None and h5py.check_string_dtype(member) is None:
+            out.append((name, f"vlen<{_leaf_family(np.dtype(vlen))}>"))
+            continue
+        out.append((name, _leaf_family(member)))
+    return out

@@ -21,7 +21,7 @@ from collections.abc import Iterable
 import h5py
 import numpy as np
 
-from .dtypes import describe_dtype
+from .dtypes import compound_signature, describe_dtype
 from .payload import Payload
 from .products import Kind, ProductSpec
 
@@ -186,7 +186,9 @@ class V1Layout:
                 problems.append(f"{key!r}: stored as {have_kind.value}, data is {want_kind.value}")
             elif have.class_name != want.class_name:
                 problems.append(f"{key!r}: stores {have.class_name} objects, data has {want.class_name}")
-            elif describe_dtype(have.dtype) != describe_dtype(want.dtype):
+            elif describe_dtype(have.dtype) != describe_dtype(want.dtype) and not (
+                have.dtype.names is not None and compound_signature(have.dtype) == compound_signature(want.dtype)
+            ):
                 problems.append(
                     f"{key!r}: stored dtype {describe_dtype(have.dtype)} differs from {describe_dtype(want.dtype)}"
                 )
@@ -208,39 +210,86 @@ class V1Layout:
 
     def append(self, payloads: dict[str, Payload], n_entries: int) -> None:
         """Append one validated batch; on any failure, restore every dataset's length."""
-        sizes = {dataset.name: dataset.shape[0] for dataset in self.datasets()}
+        datasets = _Datasets(self.file)
+        for payload in payloads.values():
+            datasets.open_product(payload.spec)
+        events = datasets.get(EVENTS)
+        sizes = {name: dataset.shape[0] for name, dataset in datasets.items()}
         try:
-            events = np.empty(n_entries, dtype=self.file[EVENTS].dtype)
+            rows = np.empty(n_entries, dtype=events.dtype)
             for key, payload in payloads.items():
-                events[key] = self.append_product(payload)
-            _append_rows(self.file[EVENTS], events)
+                rows[key] = self._append_product(payload, datasets)
+            _append_rows(events, rows)
         except BaseException:
-            for dataset in self.datasets():
-                if dataset.shape[0] != sizes.get(dataset.name, 0):
-                    dataset.resize(sizes.get(dataset.name, 0), axis=0)
+            for name, dataset in datasets.items():
+                if dataset.shape[0] != sizes[name]:
+                    dataset.resize(sizes[name], axis=0)
             raise
 
     def append_product(self, payload: Payload) -> np.ndarray:
         """Append one product's rows; return one region reference per entry."""
+        return self._append_product(payload, _Datasets(self.file))
+
+    def _append_product(self, payload: Payload, datasets: _Datasets) -> np.ndarray:
         spec = payload.spec
-        node = self.file[spec.key]
+        key = spec.key
         if spec.kind is Kind.FLAT:
-            elements, index = node["elements"], node["index"]
+            elements, index = datasets.get(f"{key}/elements"), datasets.get(f"{key}/index")
             start = _append_rows(elements, payload.rows)
             refs = RegionMaker(elements).regions(start, payload.element_counts)
             index_start = _append_rows(index, refs)
             return RegionMaker(index).regions(index_start, payload.counts)
         if spec.kind is Kind.JAGGED:
-            index = node["index"]
+            index = datasets.get(f"{key}/index")
             refs = np.empty(payload.part_counts.shape, dtype=object)
             for position, rows in enumerate(payload.parts):
-                part = node[f"element_{position}"]
+                part = datasets.get(f"{key}/element_{position}")
                 start = _append_rows(part, rows)
                 refs[:, position] = RegionMaker(part).regions(start, payload.part_counts[:, position])
             index_start = _append_rows(index, refs)
             return RegionMaker(index).regions(index_start, payload.counts)
+        node = datasets.get(key)
         start = _append_rows(node, payload.rows)
         return RegionMaker(node).regions(start, payload.counts)
+
+
+class _Datasets:
+    """The datasets one append touches, by path, opened once per open file.
+
+    The opened datasets are kept on the ``h5py.File`` object, so the appends
+    of later batches to the same open file reuse them (as a bare h5py loop
+    keeps its datasets): no group lookups, h5py's per-dataset caches and
+    HDF5's chunk cache survive from batch to batch. Closing the file closes
+    them; a closed one is reopened.
+    """
+
+    def __init__(self, h5file: h5py.File) -> None:
+        self.file_id = h5file.id
+        self.cache: dict[str, h5py.Dataset] = vars(h5file).setdefault("_spineh5_v1_datasets", {})
+        self.opened: dict[str, h5py.Dataset] = {}
+
+    def get(self, path: str) -> h5py.Dataset:
+        dataset = self.opened.get(path)
+        if dataset is None:
+            dataset = self.cache.get(path)
+            if dataset is None or not dataset.id.valid:
+                dataset = self.cache[path] = h5py.Dataset(h5py.h5d.open(self.file_id, path.encode("utf-8")))
+            self.opened[path] = dataset
+        return dataset
+
+    def open_product(self, spec: ProductSpec) -> None:
+        key = spec.key
+        if spec.kind is Kind.FLAT:
+            names = [f"{key}/elements", f"{key}/index"]
+        elif spec.kind is Kind.JAGGED:
+            names = [f"{key}/index"] + [f"{key}/element_{position}" for position in range(len(spec.widths))]
+        else:
+            names = [key]
+        for name in names:
+            self.get(name)
+
+    def items(self):
+        return list(self.opened.items())
 
 
 def _append_rows(dataset: h5py.Dataset, rows: np.ndarray) -> int:

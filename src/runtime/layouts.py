@@ -14,9 +14,10 @@ from __future__ import annotations
 import h5py
 
 from .layout_v1 import V1Layout
+from .layout_v2 import V2Layout
 
 #: Layout class of each supported ``format_version``.
-LAYOUTS: dict[int, type] = {1: V1Layout}
+LAYOUTS: dict[int, type] = {1: V1Layout, 2: V2Layout}
 
 
 def layout_class(format_version: object) -> type:

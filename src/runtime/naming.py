@@ -16,7 +16,7 @@ def get_file_names(
 
     Rules (those of SPINE's writer):
 
-    * With ``file_name``: ``[file_name]``; with ``split`` and several prefixes,
+    * With ``file_name`` (not empty): ``[file_name]``; with ``split`` and several prefixes,
       one ``<file_name stem>_<i>.h5`` per prefix.
     * Without ``file_name``: from the input ``prefix``:
       ``<prefix stem>_<suffix>.h5``, in the folder of the (first) prefix;
@@ -43,7 +43,7 @@ def get_file_names(
     """
     if split and not isinstance(prefix, (list, tuple)):
         raise ValueError("split=True needs one prefix per input file (a list) to know how many files to write")
-    if file_name is None:
+    if not file_name:  # SPINE treats an empty name like no name
         if prefix is None or (not split and isinstance(prefix, (list, tuple))):
             raise ValueError("without file_name, give the input file prefix (one string) to build it from")
         prefixes = list(prefix) if split else [prefix]

@@ -8,6 +8,8 @@ the field) before anything of the batch touches a file.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import repeat
+from operator import attrgetter
 from typing import Any
 
 import attrs
@@ -16,6 +18,10 @@ import numpy as np
 from .columns import ColumnError, cast_array
 from .errors import ProductError
 from .products import Kind, ProductSpec, class_of, is_object, is_scalar
+
+
+_NDIM = attrgetter("ndim")
+_DTYPE = attrgetter("dtype")
 
 
 @attrs.define
@@ -66,17 +72,30 @@ def prepare(spec: ProductSpec, value: Any, n_entries: int, lite: bool) -> Payloa
     ProductError
         When anything in the value does not fit the product.
     """
-    if spec.kind is Kind.GLOBAL_SCALAR:
-        if not is_scalar(value):
-            raise ProductError(spec.key, f"expected one scalar for the batch, got {type(value).__name__}")
+    scalar_product = spec.kind in (Kind.GLOBAL_SCALAR, Kind.SCALAR)
+    if scalar_product and is_scalar(value):
+        # Like SPINE, a scalar product may get one value for the whole batch in any call: it is replicated.
         rows = _cast(spec, np.full(n_entries, value, dtype=object if spec.dtype.kind == "O" else None), None)
+        _check_strings(spec, rows, per_entry=False)
         return Payload(spec, rows, np.ones(n_entries, np.int64))
     if is_scalar(value) or not hasattr(value, "__len__"):
         raise ProductError(spec.key, f"expected one value per entry, got {type(value).__name__}")
     if len(value) != n_entries:
         raise ProductError(spec.key, f"has {len(value)} entries, the batch has {n_entries} (see 'index')")
-    handler = _HANDLERS[spec.kind]
+    handler = _HANDLERS[Kind.SCALAR if scalar_product else spec.kind]
     return handler(spec, value, lite)
+
+
+def _check_strings(spec: ProductSpec, rows: np.ndarray, per_entry: bool) -> None:
+    """Refuse values of a string product HDF5 cannot store as variable-length strings."""
+    if spec.dtype.kind != "O":
+        return
+    for entry, text in enumerate(rows.tolist()):
+        where = entry if per_entry else None
+        if not isinstance(text, (str, bytes)):
+            raise ProductError(spec.key, f"{type(text).__name__} {text!r} cannot be stored as str", where)
+        if ("\x00" if isinstance(text, str) else b"\x00") in text:
+            raise ProductError(spec.key, f"string {text!r} contains a NUL character, which HDF5 cannot store", where)
 
 
 def _cast(spec: ProductSpec, array: Any, entry: int | None) -> np.ndarray:
@@ -100,11 +119,20 @@ def _scalars(spec: ProductSpec, values: Sequence[Any], lite: bool) -> Payload:
         for entry, item in enumerate(values):
             _cast(spec, np.asarray([item]), entry)
         raise
+    _check_strings(spec, rows, per_entry=True)
     return Payload(spec, rows, np.ones(len(values), np.int64))
 
 
 def _check_objects(spec: ProductSpec, objects: Sequence[Any], entry: int) -> None:
     expected = spec.class_name
+    # Fast path: the kind and class name of an object follow from its type, so one object per type is
+    # classified (plus the per-object ``__len__`` test of is_object); anything else takes the loop below,
+    # which names the offending item.
+    by_type = dict(zip(map(type, objects), objects))
+    if all(
+        type(obj) is not dict and is_object(obj) and class_of(obj) == expected for obj in by_type.values()
+    ) and not any(map(hasattr, objects, repeat("__len__"))):
+        return
     for position, obj in enumerate(objects):
         if isinstance(obj, dict):
             continue
@@ -163,6 +191,17 @@ def _check_array(spec: ProductSpec, array: Any, width: int, entry: int, what: st
     return _cast(spec, array, entry)
 
 
+def _ready_arrays(items: Any, dtype: np.dtype, width: int) -> bool:
+    """Return whether every item is a plain ndarray of the stored dtype and shape (nothing to check or cast)."""
+    if dtype.kind == "O" or not set(map(type, items)) <= {np.ndarray}:
+        return False
+    if not set(map(_NDIM, items)) <= {2 if width else 1}:
+        return False
+    if width and not {array.shape[1] for array in items} <= {width}:
+        return False
+    return set(map(_DTYPE, items)) <= {dtype}
+
+
 def _arrays(spec: ProductSpec, values: Sequence[Any], lite: bool) -> Payload:
     width = spec.widths[0]
     arrays = [_check_array(spec, array, width, entry, "the array") for entry, array in enumerate(values)]
@@ -178,8 +217,11 @@ def _flat_lists(spec: ProductSpec, values: Sequence[Any], lite: bool) -> Payload
     for entry, items in enumerate(values):
         if not isinstance(items, (list, tuple, np.ndarray)):
             raise ProductError(spec.key, f"expected a list of arrays, got {type(items).__name__}", entry)
-        for position, array in enumerate(items):
-            arrays.append(_check_array(spec, array, width, entry, f"array {position}"))
+        if _ready_arrays(items, spec.dtype, width):
+            arrays.extend(items)  # what _check_array would return: the arrays themselves
+        else:
+            for position, array in enumerate(items):
+                arrays.append(_check_array(spec, array, width, entry, f"array {position}"))
         counts[entry] = len(items)
     element_counts = np.fromiter((len(a) for a in arrays), np.int64, len(arrays))
     empty = np.empty((0, width) if width else 0, spec.dtype)

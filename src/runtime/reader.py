@@ -40,6 +40,7 @@ import numpy as np
 import yaml
 
 from .layout_v1_read import RUN_DTYPE, V1ReadLayout
+from .layout_v2_read import V2ReadLayout
 from .products import Kind, ProductSpec
 from .read_errors import IncompleteFileError, SpineFileError, UnknownColumnsWarning
 from .read_objects import ObjectDecoder, ObjectRows, resolve_class
@@ -86,7 +87,7 @@ class ReadLayout(Protocol):
 
 
 #: Layout decoder of each ``info.attrs['format_version']`` (absent means 1).
-LAYOUTS: dict[int, type] = {1: V1ReadLayout}
+LAYOUTS: dict[int, type] = {1: V1ReadLayout, 2: V2ReadLayout}
 
 
 def _natural_key(path: str) -> list:

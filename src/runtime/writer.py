@@ -106,9 +106,10 @@ class HDF5Writer:
         class_name : str or None
             Object class, for object products.
         width : int or list of int
-            Columns of 2-D arrays; one per list position for jagged lists.
+            Columns of 2-D arrays; a list for lists of arrays (one width per
+            list position for jagged lists), as in SPINE.
         merge : bool
-            True for lists of arrays stored as a group (flat or jagged).
+            True for flat lists of same-width arrays (one ``elements`` dataset).
         scalar : bool
             The ``scalar`` attribute: one row per entry, read back as one value.
         kind : str
@@ -172,8 +173,10 @@ class HDF5Writer:
         self._created: set[int] = set()
         self._finalized: set[int] = set()
         self._handles: dict[int, h5py.File] = {}
-        self._handles_pid = os.getpid()
-        self._calls = 0
+        self._handles_pid: int | None = None  # process that opened the cached handles
+        self._since_flush: dict[int, int] = {}  # entries written per file since its last flush
+        self._max_file_id: int | None = None  # split: highest file id written so far
+        self._split_sequential = True  # split: file ids never went back so far
 
         for path in self.file_names:
             if os.path.exists(path):
@@ -262,10 +265,16 @@ class HDF5Writer:
 
     def get_data_types(
         self, data: dict[str, Any], keys: list[str] | set[str]
-    ) -> tuple[dict[str, HDF5Writer.DataFormat], list[tuple[str, Any]]]:
-        """Return the storage of each key and the ``events`` dtype fields."""
+    ) -> tuple[dict[str, HDF5Writer.DataFormat], list[list[tuple[str, Any]]]]:
+        """Return the storage of each key and the distinct object dtypes (as SPINE's ``object_dtypes``)."""
         formats = {key: self.get_data_type(data, key) for key in sorted(keys)}
-        return formats, [(key, h5py.regionref_dtype) for key in sorted(keys)]
+        object_dtypes: list[list[tuple[str, Any]]] = []
+        for fmt in formats.values():
+            if fmt.class_name is not None:
+                columns = [(name, fmt.dtype.fields[name][0]) for name in fmt.dtype.names]
+                if columns not in object_dtypes:
+                    object_dtypes.append(columns)
+        return formats, object_dtypes
 
     def get_object_dtype(self, obj: Any) -> list[tuple[str, Any]]:
         """Return the ``(name, dtype)`` columns of an object (or class name) from the schema."""
@@ -279,15 +288,21 @@ class HDF5Writer:
     def _decide(self, data: dict[str, Any], key: str) -> ProductSpec:
         if key not in data:
             raise ProductError(key, "is a stored product but is missing from the data")
+        hint = self._hint(key)
         try:
-            return decide(key, data[key], self._hint(key), self.lite)
+            spec = decide(key, data[key], hint, self.lite)
         except UnknownProductError as err:
             raise ProductError(key, str(err)) from None
+        declared = getattr(hint, "CLASS_NAME", hint)
+        if isinstance(declared, str) and declared in REGISTRY and spec.class_name != declared:
+            found = f"{spec.class_name} objects" if spec.class_name else f"a {spec.kind.value} product"
+            raise ProductError(key, f"types declares {declared} objects, but the data holds {found}")
+        return spec
 
     @staticmethod
     def _format(spec: ProductSpec) -> HDF5Writer.DataFormat:
-        merge = spec.kind in (Kind.FLAT, Kind.JAGGED)
-        width: int | list[int] = list(spec.widths) if spec.kind is Kind.JAGGED else spec.widths[0]
+        merge = spec.kind is Kind.FLAT
+        width: int | list[int] = list(spec.widths) if spec.kind in (Kind.FLAT, Kind.JAGGED) else spec.widths[0]
         return HDF5Writer.DataFormat(spec.dtype, spec.class_name, width, merge, spec.kind.is_scalar, spec.kind.value)
 
     # -- lifecycle -------------------------------------------------------------------------------
@@ -353,10 +368,25 @@ class HDF5Writer:
         return options
 
     def _check_handle_pid(self) -> None:
-        """Forget handles inherited through ``fork``: a child process reopens its own."""
-        if os.getpid() != self._handles_pid:
-            self._handles = {}
-            self._handles_pid = os.getpid()
+        """Refuse to use open handles from another process (SPINE's guard: handles are process-local).
+
+        A forked child writing through, or reopening, a file its parent holds
+        open would corrupt it. A writer without open handles may be used by
+        any one process.
+
+        Raises
+        ------
+        FileStateError
+            When the cached handles were opened by another process.
+        """
+        pid = os.getpid()
+        if not self._handles or self._handles_pid is None:
+            self._handles_pid = pid
+        elif self._handles_pid != pid:
+            raise FileStateError(
+                f"HDF5Writer file handles are process-local: they were opened by process {self._handles_pid} "
+                f"and cannot be used across process boundaries (this is process {pid})"
+            )
 
     def _open(self, file_id: int) -> h5py.File:
         self._check_handle_pid()
@@ -366,11 +396,31 @@ class HDF5Writer:
         handle = h5py.File(self.file_names[file_id], "a")
         if self.keep_open:
             self._handles[file_id] = handle
+            self._handles_pid = os.getpid()
         return handle
 
     def _release(self, file_id: int, handle: h5py.File) -> None:
         if not self.keep_open:
             handle.close()
+
+    def _check_appendable(self, file_id: int) -> None:
+        """Refuse an existing file an appending writer has not used yet if it cannot take the data (read-only)."""
+        path = self.file_names[file_id]
+        if file_id in self._created or not (self.append and os.path.exists(path)):
+            return
+        with h5py.File(path, "r") as h5file:
+            found = file_format_version(h5file)
+            if found != self.format_version:
+                raise LayoutMismatchError(
+                    f"cannot append to {path}: it is a format_version={found} file, "
+                    f"this writer writes format_version={self.format_version}"
+                )
+            layout = self.layout(h5file)
+            if "events" not in h5file:
+                raise LayoutMismatchError(f"cannot append to {path}: it has no 'events' dataset")
+            problems = layout.differences(self.specs)
+        if problems:
+            raise LayoutMismatchError(f"cannot append to {path}: " + "; ".join(problems))
 
     def _ensure_file(self, file_id: int) -> None:
         """Create the file (or check it, when appending) the first time it is used."""
@@ -378,29 +428,19 @@ class HDF5Writer:
             return
         path = self.file_names[file_id]
         if self.append and os.path.exists(path):
-            with h5py.File(path, "r") as h5file:
-                found = file_format_version(h5file)
-                if found != self.format_version:
-                    raise LayoutMismatchError(
-                        f"cannot append to {path}: it is a format_version={found} file, "
-                        f"this writer writes format_version={self.format_version}"
-                    )
-                layout = self.layout(h5file)
-                if "events" not in h5file:
-                    raise LayoutMismatchError(f"cannot append to {path}: it has no 'events' dataset")
-                problems = layout.differences(self.specs)
-            if problems:
-                raise LayoutMismatchError(f"cannot append to {path}: " + "; ".join(problems))
+            self._check_appendable(file_id)
             handle = self._open(file_id)
             handle[INFO].attrs["complete"] = np.bool_(False)
         else:
             directory = os.path.dirname(path)
             if directory:
                 os.makedirs(directory, exist_ok=True)
+            self._check_handle_pid()
             handle = h5py.File(path, "w")
             self.layout(handle).create(self.specs, self._info(), self._dataset_options())
             if self.keep_open:
                 self._handles[file_id] = handle
+                self._handles_pid = os.getpid()
             else:
                 handle.close()
                 handle = None
@@ -430,28 +470,46 @@ class HDF5Writer:
         n_entries = self._count(data)
         batch, n_entries = self._batch(self._with_dummies(self.with_source_provenance(data), n_entries))
         self._check_keys(batch)
+        self._check_entry_counts(batch, n_entries)
         targets = self._targets(batch, n_entries)
         prepared = []
         for file_id, rows in targets:
-            payloads = {
-                key: prepare(self.specs[key], _take(batch[key], rows), len(rows), self.lite) for key in self.keys
-            }
+            try:
+                payloads = {
+                    key: prepare(self.specs[key], _take(batch[key], rows), len(rows), self.lite) for key in self.keys
+                }
+            except ProductError as err:
+                if err.entry is None or len(targets) == 1:
+                    raise
+                # name the entry of the whole batch, not of this file's share of it
+                raise ProductError(err.key, err.problem, int(rows[err.entry]), err.field) from None
             prepared.append((file_id, payloads, len(rows)))
         for file_id, _payloads, _count in prepared:
             if file_id in self._finalized:
                 raise FileStateError(f"{self.file_names[file_id]} was finalized; it cannot take more entries")
-        for file_id, payloads, count in prepared:
+        for file_id, _payloads, _count in prepared:
+            self._check_appendable(file_id)  # every target file, before any is touched
+        for file_id, _payloads, _count in prepared:
             self._ensure_file(file_id)
+        for file_id, payloads, count in prepared:
             handle = self._open(file_id)
             try:
                 self.layout(handle).append(payloads, count)
+                self._count_for_flush(file_id, count, handle)
             finally:
                 self._release(file_id, handle)
         if self.split:
             self._finalize_split_predecessors(np.array([file_id for file_id, _ in targets]))
-        self._calls += 1
-        if self.flush_frequency and self._calls % self.flush_frequency == 0:
-            self.flush()
+
+    def _count_for_flush(self, file_id: int, count: int, handle: h5py.File) -> None:
+        """Flush a file once ``flush_frequency`` entries were appended to it since its last flush (as SPINE)."""
+        if not self.flush_frequency:
+            return
+        pending = self._since_flush.get(file_id, 0) + count
+        if pending >= self.flush_frequency:
+            handle.flush()
+            pending = 0
+        self._since_flush[file_id] = pending
 
     def _check_keys(self, batch: dict[str, Any]) -> None:
         missing = [key for key in self.keys if key not in batch]
@@ -465,10 +523,21 @@ class HDF5Writer:
                     extra[0], f"was not in the first batch, so the file has no place for it (new keys: {extra})"
                 )
 
+    def _check_entry_counts(self, batch: dict[str, Any], n_entries: int) -> None:
+        """Refuse per-entry values whose length is not the batch's entry count (before any is split by entry)."""
+        for key in self.keys:
+            value = batch[key]
+            if is_scalar(value):
+                continue
+            if not hasattr(value, "__len__") or not hasattr(value, "__getitem__"):
+                raise ProductError(key, f"expected one value per entry, got {type(value).__name__}")
+            if len(value) != n_entries:
+                raise ProductError(key, f"has {len(value)} entries, the batch has {n_entries} (see 'index')")
+
     def _targets(self, batch: dict[str, Any], n_entries: int) -> list[tuple[int, np.ndarray]]:
         """Return ``(file id, entry rows)`` pairs the batch is written to, in file order."""
         rows = np.arange(n_entries)
-        if not self.split:
+        if not self.split or len(self.file_names) == 1:
             return [(0, rows)]
         if "file_index" not in batch:
             raise ProductError("file_index", "split=True needs a 'file_index' per entry to choose the output file")
@@ -486,11 +555,20 @@ class HDF5Writer:
         return [(int(file_id), rows[file_ids == file_id]) for file_id in np.unique(file_ids)]
 
     def _finalize_split_predecessors(self, current_file_ids: np.ndarray) -> None:
-        """Finalize files whose id is below every id of the current batch."""
-        lowest = int(current_file_ids.min())
-        for file_id in sorted(self._created - self._finalized):
-            if file_id < lowest:
-                self._finalize_file(file_id)
+        """Finalize files whose id is below every id of the current batch, while ids only grow (as SPINE).
+
+        Once a batch goes back to a lower file id than one already written,
+        the input is not ordered by file and files are finalized only by
+        :meth:`finalize`.
+        """
+        lowest, highest = int(current_file_ids.min()), int(current_file_ids.max())
+        if self._max_file_id is not None and lowest < self._max_file_id:
+            self._split_sequential = False
+        if self._split_sequential:
+            for file_id in sorted(self._created - self._finalized):
+                if file_id < lowest:
+                    self._finalize_file(file_id)
+        self._max_file_id = highest if self._max_file_id is None else max(self._max_file_id, highest)
 
     def _finalize_file(self, file_id: int) -> None:
         handle = self._open(file_id)
@@ -505,6 +583,7 @@ class HDF5Writer:
         for handle in self._handles.values():
             if handle.id.valid:
                 handle.flush()
+        self._since_flush = {}
 
     def finalize(self) -> None:
         """Mark every written file complete (``info.complete = True``) and close it."""
@@ -513,12 +592,18 @@ class HDF5Writer:
         self.close()
 
     def close(self) -> None:
-        """Close open files without marking them complete."""
-        self._check_handle_pid()
-        for handle in self._handles.values():
-            if handle.id.valid:
-                handle.close()
+        """Close open files without marking them complete.
+
+        In a process other than the one that opened them (a forked child),
+        the handles are only dropped: closing them would flush this process's
+        copy of the file state into a file the parent still writes.
+        """
+        if self._handles_pid is None or self._handles_pid == os.getpid():
+            for handle in self._handles.values():
+                if handle.id.valid:
+                    handle.close()
         self._handles = {}
+        self._handles_pid = None
 
     def __enter__(self) -> HDF5Writer:
         return self
@@ -542,10 +627,11 @@ class HDF5Writer:
         """Append entry ``batch_id`` of a batch to an open file (one entry, all keys)."""
         entry = {key: _take(value, np.array([batch_id])) for key, value in data.items() if key in self.keys}
         payloads = {key: prepare(self.specs[key], entry[key], 1, self.lite) for key in self.keys}
-        V1Layout(out_file).append(payloads, 1)
+        self.layout(out_file).append(payloads, 1)
 
     def append_key(self, out_file: h5py.File, event: np.ndarray, data: dict[str, Any], key: str, batch_id: int) -> None:
         """Store product ``key`` of entry ``batch_id`` and set its reference in the ``event`` row."""
+        _require_v1(out_file)
         value = _take(data[key], np.array([batch_id]))
         payload = prepare(self.specs[key], value, 1, self.lite)
         event[key] = V1Layout(out_file).append_product(payload)[0]
@@ -580,12 +666,31 @@ def _take(value: Any, rows: np.ndarray) -> Any:
     return [value[int(row)] for row in rows]
 
 
+def _require_v1(out_file: h5py.File) -> None:
+    """Refuse SPINE's per-key V1 API (region references in an ``events`` row) on a file of another layout."""
+    version = file_format_version(out_file)
+    if version != 1:
+        raise LayoutMismatchError(
+            f"{out_file.filename} is a format_version={version} file: the per-key store/append_key API "
+            "writes V1 region references; write whole batches (writer(data)) instead"
+        )
+
+
 def _store_one(out_file: h5py.File, event: np.ndarray, key: str, value: Any, lite: bool | None = None) -> None:
+    _require_v1(out_file)
     layout = V1Layout(out_file)
     spec = layout.stored_spec(key)
     if lite is None:
         lite = False
     if spec.class_name is not None:
         lite = len(spec.dtype.names) != len(REGISTRY[spec.class_name].DTYPE.names)
+    # SPINE's convention: store/store_objects take the rows to append, so append_key wraps a
+    # one-row product (a scalar, or one object) in a one-element array: append all its rows.
+    if spec.kind in (Kind.SCALAR, Kind.GLOBAL_SCALAR) and not is_scalar(value):
+        spec = attrs.evolve(spec, kind=Kind.ARRAY, widths=(0,))
+        value = np.asarray(value)
+    elif spec.kind is Kind.OBJECT and isinstance(value, (list, tuple, np.ndarray)):
+        spec = attrs.evolve(spec, kind=Kind.OBJECTS)
+        value = list(value)
     payload: Payload = prepare(spec, [value], 1, lite)
     event[key] = layout.append_product(payload)[0]

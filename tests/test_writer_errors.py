@@ -1,0 +1,427 @@
+"""HDF5Writer error paths: each bad batch is refused with an error naming the key, the entry and the field,
+before anything of it is written, so the file keeps exactly its earlier events.
+"""
+
+from __future__ import annotations
+
+import h5py
+import numpy as np
+import pytest
+from spineh5 import HDF5Writer
+from spineh5.generated import ImageMeta3D, Particle, RecoParticle, RunInfo, TruthParticle
+from spineh5.runtime.errors import FileStateError, ProductError
+
+try:
+    from spine.io.read import HDF5Reader as SpineReader
+except ImportError:  # SPINE is optional: its reader is an extra check
+    SpineReader = None
+
+
+def good_batch(i0: int, n: int = 3) -> dict:
+    ids = list(range(i0, i0 + n))
+    return {
+        "index": ids,
+        "acc": [i / 4 for i in ids],
+        "count": [i * 2 for i in ids],
+        "name": [f"n{i}" for i in ids],
+        "flag": [bool(i % 2) for i in ids],
+        "run_info": [RunInfo(run=1, event=i) for i in ids],
+        "parts": [[RecoParticle(id=j, index=np.arange(j, dtype=np.int32)) for j in range(i % 3)] for i in ids],
+        "truth": [[Particle(id=i)] for i in ids],
+        "data": [np.full((i % 3, 4), float(i)) for i in ids],
+        "seg": [np.arange(i % 4, dtype=np.int64) for i in ids],
+        "clusts": [[np.arange(k + 1, dtype=np.int64) for k in range(i % 2 + 1)] for i in ids],
+        "points": [[np.full((2, 3), i, np.float32)] for i in ids],
+        "jag": [[np.full((i % 2, 2), float(i)), np.arange(float(i % 3))] for i in ids],
+    }
+
+
+# -- what the file holds --------------------------------------------------------------------------------------
+
+
+def _canon(value, f: h5py.File):
+    """A comparable form of anything h5py returns (region references as their target and selection)."""
+    if isinstance(value, h5py.RegionReference):
+        space = h5py.h5r.get_region(value, f.id)
+        none = space.get_select_type() == h5py.h5s.SEL_NONE
+        return ("ref", h5py.h5r.get_name(value, f.id), None if none else space.get_select_bounds())
+    if isinstance(value, np.void):
+        return tuple(_canon(v, f) for v in value)
+    if isinstance(value, np.ndarray):
+        return (value.dtype.str, value.shape, [_canon(v, f) for v in value.ravel().tolist()])
+    if isinstance(value, float) and value != value:
+        return "nan"
+    return value
+
+
+def snapshot(path) -> dict:
+    """Every object of the file: its attributes, and for datasets shape, dtype and content."""
+    out = {}
+    with h5py.File(path, "r") as f:
+
+        def visit(name, node):
+            attrs = {key: _canon(node.attrs[key], f) for key in node.attrs}
+            if isinstance(node, h5py.Dataset):
+                rows = node[()]
+                plain = node.dtype.names is None and node.dtype != object
+                content = rows.tolist() if plain else [_canon(row, f) for row in rows]
+                out[name] = (node.shape, node.dtype.descr, attrs, content)
+            else:
+                out[name] = attrs
+
+        f.visititems(visit)
+        out["/"] = {key: _canon(f.attrs[key], f) for key in f.attrs}
+    return out
+
+
+def _region(f: h5py.File, ref) -> tuple[str, int | None, int]:
+    """Return the target dataset name, first row and row count of a region reference."""
+    space = h5py.h5r.get_region(ref, f.id)
+    name = h5py.h5r.get_name(ref, f.id).decode()
+    if space.get_select_type() == h5py.h5s.SEL_NONE:
+        return name, None, 0
+    low, high = space.get_select_bounds()
+    return name, low[0], high[0] - low[0] + 1
+
+
+def assert_tiled(path) -> int:
+    """Check that the events' references tile every product dataset in order; return the event count."""
+    with h5py.File(path, "r") as f:
+        events = f["events"][()]
+        for key in events.dtype.names:
+            node = f[key]
+            pairs = [(node, events[key])] if isinstance(node, h5py.Dataset) else [(node["index"], events[key])]
+            if isinstance(node, h5py.Group):
+                index = node["index"][()]
+                if index.ndim == 1:
+                    pairs.append((node["elements"], index))
+                else:
+                    pairs += [(node[f"element_{i}"], index[:, i]) for i in range(index.shape[1])]
+            for ds, refs in pairs:
+                position = 0
+                for ref in refs:
+                    name, start, count = _region(f, ref)
+                    assert name == ds.name
+                    assert count == 0 or start == position, (ds.name, start, position)
+                    position += count
+                assert position == ds.shape[0], (ds.name, position, ds.shape)
+        return len(events)
+
+
+def assert_intact(path, before: dict, expected_acc: list) -> None:
+    """The file opens, holds exactly ``before`` (every dataset's length, content and attributes), and SPINE's
+    reader still reads the earlier entries."""
+    assert snapshot(path) == before
+    with h5py.File(path, "r") as f:
+        assert len(f["events"]) == len(expected_acc)
+    if SpineReader is not None and expected_acc:
+        reader = SpineReader(str(path), ignore_incomplete=True)
+        assert len(reader) == len(expected_acc)
+        for i in sorted({0, len(expected_acc) - 1}):  # the first and the last earlier entries
+            entry = reader[i]
+            assert entry["acc"] == expected_acc[i]
+            assert [p.id for p in entry["parts"]] == list(range(i % 3))
+            assert entry["run_info"].event == i
+
+
+_BEFORE: dict = {}
+
+
+@pytest.fixture
+def started(tmp_path):
+    """A writer that has written two good batches (6 entries), closed but not finalized.
+
+    The content is deterministic, so the snapshot of the first such file (whose references are checked to
+    tile every dataset) stands for all of them.
+    """
+    path = tmp_path / "out.h5"
+    writer = HDF5Writer(str(path))
+    writer(good_batch(0), {"base": {"seed": 1}})
+    writer(good_batch(3))
+    writer.close()
+    if not _BEFORE:
+        assert assert_tiled(path) == 6
+        _BEFORE.update(snapshot(path))
+    return writer, path, _BEFORE, [i / 4 for i in range(6)]
+
+
+_DROP = object()
+
+
+def _bad(change):
+    batch = good_batch(6)
+    for key, value in change.items():
+        if value is _DROP:
+            del batch[key]
+        else:
+            batch[key] = value
+    return batch
+
+
+def _entry(key, value):
+    batch = good_batch(6)
+    batch[key][1] = value
+    return batch
+
+
+# (id, bad batch, key, entry, field, words the message must contain)
+CASES = [
+    (
+        "wrong-class-in-list",
+        _entry("parts", [RecoParticle(id=0), TruthParticle(id=1)]),
+        "parts",
+        1,
+        None,
+        ["TruthParticle", "RecoParticle", "item 1"],
+    ),
+    ("wrong-class-one-object", _entry("run_info", ImageMeta3D()), "run_info", 1, None, ["ImageMeta3D", "RunInfo"]),
+    ("none-as-object", _entry("run_info", None), "run_info", 1, None, ["RunInfo"]),
+    ("objects-not-a-list", _entry("parts", RecoParticle()), "parts", 1, None, ["RecoParticle"]),
+    (
+        "wrong-fixed-length",
+        _entry("parts", [{"start_point": [1.0, 2.0]}]),
+        "parts",
+        1,
+        "start_point",
+        ["RecoParticle", "3"],
+    ),
+    ("str-in-float-field", _entry("parts", [{}, {"calo_ke": "abc"}]), "parts", 1, "calo_ke", ["RecoParticle #1"]),
+    ("float-in-int-field", _entry("parts", [{"id": 1.5}]), "parts", 1, "id", ["RecoParticle", "1.5"]),
+    ("int-overflow-field", _entry("parts", [{"id": 2**70}]), "parts", 1, "id", ["RecoParticle"]),
+    ("unknown-enum", _entry("truth", [{"pid": 17}]), "truth", 1, "pid", ["Particle", "17"]),
+    ("unknown-enum-name", _entry("truth", [{"shape": "banana"}]), "truth", 1, "shape", ["Particle"]),
+    ("bad-vlen", _entry("parts", [{"index": np.ones((2, 2), np.int32)}]), "parts", 1, "index", ["RecoParticle"]),
+    ("str-in-float-product", _entry("acc", "x"), "acc", 1, None, ["float64"]),
+    ("float-in-int-product", _entry("count", 1.5), "count", 1, None, ["int64"]),
+    ("int-overflow-product", _entry("count", 2**70), "count", 1, None, []),
+    ("list-in-scalar-product", _entry("acc", [1.0]), "acc", 1, None, ["scalar"]),
+    ("int-in-str-product", _entry("name", 5), "name", 1, None, ["str"]),
+    ("nul-in-str-product", _entry("name", "a\x00b"), "name", 1, None, ["NUL"]),
+    ("global-str-in-float-product", _bad({"acc": "x"}), "acc", None, None, []),
+    ("too-few-entries", _bad({"acc": [1.0, 2.0]}), "acc", None, None, ["2 entries", "3"]),
+    ("too-many-entries", _bad({"seg": [np.arange(2)] * 4}), "seg", None, None, ["4 entries", "3"]),
+    ("no-len", _bad({"parts": RecoParticle()}), "parts", None, None, []),
+    ("three-d-array", _entry("data", np.ones((2, 4, 1))), "data", 1, None, ["(2, 4, 1)"]),
+    ("wrong-width", _entry("data", np.ones((2, 5))), "data", 1, None, ["(2, 5)", "4"]),
+    ("wrong-dimension", _entry("data", np.ones(4)), "data", 1, None, ["(4,)"]),
+    ("float-into-int-array", _entry("seg", np.array([0.5, 1.5])), "seg", 1, None, ["int64"]),
+    ("list-not-array", _entry("seg", [1, 2]), "seg", 1, None, ["list"]),
+    ("list-of-ints-for-flat", _entry("clusts", [1, 2, 3]), "clusts", 1, None, ["int"]),
+    ("flat-float-into-int", _entry("clusts", [np.array([0.5])]), "clusts", 1, None, ["int64"]),
+    ("flat-wrong-width", _entry("points", [np.ones((2, 4), np.float32)]), "points", 1, None, ["(2, 4)"]),
+    ("flat-wrong-dimension", _entry("points", [np.ones(3, np.float32)]), "points", 1, None, ["(3,)"]),
+    ("jagged-wrong-count", _entry("jag", [np.ones((1, 2))]), "jag", 1, None, ["2 arrays"]),
+    ("jagged-wrong-width", _entry("jag", [np.ones((1, 3)), np.ones(2)]), "jag", 1, None, ["(1, 3)"]),
+    ("product-removed", _bad({"seg": _DROP}), "seg", None, None, ["missing"]),
+    ("product-added", _bad({"extra": [1, 2, 3]}), "extra", None, None, ["first batch"]),
+    ("index-missing", _bad({"index": _DROP}), "index", None, None, []),
+]
+
+
+@pytest.mark.parametrize(("batch", "key", "entry", "field", "words"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_bad_batch_is_refused_and_earlier_events_stay_intact(started, batch, key, entry, field, words):
+    writer, path, before, acc = started
+    with pytest.raises(ProductError) as err:
+        writer(batch)
+    error = err.value
+    message = str(error)
+    assert error.key == key and f"'{key}'" in message, message
+    assert error.entry == entry, message
+    if entry is not None:
+        assert f"entry {entry}" in message, message
+    assert error.field == field, message
+    if field is not None:
+        assert f"'{field}'" in message, message
+    for word in words:
+        assert word in message, message
+    writer.close()
+    assert_intact(path, before, acc)
+    # the writer is still usable and the file stays consistent
+    writer(good_batch(6))
+    writer.finalize()
+    assert assert_tiled(path) == 9
+
+
+def test_errors_are_value_errors(started):
+    writer, path, before, acc = started
+    with pytest.raises(ValueError, match="'acc', entry 1"):
+        writer(_entry("acc", "x"))
+    assert_intact(path, before, acc)
+
+
+# -- errors of the first call ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("batch", "key", "words"),
+    [
+        ({"index": [0], "vol": [np.ones((2, 2, 2))]}, "vol", ["3 dimensions"]),
+        ({"index": [0, 1], "ids": [[1, 2], [3]]}, "ids", ["int"]),
+        ({"index": [0], "thing": [object()]}, "thing", ["object"]),
+        ({"index": [0], "parts": [[[RecoParticle()]]]}, "parts", ["list"]),
+        ({"acc": [1.0]}, "index", ["index"]),
+    ],
+    ids=["3-d-array", "list-of-ints", "unknown-class", "nested-lists", "no-index"],
+)
+def test_first_batch_that_cannot_be_typed_writes_nothing(tmp_path, batch, key, words):
+    path = tmp_path / "out.h5"
+    writer = HDF5Writer(str(path))
+    with pytest.raises(ProductError) as err:
+        writer(batch)
+    assert err.value.key == key and f"'{key}'" in str(err.value)
+    for word in words:
+        assert word in str(err.value)
+    writer.close()
+    assert not path.exists()
+
+
+def test_first_batch_with_bad_entry_leaves_an_empty_consistent_file(tmp_path):
+    path = tmp_path / "out.h5"
+    writer = HDF5Writer(str(path))
+    batch = good_batch(0)
+    batch["parts"][2] = [TruthParticle()]
+    with pytest.raises(ProductError, match=r"'parts', entry 2.*TruthParticle"):
+        writer(batch)
+    writer.close()
+    if path.exists():
+        assert assert_tiled(path) == 0
+    writer(good_batch(0))
+    writer.finalize()
+    assert assert_tiled(path) == 3
+
+
+def test_key_in_keys_missing_from_data(tmp_path):
+    path = tmp_path / "out.h5"
+    writer = HDF5Writer(str(path), keys=["acc", "missing"])
+    with pytest.raises(KeyError, match="missing"):
+        writer(good_batch(0))
+    assert not path.exists()
+
+
+def test_key_in_keys_missing_from_a_later_batch(tmp_path):
+    path = tmp_path / "out.h5"
+    writer = HDF5Writer(str(path), keys=["acc", "parts", "run_info"])
+    writer(good_batch(0))
+    writer.close()
+    before = snapshot(path)
+    batch = good_batch(3)
+    del batch["parts"]
+    with pytest.raises(ProductError, match="'parts'") as err:
+        writer(batch)
+    assert err.value.key == "parts"
+    assert_intact(path, before, [0.0, 0.25, 0.5])
+
+
+def test_all_empty_first_batch_without_type(tmp_path):
+    path = tmp_path / "out.h5"
+    writer = HDF5Writer(str(path))
+    with pytest.raises(ProductError, match=r"'parts'.*types=\{'parts'"):
+        writer({"index": [0, 1], "parts": [[], []]})
+    assert not path.exists()
+
+
+# -- split ------------------------------------------------------------------------------------------------------
+
+
+def _split_writer(tmp_path):
+    prefixes = [str(tmp_path / "a.root"), str(tmp_path / "b.root")]
+    writer = HDF5Writer(prefix=prefixes, split=True)
+    return writer, [str(tmp_path / "a_spine.h5"), str(tmp_path / "b_spine.h5")]
+
+
+def test_split_without_file_index(tmp_path):
+    writer, names = _split_writer(tmp_path)
+    first = {**good_batch(0), "file_index": [0, 1, 1]}
+    writer(first)
+    writer.close()
+    before = [snapshot(name) for name in names]
+    with pytest.raises(ProductError, match="'file_index'") as err:
+        writer(good_batch(3))
+    assert err.value.key == "file_index"
+    for name, snap in zip(names, before):
+        assert snapshot(name) == snap
+    assert [assert_tiled(name) for name in names] == [1, 2]
+
+
+def test_split_error_names_the_entry_of_the_whole_batch(tmp_path):
+    writer, names = _split_writer(tmp_path)
+    writer({**good_batch(0), "file_index": [0, 0, 1]})
+    writer.close()
+    before = [snapshot(name) for name in names]
+    batch = {**good_batch(3), "file_index": [1, 0, 1]}
+    batch["acc"][2] = "bad"
+    with pytest.raises(ProductError, match=r"'acc', entry 2") as err:
+        writer(batch)
+    assert err.value.entry == 2
+    assert [snapshot(name) for name in names] == before  # nothing written to either file
+
+
+def test_split_file_index_not_integer(tmp_path):
+    writer, names = _split_writer(tmp_path)
+    with pytest.raises(ProductError, match="'file_index'"):
+        writer({**good_batch(0), "file_index": ["a", "b", "c"]})
+
+
+# -- failures during the write phase roll back ----------------------------------------------------------------
+
+
+def _fail_on_write(monkeypatch, target: str, exc: BaseException, after_write: bool = False):
+    """Make writing into dataset ``target`` fail (after the datasets before it were resized and written)."""
+    original = h5py.Dataset.__setitem__
+
+    def setitem(self, index, value):
+        if self.name == target:
+            if after_write:
+                original(self, index, value)
+            raise exc
+        return original(self, index, value)
+
+    monkeypatch.setattr(h5py.Dataset, "__setitem__", setitem)
+
+
+@pytest.mark.parametrize(
+    ("target", "after_write"),
+    [("/events", False), ("/events", True), ("/parts", False), ("/jag/element_1", False), ("/clusts/index", True)],
+)
+def test_failure_during_write_rolls_back(started, monkeypatch, target, after_write):
+    writer, path, before, acc = started
+    _fail_on_write(monkeypatch, target, OSError("disk full"), after_write)
+    with pytest.raises(OSError, match="disk full"):
+        writer(good_batch(6))
+    monkeypatch.undo()
+    writer.close()
+    assert_intact(path, before, acc)
+    writer(good_batch(6))
+    writer.finalize()
+    assert assert_tiled(path) == 9
+
+
+def test_interrupt_during_write_rolls_back(started, monkeypatch):
+    writer, path, before, acc = started
+    _fail_on_write(monkeypatch, "/events", KeyboardInterrupt())
+    with pytest.raises(KeyboardInterrupt):
+        writer(good_batch(6))
+    monkeypatch.undo()
+    writer.close()
+    assert_intact(path, before, acc)
+
+
+def test_writing_after_finalize_is_refused(started):
+    writer, path, before, acc = started
+    writer.finalize()
+    finalized = snapshot(path)
+    with pytest.raises(FileStateError, match="finalized"):
+        writer(good_batch(6))
+    assert snapshot(path) == finalized
+
+
+def test_data_contradicting_the_types_hint(tmp_path):
+    path = tmp_path / "out.h5"
+    writer = HDF5Writer(str(path), types={"parts": "RecoParticle", "meta": RunInfo})
+    batch = {"index": [0], "parts": [[TruthParticle()]], "meta": [RunInfo()]}
+    with pytest.raises(ProductError, match=r"'parts'.*RecoParticle.*TruthParticle"):
+        writer(batch)
+    assert not path.exists()
+    writer = HDF5Writer(str(path), types={"parts": "RecoParticle"})
+    with pytest.raises(ProductError, match=r"'parts'.*RecoParticle"):
+        writer({"index": [0], "parts": [[np.arange(2)]]})
