@@ -19,7 +19,6 @@ from .columns import ColumnError, cast_array
 from .errors import ProductError
 from .products import Kind, ProductSpec, class_of, is_object, is_scalar
 
-
 _NDIM = attrgetter("ndim")
 _DTYPE = attrgetter("dtype")
 

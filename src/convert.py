@@ -1,0 +1,326 @@
+"""Rewrite a SPINE HDF5 file in the other on-disk layout: the logic behind ``spineh5 convert``.
+
+:func:`convert` reads a file with :class:`~spineh5.runtime.reader.HDF5Reader`
+(objects rebuilt as generated classes, entries in order, in batches) and
+writes it again with :class:`~spineh5.runtime.writer.HDF5Writer` in the
+requested ``format_version``. What the file holds is kept:
+
+* the products and their kinds: object-list products get a ``types`` hint
+  from the stored class, and empty flat lists of 2-D arrays their stored
+  width, so batches whose entries are all empty decide the same kind;
+* the stored ``index`` values (the reader replaces ``index`` by the reader
+  position; the stored values are read with ``table``);
+* lite-ness: a file whose object products hold exactly the lite columns of
+  their class is written with ``lite=True``;
+* the configuration (``info.cfg``, parsed and dumped again as YAML).
+
+Global scalars come back from the reader as per-entry scalars and are written
+as such (the values are the same). Columns the schema does not know (later
+SPINE releases) cannot be rebuilt into objects and are not converted; they are
+listed in :attr:`ConvertResult.notes`.
+
+The output is written to a temporary file beside the target and renamed into
+place only when complete, so a failed conversion leaves no partial file and an
+existing target (with ``overwrite``) untouched.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+import attrs
+import numpy as np
+
+from .generated import REGISTRY
+from .runtime.errors import SpineH5Error
+from .runtime.products import Kind, ProductSpec
+from .runtime.read_errors import IncompleteFileError, SpineFileError, UnknownColumnsWarning
+from .runtime.read_objects import resolve_class
+
+__all__ = ["ConvertError", "ConvertResult", "convert", "detect_lite", "writer_types"]
+
+FORMAT_VERSIONS = (1, 2)
+
+
+class ConvertError(SpineH5Error):
+    """A file cannot be converted; the message is a one-line reason."""
+
+
+@attrs.frozen
+class ConvertResult:
+    """What :func:`convert` did.
+
+    Attributes
+    ----------
+    source, target : str
+        The files read and written.
+    entries : int
+        Entries converted.
+    source_version, format_version : int
+        Layout of the source and of the target.
+    lite : bool
+        Whether the target was written lite (detected from the source).
+    seconds : float
+        Wall time of the conversion.
+    notes : tuple of str
+        What was not carried over (columns unknown to the schema), one line each.
+    """
+
+    source: str
+    target: str
+    entries: int
+    source_version: int
+    format_version: int
+    lite: bool
+    seconds: float
+    notes: tuple[str, ...] = ()
+
+
+class _TypedEmpty(list):
+    """An empty entry of a flat list of arrays that carries its element dtype and width.
+
+    The writer decides a product from its first non-empty entry, or else from
+    the ``default`` of the first entry (SPINE's ``ObjectList`` convention):
+    this keeps a 2-D flat list 2-D when the first batch has no arrays.
+    """
+
+    def __init__(self, default: np.ndarray) -> None:
+        super().__init__()
+        self.default = default
+
+
+def _first_line(err: BaseException) -> str:
+    text = str(err).strip() or type(err).__name__
+    return text.splitlines()[0]
+
+
+def _object_class(spec: ProductSpec) -> type | None:
+    if spec.class_name is None:
+        return None
+    return resolve_class(spec.class_name, np.empty(0, spec.dtype))
+
+
+def detect_lite(specs: dict[str, ProductSpec]) -> bool:
+    """Return whether stored object products hold exactly their classes' lite columns.
+
+    Only classes whose lite and full columns differ have a say; columns unknown
+    to the schema are ignored. A mix of lite and full products gives False
+    (writing lite would lose data).
+    """
+    verdicts = []
+    for spec in specs.values():
+        cls = _object_class(spec)
+        if cls is None or spec.kind not in (Kind.OBJECT, Kind.OBJECTS):
+            continue
+        full, lite = set(cls.DTYPE.names), set(cls.LITE_DTYPE.names)
+        if full == lite:
+            continue
+        known = set(spec.dtype.names or ()) & full
+        verdicts.append(known == lite)
+    return bool(verdicts) and all(verdicts)
+
+
+def writer_types(specs: dict[str, ProductSpec]) -> dict[str, Any]:
+    """Return the writer's ``types`` hints: the class of object lists, the dtype of 1-D flat lists."""
+    types: dict[str, Any] = {}
+    for key, spec in specs.items():
+        if spec.kind is Kind.OBJECTS:
+            cls = _object_class(spec)
+            if cls is not None:
+                types[key] = cls.CLASS_NAME
+        elif spec.kind is Kind.FLAT and spec.widths[0] == 0:
+            types[key] = spec.dtype
+    return types
+
+
+def _unknown_columns(specs: dict[str, ProductSpec]) -> list[str]:
+    notes = []
+    for key, spec in sorted(specs.items()):
+        cls = _object_class(spec)
+        if cls is None:
+            continue
+        unknown = [name for name in spec.dtype.names or () if name not in cls.DTYPE.fields]
+        if unknown:
+            notes.append(
+                f"{key!r} ({cls.CLASS_NAME}): columns unknown to the schema are not converted: {', '.join(unknown)}"
+            )
+    return notes
+
+
+def _check_target(src: str, dst: str, overwrite: bool) -> None:
+    if os.path.isdir(dst):
+        raise ConvertError(f"{dst} is a directory; give the output file name")
+    if not os.path.exists(dst):
+        parent = os.path.dirname(os.path.abspath(dst))
+        if not os.path.isdir(parent):
+            raise ConvertError(f"{dst}: folder {parent} does not exist")
+        return
+    if os.path.samefile(src, dst):
+        raise ConvertError(f"{dst} is the input file; write the converted file elsewhere")
+    if not overwrite:
+        raise ConvertError(f"{dst} exists; pass --overwrite (overwrite=True) to replace it")
+
+
+def _open_source(src: str) -> Any:
+    from .runtime.reader import HDF5Reader
+
+    if not os.path.exists(src):
+        raise ConvertError(f"{src}: no such file")
+    if os.path.isdir(src):
+        raise ConvertError(f"{src} is a directory, not a SPINE HDF5 file")
+    try:
+        return HDF5Reader(src, build_classes=True)
+    except IncompleteFileError:
+        raise ConvertError(
+            f"{src} is marked incomplete (info.complete is False: its writer did not finish); refusing to convert it"
+        ) from None
+    except SpineFileError as err:
+        raise ConvertError(f"{src} is not a readable SPINE file: {_first_line(err.problem)}") from None
+    except (OSError, KeyError, ValueError) as err:
+        raise ConvertError(f"{src} is not a readable SPINE file: {_first_line(err)}") from None
+
+
+def convert(
+    src: str | os.PathLike,
+    dst: str | os.PathLike,
+    format_version: int,
+    batch_size: int = 64,
+    overwrite: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+) -> ConvertResult:
+    """Rewrite the SPINE file ``src`` as ``dst`` in layout ``format_version``.
+
+    Parameters
+    ----------
+    src : str or path-like
+        A complete SPINE HDF5 file (V1 or V2, written by spineh5 or SPINE).
+    dst : str or path-like
+        The file to write.
+    format_version : int
+        1 (region references) or 2 (offset-based product groups).
+    batch_size : int, default 64
+        Entries read and written at a time.
+    overwrite : bool, default False
+        Replace ``dst`` if it exists (only once the conversion succeeded).
+    progress : callable, optional
+        Called as ``progress(entries_done, entries_total)`` before the first
+        batch and after each batch.
+
+    Returns
+    -------
+    ConvertResult
+        What was converted.
+
+    Raises
+    ------
+    ConvertError
+        When ``src`` is missing, not a SPINE file, incomplete or empty, when
+        ``dst`` exists without ``overwrite`` (or is ``src``), or when a product
+        cannot be written; nothing is left at ``dst`` then.
+    ValueError
+        For a ``format_version`` other than 1 or 2, or a ``batch_size`` below 1.
+    """
+    if type(format_version) is not int or format_version not in FORMAT_VERSIONS:
+        raise ValueError(f"format_version must be 1 or 2, got {format_version!r}")
+    if type(batch_size) is not int or batch_size < 1:
+        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+    src, dst = os.fspath(src), os.fspath(dst)
+    started = time.perf_counter()
+    reader = _open_source(src)
+    try:
+        _check_target(src, dst, overwrite)
+        total = len(reader)
+        if total == 0:
+            raise ConvertError(f"{src} has no entries: there is nothing to convert")
+        keys = list(reader.keys)
+        try:
+            specs = {key: reader.spec(key) for key in keys}
+        except (SpineH5Error, OSError, KeyError, ValueError) as err:
+            raise ConvertError(f"{src} cannot be read: {_first_line(err)}") from None
+        for key, spec in specs.items():
+            if spec.class_name is not None and _object_class(spec) is None:
+                raise ConvertError(
+                    f"{src}: product {key!r} holds {spec.class_name} objects, a class the schema does not know; "
+                    "it cannot be converted"
+                )
+        lite = detect_lite(specs)
+        notes = _unknown_columns(specs)
+        _write(reader, specs, dst, format_version, batch_size, lite, progress)
+    finally:
+        reader.close()
+    return ConvertResult(
+        source=src,
+        target=dst,
+        entries=total,
+        source_version=reader.format_version,
+        format_version=format_version,
+        lite=lite,
+        seconds=time.perf_counter() - started,
+        notes=tuple(notes),
+    )
+
+
+def _batch(reader: Any, specs: dict[str, ProductSpec], start: int, stop: int) -> dict[str, Any]:
+    """Return the writer's input for entries ``[start, stop)`` of the reader."""
+    entries = [reader[position] for position in range(start, stop)]
+    data: dict[str, Any] = {key: [entry[key] for entry in entries] for key in specs}
+    if "index" in specs:
+        rows, _ = reader.table("index", np.arange(start, stop))
+        data["index"] = np.asarray(rows)
+    else:
+        data["index"] = list(range(start, stop))
+    for key, spec in specs.items():
+        if spec.kind is Kind.FLAT and spec.widths[0] and len(data[key][0]) == 0:
+            data[key][0] = _TypedEmpty(np.empty((0, spec.widths[0]), dtype=spec.dtype))
+    return data
+
+
+def _write(
+    reader: Any,
+    specs: dict[str, ProductSpec],
+    dst: str,
+    format_version: int,
+    batch_size: int,
+    lite: bool,
+    progress: Callable[[int, int], None] | None,
+) -> None:
+    """Write every entry to a temporary file beside ``dst``, then move it into place."""
+    from .runtime.writer import HDF5Writer
+
+    folder = os.path.dirname(os.path.abspath(dst))
+    handle, temporary = tempfile.mkstemp(prefix=f".{os.path.basename(dst)}.", suffix=".converting", dir=folder)
+    os.close(handle)
+    total = len(reader)
+    cfg = reader.cfg
+    try:
+        writer = HDF5Writer(
+            file_name=temporary,
+            keys=list(specs),
+            overwrite=True,
+            lite=lite,
+            types=writer_types(specs),
+            format_version=format_version,
+        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UnknownColumnsWarning)  # reported once, as notes
+            if progress is not None:
+                progress(0, total)
+            with writer:
+                for start in range(0, total, batch_size):
+                    stop = min(start + batch_size, total)
+                    writer(_batch(reader, specs, start, stop), cfg)
+                    if progress is not None:
+                        progress(stop, total)
+        os.replace(temporary, dst)
+    except SpineH5Error as err:
+        raise ConvertError(f"cannot convert {reader.file_paths[0]}: {_first_line(err)}") from err
+    except (OSError, KeyError, ValueError, TypeError) as err:
+        raise ConvertError(f"cannot convert {reader.file_paths[0]}: {type(err).__name__}: {_first_line(err)}") from err
+    finally:
+        if os.path.exists(temporary):
+            os.remove(temporary)
