@@ -117,6 +117,17 @@ def build_schema(documents: list[tuple[Path, dict]]) -> Schema:
     return Schema(version=version, enums=enums, types=types, files=tuple(p.name for p, _ in documents))
 
 
+def _doc(body: dict, where: Location) -> str:
+    """Return a declaration's ``doc``: one line of text that can sit inside a docstring."""
+    doc = body.get("doc", "")
+    if not isinstance(doc, str):
+        raise SchemaError(f"{where.describe()}: doc must be a string, got {doc!r}")
+    for bad, what in (("\n", "a line break"), ('"""', "triple quotes"), ("\\", "a backslash")):
+        if bad in doc.strip():
+            raise SchemaError(f"{where.describe()}: doc must not contain {what}")
+    return doc.strip()
+
+
 def _load_enum(file: str, name: Any, body: Any) -> EnumDef:
     where = Location(file, str(name))
     if not is_identifier(name):
@@ -135,7 +146,7 @@ def _load_enum(file: str, name: Any, body: Any) -> EnumDef:
         if value in seen:
             raise SchemaError(f"{where.describe()}: members {seen[value]} and {member} share the value {value}")
         seen[value] = member
-    return EnumDef(name, str(body.get("doc", "")), tuple(members.items()), where)
+    return EnumDef(name, _doc(body, where), tuple(members.items()), where)
 
 
 def _load_type(path: Path, name: Any, body: Any, abstract: bool, enums: dict[str, EnumDef]) -> TypeDef:
@@ -165,7 +176,7 @@ def _load_type(path: Path, name: Any, body: Any, abstract: bool, enums: dict[str
     module = path.stem
     if not abstract and not is_identifier(module):
         raise SchemaError(f"{file}: file name {path.stem!r} must be a valid module name")
-    return TypeDef(name, str(body.get("doc", "")), tuple(bases), tuple(fields), abstract, module, where)
+    return TypeDef(name, _doc(body, where), tuple(bases), tuple(fields), abstract, module, where)
 
 
 def _load_field(file: str, owner: str, position: int, raw: Any, enums: dict[str, EnumDef]) -> FieldDef:
@@ -209,7 +220,7 @@ def _load_field(file: str, owner: str, position: int, raw: Any, enums: dict[str,
         length=length,
         default=default,
         units=units,
-        doc=str(raw.get("doc", "")),
+        doc=_doc(raw, where),
         lite=raw.get("lite", True),
         derived=raw.get("derived", False),
         enum=enum,

@@ -763,3 +763,23 @@ def test_generated_code_is_ruff_clean_even_with_long_names(tmp_path: Path) -> No
             [ruff(), *command, "src/generated"], cwd=tmp_path, capture_output=True, text=True, check=False
         )
         assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
+    ("doc", "problem"),
+    [
+        ('"a\\nb"', "a line break"),
+        ('\'say """hi\'', "triple quotes"),
+        ("'C:\\path'", "a backslash"),
+        ("[1, 2]", "doc must be a string"),
+    ],
+)
+def test_field_doc_that_cannot_sit_in_a_docstring(tmp_path: Path, doc: str, problem: str) -> None:
+    message = schema_error(tmp_path, one_field(f"{{name: x, dtype: int64, default: 0, doc: {doc}}}"))
+    assert_names(message, "objects.yaml", "Thing.x", problem)
+
+
+def test_type_doc_that_cannot_sit_in_a_docstring(tmp_path: Path) -> None:
+    objects = 'types:\n  Thing:\n    doc: "two\\nlines"\n    fields:\n      - {name: x, dtype: int64, default: 0}\n'
+    message = schema_error(tmp_path, objects)
+    assert_names(message, "objects.yaml", "Thing", "a line break")
