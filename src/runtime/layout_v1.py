@@ -4,7 +4,8 @@ The layout knows how a :class:`~spineh5.runtime.products.ProductSpec` maps
 to HDF5 objects (spec sections 2.1-2.4) and how a batch of prepared
 :class:`~spineh5.runtime.payload.Payload` objects is appended:
 
-1. every product dataset is resized once and written once;
+1. every product dataset is resized once and written once (datasets are
+   opened once per open file and reused by later batches);
 2. region references for the batch are created in bulk with one reused
    dataspace per dataset;
 3. the ``events`` rows are appended last, so an event is visible only once
@@ -269,6 +270,7 @@ class _Datasets:
         self.opened: dict[str, h5py.Dataset] = {}
 
     def get(self, path: str) -> h5py.Dataset:
+        """Return the dataset at ``path`` (relative to the file), opening it if needed."""
         dataset = self.opened.get(path)
         if dataset is None:
             dataset = self.cache.get(path)
@@ -278,6 +280,7 @@ class _Datasets:
         return dataset
 
     def open_product(self, spec: ProductSpec) -> None:
+        """Open every dataset a product's rows and references go to."""
         key = spec.key
         if spec.kind is Kind.FLAT:
             names = [f"{key}/elements", f"{key}/index"]
@@ -288,7 +291,8 @@ class _Datasets:
         for name in names:
             self.get(name)
 
-    def items(self):
+    def items(self) -> list[tuple[str, h5py.Dataset]]:
+        """Return ``(path, dataset)`` of every dataset opened for this append."""
         return list(self.opened.items())
 
 

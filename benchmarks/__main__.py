@@ -1,0 +1,397 @@
+"""``python -m benchmarks``: spineh5 against bare h5py writing and reading the same SPINE V1 bytes.
+
+Every figure is measured in the same run as its floor, in rounds (spineh5,
+floor, spineh5, floor, ...) so that a noisy machine hits both alike. Rates are
+medians over ``--repeat`` rounds; a ratio is the median over rounds of
+``floor time / spineh5 time`` (the target is 0.75), shown for elapsed time and
+for this process's CPU time (steadier when other jobs share the machine).
+
+* Writes time a whole file: writer construction, every batch, finalize/close.
+  The floor (``benchmarks.floor``) writes arrays built beforehand, outside its
+  timing, so it is "h5py writing already-built arrays": the same datasets,
+  dtypes, chunk shapes, rows, region references and ``events`` table, in the
+  same number of batches (checked equal to spineh5's file after the run),
+  with ``dataset[a:b] = rows`` after one resize per dataset per batch and
+  region references from ``h5py.h5r.create`` on one reused dataspace. A
+  second floor variant appends through h5py's low-level API with one cached
+  memory type per dtype, the fastest way h5py offers.
+* MB/s counts the payload bytes (fixed-size rows, vlen and string contents,
+  references), not the file size.
+* Reads use one file written by spineh5 (see ``benchmarks.reads``).
+* Peak memory while spineh5 writes 3 batches, against the payload bytes of one
+  batch: tracemalloc (Python and numpy allocations) and the resident-set
+  high-water mark (with HDF5's own chunk caches and conversion buffers), the
+  latter next to the floor's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ctypes
+import gc
+import os
+import platform
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+import tracemalloc
+from collections.abc import Callable
+from typing import NamedTuple
+
+import h5py
+import numpy as np
+from spineh5 import HDF5Writer, synthetic
+
+from . import floor, mix, reads, spine_ref
+
+TARGET = 0.75
+READ_KEY = "reco_particles"
+COMPRESSIONS = (("gzip", 1), ("gzip", 4), ("lzf", None))
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.splitlines()[0])
+    parser.add_argument("--entries", type=int, default=64, help="entries of the event mix (default 64)")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per figure; the median is shown (default 3)")
+    parser.add_argument("--quick", action="store_true", help="32 entries, 1 round, no compression rows")
+    parser.add_argument("--no-compression", action="store_true", help="skip the compression rows")
+    parser.add_argument("--with-spine", action="store_true", help="add SPINE's own writer (slow; few entries)")
+    parser.add_argument("--spine-entries", type=int, default=16, help="entries for --with-spine (default 16)")
+    parser.add_argument("--dir", help="folder for the files (default: a temporary folder, removed at the end)")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.entries, args.repeat, args.no_compression = min(args.entries, 32), 1, True
+    if args.entries < 1 or args.repeat < 1:
+        parser.error("--entries and --repeat must be positive")
+    return args
+
+
+# -- timing ------------------------------------------------------------------------------------------
+
+
+class Timing(NamedTuple):
+    """Seconds of one run: elapsed (what the rates show) and CPU of this process (user + system)."""
+
+    wall: float
+    cpu: float
+
+
+def timed(write: Callable[[str], None], path: str) -> Timing:
+    """Time ``write(path)`` (a fresh file each time)."""
+    if os.path.exists(path):
+        os.remove(path)
+    return _timed_call(lambda: write(path))
+
+
+def _timed_call(function: Callable[[], object]) -> Timing:
+    gc.collect()
+    wall, cpu = time.perf_counter(), time.process_time()
+    function()
+    return Timing(time.perf_counter() - wall, time.process_time() - cpu)
+
+
+def interleaved(runs: dict[str, Callable[[], Timing]], repeat: int) -> dict[str, list[Timing]]:
+    """Run each measurement ``repeat`` times, round-robin; return the timings of each run."""
+    out: dict[str, list[Timing]] = {name: [] for name in runs}
+    for _ in range(repeat):
+        for name, run in runs.items():
+            out[name].append(run())
+    return out
+
+
+def wall(timings: list[Timing]) -> float:
+    """Return the median elapsed seconds."""
+    return statistics.median(t.wall for t in timings)
+
+
+def cpu(timings: list[Timing]) -> float:
+    """Return the median CPU seconds."""
+    return statistics.median(t.cpu for t in timings)
+
+
+def paired(floor_runs: list[Timing], runs: list[Timing], field: str = "wall") -> float:
+    """Return the median over rounds of floor time / time (rounds ran back to back, so load hits both)."""
+    return statistics.median(getattr(f, field) / getattr(r, field) for f, r in zip(floor_runs, runs))
+
+
+def write_spineh5(batches: list[dict], **options) -> Callable[[str], None]:
+    def write(path: str) -> None:
+        writer = HDF5Writer(path, overwrite=True, **options)
+        for batch in batches:
+            writer(batch, {})
+        writer.finalize()
+
+    return write
+
+
+def _status_kb(field: str) -> int | None:
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1])
+    except OSError:
+        return None
+    return None
+
+
+def peak_rss(write: Callable[[str], None], path: str) -> int | None:
+    """Return the resident-memory high-water mark above the start (bytes) while ``write(path)`` runs.
+
+    Linux only (``/proc/self/clear_refs`` resets the mark); it includes HDF5's own buffers (chunk caches,
+    conversion buffers) that tracemalloc does not see.
+    """
+    if os.path.exists(path):
+        os.remove(path)
+    gc.collect()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)  # hand freed heap pages back, so new allocations show
+    except (OSError, AttributeError):
+        pass
+    try:
+        with open("/proc/self/clear_refs", "w") as clear:
+            clear.write("5")
+    except OSError:
+        return None
+    before = _status_kb("VmRSS")
+    write(path)
+    peak = _status_kb("VmHWM")
+    return None if before is None or peak is None else (peak - before) * 1024
+
+
+def peak_memory(batches: list[dict], path: str) -> int:
+    """Return tracemalloc's peak (bytes above the start) while spineh5 writes ``batches``."""
+    if os.path.exists(path):
+        os.remove(path)
+    gc.collect()
+    tracemalloc.start()
+    try:
+        base = tracemalloc.get_traced_memory()[0]
+        write_spineh5(batches)(path)
+        return tracemalloc.get_traced_memory()[1] - base
+    finally:
+        tracemalloc.stop()
+
+
+# -- table ---------------------------------------------------------------------------------------------
+
+
+def fmt_rate(entries: int, seconds: float, megabytes: float | None = None) -> str:
+    text = f"{entries / seconds:,.1f} ev/s"
+    if megabytes is not None:
+        text += f", {megabytes / seconds:,.0f} MB/s"
+    return text
+
+
+def fmt_ratio(ratio: float, target: float | None = TARGET) -> str:
+    if target is None:
+        return f"{ratio:.2f}"
+    return f"{ratio:.2f} ({ratio - target:+.2f})"
+
+
+class Table:
+    """A markdown table: one row per measurement."""
+
+    def __init__(self) -> None:
+        self.rows: list[tuple[str, str, str, str]] = []
+
+    def add(self, what: str, ours: str, theirs: str, ratio: str) -> None:
+        """Add one row."""
+        self.rows.append((what, ours, theirs, ratio))
+
+    def render(self) -> str:
+        """Return the table as aligned markdown."""
+        header = ("measurement", "spineh5", "floor / reference", "ratio (vs 0.75)")
+        widths = [max(len(row[i]) for row in [header, *self.rows]) for i in range(4)]
+        lines = ["| " + " | ".join(cell.ljust(width) for cell, width in zip(header, widths)) + " |"]
+        lines.append("|" + "|".join("-" * (width + 2) for width in widths) + "|")
+        for row in self.rows:
+            lines.append("| " + " | ".join(cell.ljust(width) for cell, width in zip(row, widths)) + " |")
+        return "\n".join(lines)
+
+
+# -- main -------------------------------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    folder = args.dir or tempfile.mkdtemp(prefix="spineh5-bench-")
+    os.makedirs(folder, exist_ok=True)
+    try:
+        return run(args, folder)
+    finally:
+        if not args.dir:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def run(args: argparse.Namespace, folder: str) -> int:
+    started = time.perf_counter()
+    entries, repeat = args.entries, args.repeat
+    print(
+        f"spineh5 benchmark: {entries} entries in batches of {mix.BATCH_SIZE}, median of {repeat} round(s); "
+        f"python {platform.python_version()}, numpy {np.__version__}, h5py {h5py.__version__}, "
+        f"HDF5 {h5py.version.hdf5_version}, {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}",
+        flush=True,
+    )
+    batches = mix.make_batches(entries)
+    plain = [
+        {key: [_plain(value) for value in values] if key in mix.OBJECT_CLASSES else values for key, values in b.items()}
+        for b in batches
+    ]
+    arrays = [floor.build_arrays(batch, mix.KINDS) for batch in batches]
+    payloads = [floor.payload_bytes(a, len(b["index"])) for a, b in zip(arrays, batches)]
+    megabytes = sum(payloads) / 1e6
+    print(f"event mix built in {time.perf_counter() - started:.0f} s: {megabytes:.1f} MB of payload", flush=True)
+
+    paths = {name: os.path.join(folder, f"{name}.h5") for name in ("gen", "plain", "floor", "floor_ll", "mem")}
+    reference = os.path.join(folder, "reference.h5")
+    write_spineh5(batches)(reference)  # warm-up; the layout template, the read file and the content check
+    template = floor.describe_file(reference)
+
+    runs = {
+        "gen": lambda: timed(write_spineh5(batches), paths["gen"]),
+        "plain": lambda: timed(write_spineh5(plain), paths["plain"]),
+        "floor": lambda: timed(lambda path: floor.write_floor(path, arrays, template), paths["floor"]),
+        "floor_ll": lambda: timed(
+            lambda path: floor.write_floor(path, arrays, template, lowlevel=True), paths["floor_ll"]
+        ),
+    }
+    seconds = interleaved(runs, repeat)
+    median = {name: wall(values) for name, values in seconds.items()}
+    problems = floor.same_content(paths["gen"], paths["floor"]) + floor.same_content(paths["plain"], paths["floor"])
+    problems += floor.same_content(paths["floor_ll"], paths["floor"])
+
+    table = Table()
+    floor_rate = fmt_rate(entries, median["floor"], megabytes)
+    for name, label in (("gen", "write, generated objects"), ("plain", "write, plain objects")):
+        table.add(
+            label,
+            fmt_rate(entries, median[name], megabytes),
+            floor_rate,
+            fmt_ratio(paired(seconds["floor"], seconds[name]))
+            + f"; cpu {paired(seconds['floor'], seconds[name], 'cpu'):.2f}",
+        )
+    table.add(
+        "(floor variant: h5py low-level API)",
+        fmt_rate(entries, median["floor_ll"], megabytes),
+        floor_rate,
+        fmt_ratio(paired(seconds["floor"], seconds["floor_ll"]), None)
+        + f"; cpu {paired(seconds['floor'], seconds['floor_ll'], 'cpu'):.2f}",
+    )
+
+    for label, ours, bare in reads.read_cases(reference, READ_KEY):
+        cases = {"bare": lambda bare=bare: _timed_call(bare)}
+        if ours is not None:
+            cases["ours"] = lambda ours=ours: _timed_call(ours)
+        result = interleaved(cases, repeat)
+        bare_median = wall(result["bare"])
+        if ours is None:
+            table.add(label, "n/a (no spineh5 reader)", fmt_rate(entries, bare_median), "-")
+        else:
+            table.add(
+                label,
+                fmt_rate(entries, wall(result["ours"])),
+                fmt_rate(entries, bare_median),
+                fmt_ratio(paired(result["bare"], result["ours"])),
+            )
+
+    memory_batches = batches[: min(3, len(batches))]
+    peak = peak_memory(memory_batches, paths["mem"])
+    batch_payload = max(payloads[: len(memory_batches)])
+    table.add(
+        "peak memory while writing (tracemalloc)",
+        f"{peak / 1e6:.1f} MB",
+        f"one batch: {batch_payload / 1e6:.1f} MB",
+        f"{peak / batch_payload:.2f}x (limit 3x)",
+    )
+
+    rss = peak_rss(write_spineh5(memory_batches), paths["mem"])
+    memory_arrays = arrays[: len(memory_batches)]
+    floor_rss = peak_rss(lambda path: floor.write_floor(path, memory_arrays, template), paths["mem"])
+    if rss is not None and floor_rss is not None:
+        table.add(
+            "peak RSS while writing (incl. HDF5)",
+            f"{rss / 1e6:.1f} MB",
+            f"one batch: {batch_payload / 1e6:.1f} MB; floor: {floor_rss / 1e6:.1f} MB",
+            f"{rss / batch_payload:.2f}x (limit 3x)",
+        )
+
+    size_plain = os.path.getsize(paths["gen"])
+    if not args.no_compression:
+        for name, level in COMPRESSIONS:
+            options = {"compression": name} | ({"compression_opts": level} if level is not None else {})
+            label = f"{name}-{level}" if level is not None else name
+            path = os.path.join(folder, f"{label}.h5")
+            result = interleaved(
+                {
+                    "comp": lambda options=options, path=path: timed(write_spineh5(batches, **options), path),
+                    "none": lambda: timed(write_spineh5(batches), paths["gen"]),
+                },
+                repeat,
+            )
+            comp, none = wall(result["comp"]), wall(result["none"])
+            size = os.path.getsize(path)
+            table.add(
+                f"write {label} (file size)",
+                f"{fmt_rate(entries, comp)} ({size / 1e6:.1f} MB)",
+                f"uncompressed: {fmt_rate(entries, none)} ({size_plain / 1e6:.1f} MB)",
+                f"{paired(result['none'], result['comp']):.2f} rate, {size / size_plain:.2f} size",
+            )
+
+    spine_ok = None
+    if args.with_spine and not spine_ref.available():
+        print("--with-spine: SPINE is not installed here (pip install -e '.[spine]'); its row is left out")
+    if spine_ref.available():
+        if args.with_spine:
+            count = min(args.spine_entries, entries)
+            few = batches[: -(-count // mix.BATCH_SIZE)]
+            count = sum(len(b["index"]) for b in few)
+            spine_batches = spine_ref.to_spine(few)
+            few_arrays = arrays[: len(few)]
+            few_mb = sum(payloads[: len(few)]) / 1e6
+            result = interleaved(
+                {
+                    "spine": lambda: timed(lambda path: spine_ref.write_spine(path, spine_batches), paths["floor_ll"]),
+                    "floor": lambda: timed(lambda path: floor.write_floor(path, few_arrays, template), paths["floor"]),
+                    "ours": lambda: timed(write_spineh5(few), paths["gen"]),
+                },
+                repeat,
+            )
+            spine_s, floor_s, ours_s = (wall(result[k]) for k in ("spine", "floor", "ours"))
+            table.add(
+                f"SPINE's V1 writer ({count} entries)",
+                f"spineh5: {fmt_rate(count, ours_s, few_mb)}",
+                f"SPINE: {fmt_rate(count, spine_s, few_mb)}; floor: {fmt_rate(count, floor_s, few_mb)}",
+                f"SPINE/floor {paired(result['floor'], result['spine']):.2f}",
+            )
+        try:
+            spine_ok = spine_ref.read_one_with_spine(reference)
+        except Exception as err:  # noqa: BLE001 - reported, not raised
+            spine_ok = f"FAILED: {err!r}"
+
+    print()
+    print(table.render())
+    print()
+    print(
+        "raw write runs, elapsed/cpu seconds:",
+        {name: [f"{t.wall:.2f}/{t.cpu:.2f}" for t in values] for name, values in seconds.items()},
+    )
+    print(f"spineh5 file: {size_plain / 1e6:.1f} MB for {megabytes:.1f} MB of payload; ", end="")
+    print("same content as the floor's file: " + ("yes" if not problems else "NO: " + "; ".join(problems)))
+    if spine_ok is not None:
+        print(f"SPINE's HDF5Reader reads spineh5's file: {spine_ok if isinstance(spine_ok, str) else 'yes'}")
+    print(f"command: python -m benchmarks {' '.join(sys.argv[1:])}".rstrip())
+    print(f"total time {time.perf_counter() - started:.0f} s")
+    return 1 if problems else 0
+
+
+def _plain(value):
+    if isinstance(value, list):
+        return [synthetic.to_plain(item) for item in value]
+    return synthetic.to_plain(value)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
