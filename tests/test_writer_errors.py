@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from spineh5 import HDF5Writer
 from spineh5.generated import ImageMeta3D, Particle, RecoParticle, RunInfo, TruthParticle
+from spineh5.runtime import h5write
 from spineh5.runtime.errors import FileStateError, ProductError
 
 try:
@@ -367,16 +368,16 @@ def test_split_file_index_not_integer(tmp_path):
 
 def _fail_on_write(monkeypatch, target: str, exc: BaseException, after_write: bool = False):
     """Make writing into dataset ``target`` fail (after the datasets before it were resized and written)."""
-    original = h5py.Dataset.__setitem__
+    original = h5write.append_rows
 
-    def setitem(self, index, value):
-        if self.name == target:
+    def append_rows(dataset, rows, mem_type=None):
+        if dataset.name == target and len(rows):
             if after_write:
-                original(self, index, value)
+                original(dataset, rows, mem_type)
             raise exc
-        return original(self, index, value)
+        return original(dataset, rows, mem_type)
 
-    monkeypatch.setattr(h5py.Dataset, "__setitem__", setitem)
+    monkeypatch.setattr(h5write, "append_rows", append_rows)
 
 
 @pytest.mark.parametrize(

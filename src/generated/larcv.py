@@ -112,7 +112,7 @@ class RunInfo:
         """
         values = column_values(objects, cls.COLUMNS)
         columns = _RUN_INFO_COLUMNS
-        records = np.empty(len(objects), dtype=cls.LITE_DTYPE if lite else cls.DTYPE)
+        records = np.zeros(len(objects), dtype=cls.LITE_DTYPE if lite else cls.DTYPE)
         records["run"] = build_column(columns["run"], values(columns["run"]), cls.CLASS_NAME)
         records["subrun"] = build_column(columns["subrun"], values(columns["subrun"]), cls.CLASS_NAME)
         records["event"] = build_column(columns["event"], values(columns["event"]), cls.CLASS_NAME)
@@ -245,7 +245,7 @@ class Trigger:
         """
         values = column_values(objects, cls.COLUMNS)
         columns = _TRIGGER_COLUMNS
-        records = np.empty(len(objects), dtype=cls.LITE_DTYPE if lite else cls.DTYPE)
+        records = np.zeros(len(objects), dtype=cls.LITE_DTYPE if lite else cls.DTYPE)
         records["id"] = build_column(columns["id"], values(columns["id"]), cls.CLASS_NAME)
         records["type"] = build_column(columns["type"], values(columns["type"]), cls.CLASS_NAME)
         records["time_s"] = build_column(columns["time_s"], values(columns["time_s"]), cls.CLASS_NAME)
@@ -366,7 +366,7 @@ class ImageMeta2D:
         """
         values = column_values(objects, cls.COLUMNS)
         columns = _IMAGE_META2_D_COLUMNS
-        records = np.empty(len(objects), dtype=cls.LITE_DTYPE if lite else cls.DTYPE)
+        records = np.zeros(len(objects), dtype=cls.LITE_DTYPE if lite else cls.DTYPE)
         records["lower"] = build_column(columns["lower"], values(columns["lower"]), cls.CLASS_NAME)
         records["upper"] = build_column(columns["upper"], values(columns["upper"]), cls.CLASS_NAME)
         records["size"] = build_column(columns["size"], values(columns["size"]), cls.CLASS_NAME)
@@ -485,7 +485,7 @@ class ImageMeta3D:
         """
         values = column_values(objects, cls.COLUMNS)
         columns = _IMAGE_META3_D_COLUMNS
-        records = np.empty(len(objects), dtype=cls.LITE_DTYPE if lite else cls.DTYPE)
+        records = np.zeros(len(objects), dtype=cls.LITE_DTYPE if lite else cls.DTYPE)
         records["lower"] = build_column(columns["lower"], values(columns["lower"]), cls.CLASS_NAME)
         records["upper"] = build_column(columns["upper"], values(columns["upper"]), cls.CLASS_NAME)
         records["size"] = build_column(columns["size"], values(columns["size"]), cls.CLASS_NAME)
@@ -716,7 +716,7 @@ class CRTHit:
         """
         values = column_values(objects, cls.COLUMNS)
         columns = _CRTHIT_COLUMNS
-        records = np.empty(len(objects), dtype=cls.LITE_DTYPE if lite else cls.DTYPE)
+        records = np.zeros(len(objects), dtype=cls.LITE_DTYPE if lite else cls.DTYPE)
         records["units"] = build_column(columns["units"], values(columns["units"]), cls.CLASS_NAME)
         records["id"] = build_column(columns["id"], values(columns["id"]), cls.CLASS_NAME)
         records["plane"] = build_column(columns["plane"], values(columns["plane"]), cls.CLASS_NAME)
@@ -952,7 +952,7 @@ class Flash:
         """
         values = column_values(objects, cls.COLUMNS)
         columns = _FLASH_COLUMNS
-        records = np.empty(len(objects), dtype=cls.LITE_DTYPE if lite else cls.DTYPE)
+        records = np.zeros(len(objects), dtype=cls.LITE_DTYPE if lite else cls.DTYPE)
         records["units"] = build_column(columns["units"], values(columns["units"]), cls.CLASS_NAME)
         records["id"] = build_column(columns["id"], values(columns["id"]), cls.CLASS_NAME)
         records["volume_id"] = build_column(columns["volume_id"], values(columns["volume_id"]), cls.CLASS_NAME)
@@ -1380,7 +1380,7 @@ class Neutrino:
         """
         values = column_values(objects, cls.COLUMNS)
         columns = _NEUTRINO_COLUMNS
-        records = np.empty(len(objects), dtype=cls.LITE_DTYPE if lite else cls.DTYPE)
+        records = np.zeros(len(objects), dtype=cls.LITE_DTYPE if lite else cls.DTYPE)
         records["units"] = build_column(columns["units"], values(columns["units"]), cls.CLASS_NAME)
         records["id"] = build_column(columns["id"], values(columns["id"]), cls.CLASS_NAME)
         records["interaction_id"] = build_column(
@@ -1984,7 +1984,7 @@ class Particle:
         """
         values = column_values(objects, cls.COLUMNS)
         columns = _PARTICLE_COLUMNS
-        records = np.empty(len(objects), dtype=cls.LITE_DTYPE if lite else cls.DTYPE)
+        records = np.zeros(len(objects), dtype=cls.LITE_DTYPE if lite else cls.DTYPE)
         records["units"] = build_column(columns["units"], values(columns["units"]), cls.CLASS_NAME)
         records["id"] = build_column(columns["id"], values(columns["id"]), cls.CLASS_NAME)
         records["parent_id"] = build_column(columns["parent_id"], values(columns["parent_id"]), cls.CLASS_NAME)

@@ -372,7 +372,7 @@ class RecoFragment:
         """
         values = column_values(objects, cls.COLUMNS)
         columns = _RECO_FRAGMENT_COLUMNS
-        records = np.empty(len(objects), dtype=cls.LITE_DTYPE if lite else cls.DTYPE)
+        records = np.zeros(len(objects), dtype=cls.LITE_DTYPE if lite else cls.DTYPE)
         records["is_truth"] = build_column(columns["is_truth"], values(columns["is_truth"]), cls.CLASS_NAME)
         records["units"] = build_column(columns["units"], values(columns["units"]), cls.CLASS_NAME)
         records["id"] = build_column(columns["id"], values(columns["id"]), cls.CLASS_NAME)
@@ -1385,7 +1385,7 @@ class TruthFragment:
         """
         values = column_values(objects, cls.COLUMNS)
         columns = _TRUTH_FRAGMENT_COLUMNS
-        records = np.empty(len(objects), dtype=cls.LITE_DTYPE if lite else cls.DTYPE)
+        records = np.zeros(len(objects), dtype=cls.LITE_DTYPE if lite else cls.DTYPE)
         records["orig_id"] = build_column(columns["orig_id"], values(columns["orig_id"]), cls.CLASS_NAME)
         records["is_truth"] = build_column(columns["is_truth"], values(columns["is_truth"]), cls.CLASS_NAME)
         records["units"] = build_column(columns["units"], values(columns["units"]), cls.CLASS_NAME)
@@ -2204,7 +2204,7 @@ class RecoParticle:
         """
         values = column_values(objects, cls.COLUMNS)
         columns = _RECO_PARTICLE_COLUMNS
-        records = np.empty(len(objects), dtype=cls.LITE_DTYPE if lite else cls.DTYPE)
+        records = np.zeros(len(objects), dtype=cls.LITE_DTYPE if lite else cls.DTYPE)
         records["is_truth"] = build_column(columns["is_truth"], values(columns["is_truth"]), cls.CLASS_NAME)
         records["units"] = build_column(columns["units"], values(columns["units"]), cls.CLASS_NAME)
         records["id"] = build_column(columns["id"], values(columns["id"]), cls.CLASS_NAME)
@@ -3467,7 +3467,7 @@ class TruthParticle:
         """
         values = column_values(objects, cls.COLUMNS)
         columns = _TRUTH_PARTICLE_COLUMNS
-        records = np.empty(len(objects), dtype=cls.LITE_DTYPE if lite else cls.DTYPE)
+        records = np.zeros(len(objects), dtype=cls.LITE_DTYPE if lite else cls.DTYPE)
         records["orig_id"] = build_column(columns["orig_id"], values(columns["orig_id"]), cls.CLASS_NAME)
         records["is_truth"] = build_column(columns["is_truth"], values(columns["is_truth"]), cls.CLASS_NAME)
         records["units"] = build_column(columns["units"], values(columns["units"]), cls.CLASS_NAME)
@@ -4117,7 +4117,7 @@ class RecoInteraction:
         """
         values = column_values(objects, cls.COLUMNS)
         columns = _RECO_INTERACTION_COLUMNS
-        records = np.empty(len(objects), dtype=cls.LITE_DTYPE if lite else cls.DTYPE)
+        records = np.zeros(len(objects), dtype=cls.LITE_DTYPE if lite else cls.DTYPE)
         records["is_truth"] = build_column(columns["is_truth"], values(columns["is_truth"]), cls.CLASS_NAME)
         records["units"] = build_column(columns["units"], values(columns["units"]), cls.CLASS_NAME)
         records["id"] = build_column(columns["id"], values(columns["id"]), cls.CLASS_NAME)
@@ -5133,7 +5133,7 @@ class TruthInteraction:
         """
         values = column_values(objects, cls.COLUMNS)
         columns = _TRUTH_INTERACTION_COLUMNS
-        records = np.empty(len(objects), dtype=cls.LITE_DTYPE if lite else cls.DTYPE)
+        records = np.zeros(len(objects), dtype=cls.LITE_DTYPE if lite else cls.DTYPE)
         records["orig_id"] = build_column(columns["orig_id"], values(columns["orig_id"]), cls.CLASS_NAME)
         records["is_truth"] = build_column(columns["is_truth"], values(columns["is_truth"]), cls.CLASS_NAME)
         records["units"] = build_column(columns["units"], values(columns["units"]), cls.CLASS_NAME)

@@ -22,6 +22,7 @@ from collections.abc import Iterable
 import h5py
 import numpy as np
 
+from . import h5write
 from .dtypes import compound_signature, describe_dtype
 from .payload import Payload
 from .products import Kind, ProductSpec
@@ -298,8 +299,4 @@ class _Datasets:
 
 def _append_rows(dataset: h5py.Dataset, rows: np.ndarray) -> int:
     """Append rows with one resize and one write; return the first new row."""
-    start = dataset.shape[0]
-    if len(rows):
-        dataset.resize(start + len(rows), axis=0)
-        dataset[start:] = rows
-    return start
+    return h5write.append_rows(dataset, rows)

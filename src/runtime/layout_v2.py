@@ -44,6 +44,7 @@ import h5py
 import numpy as np
 import yaml
 
+from . import h5write
 from .columns import STR_DTYPE
 from .dtypes import describe_dtype
 from .errors import LayoutMismatchError
@@ -647,21 +648,12 @@ def _cumsum(counts: np.ndarray) -> np.ndarray:
 def _append_rows(dataset: h5py.Dataset, rows: np.ndarray, touched: list | None, mem_type: Any = None) -> int:
     """Append rows with one resize and one low-level write; return the first new row.
 
-    ``mem_type`` is the HDF5 type of ``rows``, created once per object plan
-    for the ``fixed`` compounds (h5py's slicing would rebuild it from the
-    numpy dtype at every write, which costs milliseconds for wide compounds);
-    simple dtypes are converted by h5py.
+    ``touched`` collects ``(dataset, previous length)`` for the rollback;
+    ``mem_type`` is the HDF5 type of ``rows`` when the caller has one.
     """
-    start = dataset.shape[0]
-    if len(rows):
-        if touched is not None:
-            touched.append((dataset, start))
-        rows = np.ascontiguousarray(rows)
-        dataset.resize(start + len(rows), axis=0)
-        file_space = dataset.id.get_space()
-        file_space.select_hyperslab((start,) + (0,) * (rows.ndim - 1), rows.shape)
-        dataset.id.write(h5py.h5s.create_simple(rows.shape), file_space, rows, mem_type)
-    return start
+    if len(rows) and touched is not None:
+        touched.append((dataset, dataset.shape[0]))
+    return h5write.append_rows(dataset, rows, mem_type)
 
 
 def _append_counted(dataset: h5py.Dataset, rows: np.ndarray, counts: np.ndarray, touched: list | None) -> np.ndarray:
