@@ -15,7 +15,7 @@ import spineh5
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from spineh5 import HDF5Writer
+from spineh5 import HDF5Reader, HDF5Writer
 from spineh5.generated import (
     REGISTRY,
     SCHEMA_VERSION,
@@ -928,6 +928,20 @@ def test_compression_and_chunk_rows(tmp_path):
         assert f["data"].chunks == (8, 4)
         assert f["clusts"]["elements"].compression == "gzip"
     assert len(read_back(path)) == 2
+
+
+@pytest.mark.parametrize("format_version", [1, 2])
+def test_chunk_rows_for_jagged_lists_of_2d_arrays(tmp_path, format_version):
+    path = tmp_path / "out.h5"
+    batch = {"index": [0, 1], "jag": [[np.ones((3, 2)), np.ones(4)]] * 2, "pts": [np.ones((5, 3))] * 2}
+    write_batches(path, [batch], chunk_rows={"jag": 10, "pts": 100}, format_version=format_version)
+    with h5py.File(path, "r") as f:
+        if format_version == 1:
+            assert f["jag/element_0"].chunks == (10, 2)
+            assert f["jag/element_1"].chunks == (10,)
+            assert f["pts"].chunks == (100, 3)
+    entries = [HDF5Reader(str(path))[i] for i in range(2)]
+    assert all(np.array_equal(entry["jag"][0], np.ones((3, 2))) for entry in entries)
 
 
 # -- introspection API ------------------------------------------------------------------------------------------

@@ -43,7 +43,9 @@ def _create(group: h5py.Group, name: str, dtype: np.dtype, width: int, options: 
     """Create an empty, resizable dataset of rows of ``dtype`` (``width`` columns if 2-D)."""
     shape, maxshape = ((0, width), (None, width)) if width else ((0,), (None,))
     row_bytes = dtype.itemsize * max(1, width)
-    chunks = options.get("chunks") or ((chunk_rows(row_bytes), width) if width else (chunk_rows(row_bytes),))
+    requested = options.get("chunks")
+    rows = int(requested[0]) if requested else chunk_rows(row_bytes)
+    chunks = (rows, width) if width else (rows,)
     kwargs = {k: v for k, v in options.items() if k in ("compression", "compression_opts", "shuffle")}
     return group.create_dataset(name, shape=shape, maxshape=maxshape, dtype=dtype, chunks=chunks, **kwargs)
 
