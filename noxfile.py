@@ -1,4 +1,4 @@
-"""Development sessions: ``nox -s generate``, ``tests``, ``lint``, ``check_generated``, ``spine``, ``bench``."""
+"""Development sessions: ``nox -s generate``, ``tests``, ``lint``, ``check_generated``, ``spine_v2``, ``bench``."""
 
 from __future__ import annotations
 
@@ -35,6 +35,21 @@ def tests(session: nox.Session) -> None:
     """Run the test suite, with SPINE 0.14.1 installed so its reader checks our files."""
     session.install("-e", ".[test,spine]")
     session.run("pytest", *session.posargs)
+
+
+#: Tests that need SPINE's later releases (its V2 reader and writer); they skip under SPINE 0.14.1.
+SPINE_V2_TESTS = ["tests/test_v2_read.py", "tests/test_convert.py", "tests/test_validate_v2.py"]
+
+
+@nox.session
+def spine_v2(session: nox.Session) -> None:
+    """Cross-check V2 files with SPINE >= 1.4: its reader loads ours, ours validate and convert its files.
+
+    Runs the tests named ``*spine_v2*`` (skipped in ``tests``, where SPINE 0.14.1
+    is installed); pass other pytest arguments after ``--``.
+    """
+    session.install("-e", ".", "spine>=1.4", "pytest>=7", "hypothesis>=6.80")
+    session.run("pytest", *SPINE_V2_TESTS, "-k", "spine_v2", "-rs", *session.posargs)
 
 
 @nox.session

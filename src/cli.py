@@ -1,8 +1,8 @@
-"""The ``spineh5`` command: ``demo``, ``inspect``, ``validate`` and ``schema``.
+"""The ``spineh5`` command: ``demo``, ``inspect``, ``validate``, ``convert`` and ``schema``.
 
 A thin layer over :mod:`spineh5.synthetic`, :mod:`spineh5.inspect_file`,
-:mod:`spineh5.validate` and the generated registry: options are parsed here,
-the work is done there.
+:mod:`spineh5.validate`, :mod:`spineh5.convert` and the generated registry:
+options are parsed here, the work is done there.
 """
 
 from __future__ import annotations
@@ -20,15 +20,15 @@ from .generated import REGISTRY, SCHEMA_VERSION
 from .inspect_file import (
     FileOpenError,
     attr_text,
-    event_keys,
     format_entry,
     format_entry_overview,
     format_product,
     format_summary,
-    layout_of,
     open_file,
+    product_keys,
     summarize,
 )
+from .runtime.errors import SpineH5Error
 from .validate import ERROR, RULES, WARNING, Problem, is_sound, validate
 
 __all__ = ["main"]
@@ -122,8 +122,8 @@ def _entry_position(h5file: h5py.File, entry: int) -> int:
 
 
 def _check_key(h5file: h5py.File, key: str) -> None:
-    keys = event_keys(h5file)
-    if key not in keys or key not in h5file:
+    keys = product_keys(h5file)
+    if key not in keys:
         raise click.BadParameter(f"no product {key!r}; products: {', '.join(sorted(keys))}", param_hint="--key")
 
 
@@ -132,17 +132,18 @@ def _check_key(h5file: h5py.File, key: str) -> None:
 @click.option("--key", "-k", help="Describe this product (with --entry: show its content in that entry).")
 @click.option("--entry", "-e", type=int, help="Show this entry (negative counts from the end).")
 def inspect_command(path: str, key: str | None, entry: int | None) -> None:
-    """Describe the SPINE HDF5 file PATH.
+    """Describe the SPINE HDF5 file PATH (V1 or V2 layout).
 
     Without options: entries, completeness, writer, configuration and one line
     per product (kind, class, columns, rows, bytes on disk, compression). With
-    --key: one product in detail. With --entry: every product of one entry.
-    With both: the content of one product of one entry.
+    --key: one product in detail (V2: its datasets, offsets and pools). With
+    --entry: every product of one entry. With both: the content of one
+    product of one entry.
     """
     with _open_or_fail(path) as h5file:
         try:
             click.echo(_inspect_text(h5file, key, entry))
-        except (OSError, KeyError, ValueError, TypeError) as err:
+        except (OSError, KeyError, ValueError, TypeError, IndexError, SpineH5Error) as err:
             raise click.ClickException(
                 f"{path}: cannot be described ({str(err).splitlines()[0] if str(err) else type(err).__name__}); "
                 f"run `spineh5 validate {path}`"
@@ -152,8 +153,6 @@ def inspect_command(path: str, key: str | None, entry: int | None) -> None:
 def _inspect_text(h5file: h5py.File, key: str | None, entry: int | None) -> str:
     if key is None and entry is None:
         return format_summary(summarize(h5file))
-    if layout_of(h5file) != "V1":
-        raise click.UsageError("--key and --entry read V1 files (region references) only")
     if key is not None:
         _check_key(h5file, key)
     if entry is None:
@@ -192,11 +191,17 @@ def _problem_lines(problems: list[Problem]) -> list[str]:
 @click.option("--quiet", "-q", is_flag=True, help="Print only the files that are not sound.")
 @click.option("--rules", "list_rules", is_flag=True, help="List the rules checked and exit.")
 def validate_command(paths: tuple[str, ...], strict: bool, quiet: bool, list_rules: bool) -> None:
-    """Check each file in PATHS against the SPINE V1 contract and the schema.
+    """Check each file in PATHS against the SPINE V1 or V2 contract and the schema.
+
+    The layout is told from info.format_version. For V2 files the offsets are
+    checked (start at 0, never decrease, stay inside their dataset, one more
+    than the items they delimit, cover their values and pools exactly) and
+    every product must hold as many entries as events.
 
     Lists every problem found. Errors are what makes SPINE's readers fail or
     return wrong data; warnings are what only SPINE 0.14.1 refuses (columns of
-    later releases) or what loads with another type. Exits 0 when every file
+    later releases), what loads with another type, or (V2) what departs from
+    the contract without changing what readers return. Exits 0 when every file
     is sound (no errors; with --strict, no warnings either), 1 otherwise.
     """
     if list_rules:
@@ -221,6 +226,74 @@ def validate_command(paths: tuple[str, ...], strict: bool, quiet: bool, list_rul
     if len(paths) > 1 and not quiet:
         click.echo(f"{len(paths) - failed} of {len(paths)} files sound")
     sys.exit(1 if failed else 0)
+
+
+# -- convert ---------------------------------------------------------------------------------------------
+
+
+@main.command("convert")
+@click.argument("source", metavar="IN", type=click.Path(dir_okay=False))
+@click.argument("target", metavar="OUT", type=click.Path(dir_okay=False))
+@click.option(
+    "--format-version",
+    "-F",
+    "format_version",
+    type=click.Choice(["1", "2"]),
+    help="Layout of OUT: 1 (region references) or 2 (offset tables). Default: the other layout of IN.",
+)
+@click.option("--overwrite", is_flag=True, help="Replace OUT if it exists (only once the conversion succeeded).")
+@click.option("--batch-size", default=64, show_default=True, type=click.IntRange(min=1), help="Entries per batch.")
+def convert_command(source: str, target: str, format_version: str | None, overwrite: bool, batch_size: int) -> None:
+    """Rewrite the SPINE file IN as OUT in the other layout (V1 <-> V2).
+
+    Every entry is read back with spineh5's reader and written again with its
+    writer: products, their kinds, the stored index, lite-ness and the
+    configuration are kept, so OUT reads back identical to IN. Columns the
+    schema does not know (later SPINE releases) are not carried over; they
+    are listed. IN must be complete; OUT is written to a temporary file and
+    moved into place at the end.
+    """
+    from tqdm import tqdm
+
+    from .convert import ConvertError, convert
+
+    version = int(format_version) if format_version is not None else _other_layout(source)
+    bar: Any = None
+
+    def progress(done: int, total: int) -> None:
+        nonlocal bar
+        if bar is None:
+            bar = tqdm(total=total, unit="entry", desc="converting", file=sys.stderr, dynamic_ncols=True)
+        bar.update(done - bar.n)
+
+    try:
+        result = convert(source, target, version, batch_size=batch_size, overwrite=overwrite, progress=progress)
+    except ConvertError as err:
+        raise click.ClickException(str(err)) from None
+    finally:
+        if bar is not None:
+            bar.close()
+    lite = ", lite" if result.lite else ""
+    click.echo(
+        f"converted {result.entries} entries of {source} (V{result.source_version}) to {target} "
+        f"(V{result.format_version}{lite}) in {result.seconds:.1f} s"
+    )
+    for note in result.notes:
+        click.echo(f"note: {note}")
+
+
+def _other_layout(path: str) -> int:
+    """Return the layout IN is not in (2 for a V1 file), or refuse a path that is not an HDF5 file."""
+    try:
+        with open_file(path) as h5file:
+            info = h5file.get("info")
+            version = info.attrs.get("format_version", 1) if info is not None else 1
+    except FileOpenError as err:
+        raise click.ClickException(f"{path}: {err}") from None
+    try:
+        return 1 if int(version) == 2 else 2
+    except (TypeError, ValueError):
+        return 2
 
 
 # -- schema ----------------------------------------------------------------------------------------------

@@ -36,7 +36,6 @@ from typing import Any
 import attrs
 import numpy as np
 
-from .generated import REGISTRY
 from .runtime.errors import SpineH5Error
 from .runtime.products import Kind, ProductSpec
 from .runtime.read_errors import IncompleteFileError, SpineFileError, UnknownColumnsWarning
@@ -293,7 +292,10 @@ def _write(
     from .runtime.writer import HDF5Writer
 
     folder = os.path.dirname(os.path.abspath(dst))
-    handle, temporary = tempfile.mkstemp(prefix=f".{os.path.basename(dst)}.", suffix=".converting", dir=folder)
+    try:
+        handle, temporary = tempfile.mkstemp(prefix=f".{os.path.basename(dst)}.", suffix=".converting", dir=folder)
+    except OSError as err:
+        raise ConvertError(f"cannot write in {folder}: {_first_line(err)}") from None
     os.close(handle)
     total = len(reader)
     cfg = reader.cfg

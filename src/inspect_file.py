@@ -9,15 +9,21 @@ Three views, each a plain function returning text:
   the schema's, rows per entry);
 * :func:`format_entry` / :func:`format_entry_overview`: the content of one
   product (or every product) of one entry, decoded from the V1 region
-  references.
+  references or the V2 offsets.
 
-Nothing here uses the writer or the reader, so it also works on files neither
-would accept.
+Both layouts are described: V1 (a root dataset or group per product, an
+``events`` table of region references) and V2 (a group per product under
+``products``, flat values and int64 offsets). Summaries and product details
+read h5py alone, so they also work on files neither the writer nor the reader
+would accept; V2 entry content is decoded with the V2 read layout of
+:mod:`spineh5.runtime`, which checks the offsets it uses.
 """
 
 from __future__ import annotations
 
 import os
+import warnings
+import weakref
 from collections.abc import Iterator
 from typing import Any
 
@@ -44,6 +50,7 @@ __all__ = [
     "format_summary",
     "layout_of",
     "open_file",
+    "product_keys",
     "product_kind",
     "read_entry",
     "summarize",
@@ -321,28 +328,128 @@ def _summarize_v1(key: str, obj: h5py.Group | h5py.Dataset) -> ProductSummary:
     )
 
 
+#: spineh5 kind of each V2 ``kind`` attribute: (kind when scalar=False, kind when scalar=True).
+V2_KINDS = {
+    "objects": (OBJECTS, OBJECT),
+    "array": (ARRAY, SCALAR),
+    "string": (SCALAR, SCALAR),
+    "list": (FLAT, FLAT),
+    "multi_list": (JAGGED, JAGGED),
+}
+#: Prefix of the helper columns of a V2 ``fixed`` dataset that index its pools.
+VAR_OFFSETS = "_var_offsets_"
+
+
+def v2_kind(group: h5py.Group) -> str:
+    """Return the kind of a V2 product group (scalar, array, object, objects, flat list, jagged list)."""
+    kind = attr_text(group.attrs.get("kind", UNKNOWN))
+    scalar = truthy(group.attrs.get("scalar", False))
+    pair = V2_KINDS.get(kind)
+    return pair[scalar] if pair else kind
+
+
+def _elements(group: h5py.Group) -> list[h5py.Group]:
+    """Return the ``element_<j>`` subgroups of a V2 multi_list group, by position."""
+    found = []
+    for name, node in group.items():
+        if name.startswith("element_") and isinstance(node, h5py.Group):
+            try:
+                found.append((int(name.rsplit("_", 1)[-1]), node))
+            except ValueError:
+                continue
+    return [node for _, node in sorted(found, key=lambda item: item[0])]
+
+
+def _pools(group: h5py.Group) -> list[tuple[str, str, list[str], h5py.Dataset | None]]:
+    """Return ``(name, kind, fields, values)`` of each pool of a V2 objects group (unreadable fields: [])."""
+    variables = group.get("variables")
+    out = []
+    if not isinstance(variables, h5py.Group):
+        return out
+    for name, node in sorted(variables.items()):
+        if not isinstance(node, h5py.Group):
+            continue
+        try:
+            fields = yaml.safe_load(attr_text(node.attrs.get("fields", "[]")))
+        except yaml.YAMLError:
+            fields = []
+        values = node.get("values")
+        out.append(
+            (
+                name,
+                attr_text(node.attrs.get("kind", "?")),
+                [str(field) for field in fields] if isinstance(fields, list) else [],
+                values if isinstance(values, h5py.Dataset) else None,
+            )
+        )
+    return out
+
+
+def v2_columns(group: h5py.Group) -> np.dtype | None:
+    """Return the logical compound of a V2 objects group: its fixed columns, then the pool fields (str/vlen)."""
+    fixed = group.get("fixed")
+    if not isinstance(fixed, h5py.Dataset) or not fixed.dtype.names:
+        return None
+    columns: dict[str, Any] = {
+        name: fixed.dtype[name] for name in fixed.dtype.names if not name.startswith(VAR_OFFSETS)
+    }
+    for _, kind, fields, values in _pools(group):
+        for field in fields:
+            if kind == "string":
+                columns.setdefault(field, h5py.string_dtype())
+            elif values is not None:
+                columns.setdefault(field, h5py.vlen_dtype(values.dtype))
+    return np.dtype(list(columns.items()))
+
+
 def _summarize_v2(key: str, group: h5py.Group) -> ProductSummary:
     kind_attr = attr_text(group.attrs.get("kind", "?"))
-    scalar = truthy(group.attrs.get("scalar", False))
-    kinds = {"objects": OBJECT if scalar else OBJECTS, "array": SCALAR if scalar else ARRAY, "list": FLAT}
+    kind = v2_kind(group)
     values = _main_dataset(group)
     class_name = group.attrs.get("class_name")
     lists = None
-    if "element_offsets" in group:
+    dtype = _dtype_text(values)
+    rows = int(values.shape[0]) if values is not None else 0
+    columns = None
+    if kind_attr == "objects":
+        logical = v2_columns(group)
+        columns = len(logical.names) if logical is not None else None
+    elif kind_attr == "list" and isinstance(group.get("element_offsets"), h5py.Dataset):
         lists = max(int(group["element_offsets"].shape[0]) - 1, 0)
+    elif kind_attr == "multi_list":
+        elements = _elements(group)
+        rows = sum(int(element["values"].shape[0]) for element in elements if "values" in element)
+        entries = [element["event_offsets"].shape[0] - 1 for element in elements if "event_offsets" in element]
+        lists = int(sum(max(count, 0) for count in entries))
+        values = elements[0].get("values") if elements else None
+        dtype = _dtype_text(values) if values is not None else "-"
+    elif kind_attr == "string":
+        offsets = group.get("event_offsets")
+        rows = max(int(offsets.shape[0]) - 1, 0) if isinstance(offsets, h5py.Dataset) else 0
+        dtype = "str"
     return ProductSummary(
         key=key,
-        kind=kinds.get(kind_attr, kind_attr),
+        kind=kind,
         class_name=attr_text(class_name) if class_name is not None else None,
-        columns=len(values.dtype.names) if values is not None and values.dtype.names else None,
-        rows=int(values.shape[0]) if values is not None else 0,
+        columns=columns,
+        rows=rows,
         lists=lists,
-        dtype=_dtype_text(values),
+        dtype=dtype,
         nbytes=storage_size(group),
         compression=compression_text(values),
         chunks=chunks_text(values),
         vlen=False,
     )
+
+
+def product_keys(h5file: h5py.File) -> list[str]:
+    """Return the products of a file: V1 ``events`` fields, or the product groups under V2 ``products``."""
+    if layout_of(h5file) == "V2":
+        group = h5file.get("products")
+        if not isinstance(group, h5py.Group):
+            return []
+        return sorted(name for name, node in group.items() if isinstance(node, h5py.Group))
+    return event_keys(h5file)
 
 
 def event_keys(h5file: h5py.File) -> list[str]:
@@ -366,9 +473,10 @@ def summarize(h5file: h5py.File) -> FileSummary:
     extra: list[str] = []
     if layout == "V2":
         group = h5file.get("products")
+        extra = sorted(set(h5file) - {"info", "events", "products"})
         if isinstance(group, h5py.Group):
             products = [_summarize_v2(key, group[key]) for key in sorted(group) if isinstance(group[key], h5py.Group)]
-        extra = sorted(set(h5file) - {"info", "events", "products"})
+            extra += [f"products/{key}" for key in sorted(group) if not isinstance(group[key], h5py.Group)]
     else:
         keys = event_keys(h5file)
         products = [_summarize_v1(key, h5file[key]) for key in sorted(keys) if key in h5file]
@@ -517,6 +625,8 @@ def _dtype_describe(dt: np.dtype) -> str:
 
 def format_product(h5file: h5py.File, key: str) -> str:
     """Return the detailed description of one product (``spineh5 inspect PATH --key K``)."""
+    if layout_of(h5file) == "V2":
+        return _format_product_v2(h5file, key)
     obj = h5file[key]
     product = _summarize_v1(key, obj)
     lines = [
@@ -572,18 +682,96 @@ def _column_table(dtype: np.dtype, class_name: str | None) -> list[str]:
     return lines
 
 
+def _counts_text(counts: np.ndarray, unit: str) -> str:
+    return (
+        f"per entry     {unit}: min {counts.min()}, mean {counts.mean():.1f}, max {counts.max()} "
+        f"over {counts.size} entries"
+    )
+
+
+def _dataset_line(name: str, dataset: h5py.Dataset, width: int) -> str:
+    return (
+        f"  {name.ljust(width)}  {_dtype_text(dataset)} {tuple(dataset.shape)}, chunks {chunks_text(dataset)}, "
+        f"{compression_text(dataset)}"
+    )
+
+
+def _format_product_v2(h5file: h5py.File, key: str) -> str:
+    group = h5file["products"][key]
+    product = _summarize_v2(key, group)
+    kind_attr = attr_text(group.attrs.get("kind", "?"))
+    lines = [
+        f"product       {key}  (/products/{key})",
+        f"kind          {product.kind} (V2 kind={kind_attr})",
+    ]
+    if product.class_name:
+        lines.append(f"class         {product.class_name}")
+    attrs_text = ", ".join(
+        f"{name}={attr_text(value)!r}" if isinstance(value, (str, bytes)) else f"{name}={attr_text(value)}"
+        for name, value in sorted(group.attrs.items())
+    )
+    lines.append(f"attributes    {attrs_text or '-'}")
+    unit = {FLAT: "arrays", JAGGED: "rows of element_0"}.get(product.kind, "bytes" if kind_attr == "string" else "rows")
+    lines.append(f"rows          {product.rows}" + (f" in {product.lists} arrays" if kind_attr == "list" else ""))
+    offsets = group.get("event_offsets")
+    if kind_attr == "multi_list":
+        elements = _elements(group)
+        offsets = elements[0].get("event_offsets") if elements else None
+    if isinstance(offsets, h5py.Dataset) and offsets.ndim == 1 and offsets.shape[0] > 1:
+        lines.append(_counts_text(np.diff(offsets[()].astype(np.int64)), unit))
+    lines.append(f"on disk       {human_bytes(product.nbytes)}")
+    datasets: list[tuple[str, h5py.Dataset]] = []
+    group.visititems(lambda name, node: datasets.append((name, node)) if isinstance(node, h5py.Dataset) else None)
+    width = max((len(name) for name, _ in datasets), default=0)
+    lines.append("datasets")
+    lines.extend(_dataset_line(name, dataset, width) for name, dataset in datasets)
+    pools = _pools(group)
+    if pools:
+        lines.append("pools")
+        for name, kind, fields, values in pools:
+            base = "utf-8" if kind == "string" else (str(values.dtype) if values is not None else "?")
+            count = values.shape[0] if values is not None else 0
+            lines.append(f"  {name}  {kind} {base}, {count} values: {', '.join(fields)}")
+    logical = v2_columns(group) if kind_attr == "objects" else None
+    if logical is not None:
+        lines.append("")
+        lines.extend(_column_table(logical, product.class_name))
+    return "\n".join(lines)
+
+
 # -- one entry --------------------------------------------------------------------------------------
 
 
+#: The V2 read layout of each open file inspected (built once per file).
+_V2_LAYOUTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _v2_layout(h5file: h5py.File) -> Any:
+    layout = _V2_LAYOUTS.get(h5file)
+    if layout is None:
+        from .runtime.layout_v2_read import V2ReadLayout
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # members that are not products are shown by the summary
+            layout = _V2_LAYOUTS[h5file] = V2ReadLayout(h5file, h5file.filename)
+    return layout
+
+
 def read_entry(h5file: h5py.File, key: str, entry: int) -> Any:
-    """Decode one product of one entry of a V1 file through its region reference.
+    """Decode one product of one entry, through its V1 region reference or its V2 offsets.
 
     Returns
     -------
     Any
-        A scalar, an array, a structured array of object rows, or a list of
-        arrays (flat and jagged lists), as SPINE's reader would see them.
+        A scalar, an array, a structured array of object rows (V2: the fixed
+        columns and the pool fields), or a list of arrays (flat and jagged
+        lists), as SPINE's reader would see them.
     """
+    if layout_of(h5file) == "V2":
+        value = _v2_layout(h5file).read_raw(entry, key)
+        if kind_of(h5file, key) == OBJECT:
+            return value[0]
+        return value
     ref = h5file["events"][entry][key]
     obj = h5file[key]
     if isinstance(obj, h5py.Group):
@@ -654,14 +842,27 @@ def _object_lines(key: str, rows: np.ndarray, class_name: str) -> Iterator[str]:
             yield f"  {name.ljust(width)}  {text}"
 
 
+def _product_node(h5file: h5py.File, key: str) -> h5py.Group | h5py.Dataset:
+    return h5file["products"][key] if layout_of(h5file) == "V2" else h5file[key]
+
+
+def kind_of(h5file: h5py.File, key: str) -> str:
+    """Return the kind of a product of either layout."""
+    node = _product_node(h5file, key)
+    return v2_kind(node) if layout_of(h5file) == "V2" else product_kind(node)
+
+
+def _class_of(h5file: h5py.File, key: str) -> str:
+    return attr_text(_product_node(h5file, key).attrs.get("class_name", "?"))
+
+
 def format_entry(h5file: h5py.File, key: str, entry: int) -> str:
     """Return the readable content of one product of one entry (``--entry N --key K``)."""
     value = read_entry(h5file, key, entry)
-    obj = h5file[key]
-    kind = product_kind(obj)
+    kind = kind_of(h5file, key)
     header = f"{key}  entry {entry}  ({kind})"
     if kind in (OBJECT, OBJECTS):
-        class_name = attr_text(obj.attrs.get("class_name", "?"))
+        class_name = _class_of(h5file, key)
         rows = np.atleast_1d(value)
         header += f"  {len(rows)} {class_name}"
         return "\n".join([header, *_object_lines(key, rows, class_name)])
@@ -674,12 +875,11 @@ def format_entry(h5file: h5py.File, key: str, entry: int) -> str:
 
 def _entry_line(h5file: h5py.File, key: str, entry: int) -> str:
     value = read_entry(h5file, key, entry)
-    obj = h5file[key]
-    kind = product_kind(obj)
+    kind = kind_of(h5file, key)
     if kind == OBJECT:
-        return f"1 {attr_text(obj.attrs.get('class_name', '?'))}"
+        return f"1 {_class_of(h5file, key)}"
     if kind == OBJECTS:
-        return f"{len(value)} {attr_text(obj.attrs.get('class_name', '?'))}"
+        return f"{len(value)} {_class_of(h5file, key)}"
     if kind in (FLAT, JAGGED):
         sizes = [len(array) for array in value]
         return f"{len(value)} arrays, {sum(sizes)} values"
@@ -690,10 +890,10 @@ def _entry_line(h5file: h5py.File, key: str, entry: int) -> str:
 
 def format_entry_overview(h5file: h5py.File, entry: int) -> str:
     """Return one line per product of one entry (``--entry N`` without ``--key``)."""
-    keys = sorted(event_keys(h5file))
+    keys = sorted(product_keys(h5file))
     lines = [f"entry {entry} of {h5file['events'].shape[0]}"]
     width = max((len(key) for key in keys), default=0)
     for key in keys:
-        kind = product_kind(h5file[key])
+        kind = kind_of(h5file, key)
         lines.append(f"  {key.ljust(width)}  {kind.ljust(11)}  {_entry_line(h5file, key, entry)}")
     return "\n".join(lines)

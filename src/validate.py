@@ -1,16 +1,23 @@
-"""Check a file against the SPINE V1 contract and the schema, with h5py alone: ``spineh5 validate``.
+"""Check a file against the SPINE V1 or V2 contract and the schema, with h5py alone: ``spineh5 validate``.
 
 :func:`validate` returns every :class:`Problem` it finds; an empty list (or
 only warnings) means SPINE's readers open the file and rebuild its objects.
-The rules follow ``spine-v1-format.md`` section 3.5 (what HEAD's reader needs)
-and 3.6 (what the readers tolerate), plus the schema of ``spineh5.generated``:
+The layout is told from ``info.format_version`` (2 with a ``products`` group:
+V2; absent or 1: V1). The rules follow ``spine-v1-format.md`` section 3.5
+(what HEAD's reader needs) and 3.6 (what the readers tolerate),
+``spine-v2-format.md`` sections 2 and 4.8 (product groups, offsets, pools), plus
+the schema of ``spineh5.generated``:
 
 * errors: what makes SPINE's f31056c8 *and* later readers fail, or return
   wrong data (missing ``cfg``/``version``/``scalar``/``class_name``, fixed-length
-  string attributes, references outside their dataset, an incomplete file...);
+  string attributes, references outside their dataset, an incomplete file,
+  V2 offsets that decrease, leave their dataset or do not have one boundary
+  more than the items they delimit...);
 * warnings: what only the f31056c8 reader refuses (columns and classes added
-  by later SPINE releases) or what loads with a different Python type
-  (integers stored where the schema has floats).
+  by later SPINE releases), what loads with a different Python type
+  (integers stored where the schema has floats), or what departs from the V2
+  contract without changing what readers return (offsets not starting at 0,
+  values no offset reaches).
 
 Nothing here uses the writer or the reader; see :data:`RULES` for every check.
 """
@@ -47,16 +54,15 @@ RULES: dict[str, str] = {
     "info.version.type": "info.version / info.spine_version is not a variable-length string",
     "info.version.spine_only": "info has 'spine_version' but not 'version' (SPINE 0.14.1 needs 'version')",
     "info.incomplete": "info.complete is false: the writer was not finalized",
-    "info.format_version": "info.format_version is neither absent nor 1",
+    "info.format_version": "info.format_version is neither absent nor 1 (V1) nor 2 with a products group (V2)",
     "info.schema_version": "written with a newer schema than this spineh5 knows",
-    "format.v2": "the file uses SPINE's V2 offset layout, which validate does not check yet",
     "events.missing": "there is no root 'events' dataset",
     "events.type": "events is not a 1-D compound dataset with named fields",
     "events.field": "an events field is not a dataset-region reference",
     "events.key_missing": "an events field names no root object",
     "root.extra": "a root object is not an event product (nor info/events)",
     "product.type": "an event product is neither a 1-D/2-D dataset nor a list group",
-    "product.scalar.missing": "a product dataset has no 'scalar' attribute",
+    "product.scalar.missing": "a product (V1 dataset; V2 array, string or objects group) has no 'scalar' attribute",
     "product.scalar.type": "a 'scalar' attribute is not a bool or 0/1",
     "class.missing": "a compound dataset has no 'class_name' attribute",
     "class.type": "class_name is not a variable-length string",
@@ -77,7 +83,47 @@ RULES: dict[str, str] = {
     "run_info.columns": "run_info lacks the run/subrun/event columns the run map needs",
     "run_info.rows": "run_info does not hold exactly one row per entry",
     "run_info.duplicate": "(run, subrun, event) triplets repeat",
+    # V2 (offset-based product groups)
+    "v2.format_version.type": "V2: info.format_version means 2 only through int() (not an integer 2)",
+    "v2.format_version.missing": "a products group (V2 layout) but no info.format_version: read as V1",
+    "v2.info.format": "V2: info.format is missing or not 'spine_hdf5'",
+    "v2.events.type": "V2: events is not a dataset (its length is the entry count)",
+    "v2.events.values": "V2: events is not a 1-D integer dataset holding 0..N-1",
+    "v2.products.missing": "V2: there is no root 'products' group",
+    "v2.product.type": "V2: a member of a product tree is not a group where a product group is expected",
+    "v2.kind": "V2: a product group has no 'kind' attribute, or not one of array, string, objects, list, multi_list",
+    "v2.dataset.missing": "V2: a product group lacks a dataset its kind needs (values, event_offsets, fixed...)",
+    "v2.values.type": "V2: a values/fixed dataset has the wrong rank or dtype for its kind",
+    "v2.vlen": "V2: a dataset under products holds variable-length or reference types",
+    "v2.offsets.type": "V2: an offsets dataset is not 1-D int64",
+    "v2.events.count": "V2: a product's event_offsets does not have one row more than the entries (len(events) + 1)",
+    "v2.offsets.count": "V2: element_offsets does not have one boundary more than the list elements the entries hold",
+    "v2.offsets.start": "V2: offsets do not start at 0",
+    "v2.offsets.order": "V2: offsets decrease",
+    "v2.offsets.range": "V2: offsets point outside the dataset they index",
+    "v2.offsets.cover": "V2: the last offset is not the length of its dataset (rows no entry reaches)",
+    "v2.scalar.rows": "V2: a scalar=True product has an entry without exactly one row",
+    "v2.string.utf8": "V2: string bytes are not UTF-8, or a boundary cuts a character",
+    "v2.variables": "V2: an objects group has no 'variables' group",
+    "v2.pool": "V2: a variable pool is malformed (name, kind, fields, values)",
+    "v2.pool.column": "V2: a pool has no _var_offsets_<i> column of len(fields) + 1 offsets (or a column has no pool)",
+    "v2.elements": "V2: a multi_list group has malformed or no element_<j> subgroups",
+    "v2.product_metadata": "V2: product_metadata is not a mapping of a known product_type, or lacks a child it needs",
 }
+
+#: V2 product kinds (spec section 2).
+V2_KINDS = ("array", "string", "objects", "list", "multi_list")
+#: SPINE's typed products (``product_metadata``) and the child groups each needs (spec section 2.8).
+TYPED_PRODUCTS: dict[str, tuple[tuple[str, str | None], ...]] = {
+    "tensor": (("meta", "has_meta"),),
+    "cluster_label": (("particles", "has_particles"), ("meta", "has_meta")),
+    "index": (("spans", None),),
+    "index_list": (("spans", None),),
+    "edge_index": (("spans", None),),
+    "object_list": (("index_shifts", None),),
+}
+#: Prefix of the helper columns of ``fixed`` that index the pools.
+VAR_OFFSETS = "_var_offsets_"
 
 #: Classes that later SPINE releases store but this schema (f31056c8) does not know.
 LATER_CLASSES = frozenset({"ParticleLabel", "FlashHypothesis"})
@@ -177,6 +223,7 @@ def validate(path: str | os.PathLike) -> list[Problem]:
         ctx = _Context(h5file)
         layout = ctx.guarded("/info", _check_info)
         if layout == "V2":
+            _validate_v2(ctx)
             return ctx.problems
         if ctx.guarded("/events", _check_events):
             ctx.guarded("/", _check_root)
@@ -201,31 +248,44 @@ def _describe_value(value: Any) -> str:
 
 
 def _check_info(ctx: _Context) -> str | None:
-    """Check ``info`` and its attributes; return ``"V2"`` for a V2 file (nothing more is checked)."""
+    """Check ``info`` and its attributes; return ``"V2"`` when the file is checked as V2, else None."""
+    events = ctx.file.get("events")
+    v1_events = isinstance(events, h5py.Dataset) and events.dtype.names is not None
+    has_products = isinstance(ctx.file.get("products"), h5py.Group)
     info = ctx.file.get("info")
     if info is None:
         ctx.error("/info", "info.missing", "no 'info' group: SPINE's reader asserts it exists in the first file")
-        return None
+        return "V2" if has_products and not v1_events else None
     attributes = info.attrs
     version = attributes.get("format_version")
-    if version is not None:
-        if _equals(version, 2) and isinstance(ctx.file.get("products"), h5py.Group):
-            ctx.error(
-                "/",
-                "format.v2",
-                "SPINE V2 layout (format_version=2, /products offset tables): validate checks V1 files only; "
-                "V2 is not supported yet",
-            )
-            return "V2"
-        if not _equals(version, 1):
+    layout = None
+    if version is None:
+        if has_products and not v1_events:
             ctx.error(
                 "/info",
-                "info.format_version",
-                f"format_version is {attr_text(version)!r} on a V1 file: SPINE's later reader only reads V1 files "
-                "with format_version absent or 1 (2 makes it look for /products)",
+                "v2.format_version.missing",
+                "no format_version, but a /products group and no V1 events table: SPINE's readers take the file "
+                "for V1 and fail on every entry; write info.format_version = 2 (int64)",
             )
+            layout = "V2"
+    elif _spine_int(version) == 2 and (has_products or not v1_events):
+        layout = "V2"
+        if not _equals(version, 2):
+            ctx.warning(
+                "/info",
+                "v2.format_version.type",
+                f"format_version is {_describe_value(version)} {attr_text(version)!r}: SPINE's reader takes int() of "
+                "it and reads V2, but the contract is an int64 2 (other tools compare it with 2)",
+            )
+    elif not _equals(version, 1):
+        ctx.error(
+            "/info",
+            "info.format_version",
+            f"format_version is {attr_text(version)!r} on a V1 file: SPINE's later reader only reads V1 files "
+            "with format_version absent or 1 (2 makes it look for /products)",
+        )
     _check_cfg(ctx, attributes)
-    _check_version(ctx, attributes)
+    _check_version(ctx, attributes, layout)
     if "complete" in attributes and not truthy(attributes["complete"]):
         ctx.error(
             "/info",
@@ -241,7 +301,26 @@ def _check_info(ctx: _Context) -> str | None:
             f"written with schema version {attr_text(schema)}; this spineh5 knows version {SCHEMA_VERSION}, "
             "so newer columns are reported as unknown",
         )
-    return None
+    if layout == "V2":
+        fmt = attributes.get("format")
+        if fmt is None or attr_text(fmt) != "spine_hdf5":
+            found = "missing" if fmt is None else f"{attr_text(fmt)!r}"
+            ctx.warning(
+                "/info",
+                "v2.info.format",
+                f"info.format is {found}: SPINE writes 'spine_hdf5' (its reader does not read it; tools may)",
+            )
+    return layout
+
+
+def _spine_int(value: Any) -> int | None:
+    """Return ``int(value)`` as SPINE's reader computes the format version (None when it raises)."""
+    if isinstance(value, (bytes, np.bytes_)):
+        value = bytes(value).decode("utf-8", "replace")
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
 
 
 def _equals(value: Any, number: int) -> bool:
@@ -290,7 +369,7 @@ def _one_line(err: BaseException) -> str:
     return " ".join(str(err).split())[:120]
 
 
-def _check_version(ctx: _Context, attributes: h5py.AttributeManager) -> None:
+def _check_version(ctx: _Context, attributes: h5py.AttributeManager, layout: str | None = None) -> None:
     present = [name for name in ("version", "spine_version") if name in attributes]
     if not present:
         ctx.error(
@@ -307,7 +386,7 @@ def _check_version(ctx: _Context, attributes: h5py.AttributeManager) -> None:
                 "info.version.type",
                 f"{name} is {_describe_value(value)}: SPINE's reader requires a variable-length string",
             )
-    if "version" not in present:
+    if "version" not in present and layout != "V2":  # SPINE 0.14.1 cannot read V2 files anyway
         ctx.warning(
             "/info",
             "info.version.spine_only",
@@ -409,22 +488,21 @@ def _check_scalar_attr(ctx: _Context, where: str, dataset: h5py.Dataset) -> bool
     return bool(number)
 
 
-def _check_class(ctx: _Context, where: str, dataset: h5py.Dataset, dtype: np.dtype) -> type | None:
+def _check_class(ctx: _Context, where: str, dataset: Any, dtype: np.dtype, layout: str = "V1") -> type | None:
     """Check ``class_name``; return the schema class to check the columns against (None to skip)."""
     if "class_name" not in dataset.attrs:
         ctx.error(
             where,
             "class.missing",
-            "compound dataset without 'class_name': SPINE's reader cannot tell which class to rebuild",
+            "no 'class_name' attribute: SPINE's reader cannot tell which class to rebuild",
         )
         return None
     name = dataset.attrs["class_name"]
+    if layout == "V2" and isinstance(name, (bytes, np.bytes_)):
+        name = attr_text(name)  # SPINE's V2 reader decodes fixed-length class names
     if not isinstance(name, str):
-        ctx.error(
-            where,
-            "class.type",
-            f"class_name is {_describe_value(name)}: SPINE's reader requires a variable-length string",
-        )
+        needed = "a variable-length string" if layout == "V1" else "a string"
+        ctx.error(where, "class.type", f"class_name is {_describe_value(name)}: SPINE's reader requires {needed}")
         name = attr_text(name)
     if name == "Meta":
         return _resolve_meta(dtype)
@@ -434,8 +512,8 @@ def _check_class(ctx: _Context, where: str, dataset: h5py.Dataset, dtype: np.dty
         ctx.warning(
             where,
             "class.later",
-            f"class {name!r} was added by a later SPINE release: SPINE 0.14.1 cannot rebuild it and the schema "
-            "has no columns to check",
+            f"class {name!r} was added by a later SPINE release: the schema (SPINE 0.14.1) has no columns to check "
+            "and spineh5 and SPINE 0.14.1 cannot rebuild it",
         )
         return None
     close = difflib.get_close_matches(name, list(REGISTRY), n=1)
@@ -452,7 +530,7 @@ def _resolve_meta(dtype: np.dtype) -> type:
     return REGISTRY["ImageMeta3D"]
 
 
-def _check_columns(ctx: _Context, where: str, dtype: np.dtype, cls: type) -> None:
+def _check_columns(ctx: _Context, where: str, dtype: np.dtype, cls: type, layout: str = "V1") -> None:
     columns = {column.name: column for column in cls.COLUMNS}
     later = LATER_COLUMNS.get(cls.__name__, frozenset())
     unknown, newer = [], []
@@ -467,21 +545,34 @@ def _check_columns(ctx: _Context, where: str, dtype: np.dtype, cls: type) -> Non
             report = ctx.error if severity == ERROR else ctx.warning
             report(where, "column.dtype", f"column {name!r}: {text}")
     if newer:
+        consequence = (
+            "SPINE 0.14.1's reader rejects them unless skip_unknown_attrs=True"
+            if layout == "V1"
+            else "spineh5 leaves them out of the objects (they stay readable raw)"
+        )
         ctx.warning(
             where,
             "column.later",
             f"{_names_text(newer, 'column')} not in the {cls.__name__} schema (SPINE 0.14.1) but added by later "
-            "SPINE releases: SPINE 0.14.1's reader rejects them unless skip_unknown_attrs=True",
+            f"SPINE releases: {consequence}",
         )
     for name in unknown:
         close = difflib.get_close_matches(name, list(columns), n=1)
         hint = f" (did you mean {close[0]!r}?)" if close else ""
-        ctx.error(
-            where,
-            "column.unknown",
-            f"column {name!r} is not a {cls.__name__} column{hint}: SPINE's reader raises TypeError on it "
-            "unless skip_unknown_attrs=True",
-        )
+        if layout == "V1":
+            ctx.error(
+                where,
+                "column.unknown",
+                f"column {name!r} is not a {cls.__name__} column{hint}: SPINE's reader raises TypeError on it "
+                "unless skip_unknown_attrs=True",
+            )
+        else:
+            ctx.warning(
+                where,
+                "column.unknown",
+                f"column {name!r} is not a {cls.__name__} column{hint}: SPINE's V2 reader ignores it silently "
+                "and spineh5 leaves it out of the objects",
+            )
 
 
 def _names_text(names: Sequence[str], noun: str) -> str:
@@ -731,29 +822,708 @@ def _check_run_info(ctx: _Context) -> None:
     dataset = ctx.file.get("run_info")
     if dataset is None or "run_info" not in ctx.keys or ctx.entries is None:
         return
+    _check_run_triplets(ctx, "/run_info", dataset, dataset.shape[0] if isinstance(dataset, h5py.Dataset) else 0)
+
+
+def _check_run_triplets(ctx: _Context, where: str, dataset: Any, rows: int, one_per_entry: bool = True) -> None:
+    """Check the run/subrun/event columns SPINE's run map reads: present, one row per entry, unique."""
     triplet = ("run", "subrun", "event")
     if not isinstance(dataset, h5py.Dataset) or not dataset.dtype.names or not set(triplet) <= set(dataset.dtype.names):
         ctx.warning(
-            "/run_info",
+            where,
             "run_info.columns",
             "run_info is not a compound dataset with run, subrun and event columns: SPINE's run map cannot use it",
         )
         return
-    if dataset.shape[0] != ctx.entries:
+    if rows != ctx.entries or not one_per_entry:
         ctx.error(
-            "/run_info",
+            where,
             "run_info.rows",
-            f"run_info has {dataset.shape[0]} rows for {ctx.entries} entries: SPINE's run map needs exactly one "
-            "per entry, in entry order",
+            f"run_info has {rows} rows for {ctx.entries} entries"
+            + ("" if one_per_entry else ", not one per entry")
+            + ": SPINE's run map needs exactly one per entry, in entry order",
         )
     values = np.stack([dataset.fields(name)[:].astype(np.int64) for name in triplet], axis=1)
+    if not len(values):
+        return
     unique, inverse, counts = np.unique(values, axis=0, return_inverse=True, return_counts=True)
     repeated = np.flatnonzero(counts[inverse.reshape(-1)] > 1).tolist()
     if repeated:
         shown = ", ".join(str(tuple(int(v) for v in values[row])) for row in repeated[:SHOWN])
         ctx.error(
-            "/run_info",
+            where,
             "run_info.duplicate",
             f"{len(repeated)} rows share a (run, subrun, event) triplet, e.g. {shown}: "
             "SPINE's run map requires unique triplets",
         )
+
+
+# -- V2: product groups, offsets and pools ---------------------------------------------------------------------
+
+
+def _validate_v2(ctx: _Context) -> None:
+    """Check the V2 layout (spec sections 1-2, 4.8): events, every product group, its offsets and pools."""
+    ctx.entries = ctx.guarded("/events", _check_events_v2)
+    ctx.guarded("/", _check_root_v2)
+    products = ctx.file.get("products")
+    if not isinstance(products, h5py.Group):
+        found = "missing" if products is None else "a dataset"
+        ctx.error(
+            "/products",
+            "v2.products.missing",
+            f"the 'products' group is {found}: SPINE's V2 reader finds no product (KeyError at the first entry)",
+        )
+        return
+    for name in sorted(products):
+        ctx.guarded(f"/products/{name}", _check_product_v2, products, name)
+    run_info = products.get("run_info")
+    if isinstance(run_info, h5py.Group) and _text_attr(run_info, "kind") == "objects":
+        ctx.guarded("/products/run_info", _check_run_info_v2, run_info)
+
+
+def _check_events_v2(ctx: _Context) -> int | None:
+    """Check ``events``; return the entry count (its length), None when it has none."""
+    events = ctx.file.get("events")
+    if events is None:
+        ctx.error("/events", "events.missing", "no 'events' dataset: SPINE's reader asserts it exists")
+        return None
+    if not isinstance(events, h5py.Dataset) or events.ndim == 0:
+        what = "a group" if not isinstance(events, h5py.Dataset) else "a scalar dataset"
+        ctx.error("/events", "v2.events.type", f"events is {what}: SPINE's reader needs a dataset, its length is N")
+        return None
+    count = int(events.shape[0])
+    if events.ndim != 1 or events.dtype.kind not in "iu":
+        ctx.warning(
+            "/events",
+            "v2.events.values",
+            f"events is a {events.ndim}-D {events.dtype} dataset: SPINE's reader uses only its length, "
+            "SPINE's writer stores int64 0..N-1",
+        )
+        return count
+    for start in range(0, count, CHUNK_ROWS):
+        values = events[start : start + CHUNK_ROWS]
+        expected = np.arange(start, start + len(values))
+        if not np.array_equal(values, expected):
+            first = start + int(np.flatnonzero(values != expected)[0])
+            ctx.warning(
+                "/events",
+                "v2.events.values",
+                f"events row {first} is {int(values[first - start])}, not {first}: SPINE's writer stores the row "
+                "numbers 0..N-1 (its reader uses only the length)",
+            )
+            break
+    return count
+
+
+def _check_root_v2(ctx: _Context) -> None:
+    for name in sorted(set(ctx.file) - {"info", "events", "products"}):
+        ctx.warning(
+            f"/{name}",
+            "root.extra",
+            f"root object {name!r} is not part of the V2 layout (info, events, products): SPINE's reader ignores it",
+        )
+
+
+def _text_attr(node: Any, name: str) -> str | None:
+    """Return a string attribute (vlen or fixed-length), None when absent or not a string."""
+    value = node.attrs.get(name)
+    if isinstance(value, (bytes, np.bytes_)):
+        return bytes(value).decode("utf-8", "replace")
+    if isinstance(value, (str, np.str_)):
+        return str(value)
+    return None
+
+
+def _check_product_v2(ctx: _Context, parent: h5py.Group, name: str, where: str | None = None) -> None:
+    """Check one product group (or a typed product's child group) and everything under it."""
+    where = where or f"{parent.name}/{name}"
+    node = parent.get(name)
+    if not isinstance(node, h5py.Group):
+        ctx.error(
+            where,
+            "v2.product.type",
+            f"{name!r} is a {type(node).__name__.lower()}, not a product group: SPINE's reader raises on every "
+            "entry unless keys= leaves it out",
+        )
+        return
+    if "kind" not in node.attrs:
+        ctx.error(where, "v2.kind", "no 'kind' attribute: SPINE's reader does not recognize the product group")
+        return
+    kind = _text_attr(node, "kind")
+    if kind is None:
+        ctx.error(where, "v2.kind", f"'kind' is {_describe_value(node.attrs['kind'])}, not a string")
+        return
+    if kind not in V2_KINDS:
+        ctx.error(where, "v2.kind", f"kind {kind!r} is none of {', '.join(V2_KINDS)}: SPINE's reader raises")
+        return
+    scalar = False
+    if kind in ("array", "string", "objects"):
+        scalar = bool(_check_scalar_attr(ctx, where, node))
+    check = {
+        "array": _check_array_v2,
+        "string": _check_string_v2,
+        "objects": _check_objects_v2,
+        "list": _check_list_v2,
+        "multi_list": _check_multi_list_v2,
+    }[kind]
+    ctx.guarded(where, check, node, where, scalar)
+    ctx.guarded(where, _check_typed_v2, node, where)
+    for child, member in sorted(node.items()):
+        if isinstance(member, h5py.Group) and "kind" in member.attrs and child != "variables":
+            _check_product_v2(ctx, node, child, f"{where}/{child}")
+
+
+def _dataset(ctx: _Context, group: h5py.Group, name: str, where: str) -> h5py.Dataset | None:
+    node = group.get(name)
+    if isinstance(node, h5py.Dataset):
+        return node
+    found = "missing" if node is None else "a group"
+    ctx.error(where, "v2.dataset.missing", f"'{name}' is {found}: SPINE's reader raises KeyError reading the product")
+    return None
+
+
+def _values_dataset(ctx: _Context, group: h5py.Group, where: str, kind: str) -> h5py.Dataset | None:
+    """Return the ``values`` dataset of an array/string/list product if its rank and dtype fit the kind."""
+    values = _dataset(ctx, group, "values", where)
+    if values is None:
+        return None
+    if kind == "string":
+        if values.ndim != 1 or values.dtype.itemsize != 1 or values.dtype.kind not in "iuS":
+            ctx.error(
+                where,
+                "v2.values.type",
+                f"string values are a {values.ndim}-D {values.dtype} dataset: they must be 1-D UTF-8 bytes (uint8)",
+            )
+            return None
+        return values
+    if values.ndim not in (1, 2) or values.dtype.kind not in "biuf":
+        ctx.error(
+            where,
+            "v2.values.type",
+            f"values is a {values.ndim}-D {values.dtype} dataset: {kind} values are 1-D or 2-D numbers "
+            "(no variable-length or string types)",
+        )
+        return None
+    return values
+
+
+@attrs.define
+class _Offsets:
+    """The offsets of one dataset, read and checked."""
+
+    values: np.ndarray
+    usable: bool
+
+
+def _check_offsets(
+    ctx: _Context,
+    where: str,
+    dataset: h5py.Dataset | None,
+    target: int,
+    target_name: str,
+    items: int | None = None,
+    items_rule: str = "v2.events.count",
+    items_text: str = "entries",
+) -> _Offsets | None:
+    """Check one offsets dataset: dtype, one boundary more than ``items``, start, order, range and cover.
+
+    ``target`` is the length of the dataset the offsets index. Returns the
+    offsets (``usable`` when they are ordered and in range), None when they
+    cannot be read as offsets.
+    """
+    if dataset is None:
+        return None
+    name = dataset.name.rsplit("/", 1)[-1]
+    if dataset.ndim != 1 or dataset.dtype.kind not in "iuf":
+        ctx.error(where, "v2.offsets.type", f"{name} is a {dataset.ndim}-D {dataset.dtype} dataset, not 1-D int64")
+        return None
+    if dataset.dtype != np.int64:
+        ctx.warning(where, "v2.offsets.type", f"{name} is {dataset.dtype}: SPINE writes int64 offsets")
+    offsets = np.asarray(dataset[()], dtype=np.int64)
+    if items is not None and len(offsets) != items + 1:
+        if items_rule == "v2.offsets.count":
+            consequence = "elements no entry holds, or entries whose elements are missing"
+        elif len(offsets) < items + 1:
+            consequence = "the last entries cannot be read (SPINE: 'not enough values to unpack')"
+        else:
+            consequence = "boundaries past the last entry: a misaligned or half-written append"
+        ctx.error(
+            where,
+            items_rule,
+            f"{name} has {len(offsets)} rows for {items} {items_text}: exactly {items + 1} are needed; {consequence}",
+        )
+    usable = _check_offset_values(ctx, where, name, offsets, target, target_name)
+    return _Offsets(offsets, usable)
+
+
+@attrs.define
+class _OffsetScan:
+    """Offsets checked block by block: where they decrease or leave ``[0, target]``, their first and last value.
+
+    Positions are counted in offsets and reported in ``unit`` (offsets per
+    reported item: 1 for event and element offsets, ``len(fields) + 1`` per row
+    for a pool's helper column).
+    """
+
+    target: int
+    unit: int = 1
+    first: int | None = None
+    last: int | None = None
+    count: int = 0
+    decreasing: list[int] = attrs.Factory(list)
+    outside: list[int] = attrs.Factory(list)
+
+    def feed(self, block: np.ndarray) -> None:
+        block = np.asarray(block, dtype=np.int64).reshape(-1)
+        if not len(block):
+            return
+        run = block if self.last is None else np.concatenate(([self.last], block))
+        base = self.count - (0 if self.last is None else 1)
+        for position in (np.flatnonzero(np.diff(run) < 0) + 1 + base).tolist():
+            self._note(self.decreasing, position)
+        for position in (np.flatnonzero((block < 0) | (block > self.target)) + self.count).tolist():
+            self._note(self.outside, position)
+        if self.first is None:
+            self.first = int(block[0])
+        self.last = int(block[-1])
+        self.count += len(block)
+
+    def _note(self, found: list[int], position: int) -> None:
+        item = position // self.unit
+        if (not found or found[-1] != item) and len(found) <= 1000:
+            found.append(item)
+
+
+def _report_offsets(ctx: _Context, where: str, name: str, scan: _OffsetScan, target_name: str, noun: str) -> bool:
+    """Report start, order, range and cover of scanned offsets; return whether they are ordered and in range.
+
+    ``target_name`` names the items the offsets index (``rows of values``,
+    ``list elements``...); ``noun`` the positions reported (``boundary``, ``row``).
+    """
+    if scan.first is None:
+        ctx.error(where, "v2.offsets.count", f"{name} is empty: offsets hold at least the boundary 0")
+        return False
+    if scan.decreasing:
+        ctx.error(
+            where,
+            "v2.offsets.order",
+            f"{name} decreases at {_rows_text(scan.decreasing, noun)}: SPINE's reader returns wrong or empty values",
+        )
+    if scan.outside:
+        ctx.error(
+            where,
+            "v2.offsets.range",
+            f"{name} points past the {scan.target} {target_name} at {_rows_text(scan.outside, noun)}: "
+            "reading them fails",
+        )
+    usable = not scan.decreasing and not scan.outside
+    if usable and scan.first != 0:
+        ctx.warning(
+            where,
+            "v2.offsets.start",
+            f"{name} starts at {scan.first}, not 0: the first {scan.first} {target_name} are reached by no entry "
+            "(SPINE's writer starts every offsets array at 0)",
+        )
+    if usable and scan.last != scan.target:
+        unreached = scan.target - scan.last
+        ctx.warning(
+            where,
+            "v2.offsets.cover",
+            f"{name} ends at {scan.last}, but there are {scan.target} {target_name}: the last {unreached} are "
+            "reached by no entry (left over by an interrupted write?)",
+        )
+    return usable
+
+
+def _check_offset_values(
+    ctx: _Context, where: str, name: str, offsets: np.ndarray, target: int, target_name: str
+) -> bool:
+    """Check start, order, range and cover of one offsets array; return whether it is ordered and in range."""
+    scan = _OffsetScan(target)
+    scan.feed(offsets)
+    return _report_offsets(ctx, where, name, scan, target_name, "boundary")
+
+
+def _check_scalar_rows(ctx: _Context, where: str, offsets: _Offsets | None) -> None:
+    """Check that a scalar=True product has one row per entry (none fails in SPINE's reader, more are ignored)."""
+    if offsets is None or not offsets.usable or ctx.entries is None or len(offsets.values) != ctx.entries + 1:
+        return
+    counts = np.diff(offsets.values)
+    empty = np.flatnonzero(counts == 0).tolist()
+    if empty:
+        ctx.error(
+            where,
+            "v2.scalar.rows",
+            f"scalar=True but no row in {_rows_text(empty, 'entry')}: SPINE's reader raises IndexError",
+        )
+    several = np.flatnonzero(counts > 1).tolist()
+    if several:
+        ctx.warning(
+            where,
+            "v2.scalar.rows",
+            f"scalar=True but several rows in {_rows_text(several, 'entry')}: readers return only the first",
+        )
+
+
+def _check_array_v2(ctx: _Context, group: h5py.Group, where: str, scalar: bool) -> None:
+    values = _values_dataset(ctx, group, where, "array")
+    offsets = _dataset(ctx, group, "event_offsets", where)
+    target = values.shape[0] if values is not None else None
+    if target is None:
+        return
+    checked = _check_offsets(ctx, where, offsets, target, "rows of values", ctx.entries)
+    if scalar:
+        _check_scalar_rows(ctx, where, checked)
+
+
+def _check_string_v2(ctx: _Context, group: h5py.Group, where: str, scalar: bool) -> None:
+    values = _values_dataset(ctx, group, where, "string")
+    offsets = _dataset(ctx, group, "event_offsets", where)
+    if values is None:
+        return
+    checked = _check_offsets(ctx, where, offsets, values.shape[0], "bytes of values", ctx.entries)
+    if checked is not None and checked.usable:
+        _check_utf8(ctx, where, np.asarray(values[()]).view(np.uint8), checked.values, "values")
+
+
+def _check_utf8(ctx: _Context, where: str, data: np.ndarray, bounds: np.ndarray, name: str) -> None:
+    """Check that bytes decode as UTF-8 and that no string boundary falls inside a character."""
+    try:
+        data.tobytes().decode("utf-8")
+    except UnicodeDecodeError as err:
+        ctx.error(
+            where,
+            "v2.string.utf8",
+            f"{name} bytes are not UTF-8 (byte {err.start}: {err.reason}): SPINE's reader raises UnicodeDecodeError",
+        )
+        return
+    inner = np.unique(bounds[(bounds > 0) & (bounds < len(data))])
+    cut = inner[(data[inner] & 0xC0) == 0x80] if len(inner) else inner
+    if len(cut):
+        ctx.error(
+            where,
+            "v2.string.utf8",
+            f"string boundaries cut a UTF-8 character at {_rows_text(cut.tolist(), 'byte')} of {name}: "
+            "SPINE's reader raises UnicodeDecodeError",
+        )
+
+
+def _check_list_v2(ctx: _Context, group: h5py.Group, where: str, scalar: bool) -> None:
+    values = _values_dataset(ctx, group, where, "list")
+    elements = _dataset(ctx, group, "element_offsets", where)
+    events = _dataset(ctx, group, "event_offsets", where)
+    if elements is None or events is None:
+        return
+    element_count = max(elements.shape[0] - 1, 0) if elements.ndim == 1 else 0
+    checked = _check_offsets(ctx, where, events, element_count, "list elements", ctx.entries)
+    referenced = None
+    if checked is not None and checked.usable and len(checked.values):
+        referenced = int(checked.values[-1])
+    if values is not None:
+        _check_offsets(
+            ctx,
+            where,
+            elements,
+            values.shape[0],
+            "rows of values",
+            referenced,
+            "v2.offsets.count",
+            "list elements (the last event offset)",
+        )
+
+
+def _check_multi_list_v2(ctx: _Context, group: h5py.Group, where: str, scalar: bool) -> None:
+    positions: list[tuple[int, str]] = []
+    for name in group:
+        if not name.startswith("element_"):
+            continue
+        try:
+            positions.append((int(name.split("_")[-1]), name))
+        except ValueError:
+            ctx.error(
+                where,
+                "v2.elements",
+                f"{name!r} has no integer position: SPINE's reader raises ValueError ordering the elements",
+            )
+    if not positions:
+        ctx.warning(where, "v2.elements", "no element_<j> subgroup: every entry reads as an empty list")
+        return
+    for _, name in sorted(positions):
+        element = group[name]
+        if not isinstance(element, h5py.Group):
+            ctx.error(where, "v2.elements", f"{name!r} is a dataset, not a group with values and event_offsets")
+            continue
+        inner = f"{where}/{name}"
+        values = _values_dataset(ctx, element, inner, "multi_list")
+        offsets = _dataset(ctx, element, "event_offsets", inner)
+        if values is not None:
+            _check_offsets(ctx, inner, offsets, values.shape[0], "rows of values", ctx.entries)
+
+
+# -- V2 objects -------------------------------------------------------------------------------------------------
+
+
+@attrs.define
+class _Pool:
+    """One variable pool of an objects group, as far as it could be read."""
+
+    index: int
+    name: str
+    is_string: bool
+    fields: list[str]
+    values: h5py.Dataset
+
+
+def _check_objects_v2(ctx: _Context, group: h5py.Group, where: str, scalar: bool) -> None:
+    fixed = _dataset(ctx, group, "fixed", where)
+    offsets = _dataset(ctx, group, "event_offsets", where)
+    if fixed is not None and (fixed.ndim != 1 or not fixed.dtype.names):
+        ctx.error(
+            where,
+            "v2.values.type",
+            f"fixed is a {fixed.ndim}-D {fixed.dtype} dataset: it must be 1-D compound rows with named columns",
+        )
+        fixed = None
+    if fixed is not None:
+        checked = _check_offsets(ctx, where, offsets, fixed.shape[0], "rows of fixed", ctx.entries)
+        if scalar:
+            _check_scalar_rows(ctx, where, checked)
+    pools = _check_pools(ctx, group, where, fixed)
+    if fixed is None:
+        return
+    _check_fixed_vlen(ctx, where, fixed)
+    cls = _check_class(ctx, where, group, fixed.dtype, layout="V2")
+    logical = _logical_dtype(ctx, where, fixed.dtype, pools)
+    if cls is not None and logical is not None:
+        _check_columns(ctx, where, logical, cls, layout="V2")
+        if cls.__name__ in ("ImageMeta2D", "ImageMeta3D") and {"lower", "upper", "size", "count"} <= set(
+            fixed.dtype.names
+        ):
+            ctx.guarded(where, _check_meta, where, fixed)
+        if any(column.name == "units" for column in cls.COLUMNS):
+            ctx.guarded(where, _check_units_v2, where, fixed, pools)
+
+
+def _check_fixed_vlen(ctx: _Context, where: str, fixed: h5py.Dataset) -> None:
+    vlen = [
+        name
+        for name in fixed.dtype.names
+        if h5py.check_vlen_dtype(fixed.dtype[name]) is not None
+        or h5py.check_string_dtype(fixed.dtype[name]) is not None
+        or h5py.check_ref_dtype(fixed.dtype[name]) is not None
+    ]
+    if vlen:
+        ctx.warning(
+            where,
+            "v2.vlen",
+            f"fixed has variable-length or reference columns ({', '.join(vlen)}): SPINE's V2 reader tolerates them, "
+            "but V2 keeps variable-length fields in pools and its writer never stores these",
+        )
+
+
+def _check_pools(ctx: _Context, group: h5py.Group, where: str, fixed: h5py.Dataset | None) -> list[_Pool]:
+    """Check ``variables`` and each pool (attributes, values, helper column, offsets); return the usable pools."""
+    variables = group.get("variables")
+    helpers = [name for name in (fixed.dtype.names if fixed is not None else ()) if name.startswith(VAR_OFFSETS)]
+    if not isinstance(variables, h5py.Group):
+        found = "missing" if variables is None else "a dataset"
+        ctx.error(
+            where,
+            "v2.variables",
+            f"'variables' is {found}: SPINE's reader needs the group (even empty) unless fixed_only=True",
+        )
+        return []
+    pools: list[_Pool] = []
+    seen: dict[int, str] = {}
+    for name, node in sorted(variables.items()):
+        pool = _check_pool(ctx, f"{where}/variables/{name}", name, node)
+        if pool is None:
+            continue
+        if pool.index in seen:
+            ctx.error(where, "v2.pool", f"pools {seen[pool.index]!r} and {name!r} share the number {pool.index}")
+            continue
+        seen[pool.index] = name
+        pools.append(pool)
+    if fixed is None:
+        return pools
+    usable = [pool for pool in pools if ctx.guarded(f"{where}/variables/{pool.name}", _check_pool_offsets, fixed, pool)]
+    numbers = {_helper_index(f"{VAR_OFFSETS}{name.split('_')[-1]}") for name in variables}
+    orphans = [name for name in helpers if _helper_index(name) not in numbers]
+    if orphans:
+        ctx.warning(
+            where,
+            "v2.pool.column",
+            f"fixed has {', '.join(orphans)} but 'variables' has no pool of that number: the column indexes nothing",
+        )
+    return usable
+
+
+def _helper_index(name: str) -> int | None:
+    try:
+        return int(name[len(VAR_OFFSETS) :])
+    except ValueError:
+        return None
+
+
+def _check_pool(ctx: _Context, where: str, name: str, node: Any) -> _Pool | None:
+    if not isinstance(node, h5py.Group):
+        ctx.error(where, "v2.pool", f"pool {name!r} is a dataset: every member of 'variables' must be a pool group")
+        return None
+    try:
+        index = int(name.split("_")[-1])
+    except ValueError:
+        ctx.error(where, "v2.pool", f"pool name {name!r} has no numeric suffix (pool_<i>): SPINE's reader raises")
+        return None
+    problems = []
+    kind = _text_attr(node, "kind")
+    if kind is None:
+        problems.append("no string 'kind' attribute")
+    text = _text_attr(node, "fields")
+    fields: Any = None
+    if text is None:
+        problems.append("no string 'fields' attribute")
+    else:
+        try:
+            fields = yaml.safe_load(text)
+        except yaml.YAMLError:
+            fields = None
+        if not isinstance(fields, list) or not all(isinstance(field, str) for field in fields):
+            problems.append(f"'fields' is not a YAML list of field names ({text[:40]!r})")
+        elif len(set(fields)) != len(fields):
+            problems.append("'fields' names a field twice")
+    values = node.get("values")
+    if not isinstance(values, h5py.Dataset):
+        problems.append("no 'values' dataset")
+    elif values.ndim != 1 or values.dtype.kind not in "biuf" + ("S" if kind == "string" else ""):
+        problems.append(f"'values' is a {values.ndim}-D {values.dtype} dataset, not 1-D numbers")
+    elif kind == "string" and values.dtype.itemsize != 1:
+        problems.append(f"a string pool holds {values.dtype}, not UTF-8 bytes (uint8)")
+    if problems:
+        ctx.error(where, "v2.pool", f"pool {name!r}: {'; '.join(problems)}: SPINE's reader fails or misreads it")
+        return None
+    return _Pool(index, name, kind == "string", fields, values)
+
+
+def _check_pool_offsets(ctx: _Context, fixed: h5py.Dataset, pool: _Pool) -> bool:
+    """Check a pool's ``_var_offsets_<i>`` column: width, order and range over all rows, cover, UTF-8."""
+    where = fixed.parent.name
+    column = f"{VAR_OFFSETS}{pool.index}"
+    member = fixed.dtype.fields.get(column)
+    width = len(pool.fields) + 1
+    shape = member[0].shape if member is not None else None
+    if member is None or member[0].base.kind not in "iu" or shape != (width,):
+        found = "no such column" if member is None else f"{_dtype_describe(member[0])}"
+        ctx.error(
+            where,
+            "v2.pool.column",
+            f"pool {pool.name!r} has {len(pool.fields)} fields, so fixed needs a column {column} of {width} integers "
+            f"(found: {found}): SPINE's reader fails, or leaves fields at their defaults",
+        )
+        return False
+    rows = fixed.shape[0]
+    size = pool.values.shape[0]
+    if rows == 0:
+        if size:
+            ctx.warning(
+                where,
+                "v2.offsets.cover",
+                f"pool {pool.name!r} holds {size} values but fixed has no rows: no object reaches them",
+            )
+        return True
+    scan = _OffsetScan(size, unit=width)
+    for start in range(0, rows, CHUNK_ROWS):
+        scan.feed(fixed.fields(column)[start : start + CHUNK_ROWS])
+    name = f"{column} (pool {pool.name!r})"
+    usable = _report_offsets(ctx, where, name, scan, f"values of pool {pool.name!r}", "row")
+    if usable and pool.is_string:
+        data = np.asarray(pool.values[()]).view(np.uint8)
+        bounds = np.asarray(fixed.fields(column)[()], dtype=np.int64).reshape(-1)
+        _check_utf8(ctx, where, data, bounds, f"pool {pool.name!r}")
+    return usable
+
+
+def _dtype_describe(dt: np.dtype) -> str:
+    if dt.subdtype is not None:
+        base, shape = dt.subdtype
+        return f"{base}[{','.join(map(str, shape))}]"
+    return str(dt)
+
+
+def _logical_dtype(ctx: _Context, where: str, fixed: np.dtype, pools: list[_Pool]) -> np.dtype | None:
+    """Return the V1-style compound of an objects group: fixed columns, then pool fields (str / vlen)."""
+    columns: dict[str, Any] = {name: fixed[name] for name in fixed.names if not name.startswith(VAR_OFFSETS)}
+    for pool in pools:
+        for field in pool.fields:
+            if field in columns:
+                ctx.error(
+                    where,
+                    "v2.pool",
+                    f"field {field!r} of pool {pool.name!r} is also a fixed column or a field of another pool",
+                )
+                return None
+            columns[field] = h5py.string_dtype() if pool.is_string else h5py.vlen_dtype(pool.values.dtype)
+    return np.dtype(list(columns.items())) if columns else None
+
+
+def _check_units_v2(ctx: _Context, where: str, fixed: h5py.Dataset, pools: list[_Pool]) -> None:
+    pool = next((pool for pool in pools if pool.is_string and "units" in pool.fields), None)
+    if pool is None or fixed.shape[0] == 0:
+        return
+    position = pool.fields.index("units")
+    column = f"{VAR_OFFSETS}{pool.index}"
+    data = np.asarray(pool.values[()]).view(np.uint8).tobytes()
+    bad: list[int] = []
+    seen: set[str] = set()
+    for start in range(0, fixed.shape[0], CHUNK_ROWS):
+        bounds = np.asarray(fixed.fields(column)[start : start + CHUNK_ROWS], dtype=np.int64)
+        for offset, (low, high) in enumerate(bounds[:, position : position + 2].tolist()):
+            text = data[low:high].decode("utf-8", "replace")
+            if text not in UNITS:
+                bad.append(start + offset)
+                seen.add(text)
+    if bad:
+        ctx.error(
+            where,
+            "value.units",
+            f"units {', '.join(map(repr, sorted(seen)))} in {_rows_text(bad)}: SPINE's classes accept 'cm' or 'px' "
+            "(its V2 reader does not check)",
+        )
+
+
+def _check_typed_v2(ctx: _Context, group: h5py.Group, where: str) -> None:
+    """Check SPINE's typed products: ``product_metadata`` a mapping with a known type, its child groups present."""
+    if "product_metadata" not in group.attrs:
+        return
+    text = _text_attr(group, "product_metadata")
+    try:
+        metadata = yaml.safe_load(text) if text is not None else None
+    except yaml.YAMLError:
+        metadata = None
+    if not isinstance(metadata, dict):
+        ctx.error(where, "v2.product_metadata", "product_metadata is not a YAML mapping: SPINE's reader raises")
+        return
+    product_type = metadata.get("product_type")
+    if product_type not in TYPED_PRODUCTS:
+        ctx.error(
+            where,
+            "v2.product_metadata",
+            f"product_type {product_type!r} is none of {', '.join(TYPED_PRODUCTS)}: SPINE's reader raises ValueError",
+        )
+        return
+    for child, flag in TYPED_PRODUCTS[product_type]:
+        if (flag is None or metadata.get(flag)) and not isinstance(group.get(child), h5py.Group):
+            ctx.error(
+                where,
+                "v2.product_metadata",
+                f"a {product_type} product needs the child product group {child!r}: SPINE's reader raises KeyError",
+            )
+
+
+def _check_run_info_v2(ctx: _Context, group: h5py.Group) -> None:
+    fixed = group.get("fixed")
+    offsets = group.get("event_offsets")
+    if ctx.entries is None or not isinstance(fixed, h5py.Dataset) or not isinstance(offsets, h5py.Dataset):
+        return
+    bounds = np.asarray(offsets[()], dtype=np.int64) if offsets.ndim == 1 else np.empty(0, np.int64)
+    one_per_entry = np.array_equal(bounds, np.arange(ctx.entries + 1))
+    _check_run_triplets(ctx, "/products/run_info", fixed, int(fixed.shape[0]), one_per_entry)

@@ -62,7 +62,7 @@ def assert_one_line_failure(result, text: str) -> None:
 def test_help_lists_the_commands() -> None:
     result = run("--help")
     assert result.exit_code == 0
-    for command in ("demo", "inspect", "validate", "schema"):
+    for command in ("demo", "inspect", "validate", "convert", "schema"):
         assert command in result.output
 
 
@@ -191,10 +191,74 @@ def test_inspect_bad_options(args: list[str], message: str) -> None:
     assert message in result.output
 
 
-def test_inspect_entry_of_a_v2_file_is_refused() -> None:
-    result = run("inspect", HEAD_V2, "--entry", "0")
-    assert result.exit_code == 2
-    assert "V1" in result.output
+def test_inspect_v2_summary_matches_v1() -> None:
+    """The same data in both layouts gives the same kinds, classes, columns and rows per product."""
+
+    def table(path: Path) -> dict[str, list[str]]:
+        out = run("inspect", path).output.splitlines()
+        start = next(i for i, line in enumerate(out) if line.startswith("product "))
+        return {line.split()[0]: line.split() for line in out[start + 1 :] if line and " products, " not in line}
+
+    v1, v2 = table(HEAD_V1), table(HEAD_V2)
+    assert v1.keys() == v2.keys()
+    for key in v1:
+        kind = 2 if v1[key][1] not in ("flat", "jagged") else 3
+        assert v1[key][: kind + 4] == v2[key][: kind + 4], key  # key, kind, class, columns, rows, per entry
+
+
+def test_inspect_v2_product() -> None:
+    result = run("inspect", HEAD_V2, "--key", "reco_particles")
+    assert result.exit_code == 0, result.output
+    out = result.output
+    assert "kind          objects (V2 kind=objects)" in out
+    assert "per entry     rows: min 0" in out
+    assert any(
+        line.split()[:3] == ["pool_1", "array", "int32,"] and "index, orig_index" in line for line in out.splitlines()
+    )
+    assert any(line.split()[:2] == ["event_offsets", "int64"] for line in out.splitlines())
+    assert any(line.split()[:3] == ["shape", "enum<int64>", "ParticleShape"] for line in out.splitlines())
+    assert any(line.split()[:3] == ["index", "vlen<int32>", "vlen<int32>"] for line in out.splitlines())
+
+
+def test_inspect_v2_entries_read_like_v1() -> None:
+    for args in (
+        ["-e", "0"],
+        ["-e", "0", "-k", "crthits"],
+        ["-e", "-1", "-k", "clusts"],
+        ["-e", "2", "-k", "run_info"],
+    ):
+        v1, v2 = run("inspect", HEAD_V1, *args), run("inspect", HEAD_V2, *args)
+        assert v2.exit_code == 0, v2.output
+        assert v2.output == v1.output, args
+
+
+def test_inspect_v2_of_every_kind(tmp_path: Path) -> None:
+    from test_v2_layout import make_batch, write
+
+    path = write(tmp_path / "kinds.h5", [make_batch(0, 3)])
+    out = run("inspect", path).output
+    kinds = {line.split()[0]: line.split()[1] for line in out.splitlines() if line and line[0].isalpha()}
+    assert kinds["name"] == "scalar" and kinds["jag"] == "jagged" and kinds["clusts"] == "flat"
+    assert kinds["run_info"] == "object" and kinds["reco_particles"] == "objects" and kinds["points"] == "array"
+    overview = run("inspect", path, "-e", "1").output
+    assert any(line.split() == ["name", "scalar", "'bé'"] for line in overview.splitlines())
+    assert any(line.split()[:4] == ["jag", "jagged", "list", "2"] for line in overview.splitlines())
+    assert (
+        "reco_particles  entry 1  (objects)  0 RecoParticle"
+        in run("inspect", path, "-e", "1", "-k", "reco_particles").output
+    )
+    assert "rows of element_0" in run("inspect", path, "-k", "jag").output
+
+
+def test_inspect_v2_damaged_offsets_fail_in_one_line(tmp_path: Path) -> None:
+    path = tmp_path / "damaged.h5"
+    shutil.copyfile(HEAD_V2, path)
+    path.chmod(0o644)
+    with h5py.File(path, "r+") as h5file:
+        offsets = h5file["products/points/event_offsets"]
+        offsets[2] = 10_000
+    result = run("inspect", path, "-e", "1", "-k", "points")
+    assert_one_line_failure(result, "spineh5 validate")
 
 
 @pytest.mark.parametrize(("make", "text"), [(not_hdf5, "not an HDF5 file"), (truncated, "truncated")])
@@ -233,10 +297,22 @@ def test_validate_lists_every_problem(tmp_path: Path) -> None:
     assert "Traceback" not in result.output
 
 
-def test_validate_v2_is_not_supported_yet() -> None:
+def test_validate_v2_files() -> None:
     result = run("validate", HEAD_V2)
+    assert result.exit_code == 0, result.output
+    assert "sound: 7 warnings" in result.output and "[column.later]" in result.output
+    assert run("validate", "--strict", HEAD_V2).exit_code == 1
+
+
+def test_validate_v2_damaged_offsets(tmp_path: Path) -> None:
+    path = tmp_path / "damaged.h5"
+    shutil.copyfile(HEAD_V2, path)
+    path.chmod(0o644)
+    with h5py.File(path, "r+") as h5file:
+        h5file["products/points/event_offsets"].resize((5,))
+    result = run("validate", path)
     assert result.exit_code == 1
-    assert "[format.v2]" in result.output
+    assert "NOT SOUND" in result.output and "[v2.events.count]" in result.output and "/products/points" in result.output
 
 
 @pytest.mark.parametrize(("make", "text"), [(not_hdf5, "not an HDF5 file"), (truncated, "truncated")])
@@ -339,3 +415,61 @@ def test_console_script(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert "Traceback" not in result.stdout + result.stderr
     assert "not an HDF5 file" in result.stdout
+
+
+# -- convert ---------------------------------------------------------------------------------------------
+
+
+def test_convert_round_trip(tmp_path: Path) -> None:
+    v2, back = tmp_path / "v2.h5", tmp_path / "back.h5"
+    result = run("convert", FULL, v2)
+    assert result.exit_code == 0, result.output
+    assert f"converted 6 entries of {FULL} (V1) to {v2} (V2)" in result.stdout
+    assert "6/6" in result.stderr  # the progress bar
+    result = run("convert", v2, back, "--format-version", "1", "--batch-size", "4")
+    assert result.exit_code == 0, result.output
+    assert "(V2) to" in result.stdout and "(V1) in" in result.stdout
+    assert run("validate", v2, back).exit_code == 0
+    with h5py.File(back, "r") as h5file:
+        assert h5file["reco_particles"].shape == (12,)
+    assert (
+        run("inspect", back, "-e", "3").output.splitlines()[1:]
+        == run("inspect", FULL, "-e", "3").output.splitlines()[1:]
+    )
+
+
+def test_convert_lite_and_notes(tmp_path: Path) -> None:
+    result = run("convert", LITE, tmp_path / "lite_v2.h5")
+    assert result.exit_code == 0 and "(V2, lite)" in result.stdout
+    result = run("convert", HEAD_V2, tmp_path / "head_v1.h5")
+    assert result.exit_code == 0, result.output
+    assert "(V2) to" in result.stdout
+    assert "note: 'truth_particles' (TruthParticle): columns unknown to the schema are not converted" in result.stdout
+
+
+def test_convert_refuses_an_existing_output(tmp_path: Path) -> None:
+    target = tmp_path / "out.h5"
+    target.write_bytes(b"mine")
+    result = run("convert", FULL, target)
+    assert_one_line_failure(result, "exists; pass --overwrite")
+    assert target.read_bytes() == b"mine"
+    assert run("convert", FULL, target, "--overwrite").exit_code == 0
+    with h5py.File(target, "r") as h5file:
+        assert int(h5file["info"].attrs["format_version"]) == 2
+
+
+@pytest.mark.parametrize(
+    ("make", "text"),
+    [(not_hdf5, "not an HDF5 file"), (truncated, "truncated"), (broken_copy, "is marked incomplete")],
+)
+def test_convert_refuses_bad_input(tmp_path: Path, make, text: str) -> None:
+    source = make(tmp_path)
+    for extra in ([], ["-F", "2"]):
+        result = run("convert", source, tmp_path / "out.h5", *extra)
+        assert_one_line_failure(result, text)
+        assert not (tmp_path / "out.h5").exists()
+
+
+def test_convert_refuses_a_missing_input_and_a_bad_version(tmp_path: Path) -> None:
+    assert_one_line_failure(run("convert", tmp_path / "nothing.h5", tmp_path / "out.h5"), "no such file")
+    assert run("convert", FULL, tmp_path / "out.h5", "--format-version", "3").exit_code == 2

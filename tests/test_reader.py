@@ -4,7 +4,9 @@ Hypothesis draws random events covering every storage case (spec section
 2.4: global and per-entry scalars, single objects, object lists, 1-D and 2-D
 arrays, flat and jagged lists of arrays), empty lists, NaN and infinities,
 unicode, extreme integers, every generated class, lite mode, appends across
-writer sessions and split outputs.
+writer sessions and split outputs. Every round trip runs for both layouts
+(``format_version`` 1 and 2), and the same batches written in both layouts
+read back identical.
 """
 
 from __future__ import annotations
@@ -84,6 +86,8 @@ def arrays(dtype, shape) -> st.SearchStrategy:
 
 
 ROWS = st.integers(0, 3)
+#: Both on-disk layouts: V1 (region references) and V2 (offset-based product groups).
+LAYOUTS = pytest.mark.parametrize("format_version", [1, 2], ids=["v1", "v2"])
 
 
 @st.composite
@@ -163,13 +167,15 @@ def write(path: str, batches: list[list[dict]], extra=None, **options) -> list[d
     return expected
 
 
+@LAYOUTS
 @SETTINGS
 @given(batches=batches_of(storage_entries(), max_batches=3, max_entries=2), loss=st.floats())
-def test_every_storage_case_round_trips(batches, loss):
+def test_every_storage_case_round_trips(format_version, batches, loss):
     with tempfile.TemporaryDirectory() as folder:
         path = os.path.join(folder, "out.h5")
-        expected = write(path, batches, extra=lambda start: {"loss": loss})
+        expected = write(path, batches, extra=lambda start: {"loss": loss}, format_version=format_version)
         with HDF5Reader(path) as reader:
+            assert reader.format_version == format_version
             assert reader.cfg == {"test": True}
             assert reader.writer is not None and reader.writer.startswith("spineh5")
             check_reader(reader, expected)
@@ -202,17 +208,18 @@ def lite_copy(obj):
     return attrs.evolve(obj, **{column.name: column.make_default() for column in obj.COLUMNS if not column.lite})
 
 
+@LAYOUTS
 @pytest.mark.parametrize("class_name", sorted(REGISTRY))
 @SMALL
 @given(data=st.data(), lite=st.booleans())
-def test_every_class_round_trips(class_name, data, lite):
+def test_every_class_round_trips(format_version, class_name, data, lite):
     cls = REGISTRY[class_name]
     entry = st.fixed_dictionaries({"one": objects(cls), "many": st.lists(objects(cls), max_size=3)})
     batches = data.draw(batches_of(entry, max_batches=2, max_entries=2))
     with tempfile.TemporaryDirectory() as folder:
         path = os.path.join(folder, "out.h5")
         expected = []
-        with HDF5Writer(path, lite=lite, types={"many": class_name}) as writer:
+        with HDF5Writer(path, lite=lite, types={"many": class_name}, format_version=format_version) as writer:
             for batch in batches:
                 start = len(expected)
                 writer(batch_data(batch, start))
@@ -234,14 +241,15 @@ def test_every_class_round_trips(class_name, data, lite):
                 assert cls.from_records(rows[offsets[position] : offsets[position + 1]]) == entry["many"]
 
 
+@LAYOUTS
 @SMALL
 @given(sessions=st.lists(batches_of(storage_entries(), max_batches=2, max_entries=2), min_size=2, max_size=3))
-def test_appends_across_writer_sessions(sessions):
+def test_appends_across_writer_sessions(format_version, sessions):
     with tempfile.TemporaryDirectory() as folder:
         path = os.path.join(folder, "out.h5")
         expected: list[dict] = []
         for session in sessions:
-            with HDF5Writer(path, append=True, types=TYPES) as writer:
+            with HDF5Writer(path, append=True, types=TYPES, format_version=format_version) as writer:
                 for batch in session:
                     start = len(expected)
                     writer(batch_data(batch, start))
@@ -250,15 +258,16 @@ def test_appends_across_writer_sessions(sessions):
             check_reader(reader, expected)
 
 
+@LAYOUTS
 @SMALL
 @given(
     batches=batches_of(storage_entries(), max_batches=3, max_entries=3),
     file_ids=st.lists(st.integers(0, 2), min_size=9, max_size=9).map(sorted),
 )
-def test_split_outputs_read_back_as_one_sequence(batches, file_ids):
+def test_split_outputs_read_back_as_one_sequence(format_version, batches, file_ids):
     with tempfile.TemporaryDirectory() as folder:
         prefixes = [os.path.join(folder, f"input_{number}.root") for number in range(3)]
-        writer = HDF5Writer(prefix=prefixes, split=True, types=TYPES)
+        writer = HDF5Writer(prefix=prefixes, split=True, types=TYPES, format_version=format_version)
         written: list[dict] = []
         for batch in batches:
             ids = [file_ids[len(written) + k] for k in range(len(batch))]
@@ -283,7 +292,8 @@ def test_split_outputs_read_back_as_one_sequence(batches, file_ids):
             assert list(np.diff(reader.file_offsets)) == counts
 
 
-def test_extreme_values_round_trip(tmp_path):
+@LAYOUTS
+def test_extreme_values_round_trip(tmp_path, format_version):
     path = str(tmp_path / "extremes.h5")
     entries = [
         {
@@ -307,11 +317,62 @@ def test_extreme_values_round_trip(tmp_path):
             "flat": [np.array([-(2**63), 2**63 - 1])],
         },
     ]
-    with HDF5Writer(path, types={"parts": "Flash", "flat": np.int64}) as writer:
+    with HDF5Writer(path, types={"parts": "Flash", "flat": np.int64}, format_version=format_version) as writer:
         writer(batch_data(entries, 0))
     expected = [{**entry, "index": position} for position, entry in enumerate(entries)]
     with HDF5Reader(path) as reader:
         check_reader(reader, expected)
+
+
+def assert_identical(a, b, where: str) -> None:
+    """Values read from two files are identical: same types, dtypes and shapes; NaN equal to NaN."""
+    if isinstance(a, dict):
+        assert isinstance(b, dict) and a.keys() == b.keys(), where
+        for key in a:
+            assert_identical(a[key], b[key], f"{where}.{key}")
+    elif isinstance(a, list):
+        assert isinstance(b, list) and len(a) == len(b), where
+        for position, (x, y) in enumerate(zip(a, b)):
+            assert_identical(x, y, f"{where}[{position}]")
+    elif hasattr(a, "COLUMNS"):
+        assert type(a) is type(b) and a == b, where
+        for column in a.COLUMNS:
+            x, y = getattr(a, column.name), getattr(b, column.name)
+            assert type(x) is type(y) and getattr(x, "dtype", None) == getattr(y, "dtype", None), where
+    elif isinstance(a, np.ndarray):
+        assert isinstance(b, np.ndarray) and a.dtype == b.dtype and a.shape == b.shape, where
+        np.testing.assert_array_equal(a, b, err_msg=where)
+    else:
+        assert type(a) is type(b), (where, type(a), type(b))
+        assert a == b or (a != a and b != b), (where, a, b)  # NaN equal to NaN
+
+
+@SETTINGS
+@given(batches=batches_of(storage_entries(), max_batches=3, max_entries=2), lite=st.booleans(), loss=st.floats())
+def test_the_same_batches_written_as_v1_and_v2_read_back_identical(batches, lite, loss):
+    with tempfile.TemporaryDirectory() as folder:
+        paths = [os.path.join(folder, f"v{version}.h5") for version in (1, 2)]
+        for version, path in zip((1, 2), paths):
+            write(path, batches, extra=lambda start: {"loss": loss}, format_version=version, lite=lite)
+        for build_classes in (True, False):
+            with (
+                HDF5Reader(paths[0], build_classes=build_classes) as v1,
+                HDF5Reader(paths[1], build_classes=build_classes) as v2,
+            ):
+                assert (v1.format_version, v2.format_version) == (1, 2)
+                assert len(v1) == len(v2) and v1.cfg == v2.cfg and sorted(v1.keys) == sorted(v2.keys)
+                for position in range(len(v1)):
+                    assert_identical(v1[position], v2[position], f"entry {position}")
+                for key in ("flashes", "run_info", "tensor", "label", "count"):
+                    rows1, offsets1 = v1.table(key)
+                    rows2, offsets2 = v2.table(key)
+                    np.testing.assert_array_equal(offsets1, offsets2)
+                    if rows1.dtype.names:
+                        assert sorted(rows1.dtype.names) == sorted(rows2.dtype.names), key
+                        for name in rows1.dtype.names:
+                            assert_identical(list(rows1[name]), list(rows2[name]), f"{key}.{name}")
+                    else:
+                        assert_identical(list(rows1), list(rows2), key)
 
 
 # -- the bulk reader's range reads ----------------------------------------------------------------------

@@ -202,15 +202,6 @@ def test_later_release_strict_mode_refuses_extra_columns():
     assert "skip_unknown_attrs=True" in str(info.value)
 
 
-def test_later_release_v2_layout_is_refused_clearly_until_a_v2_layout_is_registered():
-    from spineh5.runtime.reader import LAYOUTS
-
-    if 2 in LAYOUTS:
-        pytest.skip("a V2 layout is registered")
-    with pytest.raises(SpineFileError, match="format_version 2 is not supported"):
-        HDF5Reader(DATA / "spine_head_v2.h5")
-
-
 # -- lookups and selections --------------------------------------------------------------------
 
 

@@ -1162,3 +1162,16 @@ def test_random_batches_resolve_to_exactly_the_written_rows(spec):
         for key in ("clusts", "points", "jag"):
             assert [a.shape for a in got[key]] == [a.shape for a in batch[key][k]], key
             assert all(np.array_equal(a, b) for a, b in zip(got[key], batch[key][k])), key
+
+
+@pytest.mark.parametrize("format_version", [1, 2])
+def test_types_hint_example_array_gives_the_width_of_a_flat_list(tmp_path, format_version):
+    path = tmp_path / "out.h5"
+    writer = HDF5Writer(str(path), types={"pairs": np.empty((0, 2), np.int32)}, format_version=format_version)
+    writer({"index": [0], "pairs": [[]]})
+    writer({"index": [1], "pairs": [[np.zeros((1, 2), np.int32), np.ones((3, 2), np.int32)]]})
+    writer.finalize()
+    reader = HDF5Reader(str(path))
+    assert len(reader[0]["pairs"]) == 0
+    got = reader[1]["pairs"]
+    assert [a.shape for a in got] == [(1, 2), (3, 2)] and got[1].dtype == np.int32

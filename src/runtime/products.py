@@ -114,11 +114,14 @@ def _hinted(key: str, hint: Any, lite: bool) -> ProductSpec:
     if isinstance(hint, str) and hint in REGISTRY:
         cls = REGISTRY[hint]
         return ProductSpec(key, Kind.OBJECTS, cls.LITE_DTYPE if lite else cls.DTYPE, hint)
+    if isinstance(hint, np.ndarray):  # an example array: its dtype and width (e.g. np.empty((0, 2), np.int32))
+        return ProductSpec(key, Kind.FLAT, hint.dtype, None, (array_width(hint),))
     try:
         dtype = np.dtype(hint)
     except TypeError:
         raise UnknownProductError(
-            f"type hint {hint!r} is neither a known class ({', '.join(sorted(REGISTRY))}) nor a numpy dtype"
+            f"type hint {hint!r} is neither a known class ({', '.join(sorted(REGISTRY))}), "
+            "a numpy dtype nor an example array"
         ) from None
     return ProductSpec(key, Kind.FLAT, dtype, None, (0,))
 

@@ -75,8 +75,10 @@ class HDF5Writer:
     flush_frequency : int, optional
         Flush open files every this many calls.
     types : dict, optional
-        ``{key: class name, generated class or dtype}`` for list products whose
-        entries may all be empty in the first batch (spineh5 extension).
+        ``{key: class name, generated class, dtype or example array}`` for list
+        products whose entries may all be empty in the first batch (spineh5
+        extension); an example array such as ``np.empty((0, 2), np.int32)``
+        gives the dtype and width of a flat list of 2-D arrays.
     compression : str or dict, optional
         ``'gzip'``/``'lzf'`` for every product array, or ``{key: filter}``
         (spineh5 extension; SPINE reads compressed files unchanged).
