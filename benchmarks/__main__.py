@@ -1,4 +1,4 @@
-"""``python -m benchmarks``: spineh5 against bare h5py writing and reading the same SPINE V1 bytes.
+"""``python -m benchmarks``: spineh5 against bare h5py writing and reading the same SPINE V1 and V2 bytes.
 
 Every figure is measured in the same run as its floor, in rounds (spineh5,
 floor, spineh5, floor, ...) so that a noisy machine hits both alike. Rates are
@@ -22,6 +22,14 @@ for this process's CPU time (steadier when other jobs share the machine).
   batch: tracemalloc (Python and numpy allocations) and the resident-set
   high-water mark (with HDF5's own chunk caches and conversion buffers), the
   latter next to the floor's.
+* V2 rows (``format_version=2``, skipped with ``--no-v2``), each against its
+  own floor in the same run: the write of the same event mix against bare
+  h5py writing the same V2 datasets from pre-built arrays
+  (``benchmarks.floor_v2``, same rules as the V1 floor; its file is checked
+  equal to spineh5's after the run), and reads of spineh5's V2 file against
+  bare h5py reading the same datasets (``benchmarks.reads_v2``): full
+  entries, the bulk table of one object product, and its fixed columns only.
+  V2 MB/s counts the V2 payload (every dataset's new rows, offsets included).
 """
 
 from __future__ import annotations
@@ -44,7 +52,7 @@ import h5py
 import numpy as np
 from spineh5 import HDF5Writer, synthetic
 
-from . import floor, mix, reads, spine_ref
+from . import floor, floor_v2, mix, reads, reads_v2, spine_ref
 
 TARGET = 0.75
 READ_KEY = "reco_particles"
@@ -57,6 +65,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--repeat", type=int, default=3, help="runs per figure; the median is shown (default 3)")
     parser.add_argument("--quick", action="store_true", help="32 entries, 1 round, no compression rows")
     parser.add_argument("--no-compression", action="store_true", help="skip the compression rows")
+    parser.add_argument("--no-v2", action="store_true", help="skip the V2 (format_version=2) rows")
     parser.add_argument("--with-spine", action="store_true", help="add SPINE's own writer (slow; few entries)")
     parser.add_argument("--spine-entries", type=int, default=16, help="entries for --with-spine (default 16)")
     parser.add_argument("--dir", help="folder for the files (default: a temporary folder, removed at the end)")
@@ -281,21 +290,9 @@ def run(args: argparse.Namespace, folder: str) -> int:
         + f"; cpu {paired(seconds['floor'], seconds['floor_ll'], 'cpu'):.2f}",
     )
 
-    for label, ours, bare in reads.read_cases(reference, READ_KEY):
-        cases = {"bare": lambda bare=bare: _timed_call(bare)}
-        if ours is not None:
-            cases["ours"] = lambda ours=ours: _timed_call(ours)
-        result = interleaved(cases, repeat)
-        bare_median = wall(result["bare"])
-        if ours is None:
-            table.add(label, "n/a (no spineh5 reader)", fmt_rate(entries, bare_median), "-")
-        else:
-            table.add(
-                label,
-                fmt_rate(entries, wall(result["ours"])),
-                fmt_rate(entries, bare_median),
-                fmt_ratio(paired(result["bare"], result["ours"])),
-            )
+    add_read_rows(table, reads.read_cases(reference, READ_KEY), entries, repeat)
+
+    v2 = None if args.no_v2 else run_v2(batches, folder, table, entries, repeat)
 
     memory_batches = batches[: min(3, len(batches))]
     peak = peak_memory(memory_batches, paths["mem"])
@@ -380,11 +377,90 @@ def run(args: argparse.Namespace, folder: str) -> int:
     )
     print(f"spineh5 file: {size_plain / 1e6:.1f} MB for {megabytes:.1f} MB of payload; ", end="")
     print("same content as the floor's file: " + ("yes" if not problems else "NO: " + "; ".join(problems)))
+    if v2 is not None:
+        print(
+            "V2 raw write runs, elapsed/cpu seconds:",
+            {name: [f"{t.wall:.2f}/{t.cpu:.2f}" for t in values] for name, values in v2["seconds"].items()},
+        )
+        print(f"spineh5 V2 file: {v2['size'] / 1e6:.1f} MB for {v2['megabytes']:.1f} MB of V2 payload; ", end="")
+        print(
+            "same content as the floor's V2 file: "
+            + ("yes" if not v2["problems"] else "NO: " + "; ".join(v2["problems"]))
+        )
     if spine_ok is not None:
         print(f"SPINE's HDF5Reader reads spineh5's file: {spine_ok if isinstance(spine_ok, str) else 'yes'}")
     print(f"command: python -m benchmarks {' '.join(sys.argv[1:])}".rstrip())
     print(f"total time {time.perf_counter() - started:.0f} s")
-    return 1 if problems else 0
+    return 1 if problems or (v2 is not None and v2["problems"]) else 0
+
+
+def add_read_rows(
+    table: Table, cases: list[tuple[str, Callable[[], int] | None, Callable[[], int]]], entries: int, repeat: int
+) -> None:
+    """Time each read case (spineh5 and bare h5py, interleaved) and add its row."""
+    for label, ours, bare in cases:
+        runs = {"bare": lambda bare=bare: _timed_call(bare)}
+        if ours is not None:
+            runs["ours"] = lambda ours=ours: _timed_call(ours)
+        result = interleaved(runs, repeat)
+        bare_median = wall(result["bare"])
+        if ours is None:
+            table.add(label, "n/a (no spineh5 reader)", fmt_rate(entries, bare_median), "-")
+        else:
+            table.add(
+                label,
+                fmt_rate(entries, wall(result["ours"])),
+                fmt_rate(entries, bare_median),
+                fmt_ratio(paired(result["bare"], result["ours"])),
+            )
+
+
+def run_v2(batches: list[dict], folder: str, table: Table, entries: int, repeat: int) -> dict:
+    """Add the V2 rows: write against the V2 floor, then reads of spineh5's V2 file against bare h5py."""
+    started = time.perf_counter()
+    paths = {name: os.path.join(folder, f"{name}.h5") for name in ("v2_gen", "v2_floor", "v2_floor_ll")}
+    reference = os.path.join(folder, "reference_v2.h5")
+    write_spineh5(batches, format_version=2)(reference)  # warm-up; the layout template and the read file
+    template = floor_v2.describe_file(reference)
+    arrays = floor_v2.build_arrays(batches, template)
+    megabytes = sum(floor_v2.payload_bytes(a) for a in arrays) / 1e6
+    elapsed = time.perf_counter() - started
+    print(f"V2 reference file and floor arrays built in {elapsed:.0f} s: {megabytes:.1f} MB of V2 payload", flush=True)
+
+    runs = {
+        "v2_gen": lambda: timed(write_spineh5(batches, format_version=2), paths["v2_gen"]),
+        "v2_floor": lambda: timed(lambda path: floor_v2.write_floor(path, arrays, template), paths["v2_floor"]),
+        "v2_floor_ll": lambda: timed(
+            lambda path: floor_v2.write_floor(path, arrays, template, lowlevel=True), paths["v2_floor_ll"]
+        ),
+    }
+    seconds = interleaved(runs, repeat)
+    problems = floor_v2.same_content(paths["v2_gen"], paths["v2_floor"])
+    problems += floor_v2.same_content(paths["v2_floor_ll"], paths["v2_floor"])
+    floor_rate = fmt_rate(entries, wall(seconds["v2_floor"]), megabytes)
+    table.add(
+        "V2 write, generated objects",
+        fmt_rate(entries, wall(seconds["v2_gen"]), megabytes),
+        floor_rate,
+        fmt_ratio(paired(seconds["v2_floor"], seconds["v2_gen"]))
+        + f"; cpu {paired(seconds['v2_floor'], seconds['v2_gen'], 'cpu'):.2f}",
+    )
+    table.add(
+        "(V2 floor variant: h5py low-level API)",
+        fmt_rate(entries, wall(seconds["v2_floor_ll"]), megabytes),
+        floor_rate,
+        fmt_ratio(paired(seconds["v2_floor"], seconds["v2_floor_ll"]), None)
+        + f"; cpu {paired(seconds['v2_floor'], seconds['v2_floor_ll'], 'cpu'):.2f}",
+    )
+    add_read_rows(table, reads_v2.read_cases(reference, READ_KEY), entries, repeat)
+    if reads_v2.HDF5Reader is not None:
+        cases, close = reads_v2.open_cases(reference, READ_KEY)
+        try:
+            add_read_rows(table, cases, entries, repeat)
+        finally:
+            close()
+    size = os.path.getsize(paths["v2_gen"])
+    return {"problems": problems, "seconds": seconds, "megabytes": megabytes, "size": size}
 
 
 def _plain(value):
