@@ -492,3 +492,23 @@ def test_spine_v2_reader_reads_our_files_like_our_v1_files(ours: tuple[Path, Pat
     fixed_only = spine_reader(file_keys=str(v2_path), fixed_only=True)
     assert fixed_only[0]["reco_particles"][0].id == 0
     assert spine_reader(file_keys=str(v2_path), create_run_map=True) is not None
+
+
+@pytest.mark.parametrize("format_version", [1, 2])
+def test_table_fixed_only_reads_the_fixed_columns_without_the_pools(tmp_path, format_version, HDF5Reader):  # noqa: N803
+    from spineh5 import HDF5Writer
+    from spineh5.synthetic import make_batches
+
+    path = tmp_path / f"v{format_version}.h5"
+    writer = HDF5Writer(str(path), format_version=format_version)
+    for batch in make_batches(3, batch_size=2, scale=0.01):
+        writer(batch)
+    writer.finalize()
+    reader = HDF5Reader(str(path))
+    full, offsets = reader.table("reco_particles")
+    fixed, fixed_offsets = reader.table("reco_particles", fixed_only=True)
+    assert np.array_equal(offsets, fixed_offsets)
+    assert "index" not in fixed.dtype.names and "units" not in fixed.dtype.names
+    assert "start_point" in fixed.dtype.names and "shape" in fixed.dtype.names
+    for name in fixed.dtype.names:
+        assert np.array_equal(fixed[name], full[name], equal_nan=full[name].dtype.kind == "f"), name

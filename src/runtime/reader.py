@@ -480,7 +480,11 @@ class HDF5Reader:
     # -- bulk columns ---------------------------------------------------------------------------------
 
     def table(
-        self, key: str, entries: Sequence[int] | np.ndarray | None = None, columns: Sequence[str] | None = None
+        self,
+        key: str,
+        entries: Sequence[int] | np.ndarray | None = None,
+        columns: Sequence[str] | None = None,
+        fixed_only: bool = False,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Return the rows of a product for many entries, reading its dataset once per file.
 
@@ -492,6 +496,10 @@ class HDF5Reader:
             Positions in this reader (default: all), any order.
         columns : sequence of str, optional
             Compound columns to read, for object products (default: all).
+        fixed_only : bool, default False
+            For object products, read only the fixed-size columns (numbers,
+            bools, enums, fixed arrays): strings and variable-length arrays
+            (V2's pools) are never read. Ignored when ``columns`` is given.
 
         Returns
         -------
@@ -516,6 +524,10 @@ class HDF5Reader:
             if len(bad):
                 raise IndexError(f"entry {int(bad[0])} is out of range for a reader of {len(self)} entries")
         file_ids, file_entries = self._locations(positions)
+        if fixed_only and columns is None and len(file_ids):
+            stored = self._open_file(int(file_ids[0])).spec(key).dtype
+            if stored.names is not None:
+                columns = [name for name in stored.names if stored.fields[name][0].kind != "O"]
         parts: list[np.ndarray] = []
         part_offsets: dict[int, tuple[int, np.ndarray]] = {}
         base = 0
