@@ -2,7 +2,7 @@
 
 Every storage case (A-G of the spec, plus ``dummy_ds``) is written from one
 batch builder; the tests check the file against the V2 contract
-(``shared/spec/spine-v2-format.md``) and against the defects of SPINE's own V2
+(``spine-v2-format.md``) and against the defects of SPINE's own V2
 writer listed in its section 7.
 """
 

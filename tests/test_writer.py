@@ -1175,3 +1175,21 @@ def test_types_hint_example_array_gives_the_width_of_a_flat_list(tmp_path, forma
     assert len(reader[0]["pairs"]) == 0
     got = reader[1]["pairs"]
     assert [a.shape for a in got] == [(1, 2), (3, 2)] and got[1].dtype == np.int32
+
+
+def test_one_dict_per_entry_is_an_object_with_a_class_hint(tmp_path):
+    path = tmp_path / "out.h5"
+    writer = HDF5Writer(str(path), types={"run_info": "RunInfo"})
+    writer({"index": [0, 1], "run_info": [{"run": 1}, {"run": 2, "event": 5}]})
+    writer.finalize()
+    with h5py.File(path, "r") as f:
+        assert f["run_info"].attrs["class_name"] == "RunInfo" and bool(f["run_info"].attrs["scalar"])
+    assert HDF5Reader(str(path))[1]["run_info"] == RunInfo(run=2, event=5)
+
+
+def test_one_dict_per_entry_without_a_hint_is_refused_before_writing(tmp_path):
+    path = tmp_path / "out.h5"
+    writer = HDF5Writer(str(path))
+    with pytest.raises(ProductError, match=r"product 'run_info'.*types=\{'run_info': 'ClassName'\}"):
+        writer({"index": [0], "run_info": [{"run": 1}]})
+    assert not path.exists()

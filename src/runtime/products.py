@@ -172,10 +172,13 @@ def decide(key: str, value: Any, hint: Any = None, lite: bool = False) -> Produc
     first = entries[0]
     if is_scalar(first):
         return ProductSpec(key, Kind.SCALAR, scalar_dtype(first))
-    if isinstance(first, dict) and hint is not None and not isinstance(first, list):
-        spec = _hinted(key, hint, lite)
-        if spec.kind is Kind.OBJECTS:
-            return ProductSpec(key, Kind.OBJECT, spec.dtype, spec.class_name)
+    if isinstance(first, dict):
+        spec = _hinted(key, hint, lite) if hint is not None else None
+        if spec is None or spec.kind is not Kind.OBJECTS:
+            raise UnknownProductError(
+                f"one dict per entry is stored as an object only with a class hint: pass types={{{key!r}: 'ClassName'}}"
+            )
+        return ProductSpec(key, Kind.OBJECT, spec.dtype, spec.class_name)
     if is_object(first):
         return object_spec(key, Kind.OBJECT, class_of(first), lite)
     if isinstance(first, np.ndarray) and first.dtype != object:
