@@ -363,9 +363,7 @@ class HDF5Writer:
                     opts["compression_opts"] = self.compression_opts
             rows = self.chunk_rows.get(key) if isinstance(self.chunk_rows, dict) else self.chunk_rows
             if rows:
-                spec = self.specs[key]
-                width = spec.widths[0] if spec.kind in (Kind.ARRAY, Kind.FLAT) else 0
-                opts["chunks"] = (rows, width) if width else (rows,)
+                opts["chunks"] = (rows,)  # rows per chunk; the layout gives each dataset its own width
             options[key] = opts
         return options
 
