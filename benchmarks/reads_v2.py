@@ -35,6 +35,7 @@ from collections.abc import Callable
 import h5py
 
 from .floor_v2 import PRODUCTS, VAR_OFFSETS
+from .reads import spineh5_full_entries, spineh5_table
 
 try:
     from spineh5.runtime.reader import HDF5Reader
@@ -130,20 +131,6 @@ def bare_full_entries(path: str) -> int:
 
 
 # -- spineh5 ------------------------------------------------------------------------------------------------
-
-
-def spineh5_full_entries(path: str) -> int:
-    with HDF5Reader(path) as reader:
-        for i in range(len(reader)):
-            reader[i]
-        return len(reader)
-
-
-def spineh5_table(path: str, key: str) -> int:
-    with HDF5Reader(path, keys=[key]) as reader:
-        rows, offsets = reader.table(key)
-        assert len(rows) == offsets[-1]
-        return len(reader)
 
 
 def spineh5_fixed_table(path: str, key: str, columns: list[str]) -> int:
