@@ -1193,3 +1193,45 @@ def test_one_dict_per_entry_without_a_hint_is_refused_before_writing(tmp_path):
     with pytest.raises(ProductError, match=r"product 'run_info'.*types=\{'run_info': 'ClassName'\}"):
         writer({"index": [0], "run_info": [{"run": 1}]})
     assert not path.exists()
+
+
+def test_initialize_datasets_from_the_data_types_matches_create(tmp_path):
+    batch = {
+        "index": [0, 1],
+        "run_info": [RunInfo(run=1), RunInfo(run=2)],
+        "points": [np.ones((2, 3), np.float32), np.ones((1, 3), np.float32)],
+        "reco_particles": [[RecoParticle(id=0)], []],
+        "clusts": [[np.arange(3)], []],
+        "jag": [[np.ones((2, 2)), np.ones(3)]] * 2,
+    }
+    created = tmp_path / "created.h5"
+    write_batches(created, [batch])
+    writer = HDF5Writer(str(tmp_path / "unused.h5"))
+    type_dict, _ = writer.get_data_types(batch, list(batch))
+    manual = tmp_path / "manual.h5"
+    with h5py.File(manual, "w") as out_file:
+        writer.initialize_datasets(out_file, type_dict)
+
+    def layout(path):
+        found = {}
+        with h5py.File(path, "r") as f:
+            f.visititems(
+                lambda name, node: found.__setitem__(
+                    name,
+                    (
+                        type(node).__name__,
+                        describe_dtype(node.dtype) if isinstance(node, h5py.Dataset) else None,
+                        node.shape[1:] if isinstance(node, h5py.Dataset) else None,
+                        sorted((k, str(v)) for k, v in node.attrs.items() if k != "complete"),
+                    ),
+                )
+            )
+        return found
+
+    got, expected = layout(manual), layout(created)
+    assert got.keys() == expected.keys()
+    for name in expected:
+        if name != "info":
+            assert got[name] == expected[name], name
+    with h5py.File(manual, "r") as f:
+        assert len(f["events"]) == 0 and f["info"].attrs["complete"] == np.False_

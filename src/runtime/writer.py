@@ -367,6 +367,23 @@ class HDF5Writer:
             options[key] = opts
         return options
 
+    def initialize_datasets(self, out_file: h5py.File, type_dict: dict[str, DataFormat] | None = None) -> None:
+        """Create ``info``, every product and the empty ``events`` table in a new, empty file.
+
+        Parameters
+        ----------
+        out_file : h5py.File
+            The open file, with nothing in it yet.
+        type_dict : dict, optional
+            ``{key: DataFormat}`` as :meth:`get_data_types` returns; by default
+            the storage decided by :meth:`create`.
+        """
+        if type_dict is None:
+            specs = self.specs
+        else:
+            specs = {key: _spec_of_format(key, fmt) for key, fmt in type_dict.items()}
+        self.layout(out_file).create(specs, self._info(), self._dataset_options())
+
     def _check_handle_pid(self) -> None:
         """Refuse to use open handles from another process (SPINE's guard: handles are process-local).
 
@@ -437,7 +454,7 @@ class HDF5Writer:
                 os.makedirs(directory, exist_ok=True)
             self._check_handle_pid()
             handle = h5py.File(path, "w")
-            self.layout(handle).create(self.specs, self._info(), self._dataset_options())
+            self.initialize_datasets(handle)
             if self.keep_open:
                 self._handles[file_id] = handle
                 self._handles_pid = os.getpid()
@@ -657,6 +674,12 @@ class HDF5Writer:
     ) -> None:
         """Append one entry's object(s) to ``key``; the dtype comes from the file, ``obj_dtype`` is ignored."""
         _store_one(out_file, event, key, array, lite)
+
+
+def _spec_of_format(key: str, fmt: HDF5Writer.DataFormat) -> ProductSpec:
+    """Return the product spec a :class:`HDF5Writer.DataFormat` describes."""
+    widths = tuple(fmt.width) if isinstance(fmt.width, (list, tuple)) else (int(fmt.width),)
+    return ProductSpec(key, Kind(fmt.kind), np.dtype(fmt.dtype), fmt.class_name, widths)
 
 
 def _take(value: Any, rows: np.ndarray) -> Any:
