@@ -24,10 +24,10 @@ import numpy as np
 
 from . import h5write
 from .dtypes import compound_signature, describe_dtype
+from .layout_v1_read import EVENTS, V1ReadLayout
 from .payload import Payload
 from .products import Kind, ProductSpec
 
-EVENTS = "events"
 INFO = "info"
 REGIONREF = h5py.regionref_dtype
 #: Target size of one chunk, in bytes, for append-heavy product datasets.
@@ -90,6 +90,7 @@ class V1Layout:
 
     def __init__(self, h5file: h5py.File) -> None:
         self.file = h5file
+        self._read: V1ReadLayout | None = None
 
     @classmethod
     def info_attrs(cls, spine_version: str) -> dict:
@@ -154,25 +155,10 @@ class V1Layout:
         return int(self.file[EVENTS].shape[0])
 
     def stored_spec(self, key: str) -> ProductSpec:
-        """Return how an existing product is stored (kind, dtype, class, widths)."""
-        node = self.file[key]
-        if isinstance(node, h5py.Group):
-            index = node["index"]
-            if index.ndim == 1:
-                elements = node["elements"]
-                width = elements.shape[1] if elements.ndim == 2 else 0
-                return ProductSpec(key, Kind.FLAT, elements.dtype, None, (width,))
-            parts = [node[f"element_{i}"] for i in range(index.shape[1])]
-            widths = tuple(p.shape[1] if p.ndim == 2 else 0 for p in parts)
-            return ProductSpec(key, Kind.JAGGED, parts[0].dtype, None, widths)
-        scalar = bool(node.attrs.get("scalar", False))
-        if node.dtype.names is not None:
-            class_name = node.attrs.get("class_name")
-            kind = Kind.OBJECT if scalar else Kind.OBJECTS
-            return ProductSpec(key, kind, node.dtype, str(class_name) if class_name is not None else None)
-        if scalar:
-            return ProductSpec(key, Kind.SCALAR, node.dtype)
-        return ProductSpec(key, Kind.ARRAY, node.dtype, None, (node.shape[1] if node.ndim == 2 else 0,))
+        """Return how an existing product is stored (kind, dtype, class, widths), as the reader sees it."""
+        if self._read is None:
+            self._read = V1ReadLayout(self.file, self.file.filename)
+        return self._read.spec(key)
 
     def differences(self, specs: dict[str, ProductSpec]) -> list[str]:
         """Return how ``specs`` differ from what the file stores (empty when compatible)."""
