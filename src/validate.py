@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import difflib
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 import attrs
@@ -655,19 +655,28 @@ def _check_values(ctx: _Context, dataset: h5py.Dataset, names: tuple[str, ...], 
 
 
 def _check_units(ctx: _Context, where: str, dataset: h5py.Dataset) -> None:
+    texts = (
+        (start + offset, attr_text(value))
+        for start, values in _iter_column(dataset, "units")
+        for offset, value in enumerate(values)
+    )
+    _report_units(ctx, where, texts, "")
+
+
+def _report_units(ctx: _Context, where: str, texts: Iterable[tuple[int, str]], note: str) -> None:
+    """Report the rows whose ``units`` text is not one SPINE's classes accept."""
     bad: list[int] = []
     seen: set[str] = set()
-    for start, values in _iter_column(dataset, "units"):
-        for offset, value in enumerate(values):
-            text = attr_text(value)
-            if text not in UNITS:
-                bad.append(start + offset)
-                seen.add(text)
+    for row, text in texts:
+        if text not in UNITS:
+            bad.append(row)
+            seen.add(text)
     if bad:
         ctx.error(
             where,
             "value.units",
-            f"units {', '.join(map(repr, sorted(seen)))} in {_rows_text(bad)}: SPINE's classes accept 'cm' or 'px'",
+            f"units {', '.join(map(repr, sorted(seen)))} in {_rows_text(bad)}: SPINE's classes accept 'cm' or 'px'"
+            + note,
         )
 
 
@@ -1472,22 +1481,14 @@ def _check_units_v2(ctx: _Context, where: str, fixed: h5py.Dataset, pools: list[
     position = pool.fields.index("units")
     column = f"{VAR_OFFSETS}{pool.index}"
     data = np.asarray(pool.values[()]).view(np.uint8).tobytes()
-    bad: list[int] = []
-    seen: set[str] = set()
-    for start in range(0, fixed.shape[0], CHUNK_ROWS):
-        bounds = np.asarray(fixed.fields(column)[start : start + CHUNK_ROWS], dtype=np.int64)
-        for offset, (low, high) in enumerate(bounds[:, position : position + 2].tolist()):
-            text = data[low:high].decode("utf-8", "replace")
-            if text not in UNITS:
-                bad.append(start + offset)
-                seen.add(text)
-    if bad:
-        ctx.error(
-            where,
-            "value.units",
-            f"units {', '.join(map(repr, sorted(seen)))} in {_rows_text(bad)}: SPINE's classes accept 'cm' or 'px' "
-            "(its V2 reader does not check)",
-        )
+
+    def texts() -> Iterator[tuple[int, str]]:
+        for start in range(0, fixed.shape[0], CHUNK_ROWS):
+            bounds = np.asarray(fixed.fields(column)[start : start + CHUNK_ROWS], dtype=np.int64)
+            for offset, (low, high) in enumerate(bounds[:, position : position + 2].tolist()):
+                yield start + offset, data[low:high].decode("utf-8", "replace")
+
+    _report_units(ctx, where, texts(), " (its V2 reader does not check)")
 
 
 def _check_typed_v2(ctx: _Context, group: h5py.Group, where: str) -> None:
