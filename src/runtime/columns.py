@@ -333,12 +333,13 @@ def build_column(column: Column, values: list, class_name: str) -> np.ndarray:
         return _build_fast(column, values)
     except (ValueError, TypeError, OverflowError):
         pass
+    converted = []
     for position, value in enumerate(values):
         try:
-            column.convert(value, class_name)
+            converted.append(column.convert(value, class_name))
         except ColumnError as err:
             raise ColumnError(class_name, column.name, err.problem, position) from None
-    return _build_slow(column, values, class_name)
+    return _assemble(column, converted)
 
 
 _NDIM = operator.attrgetter("ndim")
@@ -399,21 +400,20 @@ def _build_fast(column: Column, values: list) -> np.ndarray:
     return _cast_array(column, array)
 
 
-def _build_slow(column: Column, values: list, class_name: str) -> np.ndarray:
-    converted = [column.convert(value, class_name) for value in values]
+def _assemble(column: Column, converted: list) -> np.ndarray:
+    """Build the column array from values already converted one by one by :meth:`Column.convert`."""
     if column.storage == "vlen" or column.dtype == "str":
         out = np.empty(len(converted), dtype=object)
-        out[:] = converted if column.dtype == "str" else [None] * len(converted)
-        if column.dtype != "str":
-            for position, array in enumerate(converted):
-                out[position] = array
+        for position, value in enumerate(converted):
+            out[position] = value
         return out
     if column.storage == "fixed":
         if not converted:
             return np.empty((0, column.length), dtype=column.numpy_dtype)
         return np.stack(converted).astype(column.numpy_dtype)
-    target = np.int64 if column.enum is not None else column.numpy_dtype
-    return np.asarray([int(v) if column.enum is not None else v for v in converted], dtype=target)
+    if column.enum is not None:
+        return np.asarray([int(value) for value in converted], dtype=np.int64)
+    return np.asarray(converted, dtype=column.numpy_dtype)
 
 
 # -- from records -----------------------------------------------------------------------------
