@@ -672,8 +672,8 @@ class HDF5Writer:
     def store_objects(
         out_file: h5py.File, event: np.ndarray, key: str, array: Any, obj_dtype: Any = None, lite: bool = False
     ) -> None:
-        """Append one entry's object(s) to ``key``; the dtype comes from the file, ``obj_dtype`` is ignored."""
-        _store_one(out_file, event, key, array, lite)
+        """Append one entry's object(s) to ``key``; dtype and lite come from the file (arguments ignored)."""
+        _store_one(out_file, event, key, array)
 
 
 def _spec_of_format(key: str, fmt: HDF5Writer.DataFormat) -> ProductSpec:
@@ -699,14 +699,12 @@ def _require_v1(out_file: h5py.File) -> None:
         )
 
 
-def _store_one(out_file: h5py.File, event: np.ndarray, key: str, value: Any, lite: bool | None = None) -> None:
+def _store_one(out_file: h5py.File, event: np.ndarray, key: str, value: Any) -> None:
     _require_v1(out_file)
     layout = V1Layout(out_file)
     spec = layout.stored_spec(key)
-    if lite is None:
-        lite = False
-    if spec.class_name is not None:
-        lite = len(spec.dtype.names) != len(REGISTRY[spec.class_name].DTYPE.names)
+    # Lite or not is what the file stores, whatever the caller says.
+    lite = spec.class_name is not None and len(spec.dtype.names) != len(REGISTRY[spec.class_name].DTYPE.names)
     # SPINE's convention: store/store_objects take the rows to append, so append_key wraps a
     # one-row product (a scalar, or one object) in a one-element array: append all its rows.
     if spec.kind in (Kind.SCALAR, Kind.GLOBAL_SCALAR) and not is_scalar(value):
