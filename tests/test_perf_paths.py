@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from spineh5 import HDF5Writer
 from spineh5.generated import ParticleShape, RecoParticle, TruthParticle
+from spineh5.runtime import h5write
 from spineh5.runtime.columns import ColumnError, build_column
 from spineh5.runtime.errors import ProductError
 from spineh5.runtime.layout_v1 import V1Layout
@@ -100,8 +101,8 @@ def test_datasets_opened_once_per_open_file_and_reopened_after_close(tmp_path):
         for i0 in (2, 4):
             layout.append({key: prepare(spec, _batch(i0)[key], 2, False) for key, spec in specs.items()}, 2)
             if i0 == 2:
-                cached = dict(vars(h5)["_spineh5_v1_datasets"])
-        assert cached and all(vars(h5)["_spineh5_v1_datasets"][name] is ds for name, ds in cached.items())
+                cached = dict(h5write.dataset_cache(h5))
+        assert cached and all(h5write.dataset_cache(h5)[name] is ds for name, ds in cached.items())
     assert not any(dataset.id.valid for dataset in cached.values())  # closed with the file
     writer = HDF5Writer(path, append=True)
     writer(_batch(6))

@@ -32,6 +32,15 @@ def memory_type(dtype: np.dtype) -> h5py.h5t.TypeID:
     return entry[1]
 
 
+def dataset_cache(h5file: h5py.File) -> dict[str, h5py.Dataset]:
+    """Return the dataset-handle cache of an open file, shared by every layout made on it (one per batch).
+
+    It lives on the ``h5py.File`` object, so it goes with it; a closed handle in
+    it must be reopened by the caller (check ``dataset.id.valid``).
+    """
+    return vars(h5file).setdefault("_spineh5_datasets", {})
+
+
 def append_rows(dataset: h5py.Dataset, rows: np.ndarray, mem_type: h5py.h5t.TypeID | None = None) -> int:
     """Append ``rows`` along axis 0 with one resize and one write; return the first new row.
 

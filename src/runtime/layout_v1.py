@@ -255,7 +255,7 @@ class _Datasets:
 
     def __init__(self, h5file: h5py.File) -> None:
         self.file_id = h5file.id
-        self.cache: dict[str, h5py.Dataset] = vars(h5file).setdefault("_spineh5_v1_datasets", {})
+        self.cache = h5write.dataset_cache(h5file)
         self.opened: dict[str, h5py.Dataset] = {}
 
     def get(self, path: str) -> h5py.Dataset:

@@ -34,7 +34,6 @@ half-way), and a failed append is rolled back.
 from __future__ import annotations
 
 import functools
-import weakref
 from collections.abc import Iterator
 from typing import Any
 
@@ -308,7 +307,7 @@ class V2Layout:
     def __init__(self, h5file: h5py.File) -> None:
         self.file = h5file
         self._plans: dict[str, ObjectPlan] = {}
-        self._handles = _handle_cache(h5file)
+        self._handles = h5write.dataset_cache(h5file)
 
     def _dataset(self, path: str, root: bool = False) -> h5py.Dataset:
         """Return a dataset of the products tree (or of the root), its handle cached while the file is open."""
@@ -595,26 +594,6 @@ class V2Layout:
 
 
 # -- helpers -------------------------------------------------------------------------------------------
-
-
-#: Dataset handles of each open file, by ``id`` of its ``h5py.File`` (dropped with the File object).
-_HANDLES: dict[int, tuple[weakref.ref, dict[str, h5py.Dataset]]] = {}
-
-
-def _handle_cache(h5file: h5py.File) -> dict[str, h5py.Dataset]:
-    """Return the dataset-handle cache of an open file, shared by the layouts made on it (one per batch)."""
-    key = id(h5file)
-    entry = _HANDLES.get(key)
-    if entry is not None and entry[0]() is h5file:
-        return entry[1]
-
-    def forget(ref: weakref.ref, key: int = key) -> None:
-        if _HANDLES.get(key, (None,))[0] is ref:
-            del _HANDLES[key]
-
-    cache: dict[str, h5py.Dataset] = {}
-    _HANDLES[key] = (weakref.ref(h5file, forget), cache)
-    return cache
 
 
 def element_names(group: h5py.Group) -> list[str]:
