@@ -39,8 +39,12 @@ def chunk_rows(row_bytes: int, target: int = CHUNK_BYTES) -> int:
     return int(max(16, min(1 << 20, target // max(1, row_bytes))))
 
 
-def _create(group: h5py.Group, name: str, dtype: np.dtype, width: int, options: dict) -> h5py.Dataset:
-    """Create an empty, resizable dataset of rows of ``dtype`` (``width`` columns if 2-D)."""
+def create_rows_dataset(group: h5py.Group, name: str, dtype: np.dtype, width: int, options: dict) -> h5py.Dataset:
+    """Create an empty, resizable dataset of rows of ``dtype`` (``width`` columns if 2-D).
+
+    Chunks hold about :data:`CHUNK_BYTES` unless ``options['chunks']`` asks for a
+    row count; ``compression``, ``compression_opts`` and ``shuffle`` pass through.
+    """
     shape, maxshape = ((0, width), (None, width)) if width else ((0,), (None,))
     row_bytes = dtype.itemsize * max(1, width)
     requested = options.get("chunks")
@@ -126,8 +130,8 @@ class V1Layout:
         if spec.kind is Kind.FLAT:
             group = root.create_group(spec.key)
             group.attrs["scalar"] = np.bool_(False)
-            _create(group, "index", np.dtype(REGIONREF), 0, {})
-            _create(group, "elements", spec.dtype, spec.widths[0], options)
+            create_rows_dataset(group, "index", np.dtype(REGIONREF), 0, {})
+            create_rows_dataset(group, "elements", spec.dtype, spec.widths[0], options)
             return
         if spec.kind is Kind.JAGGED:
             group = root.create_group(spec.key)
@@ -137,9 +141,10 @@ class V1Layout:
                 "index", shape=(0, positions), maxshape=(None, positions), dtype=REGIONREF, chunks=(256, positions)
             )
             for position, width in enumerate(spec.widths):
-                _create(group, f"element_{position}", spec.dtype, width, options)
+                create_rows_dataset(group, f"element_{position}", spec.dtype, width, options)
             return
-        dataset = _create(root, spec.key, spec.dtype, spec.widths[0] if spec.kind is Kind.ARRAY else 0, options)
+        width = spec.widths[0] if spec.kind is Kind.ARRAY else 0
+        dataset = create_rows_dataset(root, spec.key, spec.dtype, width, options)
         if spec.class_name is not None:
             dataset.attrs["class_name"] = spec.class_name
         dataset.attrs["scalar"] = np.bool_(spec.kind.is_scalar)

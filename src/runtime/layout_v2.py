@@ -46,7 +46,7 @@ from . import h5write
 from .columns import STR_DTYPE
 from .dtypes import describe_dtype
 from .errors import LayoutMismatchError
-from .layout_v1 import EVENTS, INFO, chunk_rows
+from .layout_v1 import EVENTS, INFO, create_rows_dataset
 from .payload import Payload
 from .products import Kind, ProductSpec
 
@@ -360,30 +360,30 @@ class V2Layout:
         group.attrs["kind"] = kind
         group.attrs["scalar"] = np.bool_(scalar)
         if kind == STRING:
-            _create_values(group, "values", BYTES_DTYPE, 0, options)
+            create_rows_dataset(group, "values", BYTES_DTYPE, 0, options)
             _create_offsets(group, "event_offsets")
         elif kind == ARRAY:
-            _create_values(group, "values", spec.dtype, spec.widths[0] if spec.kind is Kind.ARRAY else 0, options)
+            create_rows_dataset(group, "values", spec.dtype, spec.widths[0] if spec.kind is Kind.ARRAY else 0, options)
             _create_offsets(group, "event_offsets")
         elif kind == OBJECTS:
             group.attrs["class_name"] = spec.class_name
             plan = object_plan(spec.dtype)
-            _create_values(group, "fixed", plan.fixed_dtype, 0, options)
+            create_rows_dataset(group, "fixed", plan.fixed_dtype, 0, options)
             _create_offsets(group, "event_offsets")
             variables = group.create_group("variables")
             for pool in plan.pools:
                 pool_group = variables.create_group(pool.name)
                 pool_group.attrs["kind"] = pool.kind
                 pool_group.attrs["fields"] = pool.fields_yaml()
-                _create_values(pool_group, "values", pool.base, 0, _without_chunks(options))
+                create_rows_dataset(pool_group, "values", pool.base, 0, _without_chunks(options))
         elif kind == LIST:
-            _create_values(group, "values", spec.dtype, spec.widths[0], options)
+            create_rows_dataset(group, "values", spec.dtype, spec.widths[0], options)
             _create_offsets(group, "element_offsets")
             _create_offsets(group, "event_offsets")
         else:
             for position, width in enumerate(spec.widths):
                 element = group.create_group(f"element_{position}")
-                _create_values(element, "values", spec.dtype, width, options)
+                create_rows_dataset(element, "values", spec.dtype, width, options)
                 _create_offsets(element, "event_offsets")
 
     # -- what an existing file holds --------------------------------------------------------------
@@ -614,16 +614,6 @@ def _width(dataset: h5py.Dataset) -> int:
 
 def _without_chunks(options: dict) -> dict:
     return {k: v for k, v in options.items() if k != "chunks"}
-
-
-def _create_values(group: h5py.Group, name: str, dtype: np.dtype, width: int, options: dict) -> h5py.Dataset:
-    """Create an empty, resizable values dataset (``width`` columns if 2-D) with ~64 KiB chunks."""
-    shape, maxshape = ((0, width), (None, width)) if width else ((0,), (None,))
-    requested = options.get("chunks")
-    rows = int(requested[0]) if requested else chunk_rows(dtype.itemsize * max(1, width))
-    chunks = (rows, width) if width else (rows,)
-    kwargs = {k: v for k, v in options.items() if k in ("compression", "compression_opts", "shuffle")}
-    return group.create_dataset(name, shape=shape, maxshape=maxshape, dtype=dtype, chunks=chunks, **kwargs)
 
 
 def _create_offsets(group: h5py.Group, name: str) -> h5py.Dataset:
