@@ -10,14 +10,14 @@ nox.options.reuse_existing_virtualenvs = True
 
 @nox.session
 def generate(session: nox.Session) -> None:
-    """Render ``src/generated/`` from ``schema/``."""
+    """Render ``src/spineh5/generated/`` from ``schema/``."""
     session.install("jinja2>=3.1", "pyyaml>=6", "attrs>=23.1")
     session.run("python", "-m", "codegen")
 
 
 @nox.session
 def check_generated(session: nox.Session) -> None:
-    """Fail when the committed ``src/generated/`` differs from a fresh generation."""
+    """Fail when the committed ``src/spineh5/generated/`` differs from a fresh generation."""
     session.install("jinja2>=3.1", "pyyaml>=6", "attrs>=23.1")
     session.run("python", "-m", "codegen", "--check")
 

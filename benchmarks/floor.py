@@ -21,6 +21,7 @@ from typing import Any
 
 import h5py
 import numpy as np
+
 from spineh5.generated import REGISTRY
 
 REGIONREF = h5py.regionref_dtype

@@ -12,7 +12,7 @@ from __future__ import annotations
 from spineh5 import synthetic
 
 BATCH_SIZE = 8
-#: ``key: (storage kind, class name)`` of every product of an entry (kinds of spineh5.runtime.products).
+#: ``key: (storage kind, class name)`` of every product of an entry (kinds of spineh5.products).
 OBJECT_CLASSES = {
     "run_info": "RunInfo",
     "meta": "ImageMeta3D",

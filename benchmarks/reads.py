@@ -16,7 +16,7 @@ import h5py
 import numpy as np
 
 try:
-    from spineh5.runtime.reader import HDF5Reader
+    from spineh5.reader import HDF5Reader
 except ImportError:  # the reader is optional for the benchmark
     HDF5Reader = None
 

@@ -33,12 +33,11 @@ import inspect
 from collections.abc import Callable
 
 import h5py
-
-from .floor_v2 import PRODUCTS, VAR_OFFSETS
-from .reads import spineh5_full_entries, spineh5_table
+from spineh5.floor_v2 import PRODUCTS, VAR_OFFSETS
+from spineh5.reads import spineh5_full_entries, spineh5_table
 
 try:
-    from spineh5.runtime.reader import HDF5Reader
+    from spineh5.reader import HDF5Reader
 except ImportError:  # the reader is optional for the benchmark
     HDF5Reader = None
 

@@ -1,4 +1,4 @@
-"""Code generator: YAML schemas -> typed model -> Jinja2 -> ``src/generated``.
+"""Code generator: YAML schemas -> typed model -> Jinja2 -> ``src/spineh5/generated``.
 
 A development tool: nothing under ``src/`` imports it.
 """

@@ -12,10 +12,10 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Regenerate ``src/generated`` from ``schema/``, or check that it is up to date."""
+    """Regenerate ``src/spineh5/generated`` from ``schema/``, or check that it is up to date."""
     parser = argparse.ArgumentParser(prog="python -m codegen", description=__doc__)
     parser.add_argument("--schema", type=Path, default=ROOT / "schema", help="folder of *.yaml schemas")
-    parser.add_argument("--out", type=Path, default=ROOT / "src" / "generated", help="output folder")
+    parser.add_argument("--out", type=Path, default=ROOT / "src" / "spineh5" / "generated", help="output folder")
     parser.add_argument("--check", action="store_true", help="fail if the committed output is stale")
     args = parser.parse_args(argv)
     try:

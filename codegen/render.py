@@ -1,4 +1,4 @@
-"""Render the typed schema model into Python modules under ``src/generated``."""
+"""Render the typed schema model into Python modules under ``src/spineh5/generated``."""
 
 from __future__ import annotations
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import h5py
 import pytest
 from click.testing import CliRunner
+
 from spineh5 import __version__
 from spineh5.cli import main
 from spineh5.generated import TruthParticle
@@ -350,7 +351,7 @@ def test_validate_lists_its_rules() -> None:
 
 
 def test_demo_writes_and_describes(tmp_path: Path) -> None:
-    pytest.importorskip("spineh5.runtime.writer")
+    pytest.importorskip("spineh5.writer")
     path = tmp_path / "demo.h5"
     result = run("demo", path, "--events", "3", "--scale", "0.01", "--batch-size", "2")
     assert result.exit_code == 0, result.output
@@ -367,7 +368,7 @@ def test_demo_writes_and_describes(tmp_path: Path) -> None:
 
 
 def test_demo_default_path_and_lite(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    pytest.importorskip("spineh5.runtime.writer")
+    pytest.importorskip("spineh5.writer")
     monkeypatch.chdir(tmp_path)
     result = run("demo", "--events", "1", "--scale", "0.01", "--lite")
     assert result.exit_code == 0, result.output
@@ -391,7 +392,7 @@ def test_demo_rejects_bad_counts() -> None:
 
 
 def test_demo_file_loads_in_spine(tmp_path: Path) -> None:
-    pytest.importorskip("spineh5.runtime.writer")
+    pytest.importorskip("spineh5.writer")
     spine_read = pytest.importorskip("spine.io.read")
     path = tmp_path / "demo.h5"
     assert run("demo", path, "--events", "2", "--scale", "0.01").exit_code == 0

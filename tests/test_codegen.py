@@ -22,7 +22,7 @@ from codegen import SchemaError, load_schema, render, stale_outputs, write_outpu
 from codegen.model import resolve_columns  # noqa: E402
 
 SCHEMA_DIR = ROOT / "schema"
-GENERATED_DIR = ROOT / "src" / "generated"
+GENERATED_DIR = ROOT / "src" / "spineh5" / "generated"
 
 SPINE = """\
 schema_version: 1
@@ -566,7 +566,7 @@ def test_regenerating_is_byte_identical_to_the_committed_code() -> None:
     outputs = render(load_schema(SCHEMA_DIR), "schema")
     assert sorted(outputs) == sorted(p.name for p in GENERATED_DIR.glob("*.py"))
     for name, text in outputs.items():
-        assert (GENERATED_DIR / name).read_bytes() == text.encode("utf-8"), f"src/generated/{name} is stale"
+        assert (GENERATED_DIR / name).read_bytes() == text.encode("utf-8"), f"src/spineh5/generated/{name} is stale"
     assert stale_outputs(outputs, GENERATED_DIR) == []
 
 

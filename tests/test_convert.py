@@ -12,10 +12,11 @@ from typing import Any
 import h5py
 import numpy as np
 import pytest
+
 from spineh5 import HDF5Reader, HDF5Writer
 from spineh5.convert import ConvertError, convert, detect_lite
+from spineh5.errors import UnknownColumnsWarning
 from spineh5.generated import Flash, RecoParticle, RunInfo
-from spineh5.runtime.read_errors import UnknownColumnsWarning
 from spineh5.synthetic import make_batches
 from spineh5.validate import is_sound, validate
 

@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
 from spineh5.generated import (
     REGISTRY,
     CRTHit,
@@ -29,7 +30,7 @@ from spineh5.generated import (
     RunInfo,
     TruthParticle,
 )
-from spineh5.runtime.columns import Column, ColumnError, build_column, decode_column, values_equal
+from spineh5.types.columns import Column, ColumnError, build_column, decode_column, values_equal
 
 TYPE_NAMES = list(REGISTRY)
 #: Hypothesis settings of the property tests: modest example counts keep the file fast.

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import pytest
+
 from spineh5 import HDF5Writer
-from spineh5.runtime.naming import get_file_names
+from spineh5.naming import get_file_names
 
 try:
     from spine.io.write import HDF5Writer as SpineWriter

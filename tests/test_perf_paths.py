@@ -7,14 +7,15 @@ import types
 import h5py
 import numpy as np
 import pytest
+
 from spineh5 import HDF5Writer
+from spineh5 import h5io as h5write
+from spineh5.errors import ProductError
 from spineh5.generated import ParticleShape, RecoParticle, TruthParticle
-from spineh5.runtime import h5write
-from spineh5.runtime.columns import ColumnError, build_column
-from spineh5.runtime.errors import ProductError
-from spineh5.runtime.layout_v1 import V1Layout
-from spineh5.runtime.payload import prepare
-from spineh5.runtime.products import Kind, ProductSpec
+from spineh5.layouts.v1_write import V1Layout
+from spineh5.payload import prepare
+from spineh5.products import Kind, ProductSpec
+from spineh5.types.columns import ColumnError, build_column
 
 COLUMNS = {column.name: column for column in RecoParticle.COLUMNS}
 

@@ -21,10 +21,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
+
 from spineh5 import HDF5Writer
 from spineh5.generated import REGISTRY, Flash, RunInfo
-from spineh5.runtime.layout_v1_read import read_ranges
-from spineh5.runtime.reader import HDF5Reader
+from spineh5.layouts.v1_read import read_ranges
+from spineh5.reader import HDF5Reader
 
 SETTINGS = settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 SMALL = settings(max_examples=5, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -9,8 +9,9 @@ from pathlib import Path
 import h5py
 import numpy as np
 import pytest
-from spineh5.runtime.errors import SpineH5Error
-from spineh5.runtime.reader import HDF5Reader, IncompleteFileError, SpineFileError
+
+from spineh5.errors import SpineH5Error
+from spineh5.reader import HDF5Reader, IncompleteFileError, SpineFileError
 
 FULL = Path(__file__).parent / "data" / "spine_f31056c8.h5"
 

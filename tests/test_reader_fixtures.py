@@ -10,8 +10,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
 from spineh5.generated import REGISTRY, ImageMeta3D
-from spineh5.runtime.reader import HDF5Reader, SpineFileError, UnknownColumnsWarning
+from spineh5.reader import HDF5Reader, SpineFileError, UnknownColumnsWarning
 
 DATA = Path(__file__).parent / "data"
 FULL = DATA / "spine_f31056c8.h5"

@@ -8,6 +8,7 @@ from pathlib import Path
 import h5py
 import numpy as np
 import pytest
+
 import spineh5.generated as generated
 from spineh5.generated import REGISTRY, SCHEMA_VERSION
 

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from spineh5 import synthetic
 from spineh5.generated import REGISTRY, NuCurrentType, NuInteractionScheme, ParticlePID, ParticleShape
 from spineh5.synthetic import EVENT_MIX, PRODUCT_KEYS, entry_rng, make_batches, make_entry, plain_class, to_plain

@@ -17,7 +17,10 @@ import h5py
 import numpy as np
 import pytest
 import yaml
+
 from spineh5 import HDF5Writer
+from spineh5 import reader as reader_module
+from spineh5.errors import LayoutMismatchError, ProductError
 from spineh5.generated import (
     REGISTRY,
     CRTHit,
@@ -27,15 +30,13 @@ from spineh5.generated import (
     TruthInteraction,
     TruthParticle,
 )
-from spineh5.runtime import reader as reader_module
-from spineh5.runtime.errors import LayoutMismatchError, ProductError
-from spineh5.runtime.layout_v2 import (
+from spineh5.layouts import LAYOUTS, layout_class
+from spineh5.layouts.v2_read import V2ReadLayout
+from spineh5.layouts.v2_write import (
     OFFSET_CHUNK_ROWS,
     V2Layout,
     object_plan,
 )
-from spineh5.runtime.layout_v2_read import V2ReadLayout
-from spineh5.runtime.layouts import LAYOUTS, layout_class
 
 DATA = Path(__file__).parent / "data"
 CFG = {"base": {"iterations": 1}}
@@ -652,7 +653,7 @@ def test_append_to_spine_fixture_is_refused_naming_the_later_columns() -> None:
 
 
 def _spec_of(key: str, class_name: str) -> Any:
-    from spineh5.runtime.products import Kind, object_spec
+    from spineh5.products import Kind, object_spec
 
     return object_spec(key, Kind.OBJECTS, class_name, False)
 
@@ -673,7 +674,7 @@ def test_a_stored_key_missing_from_a_later_batch_is_refused_untouched(tmp_path: 
 
 def test_layout_refuses_a_batch_without_every_stored_product(v2_file: Path) -> None:
     """The layout itself never half-writes a batch (SPINE silently skips a missing product)."""
-    from spineh5.runtime.payload import prepare
+    from spineh5.payload import prepare
 
     path = v2_file
     before = snapshot(path)
@@ -688,7 +689,7 @@ def test_layout_refuses_a_batch_without_every_stored_product(v2_file: Path) -> N
 
 
 def test_failed_append_is_rolled_back(v2_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from spineh5.runtime import layout_v2
+    from spineh5.layouts import v2_write as layout_v2
 
     path = v2_file
     before = snapshot(path)

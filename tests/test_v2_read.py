@@ -15,13 +15,14 @@ from typing import Any
 import h5py
 import numpy as np
 import pytest
-from spineh5.generated import ImageMeta3D, RecoParticle
-from spineh5.runtime import reader as reader_module
-from spineh5.runtime.columns import values_equal
-from spineh5.runtime.layout_v2_read import V2ReadLayout
-from spineh5.runtime.read_errors import SpineFileError, UnknownColumnsWarning
-from spineh5.runtime.read_objects import ObjectRows
 from test_v2_layout import KEYS, make_batch, write
+
+from spineh5 import reader as reader_module
+from spineh5.decode import ObjectRows
+from spineh5.errors import SpineFileError, UnknownColumnsWarning
+from spineh5.generated import ImageMeta3D, RecoParticle
+from spineh5.layouts.v2_read import V2ReadLayout
+from spineh5.types.columns import values_equal
 
 DATA = Path(__file__).parent / "data"
 V1_FIXTURE = DATA / "spine_head_v1.h5"

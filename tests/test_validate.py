@@ -9,6 +9,7 @@ from pathlib import Path
 import h5py
 import numpy as np
 import pytest
+
 from spineh5.validate import ERROR, RULES, WARNING, Problem, column_dtype_problem, is_sound, validate
 
 DATA = Path(__file__).parent / "data"
@@ -499,7 +500,7 @@ def test_dtype_tolerance_of_a_float_column(dtype: np.dtype, verdict: str | None)
 
 
 def test_written_by_spineh5_is_sound(tmp_path: Path) -> None:
-    writer = pytest.importorskip("spineh5.runtime.writer")
+    writer = pytest.importorskip("spineh5.writer")
     from spineh5.synthetic import make_batches
 
     path = tmp_path / "synthetic.h5"

@@ -10,8 +10,9 @@ from typing import Any
 import h5py
 import numpy as np
 import pytest
-from spineh5.validate import ERROR, RULES, WARNING, Problem, is_sound, validate
 from test_v2_layout import make_batch, write
+
+from spineh5.validate import ERROR, RULES, WARNING, Problem, is_sound, validate
 
 DATA = Path(__file__).parent / "data"
 HEAD_V2 = DATA / "spine_head_v2.h5"

@@ -7,10 +7,11 @@ from __future__ import annotations
 import h5py
 import numpy as np
 import pytest
+
 from spineh5 import HDF5Writer
+from spineh5 import h5io as h5write
+from spineh5.errors import FileStateError, ProductError
 from spineh5.generated import ImageMeta3D, Particle, RecoParticle, RunInfo, TruthParticle
-from spineh5.runtime import h5write
-from spineh5.runtime.errors import FileStateError, ProductError
 
 try:
     from spine.io.read import HDF5Reader as SpineReader
@@ -198,6 +199,7 @@ CASES = [
     ("list-in-scalar-product", _entry("acc", [1.0]), "acc", 1, None, ["scalar"]),
     ("int-in-str-product", _entry("name", 5), "name", 1, None, ["str"]),
     ("nul-in-str-product", _entry("name", "a\x00b"), "name", 1, None, ["NUL"]),
+    ("surrogate-in-str-product", _entry("name", "a\ud800b"), "name", 1, None, ["UTF-8"]),
     ("global-str-in-float-product", _bad({"acc": "x"}), "acc", None, None, []),
     ("too-few-entries", _bad({"acc": [1.0, 2.0]}), "acc", None, None, ["2 entries", "3"]),
     ("too-many-entries", _bad({"seg": [np.arange(2)] * 4}), "seg", None, None, ["4 entries", "3"]),

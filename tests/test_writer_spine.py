@@ -14,10 +14,11 @@ spine = pytest.importorskip("spine")
 import spine.data as sd  # noqa: E402
 from spine.io.read import HDF5Reader  # noqa: E402
 from spine.io.write import HDF5Writer as SpineWriter  # noqa: E402
+
 from spineh5 import HDF5Writer  # noqa: E402
 from spineh5.generated import REGISTRY  # noqa: E402
-from spineh5.runtime.columns import values_equal  # noqa: E402
-from spineh5.runtime.dtypes import describe_dtype  # noqa: E402
+from spineh5.types.columns import values_equal  # noqa: E402
+from spineh5.types.dtypes import describe_dtype  # noqa: E402
 
 #: Object products of the test batches: key -> class (RunInfo and ImageMeta3D are one per entry).
 LIST_CLASSES = {

@@ -16,8 +16,7 @@ import click
 import h5py
 
 from . import __version__
-from .generated import REGISTRY, SCHEMA_VERSION
-from .inspect_file import (
+from .describe import (
     FileOpenError,
     attr_text,
     format_entry,
@@ -28,7 +27,8 @@ from .inspect_file import (
     product_keys,
     summarize,
 )
-from .runtime.errors import SpineH5Error
+from .errors import SpineH5Error
+from .generated import REGISTRY, SCHEMA_VERSION
 from .validate import ERROR, RULES, WARNING, Problem, is_sound, validate
 
 __all__ = ["main"]
@@ -82,7 +82,7 @@ def demo(path: str, events: int, batch_size: int, seed: int, scale: float, lite:
     a list of cluster index arrays. PATH defaults to ./spineh5_demo.h5.
     """
     try:
-        from .runtime.writer import HDF5Writer
+        from .writer import HDF5Writer
     except ImportError as err:  # pragma: no cover - only before the writer exists
         raise click.ClickException(f"the spineh5 writer is not available: {err}") from None
     from tqdm import tqdm

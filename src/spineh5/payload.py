@@ -1,7 +1,7 @@
 """Turn one product of one batch into typed arrays, validating everything first.
 
 :func:`prepare` is the whole validation of the write path: it raises
-:class:`~spineh5.runtime.errors.ProductError` (naming the key, the entry and
+:class:`~spineh5.errors.ProductError` (naming the key, the entry and
 the field) before anything of the batch touches a file.
 """
 
@@ -15,9 +15,9 @@ from typing import Any
 import attrs
 import numpy as np
 
-from .columns import ColumnError, cast_array
 from .errors import ProductError
 from .products import Kind, ProductSpec, class_of, is_object, is_scalar
+from .types.columns import ColumnError, cast_array
 
 _NDIM = attrgetter("ndim")
 _DTYPE = attrgetter("dtype")
@@ -95,6 +95,11 @@ def _check_strings(spec: ProductSpec, rows: np.ndarray, per_entry: bool) -> None
             raise ProductError(spec.key, f"{type(text).__name__} {text!r} cannot be stored as str", where)
         if ("\x00" if isinstance(text, str) else b"\x00") in text:
             raise ProductError(spec.key, f"string {text!r} contains a NUL character, which HDF5 cannot store", where)
+        if isinstance(text, str) and not text.isascii():
+            try:
+                text.encode("utf-8")
+            except UnicodeEncodeError:
+                raise ProductError(spec.key, f"string {text!r} is not encodable as UTF-8 (lone surrogate)", where) from None
 
 
 def _cast(spec: ProductSpec, array: Any, entry: int | None) -> np.ndarray:

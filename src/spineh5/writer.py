@@ -23,11 +23,11 @@ import h5py
 import numpy as np
 import yaml
 
-from .. import __version__
-from ..generated import REGISTRY, SCHEMA_VERSION
+from . import __version__
 from .errors import FileStateError, LayoutMismatchError, ProductError
-from .layout_v1 import INFO, V1Layout
+from .generated import REGISTRY, SCHEMA_VERSION
 from .layouts import file_format_version, layout_class
+from .layouts.v1_write import INFO, V1Layout
 from .naming import get_file_names
 from .payload import Payload, prepare
 from .products import Kind, ProductSpec, UnknownProductError, decide, is_scalar
@@ -197,7 +197,7 @@ class HDF5Writer:
         split: bool = False,
         directory: str | None = None,
     ) -> list[str]:
-        """Return the output file names (see :func:`spineh5.runtime.naming.get_file_names`)."""
+        """Return the output file names (see :func:`spineh5.naming.get_file_names`)."""
         return get_file_names(file_name, prefix, suffix, split, directory)
 
     # -- batch preparation -----------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """Reading SPINE's V1 layout: the ``events`` table of region references and the product datasets.
 
 One :class:`V1ReadLayout` decodes one open file (spec sections 2-3). It checks
-what it reads and raises :class:`~spineh5.runtime.read_errors.SpineFileError`
+what it reads and raises :class:`~spineh5.errors.SpineFileError`
 naming the file, the product and the entry instead of letting h5py's errors
 through.
 
@@ -22,9 +22,9 @@ import h5py
 import numpy as np
 from h5py import h5r, h5s, h5t
 
-from .products import Kind, ProductSpec
-from .read_errors import SpineFileError
-from .read_objects import ObjectRows
+from ..decode import ObjectRows
+from ..errors import SpineFileError
+from ..products import Kind, ProductSpec
 
 EVENTS = "events"
 #: Entries of the ``events`` table read at once (per-entry reads are cached by block).

@@ -16,7 +16,7 @@ Both layouts are described: V1 (a root dataset or group per product, an
 ``products``, flat values and int64 offsets). Summaries and product details
 read h5py alone, so they also work on files neither the writer nor the reader
 would accept; V2 entry content is decoded with the V2 read layout of
-:mod:`spineh5.runtime`, which checks the offsets it uses.
+:mod:`spineh5.layouts`, which checks the offsets it uses.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ import h5py
 import numpy as np
 import yaml
 
-from .generated import REGISTRY
+from ..generated import REGISTRY
 
 __all__ = [
     "ARRAY",
@@ -749,7 +749,7 @@ _V2_LAYOUTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 def _v2_layout(h5file: h5py.File) -> Any:
     layout = _V2_LAYOUTS.get(h5file)
     if layout is None:
-        from .runtime.layout_v2_read import V2ReadLayout
+        from ..layouts.v2_read import V2ReadLayout
 
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # members that are not products are shown by the summary

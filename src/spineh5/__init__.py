@@ -12,7 +12,7 @@ __version__ = "0.1.0"
 
 __all__ = ["HDF5Reader", "HDF5Writer", "__version__"]
 
-_LAZY = {"HDF5Writer": ".runtime.writer", "HDF5Reader": ".runtime.reader"}
+_LAZY = {"HDF5Writer": ".writer", "HDF5Reader": ".reader"}
 
 
 def __getattr__(name: str) -> Any:

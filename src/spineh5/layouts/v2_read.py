@@ -1,9 +1,9 @@
 """Reading SPINE's V2 layout: product groups of flat values and int64 offsets.
 
 One :class:`V2ReadLayout` decodes one open file for
-:class:`~spineh5.runtime.reader.HDF5Reader`, with the interface of
-:class:`~spineh5.runtime.layout_v1_read.V1ReadLayout`: object products come
-back as :class:`~spineh5.runtime.read_objects.ObjectRows` holding the same
+:class:`~spineh5.reader.HDF5Reader`, with the interface of
+:class:`~spineh5.layouts.v1_read.V1ReadLayout`: object products come
+back as :class:`~spineh5.decode.ObjectRows` holding the same
 V1-style compound rows (fixed columns plus the pool fields as ``bytes``
 strings and arrays), so the reader front rebuilds objects from V1 and V2
 files with the same code and the two decode to the same values.
@@ -34,9 +34,12 @@ import h5py
 import numpy as np
 import yaml
 
-from .columns import STR_DTYPE
-from .layout_v1_read import RUN_DTYPE, RUN_FIELDS, read_ranges
-from .layout_v2 import (
+from ..decode import ObjectRows
+from ..errors import SpineFileError
+from ..products import Kind, ProductSpec
+from ..types.columns import STR_DTYPE
+from .v1_read import RUN_DTYPE, RUN_FIELDS, read_ranges
+from .v2_write import (
     ARRAY,
     EVENTS,
     LIST,
@@ -54,9 +57,6 @@ from .layout_v2 import (
     logical_dtype,
     stored_pools,
 )
-from .products import Kind, ProductSpec
-from .read_errors import SpineFileError
-from .read_objects import ObjectRows
 
 __all__ = ["OFFSET_BLOCK", "V2ReadLayout"]
 

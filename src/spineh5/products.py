@@ -16,8 +16,8 @@ from typing import Any
 import attrs
 import numpy as np
 
-from ..generated import REGISTRY
-from .columns import STR_DTYPE
+from .generated import REGISTRY
+from .types.columns import STR_DTYPE
 
 
 class Kind(str, enum.Enum):

@@ -12,7 +12,7 @@ import attrs
 import h5py
 import numpy as np
 
-from ..runtime.columns import (
+from ..types.columns import (
     Column,
     build_column,
     column_field,

@@ -1,6 +1,6 @@
 """SPINE's V2 layout ("product groups"): flat values and int64 offsets, no references, no VLEN.
 
-The layout maps each :class:`~spineh5.runtime.products.ProductSpec` to one
+The layout maps each :class:`~spineh5.products.ProductSpec` to one
 group under ``/products`` (V2 spec sections 0-2):
 
 =====================  ===============  ========  =============================================
@@ -42,13 +42,13 @@ import h5py
 import numpy as np
 import yaml
 
-from . import h5write
-from .columns import STR_DTYPE
-from .dtypes import describe_dtype
-from .errors import LayoutMismatchError
-from .layout_v1 import EVENTS, INFO, create_rows_dataset
-from .payload import Payload
-from .products import Kind, ProductSpec
+from .. import h5io
+from ..errors import LayoutMismatchError
+from ..payload import Payload
+from ..products import Kind, ProductSpec
+from ..types.columns import STR_DTYPE
+from ..types.dtypes import describe_dtype
+from .v1_write import EVENTS, INFO, create_rows_dataset
 
 #: Root group holding one group per product.
 PRODUCTS = "products"
@@ -307,7 +307,7 @@ class V2Layout:
     def __init__(self, h5file: h5py.File) -> None:
         self.file = h5file
         self._plans: dict[str, ObjectPlan] = {}
-        self._handles = h5write.dataset_cache(h5file)
+        self._handles = h5io.dataset_cache(h5file)
 
     def _dataset(self, path: str, root: bool = False) -> h5py.Dataset:
         """Return a dataset of the products tree (or of the root), its handle cached while the file is open."""
@@ -643,7 +643,7 @@ def _append_rows(
     """
     if len(rows) and touched is not None:
         touched.append((dataset, _length(dataset) if length is None else length))
-    return h5write.append_rows(dataset, rows, mem_type)
+    return h5io.append_rows(dataset, rows, mem_type)
 
 
 def _append_counted(dataset: h5py.Dataset, rows: np.ndarray, counts: np.ndarray, touched: list | None) -> np.ndarray:

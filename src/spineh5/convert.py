@@ -1,8 +1,8 @@
 """Rewrite a SPINE HDF5 file in the other on-disk layout: the logic behind ``spineh5 convert``.
 
-:func:`convert` reads a file with :class:`~spineh5.runtime.reader.HDF5Reader`
+:func:`convert` reads a file with :class:`~spineh5.reader.HDF5Reader`
 (objects rebuilt as generated classes, entries in order, in batches) and
-writes it again with :class:`~spineh5.runtime.writer.HDF5Writer` in the
+writes it again with :class:`~spineh5.writer.HDF5Writer` in the
 requested ``format_version``. What the file holds is kept:
 
 * the products and their kinds: object-list products get a ``types`` hint
@@ -36,10 +36,9 @@ from typing import Any
 import attrs
 import numpy as np
 
-from .runtime.errors import SpineH5Error
-from .runtime.products import Kind, ProductSpec
-from .runtime.read_errors import IncompleteFileError, SpineFileError, UnknownColumnsWarning
-from .runtime.read_objects import resolve_class
+from .decode import resolve_class
+from .errors import IncompleteFileError, SpineFileError, SpineH5Error, UnknownColumnsWarning
+from .products import Kind, ProductSpec
 
 __all__ = ["ConvertError", "ConvertResult", "convert", "detect_lite", "writer_types"]
 
@@ -166,7 +165,7 @@ def _check_target(src: str, dst: str, overwrite: bool) -> None:
 
 
 def _open_source(src: str) -> Any:
-    from .runtime.reader import HDF5Reader
+    from .reader import HDF5Reader
 
     if not os.path.exists(src):
         raise ConvertError(f"{src}: no such file")
@@ -289,7 +288,7 @@ def _write(
     progress: Callable[[int, int], None] | None,
 ) -> None:
     """Write every entry to a temporary file beside ``dst``, then move it into place."""
-    from .runtime.writer import HDF5Writer
+    from .writer import HDF5Writer
 
     folder = os.path.dirname(os.path.abspath(dst))
     try:

@@ -34,8 +34,8 @@ import h5py
 import numpy as np
 import yaml
 
-from .generated import REGISTRY, SCHEMA_VERSION
-from .inspect_file import FileOpenError, attr_text, open_file, truthy
+from ..describe import FileOpenError, attr_text, open_file, truthy
+from ..generated import REGISTRY, SCHEMA_VERSION
 
 __all__ = ["ERROR", "RULES", "WARNING", "Problem", "is_sound", "validate"]
 

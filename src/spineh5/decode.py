@@ -16,8 +16,8 @@ import attrs
 import h5py
 import numpy as np
 
-from ..generated import REGISTRY
-from .read_errors import SpineFileError, UnknownColumnsWarning
+from .errors import SpineFileError, UnknownColumnsWarning
+from .generated import REGISTRY
 
 #: Legacy class name of image metadata, resolved to ImageMeta2D or ImageMeta3D.
 LEGACY_META = "Meta"

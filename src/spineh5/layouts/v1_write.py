@@ -1,8 +1,8 @@
 """SPINE's V1 layout: product datasets, region references and the ``events`` table.
 
-The layout knows how a :class:`~spineh5.runtime.products.ProductSpec` maps
+The layout knows how a :class:`~spineh5.products.ProductSpec` maps
 to HDF5 objects (spec sections 2.1-2.4) and how a batch of prepared
-:class:`~spineh5.runtime.payload.Payload` objects is appended:
+:class:`~spineh5.payload.Payload` objects is appended:
 
 1. every product dataset is resized once and written once (datasets are
    opened once per open file and reused by later batches);
@@ -22,11 +22,11 @@ from collections.abc import Iterable
 import h5py
 import numpy as np
 
-from . import h5write
-from .dtypes import compound_signature, describe_dtype
-from .layout_v1_read import EVENTS, V1ReadLayout
-from .payload import Payload
-from .products import Kind, ProductSpec
+from .. import h5io
+from ..payload import Payload
+from ..products import Kind, ProductSpec
+from ..types.dtypes import compound_signature, describe_dtype
+from .v1_read import EVENTS, V1ReadLayout
 
 INFO = "info"
 REGIONREF = h5py.regionref_dtype
@@ -260,7 +260,7 @@ class _Datasets:
 
     def __init__(self, h5file: h5py.File) -> None:
         self.file_id = h5file.id
-        self.cache = h5write.dataset_cache(h5file)
+        self.cache = h5io.dataset_cache(h5file)
         self.opened: dict[str, h5py.Dataset] = {}
 
     def get(self, path: str) -> h5py.Dataset:
@@ -292,4 +292,4 @@ class _Datasets:
 
 def _append_rows(dataset: h5py.Dataset, rows: np.ndarray) -> int:
     """Append rows with one resize and one write; return the first new row."""
-    return h5write.append_rows(dataset, rows)
+    return h5io.append_rows(dataset, rows)

@@ -39,11 +39,11 @@ import h5py
 import numpy as np
 import yaml
 
-from .layout_v1_read import RUN_DTYPE, V1ReadLayout
-from .layout_v2_read import V2ReadLayout
+from .decode import ObjectDecoder, ObjectRows, resolve_class
+from .errors import IncompleteFileError, SpineFileError, UnknownColumnsWarning
+from .layouts.v1_read import RUN_DTYPE, V1ReadLayout
+from .layouts.v2_read import V2ReadLayout
 from .products import Kind, ProductSpec
-from .read_errors import IncompleteFileError, SpineFileError, UnknownColumnsWarning
-from .read_objects import ObjectDecoder, ObjectRows, resolve_class
 
 __all__ = [
     "HDF5Reader",

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import h5py
 
-from .layout_v1 import V1Layout
-from .layout_v2 import V2Layout
+from .v1_write import V1Layout
+from .v2_write import V2Layout
 
 #: Layout class of each supported ``format_version``.
 LAYOUTS: dict[int, type] = {1: V1Layout, 2: V2Layout}

@@ -1,0 +1,1 @@
+"""Column types: element dtypes, conversion of values, dtype descriptions."""
