@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from spineh5 import __version__
 from spineh5.cli import main
 from spineh5.generated import TruthParticle
-from spineh5.validate import RULES
+from spineh5.validation import RULES
 
 DATA = Path(__file__).parent / "data"
 FULL = DATA / "spine_f31056c8.h5"

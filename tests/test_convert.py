@@ -1,4 +1,4 @@
-"""``spineh5.convert``: V1 <-> V2 rewrites that read back identical, and the refusals."""
+"""``spineh5.conversion``: V1 <-> V2 rewrites that read back identical, and the refusals."""
 
 from __future__ import annotations
 
@@ -14,11 +14,11 @@ import numpy as np
 import pytest
 
 from spineh5 import HDF5Reader, HDF5Writer
-from spineh5.convert import ConvertError, convert, detect_lite
+from spineh5.conversion import ConvertError, convert, detect_lite
 from spineh5.errors import UnknownColumnsWarning
 from spineh5.generated import Flash, RecoParticle, RunInfo
 from spineh5.synthetic import make_batches
-from spineh5.validate import is_sound, validate
+from spineh5.validation import is_sound, validate
 
 DATA = Path(__file__).parent / "data"
 FULL = DATA / "spine_f31056c8.h5"

@@ -1,4 +1,4 @@
-"""``spineh5.validate``: every rule broken by a mutated copy of a SPINE-written file, and the tolerated variants."""
+"""``spineh5.validation``: every rule broken by a mutated copy of a SPINE-written file, and the tolerated variants."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import h5py
 import numpy as np
 import pytest
 
-from spineh5.validate import ERROR, RULES, WARNING, Problem, column_dtype_problem, is_sound, validate
+from spineh5.validation import ERROR, RULES, WARNING, Problem, column_dtype_problem, is_sound, validate
 
 DATA = Path(__file__).parent / "data"
 FULL = DATA / "spine_f31056c8.h5"

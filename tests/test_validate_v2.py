@@ -1,4 +1,4 @@
-"""``spineh5.validate`` on V2 files: every V2 rule broken by a mutated copy, and what SPINE tolerates."""
+"""``spineh5.validation`` on V2 files: every V2 rule broken by a mutated copy, and what SPINE tolerates."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from test_v2_layout import make_batch, write
 
-from spineh5.validate import ERROR, RULES, WARNING, Problem, is_sound, validate
+from spineh5.validation import ERROR, RULES, WARNING, Problem, is_sound, validate
 
 DATA = Path(__file__).parent / "data"
 HEAD_V2 = DATA / "spine_head_v2.h5"

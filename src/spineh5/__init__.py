@@ -1,18 +1,52 @@
 """spineh5: schema-first HDF5 writer and reader for SPINE reconstruction output.
 
-``HDF5Writer`` and ``HDF5Reader`` are imported on first use, so that tools
-which only look at files (``spineh5 validate``) do not load the writer.
+The curated surface: :class:`HDF5Writer`, :class:`HDF5Reader`, :func:`validate`,
+:func:`convert` and the errors (all deriving from :class:`SpineH5Error`).
+``HDF5Writer``, ``HDF5Reader``, ``validate`` and ``convert`` are imported on
+first use, so that tools which only look at files (``spineh5 validate``) do not
+load the writer.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from .errors import (
+    ColumnError,
+    ConvertError,
+    FileOpenError,
+    FileStateError,
+    IncompleteFileError,
+    LayoutMismatchError,
+    ProductError,
+    SpineFileError,
+    SpineH5Error,
+    UnknownColumnsWarning,
+    UnknownProductError,
+)
+
 __version__ = "0.1.0"
 
-__all__ = ["HDF5Reader", "HDF5Writer", "__version__"]
+__all__ = [
+    "ColumnError",
+    "ConvertError",
+    "FileOpenError",
+    "FileStateError",
+    "HDF5Reader",
+    "HDF5Writer",
+    "IncompleteFileError",
+    "LayoutMismatchError",
+    "ProductError",
+    "SpineFileError",
+    "SpineH5Error",
+    "UnknownColumnsWarning",
+    "UnknownProductError",
+    "__version__",
+    "convert",
+    "validate",
+]
 
-_LAZY = {"HDF5Writer": ".writer", "HDF5Reader": ".reader"}
+_LAZY = {"HDF5Writer": ".writer", "HDF5Reader": ".reader", "validate": ".validation", "convert": ".conversion"}
 
 
 def __getattr__(name: str) -> Any:

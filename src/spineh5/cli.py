@@ -1,7 +1,7 @@
 """The ``spineh5`` command: ``demo``, ``inspect``, ``validate``, ``convert`` and ``schema``.
 
 A thin layer over :mod:`spineh5.synthetic`, :mod:`spineh5.inspect_file`,
-:mod:`spineh5.validate`, :mod:`spineh5.convert` and the generated registry:
+:mod:`spineh5.validation`, :mod:`spineh5.conversion` and the generated registry:
 options are parsed here, the work is done there.
 """
 
@@ -29,7 +29,7 @@ from .describe import (
 )
 from .errors import SpineH5Error
 from .generated import REGISTRY, SCHEMA_VERSION
-from .validate import ERROR, RULES, WARNING, Problem, is_sound, validate
+from .validation import ERROR, RULES, WARNING, Problem, is_sound, validate
 
 __all__ = ["main"]
 
@@ -255,7 +255,7 @@ def convert_command(source: str, target: str, format_version: str | None, overwr
     """
     from tqdm import tqdm
 
-    from .convert import ConvertError, convert
+    from .conversion import ConvertError, convert
 
     version = int(format_version) if format_version is not None else _other_layout(source)
     bar: Any = None

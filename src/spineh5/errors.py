@@ -74,6 +74,42 @@ class IncompleteFileError(SpineFileError):
     """A file's ``info.complete`` attribute says its writer did not finish it."""
 
 
+class ColumnError(SpineH5Error, ValueError):
+    """A value cannot be stored in a column.
+
+    Attributes
+    ----------
+    class_name : str
+        The object type.
+    field : str
+        The column name.
+    position : int or None
+        Position of the object in the sequence being converted, when known.
+    """
+
+    def __init__(self, class_name: str, field: str, problem: str, position: int | None = None) -> None:
+        self.class_name = class_name
+        self.field = field
+        self.problem = problem
+        self.position = position
+        where = f"{class_name}.{field}"
+        if position is not None:
+            where = f"{class_name} #{position}, field {field!r}"
+        super().__init__(f"{where}: {problem}")
+
+
+class UnknownProductError(SpineH5Error, ValueError):
+    """The kind of a product cannot be decided from the data and no hint was given."""
+
+
+class FileOpenError(SpineH5Error):
+    """A path is not a readable HDF5 file; the message is a one-line reason."""
+
+
+class ConvertError(SpineH5Error):
+    """A file cannot be converted; the message is a one-line reason."""
+
+
 class UnknownColumnsWarning(UserWarning):
     """Stored object rows carry columns the schema does not know (a later SPINE release).
 

@@ -99,7 +99,9 @@ def _check_strings(spec: ProductSpec, rows: np.ndarray, per_entry: bool) -> None
             try:
                 text.encode("utf-8")
             except UnicodeEncodeError:
-                raise ProductError(spec.key, f"string {text!r} is not encodable as UTF-8 (lone surrogate)", where) from None
+                raise ProductError(
+                    spec.key, f"string {text!r} is not encodable as UTF-8 (lone surrogate)", where
+                ) from None
 
 
 def _cast(spec: ProductSpec, array: Any, entry: int | None) -> np.ndarray:

@@ -16,6 +16,7 @@ from typing import Any
 import attrs
 import numpy as np
 
+from .errors import UnknownProductError
 from .generated import REGISTRY
 from .types.columns import STR_DTYPE
 
@@ -67,10 +68,6 @@ class ProductSpec:
     def object_type(self) -> type | None:
         """Return the generated class of an object product."""
         return REGISTRY[self.class_name] if self.class_name else None
-
-
-class UnknownProductError(ValueError):
-    """The kind of a product cannot be decided from the data and no hint was given."""
 
 
 def scalar_dtype(value: Any) -> np.dtype:

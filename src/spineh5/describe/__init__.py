@@ -32,6 +32,7 @@ import h5py
 import numpy as np
 import yaml
 
+from ..errors import FileOpenError
 from ..generated import REGISTRY
 
 __all__ = [
@@ -67,10 +68,6 @@ UNKNOWN = "?"
 
 #: Attributes of ``info`` shown as the file's provenance, in this order.
 PROVENANCE_ATTRS = ("writer", "version", "spine_version", "format", "format_version", "schema_version")
-
-
-class FileOpenError(Exception):
-    """A path is not a readable HDF5 file; the message is a one-line reason."""
 
 
 def open_file(path: str | os.PathLike) -> h5py.File:

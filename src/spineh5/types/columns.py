@@ -25,36 +25,14 @@ import attrs
 import h5py
 import numpy as np
 
+from ..errors import ColumnError
+
 #: numpy dtype of each element dtype name a schema may use (``str`` is separate).
 NUMPY_DTYPES: dict[str, np.dtype] = {
     name: np.dtype(name) for name in ("bool", "uint8", "int32", "int64", "float32", "float64")
 }
 #: h5py's variable-length UTF-8 string dtype.
 STR_DTYPE = h5py.string_dtype()
-
-
-class ColumnError(ValueError):
-    """A value cannot be stored in a column.
-
-    Attributes
-    ----------
-    class_name : str
-        The object type.
-    field : str
-        The column name.
-    position : int or None
-        Position of the object in the sequence being converted, when known.
-    """
-
-    def __init__(self, class_name: str, field: str, problem: str, position: int | None = None) -> None:
-        self.class_name = class_name
-        self.field = field
-        self.problem = problem
-        self.position = position
-        where = f"{class_name}.{field}"
-        if position is not None:
-            where = f"{class_name} #{position}, field {field!r}"
-        super().__init__(f"{where}: {problem}")
 
 
 def _short(value: Any) -> str:

@@ -37,16 +37,12 @@ import attrs
 import numpy as np
 
 from .decode import resolve_class
-from .errors import IncompleteFileError, SpineFileError, SpineH5Error, UnknownColumnsWarning
+from .errors import ConvertError, IncompleteFileError, SpineFileError, SpineH5Error, UnknownColumnsWarning
 from .products import Kind, ProductSpec
 
 __all__ = ["ConvertError", "ConvertResult", "convert", "detect_lite", "writer_types"]
 
 FORMAT_VERSIONS = (1, 2)
-
-
-class ConvertError(SpineH5Error):
-    """A file cannot be converted; the message is a one-line reason."""
 
 
 @attrs.frozen
