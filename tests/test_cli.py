@@ -10,17 +10,13 @@ from pathlib import Path
 import h5py
 import pytest
 from click.testing import CliRunner
+from conftest import FULL, HEAD_V1, HEAD_V2, LITE
 
 from spineh5 import __version__
 from spineh5.cli import main
 from spineh5.generated import TruthParticle
 from spineh5.validation import RULES
 
-DATA = Path(__file__).parent / "data"
-FULL = DATA / "spine_f31056c8.h5"
-LITE = DATA / "spine_f31056c8_lite.h5"
-HEAD_V1 = DATA / "spine_head_v1.h5"
-HEAD_V2 = DATA / "spine_head_v2.h5"
 SCRIPT = Path(sys.executable).parent / "spineh5"
 
 
@@ -234,7 +230,8 @@ def test_inspect_v2_entries_read_like_v1() -> None:
 
 
 def test_inspect_v2_of_every_kind(tmp_path: Path) -> None:
-    from test_v2_layout import make_batch, write
+    from conftest import every_case_batch as make_batch
+    from conftest import write_every_case as write
 
     path = write(tmp_path / "kinds.h5", [make_batch(0, 3)])
     out = run("inspect", path).output

@@ -12,6 +12,7 @@ from typing import Any
 import h5py
 import numpy as np
 import pytest
+from conftest import FULL, HEAD_V2, LITE, spine_plain, spine_v2_file, spine_v2_reader
 
 from spineh5 import HDF5Reader, HDF5Writer
 from spineh5.conversion import ConvertError, convert, detect_lite
@@ -19,13 +20,6 @@ from spineh5.errors import UnknownColumnsWarning
 from spineh5.generated import Flash, RecoParticle, RunInfo
 from spineh5.synthetic import make_batches
 from spineh5.validation import is_sound, validate
-
-DATA = Path(__file__).parent / "data"
-FULL = DATA / "spine_f31056c8.h5"
-LITE = DATA / "spine_f31056c8_lite.h5"
-HEAD_V1 = DATA / "spine_head_v1.h5"
-HEAD_V2 = DATA / "spine_head_v2.h5"
-
 
 # -- helpers ----------------------------------------------------------------------------------------------
 
@@ -317,43 +311,9 @@ def test_objects_of_the_round_trip_equal_the_written_ones(tmp_path: Path) -> Non
 # -- SPINE's own V2 reader and writer (only where SPINE >= 1.4 is installed: `nox -s spine_v2`) ----------------
 
 
-def spine_v2_file(path: Path) -> Path:
-    """Write a V2 file of every storage case with SPINE's own writer (SPINE >= 1.4), including an empty entry."""
-    _spine_v2()
-    from spine.data import ObjectList, RunInfo
-    from spine.data.out import RecoParticle as SpineRecoParticle
-    from spine.io.write import HDF5Writer as SpineWriter
-
-    data = {
-        "index": [0, 1, 2],
-        "run_info": [RunInfo(run=1, subrun=0, event=i) for i in range(3)],
-        "reco_particles": [
-            [SpineRecoParticle(id=0, index=np.arange(3, dtype=np.int32))],
-            ObjectList([], SpineRecoParticle()),
-            [SpineRecoParticle(id=1)],
-        ],
-        "points": [np.ones((2, 3), np.float32), np.empty((0, 3), np.float32), np.zeros((1, 3), np.float32)],
-        "name": ["a", "bé", ""],
-        "clusts": [[np.arange(3), np.arange(2)], ObjectList([], np.empty(0, np.int64)), [np.arange(1)]],
-        "jag": [[np.ones((2, 2)), np.arange(3.0)], [np.empty((0, 2)), np.arange(1.0)], [np.zeros((1, 2)), np.empty(0)]],
-    }
-    writer = SpineWriter(file_name=str(path), format_version=2)
-    writer(data, cfg={"spine": {"v2": True}})
-    writer.finalize()
-    return path
-
-
-def _spine_v2() -> Any:
-    from test_v2_read import _spine_v2 as spine_v2_reader
-
-    return spine_v2_reader()
-
-
 def test_spine_v2_reads_converted_files_like_the_originals(tmp_path: Path) -> None:
     """SPINE's later reader gives the same values for the originals and for their V1 -> V2 -> V1 conversions."""
-    from test_v2_read import _plain
-
-    spine_reader = _spine_v2()
+    spine_reader = spine_v2_reader()
     written = spine_v2_file(tmp_path / "spine_v2.h5")
     runtime = {"index", "file_index", "file_entry_index", "source_file_name", "source_file_size"}
     for source, first in ((FULL, 2), (written, 1)):
@@ -367,4 +327,4 @@ def test_spine_v2_reads_converted_files_like_the_originals(tmp_path: Path) -> No
             for i in range(len(reference)):
                 left, right = reference[i], other[i]
                 for key in set(left) - runtime - {"source_file_mtime_ns"}:
-                    assert _plain(left[key]) == _plain(right[key]), (path.name, i, key)
+                    assert spine_plain(left[key]) == spine_plain(right[key]), (path.name, i, key)

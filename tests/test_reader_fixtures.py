@@ -10,14 +10,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import DATA, FULL, HEAD_V1, LITE
 
 from spineh5.generated import REGISTRY, ImageMeta3D
 from spineh5.reader import HDF5Reader, SpineFileError, UnknownColumnsWarning
 
-DATA = Path(__file__).parent / "data"
-FULL = DATA / "spine_f31056c8.h5"
-LITE = DATA / "spine_f31056c8_lite.h5"
-HEAD_V1 = DATA / "spine_head_v1.h5"
 RUNTIME_KEYS = {"file_index", "file_entry_index"}
 OBJECT_KEYS = [
     "run_info",

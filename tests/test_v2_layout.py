@@ -17,46 +17,26 @@ import h5py
 import numpy as np
 import pytest
 import yaml
+from conftest import CFG, DATA
+from conftest import EVERY_CASE_KEYS as KEYS
+from conftest import every_case_batch as make_batch
+from conftest import write_every_case as write
 
-from spineh5 import HDF5Writer
-from spineh5 import reader as reader_module
+from spineh5 import HDF5Reader, HDF5Writer
 from spineh5.errors import LayoutMismatchError, ProductError
 from spineh5.generated import (
     REGISTRY,
-    CRTHit,
-    ImageMeta3D,
     RecoParticle,
     RunInfo,
-    TruthInteraction,
     TruthParticle,
 )
 from spineh5.layouts import LAYOUTS, layout_class
-from spineh5.layouts.v2_read import V2ReadLayout
 from spineh5.layouts.v2_write import (
     OFFSET_CHUNK_ROWS,
     V2Layout,
     object_plan,
 )
 
-DATA = Path(__file__).parent / "data"
-CFG = {"base": {"iterations": 1}}
-KEYS = [
-    "loss",
-    "tag",
-    "acc",
-    "nhits",
-    "flag",
-    "name",
-    "run_info",
-    "meta",
-    "points",
-    "seg",
-    "clusts",
-    "jag",
-    "reco_particles",
-    "truth_interactions",
-    "crthits",
-]
 STORED = sorted([*KEYS, "index", "source_file_index", "source_file_entry_index", "flashes"])
 #: V2 kind, scalar attribute and class of every stored product (spec section 2.1 table).
 GOLDEN_KINDS = {
@@ -80,70 +60,6 @@ GOLDEN_KINDS = {
     "crthits": ("objects", False, "CRTHit"),
     "flashes": ("objects", False, "Flash"),
 }
-NAMES = ["a", "bé", ""]
-
-
-def reco_particle(ident: int, n_index: int) -> RecoParticle:
-    return RecoParticle(
-        id=ident,
-        index=np.arange(n_index, dtype=np.int32),
-        match_ids=np.array([ident], np.int32),
-        match_overlaps=np.array([0.5], np.float32),
-    )
-
-
-def make_batch(start: int = 0, n: int = 3) -> dict[str, Any]:
-    """Return ``n`` entries of every storage case; entry ``i`` follows the pattern of ``i % 3``.
-
-    Pattern 1 has every list empty (objects, arrays, flat list, jagged positions).
-    """
-    entries = list(range(start, start + n))
-    sizes = [2, 0, 1]
-    return {
-        "index": np.arange(start, start + n),
-        "file_index": [0] * n,
-        "file_entry_index": [100 + i for i in entries],
-        "loss": 0.5,
-        "tag": "run-A",
-        "acc": [0.1 * (i + 1) for i in entries],
-        "nhits": [np.int32(i + 1) for i in entries],
-        "flag": [i % 2 == 0 for i in entries],
-        "name": [NAMES[i % 3] for i in entries],
-        "run_info": [RunInfo(run=1, subrun=0, event=i) for i in entries],
-        "meta": [
-            ImageMeta3D(lower=np.zeros(3), upper=np.full(3, 10.0), size=np.ones(3), count=[10] * 3) for _ in entries
-        ],
-        "points": [np.full((sizes[i % 3], 3), i, np.float32) for i in entries],
-        "seg": [np.arange(sizes[i % 3], dtype=np.int64) + i for i in entries],
-        "clusts": [[[np.arange(3) + i, np.arange(2)], [], [np.arange(1)]][i % 3] for i in entries],
-        "jag": [
-            [
-                [np.ones((2, 2)) * i, np.arange(3.0)],
-                [np.empty((0, 2)), np.arange(1.0)],
-                [np.zeros((1, 2)), np.empty(0)],
-            ][i % 3]
-            for i in entries
-        ],
-        "reco_particles": [
-            [[reco_particle(i, 3), reco_particle(i + 1, 0)], [], [reco_particle(i, 1)]][i % 3] for i in entries
-        ],
-        "truth_interactions": [
-            [TruthInteraction(id=i, index=np.array([4, 5], np.int32), topology="1p")] if i % 3 == 0 else []
-            for i in entries
-        ],
-        "crthits": [
-            [CRTHit(id=i, tagger="top", feb_id=np.array([1, 2], np.uint8))] if i % 3 != 1 else [] for i in entries
-        ],
-    }
-
-
-def write(path: Path, batches: list[dict], format_version: int = 2, **options: Any) -> Path:
-    options.setdefault("keys", KEYS)
-    options.setdefault("dummy_ds", {"flashes": "Flash"})
-    with HDF5Writer(str(path), format_version=format_version, **options) as writer:
-        for batch in batches:
-            writer(batch, cfg=CFG)
-    return path
 
 
 def is_hdf5_bool(type_id: Any) -> bool:
@@ -174,14 +90,6 @@ def snapshot(path: Path) -> dict[str, Any]:
 
         h5file.visititems(visit)
     return out
-
-
-@pytest.fixture
-def HDF5Reader(monkeypatch: pytest.MonkeyPatch) -> type:  # noqa: N802 - stands for the class
-    """The reader front, with the V2 read layout plugged in if it is not wired yet."""
-    if 2 not in reader_module.LAYOUTS:
-        monkeypatch.setitem(reader_module.LAYOUTS, 2, V2ReadLayout)
-    return reader_module.HDF5Reader
 
 
 @pytest.fixture(scope="module")
@@ -487,7 +395,7 @@ def test_chunk_and_compression_options_apply_to_values(tmp_path: Path) -> None:
 # -- reading back what was written -------------------------------------------------------------------
 
 
-def test_empty_object_lists_read_back_as_empty_lists(v2_file: Path, HDF5Reader: type) -> None:  # noqa: N803
+def test_empty_object_lists_read_back_as_empty_lists(v2_file: Path) -> None:
     """Spec section 7, item 1: SPINE cannot read back entries whose object list is empty."""
     with HDF5Reader(str(v2_file)) as reader:
         entry = reader[1]
@@ -501,7 +409,7 @@ def test_empty_object_lists_read_back_as_empty_lists(v2_file: Path, HDF5Reader: 
         assert [type(obj) for obj in full["reco_particles"]] == [RecoParticle, RecoParticle]
 
 
-def test_first_entry_empty_takes_its_class_from_a_hint(tmp_path: Path, HDF5Reader: type) -> None:  # noqa: N803
+def test_first_entry_empty_takes_its_class_from_a_hint(tmp_path: Path) -> None:
     batch = make_batch(1, 2)  # entry pattern 1 first: every list empty
     types = {"reco_particles": "RecoParticle", "truth_interactions": "TruthInteraction", "clusts": "int64"}
     path = write(tmp_path / "hint.h5", [batch], types=types)
@@ -513,7 +421,7 @@ def test_first_entry_empty_takes_its_class_from_a_hint(tmp_path: Path, HDF5Reade
         assert [obj.id for obj in reader[1]["reco_particles"]] == [2]
 
 
-def test_lite_files(base_v2_lite: Path, HDF5Reader: type) -> None:  # noqa: N803
+def test_lite_files(base_v2_lite: Path) -> None:
     path = base_v2_lite
     with h5py.File(path, "r") as h5file:
         fields = yaml.safe_load(h5file["products/reco_particles/variables/pool_1"].attrs["fields"])
@@ -527,7 +435,7 @@ def test_lite_files(base_v2_lite: Path, HDF5Reader: type) -> None:  # noqa: N803
 # -- appends ---------------------------------------------------------------------------------------------
 
 
-def test_append_from_a_new_writer_session_for_every_kind(tmp_path: Path, HDF5Reader: type) -> None:  # noqa: N803
+def test_append_from_a_new_writer_session_for_every_kind(tmp_path: Path) -> None:
     """Spec section 7, items 2-3: SPINE's cross-session appends fail or corrupt the file."""
     path = write(tmp_path / "a.h5", [make_batch(0, 3)])
     write(path, [make_batch(3, 3), make_batch(6, 2)], append=True)
@@ -739,7 +647,7 @@ def test_per_key_v1_api_refuses_v2_files(v2_file: Path) -> None:
         HDF5Writer.store(h5file, np.zeros(1, dtype=[("seg", h5py.regionref_dtype)])[0], "seg", np.arange(3))
 
 
-def test_split_files_each_hold_their_entries(tmp_path: Path, HDF5Reader: type) -> None:  # noqa: N803
+def test_split_files_each_hold_their_entries(tmp_path: Path) -> None:
     batch = {**make_batch(0, 3), "file_index": [0, 0, 1]}
     names = [str(tmp_path / "in_a.root"), str(tmp_path / "in_b.root")]
     writer = HDF5Writer(

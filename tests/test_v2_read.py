@@ -15,18 +15,20 @@ from typing import Any
 import h5py
 import numpy as np
 import pytest
-from test_v2_layout import KEYS, make_batch, write
+from conftest import EVERY_CASE_KEYS as KEYS
+from conftest import HEAD_V1 as V1_FIXTURE
+from conftest import HEAD_V2 as V2_FIXTURE
+from conftest import every_case_batch as make_batch
+from conftest import spine_plain, spine_v2_reader
+from conftest import write_every_case as write
 
-from spineh5 import reader as reader_module
+from spineh5 import HDF5Reader
 from spineh5.decode import ObjectRows
 from spineh5.errors import SpineFileError, UnknownColumnsWarning
 from spineh5.generated import ImageMeta3D, RecoParticle
 from spineh5.layouts.v2_read import V2ReadLayout
 from spineh5.types.columns import values_equal
 
-DATA = Path(__file__).parent / "data"
-V1_FIXTURE = DATA / "spine_head_v1.h5"
-V2_FIXTURE = DATA / "spine_head_v2.h5"
 #: Classes whose SPINE HEAD rows carry columns our (0.14.1) schema does not know.
 LATER_CLASSES = {
     "Particle",
@@ -37,14 +39,6 @@ LATER_CLASSES = {
     "RecoInteraction",
     "TruthInteraction",
 }
-
-
-@pytest.fixture
-def HDF5Reader(monkeypatch: pytest.MonkeyPatch) -> type:  # noqa: N802 - stands for the class
-    """The reader front, with the V2 read layout plugged in if it is not wired yet."""
-    if 2 not in reader_module.LAYOUTS:
-        monkeypatch.setitem(reader_module.LAYOUTS, 2, V2ReadLayout)
-    return reader_module.HDF5Reader
 
 
 @pytest.fixture(scope="module")
@@ -89,7 +83,7 @@ def read_all(reader: Any) -> list[dict[str, Any]]:
 
 
 @pytest.mark.parametrize("build_classes", [True, False])
-def test_spine_v1_and_v2_fixtures_decode_to_the_same_values(HDF5Reader: type, build_classes: bool) -> None:  # noqa: N803
+def test_spine_v1_and_v2_fixtures_decode_to_the_same_values(build_classes: bool) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UnknownColumnsWarning)
         with (
@@ -106,7 +100,7 @@ def test_spine_v1_and_v2_fixtures_decode_to_the_same_values(HDF5Reader: type, bu
             assert empty["reco_particles"] == [] and empty["truth_interactions"] == []
 
 
-def test_v2_fixture_values(HDF5Reader: type) -> None:  # noqa: N803
+def test_v2_fixture_values() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UnknownColumnsWarning)
         with HDF5Reader(str(V2_FIXTURE)) as reader:
@@ -119,7 +113,7 @@ def test_v2_fixture_values(HDF5Reader: type) -> None:  # noqa: N803
     assert isinstance(entry["clusts"], list) and all(c.dtype == np.int64 for c in entry["clusts"])
 
 
-def test_unknown_columns_are_reported_once_and_stay_reachable(HDF5Reader: type) -> None:  # noqa: N803
+def test_unknown_columns_are_reported_once_and_stay_reachable() -> None:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         with HDF5Reader(str(V2_FIXTURE)) as reader:
@@ -144,7 +138,6 @@ def test_unknown_columns_are_reported_once_and_stay_reachable(HDF5Reader: type) 
 @pytest.mark.parametrize("build_classes", [True, False])
 def test_same_batches_written_as_v1_and_v2_read_back_identical(
     ours: tuple[Path, Path],
-    HDF5Reader: type,  # noqa: N803
     build_classes: bool,
 ) -> None:
     v1_path, v2_path = ours
@@ -171,7 +164,7 @@ def test_same_batches_written_as_v1_and_v2_read_back_identical(
         assert entry["name"] == "a" and type(entry["name"]) is str
 
 
-def test_tables_of_v1_and_v2_are_identical(ours: tuple[Path, Path], HDF5Reader: type) -> None:  # noqa: N803
+def test_tables_of_v1_and_v2_are_identical(ours: tuple[Path, Path]) -> None:
     v1_path, v2_path = ours
     entries = np.array([6, 0, 3, 3, 1])
     with HDF5Reader(str(v1_path)) as v1, HDF5Reader(str(v2_path)) as v2:
@@ -193,7 +186,7 @@ def test_tables_of_v1_and_v2_are_identical(ours: tuple[Path, Path], HDF5Reader: 
         assert rows["units"].tolist() == [b"cm"] * 8 and rows["index"][0].tolist() == [0, 1, 2]
 
 
-def test_mixed_v1_and_v2_files_read_as_one_sequence(ours: tuple[Path, Path], HDF5Reader: type) -> None:  # noqa: N803
+def test_mixed_v1_and_v2_files_read_as_one_sequence(ours: tuple[Path, Path]) -> None:
     v1_path, v2_path = ours
     with HDF5Reader([str(v1_path), str(v2_path)]) as mixed, HDF5Reader(str(v1_path)) as single:
         assert len(mixed) == 14
@@ -315,7 +308,6 @@ def _typed_file(source: Path, path: Path) -> Path:
 def test_product_metadata_groups_read_as_plain_payload(
     ours: tuple[Path, Path],
     tmp_path: Path,
-    HDF5Reader: type,  # noqa: N803
 ) -> None:
     path = _typed_file(ours[1], tmp_path / "typed.h5")
     with HDF5Reader(str(path)) as typed, HDF5Reader(str(ours[1])) as plain:
@@ -380,7 +372,6 @@ def _set_column(dataset: h5py.Dataset, column: str, index: Any, value: Any) -> N
 )
 def test_damaged_offsets_raise_a_spine_file_error(
     tmp_path: Path,
-    HDF5Reader: type,  # noqa: N803
     change: Any,
     key: str,
     match: str,
@@ -394,7 +385,7 @@ def test_damaged_offsets_raise_a_spine_file_error(
     assert info.value.key == key
 
 
-def test_object_rows_in_any_order_decode_correctly(tmp_path: Path, HDF5Reader: type) -> None:  # noqa: N803
+def test_object_rows_in_any_order_decode_correctly(tmp_path: Path) -> None:
     """SPINE silently empties variable fields when the spans of an entry's rows decrease (spec section 6)."""
 
     def reverse_entry_0(products: h5py.Group) -> None:
@@ -409,14 +400,14 @@ def test_object_rows_in_any_order_decode_correctly(tmp_path: Path, HDF5Reader: t
             assert_same(reversed_rows[0]["reco_particles"], original[0]["reco_particles"][::-1])
 
 
-def test_non_product_members_are_left_out_with_a_warning(tmp_path: Path, HDF5Reader: type) -> None:  # noqa: N803
+def test_non_product_members_are_left_out_with_a_warning(tmp_path: Path) -> None:
     path = _damaged(tmp_path, lambda p: (p.create_group("junk"), p.create_dataset("notes", data=[1, 2])))
     with pytest.warns(UserWarning, match="junk, notes"):
         with HDF5Reader(str(path), build_classes=False) as reader:
             assert "junk" not in reader.keys and len(read_all(reader)) == 6
 
 
-def test_a_single_object_product_needs_a_row_per_entry(tmp_path: Path, HDF5Reader: type) -> None:  # noqa: N803
+def test_a_single_object_product_needs_a_row_per_entry(tmp_path: Path) -> None:
     path = _damaged(tmp_path, lambda p: _set(p["run_info/event_offsets"], 1, 0))
     with HDF5Reader(str(path), keys=["run_info"]) as reader:
         with pytest.raises(SpineFileError, match="one object per entry is expected") as info:
@@ -425,13 +416,13 @@ def test_a_single_object_product_needs_a_row_per_entry(tmp_path: Path, HDF5Reade
         assert reader[2]["run_info"].event == 2
 
 
-def test_run_map_on_v2(ours: tuple[Path, Path], HDF5Reader: type) -> None:  # noqa: N803
+def test_run_map_on_v2(ours: tuple[Path, Path]) -> None:
     with HDF5Reader(str(ours[1]), create_run_map=True) as reader:
         assert reader.find(1, 0, 5) == 5
         assert reader[reader.find(1, 0, 2)]["run_info"].event == 2
 
 
-def test_missing_products_group_is_a_spine_file_error(tmp_path: Path, HDF5Reader: type) -> None:  # noqa: N803
+def test_missing_products_group_is_a_spine_file_error(tmp_path: Path) -> None:
     path = tmp_path / "bare.h5"
     with h5py.File(path, "w") as h5file:
         h5file.create_group("info").attrs["format_version"] = np.int64(2)
@@ -443,42 +434,9 @@ def test_missing_products_group_is_a_spine_file_error(tmp_path: Path, HDF5Reader
 # -- SPINE's own V2 reader (only where SPINE >= 1.4 is installed, e.g. a `spine_v2` nox session) ---------------
 
 
-def _spine_v2() -> Any:
-    spine = pytest.importorskip("spine")
-    version = tuple(int(part) for part in spine.__version__.split(".")[:2] if part.isdigit())
-    if version < (1, 4):
-        pytest.skip(f"SPINE {spine.__version__} has no V2 layout (needs >= 1.4)")
-    from spine.io.read import HDF5Reader as SpineReader
-
-    return SpineReader
-
-
-def _plain(value: Any) -> Any:
-    """SPINE's values as comparable plain data (objects by their dataclass fields, bytes decoded)."""
-    if hasattr(value, "__dataclass_fields__"):
-        return (type(value).__name__, {name: _plain(getattr(value, name)) for name in value.__dataclass_fields__})
-    if isinstance(value, (list, tuple)):
-        return [_plain(item) for item in value]
-    if isinstance(value, np.ndarray):
-        if value.dtype == object:
-            return [_plain(item) for item in value]
-        return (
-            value.dtype.str,
-            value.shape,
-            np.nan_to_num(value.astype(float) if value.dtype.kind == "f" else value).tolist(),
-        )
-    if isinstance(value, (bytes, np.bytes_)):
-        return bytes(value).decode("utf-8")
-    if isinstance(value, float) and np.isnan(value):
-        return "nan"
-    if isinstance(value, np.generic):
-        return _plain(value.item())
-    return value
-
-
 def test_spine_v2_reader_reads_our_files_like_our_v1_files(ours: tuple[Path, Path], tmp_path: Path) -> None:
     """SPINE's later reader loads our V1, V2, lite and appended V2 files to the same values (spec 4.8)."""
-    spine_reader = _spine_v2()
+    spine_reader = spine_v2_reader()
     v1_path, v2_path = ours
     appended = write(tmp_path / "appended.h5", [make_batch(0, 4)])
     write(appended, [make_batch(4, 3)], append=True)
@@ -489,15 +447,15 @@ def test_spine_v2_reader_reads_our_files_like_our_v1_files(ours: tuple[Path, Pat
         for i in range(7):
             left, right = reference[i], other[i]
             for key in [*KEYS, "flashes", "source_file_entry_index"]:
-                assert _plain(left[key]) == _plain(right[key]), (path.name, i, key)
+                assert spine_plain(left[key]) == spine_plain(right[key]), (path.name, i, key)
     fixed_only = spine_reader(file_keys=str(v2_path), fixed_only=True)
     assert fixed_only[0]["reco_particles"][0].id == 0
     assert spine_reader(file_keys=str(v2_path), create_run_map=True) is not None
 
 
 @pytest.mark.parametrize("format_version", [1, 2])
-def test_table_fixed_only_reads_the_fixed_columns_without_the_pools(tmp_path, format_version, HDF5Reader):  # noqa: N803
-    from spineh5 import HDF5Writer
+def test_table_fixed_only_reads_the_fixed_columns_without_the_pools(tmp_path, format_version):
+    from spineh5 import HDF5Reader, HDF5Writer
     from spineh5.synthetic import make_batches
 
     path = tmp_path / f"v{format_version}.h5"

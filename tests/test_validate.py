@@ -9,15 +9,9 @@ from pathlib import Path
 import h5py
 import numpy as np
 import pytest
+from conftest import FULL, HEAD_V1, HEAD_V2, LITE
 
 from spineh5.validation import ERROR, RULES, WARNING, Problem, column_dtype_problem, is_sound, validate
-
-DATA = Path(__file__).parent / "data"
-FULL = DATA / "spine_f31056c8.h5"
-LITE = DATA / "spine_f31056c8_lite.h5"
-HEAD_V1 = DATA / "spine_head_v1.h5"
-HEAD_V2 = DATA / "spine_head_v2.h5"
-
 
 # -- helpers: mutate copies of the SPINE file ------------------------------------------------------
 

@@ -10,12 +10,12 @@ from typing import Any
 import h5py
 import numpy as np
 import pytest
-from test_v2_layout import make_batch, write
+from conftest import HEAD_V2, spine_v2_file
+from conftest import every_case_batch as make_batch
+from conftest import write_every_case as write
 
 from spineh5.validation import ERROR, RULES, WARNING, Problem, is_sound, validate
 
-DATA = Path(__file__).parent / "data"
-HEAD_V2 = DATA / "spine_head_v2.h5"
 P = "products"
 
 
@@ -384,7 +384,5 @@ def test_child_products_of_typed_products_are_checked(base: Path, tmp_path: Path
 
 def test_spine_v2_writer_output_is_sound(tmp_path: Path) -> None:
     """A file SPINE's own V2 writer (SPINE >= 1.4) writes has only warnings for its later-release columns."""
-    from test_convert import spine_v2_file
-
     problems = validate(spine_v2_file(tmp_path / "spine_v2.h5"))
     assert {(p.rule, p.severity) for p in problems} <= {("column.later", WARNING)}, problems

@@ -1,0 +1,171 @@
+"""Shared test material: fixture paths and the helpers more than one test module uses.
+
+Test modules import the helpers from here (``from conftest import ...``) instead of from each other.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from spineh5 import HDF5Writer
+from spineh5.generated import CRTHit, ImageMeta3D, RecoParticle, RunInfo, TruthInteraction
+
+#: Copied fixtures (see tests/data/README.md): files written by SPINE's own writer and their decoded content.
+DATA = Path(__file__).parent / "data"
+FULL = DATA / "spine_f31056c8.h5"
+LITE = DATA / "spine_f31056c8_lite.h5"
+HEAD_V1 = DATA / "spine_head_v1.h5"
+HEAD_V2 = DATA / "spine_head_v2.h5"
+#: Every HDF5 file in tests/data.
+FIXTURE_FILES = sorted(DATA.glob("*.h5"))
+
+CFG = {"base": {"iterations": 1}}
+#: The products of :func:`every_case_batch` (every storage case, A-G of the V2 spec).
+EVERY_CASE_KEYS = [
+    "loss",
+    "tag",
+    "acc",
+    "nhits",
+    "flag",
+    "name",
+    "run_info",
+    "meta",
+    "points",
+    "seg",
+    "clusts",
+    "jag",
+    "reco_particles",
+    "truth_interactions",
+    "crthits",
+]
+NAMES = ["a", "bé", ""]
+
+
+def reco_particle(ident: int, n_index: int) -> RecoParticle:
+    return RecoParticle(
+        id=ident,
+        index=np.arange(n_index, dtype=np.int32),
+        match_ids=np.array([ident], np.int32),
+        match_overlaps=np.array([0.5], np.float32),
+    )
+
+
+def every_case_batch(start: int = 0, n: int = 3) -> dict[str, Any]:
+    """Return ``n`` entries of every storage case; entry ``i`` follows the pattern of ``i % 3``.
+
+    Pattern 1 has every list empty (objects, arrays, flat list, jagged positions).
+    """
+    entries = list(range(start, start + n))
+    sizes = [2, 0, 1]
+    return {
+        "index": np.arange(start, start + n),
+        "file_index": [0] * n,
+        "file_entry_index": [100 + i for i in entries],
+        "loss": 0.5,
+        "tag": "run-A",
+        "acc": [0.1 * (i + 1) for i in entries],
+        "nhits": [np.int32(i + 1) for i in entries],
+        "flag": [i % 2 == 0 for i in entries],
+        "name": [NAMES[i % 3] for i in entries],
+        "run_info": [RunInfo(run=1, subrun=0, event=i) for i in entries],
+        "meta": [
+            ImageMeta3D(lower=np.zeros(3), upper=np.full(3, 10.0), size=np.ones(3), count=[10] * 3) for _ in entries
+        ],
+        "points": [np.full((sizes[i % 3], 3), i, np.float32) for i in entries],
+        "seg": [np.arange(sizes[i % 3], dtype=np.int64) + i for i in entries],
+        "clusts": [[[np.arange(3) + i, np.arange(2)], [], [np.arange(1)]][i % 3] for i in entries],
+        "jag": [
+            [
+                [np.ones((2, 2)) * i, np.arange(3.0)],
+                [np.empty((0, 2)), np.arange(1.0)],
+                [np.zeros((1, 2)), np.empty(0)],
+            ][i % 3]
+            for i in entries
+        ],
+        "reco_particles": [
+            [[reco_particle(i, 3), reco_particle(i + 1, 0)], [], [reco_particle(i, 1)]][i % 3] for i in entries
+        ],
+        "truth_interactions": [
+            [TruthInteraction(id=i, index=np.array([4, 5], np.int32), topology="1p")] if i % 3 == 0 else []
+            for i in entries
+        ],
+        "crthits": [
+            [CRTHit(id=i, tagger="top", feb_id=np.array([1, 2], np.uint8))] if i % 3 != 1 else [] for i in entries
+        ],
+    }
+
+
+def write_every_case(path: Path, batches: list[dict], format_version: int = 2, **options: Any) -> Path:
+    options.setdefault("keys", EVERY_CASE_KEYS)
+    options.setdefault("dummy_ds", {"flashes": "Flash"})
+    with HDF5Writer(str(path), format_version=format_version, **options) as writer:
+        for batch in batches:
+            writer(batch, cfg=CFG)
+    return path
+
+
+# -- SPINE's own V2 reader and writer (only where SPINE >= 1.4 is installed: `nox -s spine_v2`) ----------------
+
+
+def spine_v2_reader() -> Any:
+    """Return SPINE's own ``HDF5Reader`` class; skip the test unless SPINE >= 1.4 is installed."""
+    spine = pytest.importorskip("spine")
+    version = tuple(int(part) for part in spine.__version__.split(".")[:2] if part.isdigit())
+    if version < (1, 4):
+        pytest.skip(f"SPINE {spine.__version__} has no V2 layout (needs >= 1.4)")
+    from spine.io.read import HDF5Reader as SpineReader
+
+    return SpineReader
+
+
+def spine_plain(value: Any) -> Any:
+    """SPINE's values as comparable plain data (objects by their dataclass fields, bytes decoded)."""
+    if hasattr(value, "__dataclass_fields__"):
+        return (type(value).__name__, {name: spine_plain(getattr(value, name)) for name in value.__dataclass_fields__})
+    if isinstance(value, (list, tuple)):
+        return [spine_plain(item) for item in value]
+    if isinstance(value, np.ndarray):
+        if value.dtype == object:
+            return [spine_plain(item) for item in value]
+        return (
+            value.dtype.str,
+            value.shape,
+            np.nan_to_num(value.astype(float) if value.dtype.kind == "f" else value).tolist(),
+        )
+    if isinstance(value, (bytes, np.bytes_)):
+        return bytes(value).decode("utf-8")
+    if isinstance(value, float) and np.isnan(value):
+        return "nan"
+    if isinstance(value, np.generic):
+        return spine_plain(value.item())
+    return value
+
+
+def spine_v2_file(path: Path) -> Path:
+    """Write a V2 file of every storage case with SPINE's own writer (SPINE >= 1.4), including an empty entry."""
+    spine_v2_reader()
+    from spine.data import ObjectList, RunInfo
+    from spine.data.out import RecoParticle as SpineRecoParticle
+    from spine.io.write import HDF5Writer as SpineWriter
+
+    data = {
+        "index": [0, 1, 2],
+        "run_info": [RunInfo(run=1, subrun=0, event=i) for i in range(3)],
+        "reco_particles": [
+            [SpineRecoParticle(id=0, index=np.arange(3, dtype=np.int32))],
+            ObjectList([], SpineRecoParticle()),
+            [SpineRecoParticle(id=1)],
+        ],
+        "points": [np.ones((2, 3), np.float32), np.empty((0, 3), np.float32), np.zeros((1, 3), np.float32)],
+        "name": ["a", "bé", ""],
+        "clusts": [[np.arange(3), np.arange(2)], ObjectList([], np.empty(0, np.int64)), [np.arange(1)]],
+        "jag": [[np.ones((2, 2)), np.arange(3.0)], [np.empty((0, 2)), np.arange(1.0)], [np.zeros((1, 2)), np.empty(0)]],
+    }
+    writer = SpineWriter(file_name=str(path), format_version=2)
+    writer(data, cfg={"spine": {"v2": True}})
+    writer.finalize()
+    return path
