@@ -41,6 +41,7 @@ import yaml
 
 from .decode import ObjectDecoder, ObjectRows, resolve_class
 from .errors import IncompleteFileError, SpineFileError, UnknownColumnsWarning
+from .format.common import COMPLETE, layout_from_info, read_info
 from .layouts.v1_read import RUN_DTYPE, V1ReadLayout
 from .layouts.v2_read import V2ReadLayout
 from .products import Kind, ProductSpec
@@ -53,8 +54,6 @@ __all__ = [
     "SpineFileError",
     "UnknownColumnsWarning",
 ]
-
-INFO = "info"
 
 
 class ReadLayout(Protocol):
@@ -138,33 +137,11 @@ def open_h5(path: str) -> h5py.File:
         raise SpineFileError(f"{problem} ({text})", path) from err
 
 
-def _plain(value: Any) -> Any:
-    """Return an attribute value as a plain Python value (strings decoded)."""
-    if isinstance(value, (bytes, np.bytes_)):
-        return bytes(value).decode("utf-8", errors="replace")
-    if isinstance(value, np.generic):
-        return value.item()
-    return value
-
-
-def read_info(h5file: h5py.File, path: str) -> dict[str, Any] | None:
-    """Return the attributes of a file's ``info`` group (or older ``info`` dataset), or None."""
-    node = h5file.get(INFO)
-    if node is None:
-        return None
-    try:
-        return {name: _plain(node.attrs[name]) for name in node.attrs}
-    except (OSError, RuntimeError, KeyError, ValueError, TypeError) as err:
-        raise SpineFileError(f"'info' attributes cannot be read ({err})", path) from err
-
-
 def select_layout(h5file: h5py.File, path: str, info: dict[str, Any] | None) -> ReadLayout:
-    """Return the layout decoder of a file from its ``info.attrs['format_version']``."""
-    raw = 1 if info is None else info.get("format_version", 1)
-    try:
-        version = int(raw)
-    except (TypeError, ValueError):
-        raise SpineFileError(f"info.format_version {raw!r} is not an integer", path) from None
+    """Return the layout decoder of a file from its ``info.attrs['format_version']`` (:func:`layout_from_info`)."""
+    version, reason = layout_from_info(info)
+    if version is None:
+        raise SpineFileError(reason, path)
     layout = LAYOUTS.get(version)
     if layout is None:
         supported = ", ".join(map(str, sorted(LAYOUTS)))
@@ -331,7 +308,7 @@ class HDF5Reader:
         self.version = version if isinstance(version, str) else None
         writer = info.get("writer")
         self.writer = writer if isinstance(writer, str) else None
-        self.format_version = int(info.get("format_version", 1))
+        self.format_version = layout_from_info(self.info).version
         if create_run_map:
             self._build_run_map()
 
@@ -365,7 +342,7 @@ class HDF5Reader:
     def _check_info(self, info: dict[str, Any] | None, path: str, first: bool) -> None:
         if first:
             self.info = info
-        if info is not None and "complete" in info and not info["complete"] and not self.ignore_incomplete:
+        if info is not None and COMPLETE in info and not info[COMPLETE] and not self.ignore_incomplete:
             raise IncompleteFileError(
                 "marked incomplete (info.complete is False): its writer did not finish it, or is still "
                 "writing. Pass ignore_incomplete=True to read it anyway.",

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import h5py
 
+from ..format.common import detect_layout
 from .v1_write import V1Layout
 from .v2_write import V2Layout
 
@@ -34,12 +35,6 @@ def layout_class(format_version: object) -> type:
 
 
 def file_format_version(h5file: h5py.File) -> int:
-    """Return the ``format_version`` of an open file (absent means 1)."""
-    info = h5file.get("info")
-    if info is None:
-        return 1
-    value = info.attrs.get("format_version", 1)
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return -1
+    """Return the ``format_version`` of an open file (:func:`spineh5.format.common.detect_layout`; -1 if not an int)."""
+    version, _ = detect_layout(h5file)
+    return -1 if version is None else version

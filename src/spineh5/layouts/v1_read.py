@@ -1,6 +1,7 @@
 """Reading SPINE's V1 layout: the ``events`` table of region references and the product datasets.
 
-One :class:`V1ReadLayout` decodes one open file (spec sections 2-3). It checks
+One :class:`V1ReadLayout` decodes one open file (``docs/format/spine-v1-format.md``
+sections 2-3; the kinds of products are told by :func:`spineh5.format.v1.inspect_product`). It checks
 what it reads and raises :class:`~spineh5.errors.SpineFileError`
 naming the file, the product and the entry instead of letting h5py's errors
 through.
@@ -24,9 +25,10 @@ from h5py import h5r, h5s, h5t
 
 from ..decode import ObjectRows
 from ..errors import SpineFileError
+from ..format.common import EVENTS
+from ..format.v1 import events_problem, inspect_product
 from ..products import Kind, ProductSpec
 
-EVENTS = "events"
 #: Entries of the ``events`` table read at once (per-entry reads are cached by block).
 EVENT_BLOCK = 64
 #: Columns of the run map.
@@ -46,14 +48,6 @@ def _decode_str_array(array: np.ndarray) -> np.ndarray:
     for position, value in enumerate(array.reshape(-1)):
         flat[position] = value.decode("utf-8") if isinstance(value, (bytes, np.bytes_)) else value
     return out
-
-
-def _attr_str(value: Any) -> str | None:
-    if isinstance(value, str):
-        return value
-    if isinstance(value, (bytes, np.bytes_)):
-        return bytes(value).decode("utf-8", errors="replace")
-    return None
 
 
 class Rows:
@@ -111,22 +105,11 @@ class V1ReadLayout:
         self.file = h5file
         self.path = path
         events = h5file.get(EVENTS)
-        if events is None:
-            raise SpineFileError(f"no {EVENTS!r} dataset: not a SPINE V1 output file", path)
-        if not isinstance(events, h5py.Dataset):
-            raise SpineFileError(f"{EVENTS!r} is a {type(events).__name__}, a dataset is expected", path)
-        names = events.dtype.names
-        if events.ndim != 1 or not names:
-            raise SpineFileError(
-                f"{EVENTS!r} must be a 1-D table of named region references, got shape {events.shape}, "
-                f"dtype {events.dtype}",
-                path,
-            )
-        for name in names:
-            if h5py.check_ref_dtype(events.dtype.fields[name][0]) is not h5py.RegionReference:
-                raise SpineFileError(f"{EVENTS!r} field {name!r} is not a region reference", path)
+        problem = events_problem(events)
+        if problem is not None:
+            raise SpineFileError(problem, path)
         self.events = events
-        self._keys = tuple(names)
+        self._keys = tuple(events.dtype.names)
         self._count = int(events.shape[0])
         self._specs: dict[str, ProductSpec] = {}
         self._targets: dict[str, Rows] = {}
@@ -171,44 +154,13 @@ class V1ReadLayout:
         node = self.file.get(key)
         if node is None:
             raise self._fail(f"referenced by {EVENTS!r} but the file has no such dataset or group", key)
-        if isinstance(node, h5py.Group):
-            return self._inspect_group(key, node)
-        if not isinstance(node, h5py.Dataset):
-            raise self._fail(f"is a {type(node).__name__}, a dataset or group is expected", key)
-        if node.ndim not in (1, 2):
-            raise self._fail(f"has {node.ndim} dimensions, 1 or 2 are expected", key)
-        if "scalar" not in node.attrs:
-            raise self._fail("dataset has no 'scalar' attribute", key)
-        scalar = bool(node.attrs["scalar"])
-        self._targets[key] = Rows(node)
-        if node.dtype.names is not None:
-            class_name = _attr_str(node.attrs.get("class_name"))
-            return ProductSpec(key, Kind.OBJECT if scalar else Kind.OBJECTS, node.dtype, class_name)
-        if scalar:
-            return ProductSpec(key, Kind.SCALAR, node.dtype)
-        return ProductSpec(key, Kind.ARRAY, node.dtype, None, (node.shape[1] if node.ndim == 2 else 0,))
-
-    def _inspect_group(self, key: str, group: h5py.Group) -> ProductSpec:
-        index = group.get("index")
-        if not isinstance(index, h5py.Dataset):
-            raise self._fail("group has no 'index' dataset", key)
-        if h5py.check_ref_dtype(index.dtype) is not h5py.RegionReference:
-            raise self._fail("group 'index' does not hold region references", key)
-        if index.ndim == 1:
-            names = ["elements"]
-        elif index.ndim == 2:
-            names = [f"element_{position}" for position in range(index.shape[1])]
-        else:
-            raise self._fail(f"group 'index' has {index.ndim} dimensions, 1 or 2 are expected", key)
-        parts = [group.get(name) for name in names]
-        for name, part in zip(names, parts):
-            if not isinstance(part, h5py.Dataset) or part.ndim not in (1, 2):
-                raise self._fail(f"group has no 1-D or 2-D {name!r} dataset", key)
-        self._targets[key] = Rows(index)
-        self._parts[key] = [Rows(part) for part in parts]
-        widths = tuple(part.shape[1] if part.ndim == 2 else 0 for part in parts)
-        kind = Kind.FLAT if index.ndim == 1 else Kind.JAGGED
-        return ProductSpec(key, kind, parts[0].dtype if parts else np.dtype(float), None, widths)
+        product = inspect_product(node)
+        if product.problems:
+            raise self._fail(product.problems[0], key)
+        self._targets[key] = Rows(product.target)
+        if product.kind in (Kind.FLAT, Kind.JAGGED):
+            self._parts[key] = [Rows(part) for part in product.parts]
+        return product.spec(key)
 
     def _target(self, key: str) -> Rows:
         """Return the dataset the ``events`` references of ``key`` point into."""

@@ -1,7 +1,8 @@
 """SPINE's V1 layout: product datasets, region references and the ``events`` table.
 
 The layout knows how a :class:`~spineh5.products.ProductSpec` maps
-to HDF5 objects (spec sections 2.1-2.4) and how a batch of prepared
+to HDF5 objects (``docs/format/spine-v1-format.md`` sections 2.1-2.4, names
+from :mod:`spineh5.format.v1`) and how a batch of prepared
 :class:`~spineh5.payload.Payload` objects is appended:
 
 1. every product dataset is resized once and written once (datasets are
@@ -23,13 +24,14 @@ import h5py
 import numpy as np
 
 from .. import h5io
+from ..format.common import CLASS_NAME, EVENTS, INFO, SCALAR, element_name
+from ..format.v1 import ELEMENTS, INDEX, REGIONREF
 from ..payload import Payload
 from ..products import Kind, ProductSpec
 from ..types.dtypes import compound_signature, describe_dtype
-from .v1_read import EVENTS, V1ReadLayout
+from .v1_read import V1ReadLayout
 
-INFO = "info"
-REGIONREF = h5py.regionref_dtype
+__all__ = ["EVENTS", "INFO", "V1Layout", "chunk_rows", "create_rows_dataset"]
 #: Target size of one chunk, in bytes, for append-heavy product datasets.
 CHUNK_BYTES = 1 << 16
 
@@ -129,25 +131,25 @@ class V1Layout:
         root = self.file
         if spec.kind is Kind.FLAT:
             group = root.create_group(spec.key)
-            group.attrs["scalar"] = np.bool_(False)
-            create_rows_dataset(group, "index", np.dtype(REGIONREF), 0, {})
-            create_rows_dataset(group, "elements", spec.dtype, spec.widths[0], options)
+            group.attrs[SCALAR] = np.bool_(False)
+            create_rows_dataset(group, INDEX, np.dtype(REGIONREF), 0, {})
+            create_rows_dataset(group, ELEMENTS, spec.dtype, spec.widths[0], options)
             return
         if spec.kind is Kind.JAGGED:
             group = root.create_group(spec.key)
-            group.attrs["scalar"] = np.bool_(False)
+            group.attrs[SCALAR] = np.bool_(False)
             positions = len(spec.widths)
             group.create_dataset(
-                "index", shape=(0, positions), maxshape=(None, positions), dtype=REGIONREF, chunks=(256, positions)
+                INDEX, shape=(0, positions), maxshape=(None, positions), dtype=REGIONREF, chunks=(256, positions)
             )
             for position, width in enumerate(spec.widths):
-                create_rows_dataset(group, f"element_{position}", spec.dtype, width, options)
+                create_rows_dataset(group, element_name(position), spec.dtype, width, options)
             return
         width = spec.widths[0] if spec.kind is Kind.ARRAY else 0
         dataset = create_rows_dataset(root, spec.key, spec.dtype, width, options)
         if spec.class_name is not None:
-            dataset.attrs["class_name"] = spec.class_name
-        dataset.attrs["scalar"] = np.bool_(spec.kind.is_scalar)
+            dataset.attrs[CLASS_NAME] = spec.class_name
+        dataset.attrs[SCALAR] = np.bool_(spec.kind.is_scalar)
 
     # -- what an existing file holds --------------------------------------------------------------
 
@@ -229,16 +231,16 @@ class V1Layout:
         spec = payload.spec
         key = spec.key
         if spec.kind is Kind.FLAT:
-            elements, index = datasets.get(f"{key}/elements"), datasets.get(f"{key}/index")
+            elements, index = datasets.get(f"{key}/{ELEMENTS}"), datasets.get(f"{key}/{INDEX}")
             start = _append_rows(elements, payload.rows)
             refs = RegionMaker(elements).regions(start, payload.element_counts)
             index_start = _append_rows(index, refs)
             return RegionMaker(index).regions(index_start, payload.counts)
         if spec.kind is Kind.JAGGED:
-            index = datasets.get(f"{key}/index")
+            index = datasets.get(f"{key}/{INDEX}")
             refs = np.empty(payload.part_counts.shape, dtype=object)
             for position, rows in enumerate(payload.parts):
-                part = datasets.get(f"{key}/element_{position}")
+                part = datasets.get(f"{key}/{element_name(position)}")
                 start = _append_rows(part, rows)
                 refs[:, position] = RegionMaker(part).regions(start, payload.part_counts[:, position])
             index_start = _append_rows(index, refs)
@@ -277,9 +279,9 @@ class _Datasets:
         """Open every dataset a product's rows and references go to."""
         key = spec.key
         if spec.kind is Kind.FLAT:
-            names = [f"{key}/elements", f"{key}/index"]
+            names = [f"{key}/{ELEMENTS}", f"{key}/{INDEX}"]
         elif spec.kind is Kind.JAGGED:
-            names = [f"{key}/index"] + [f"{key}/element_{position}" for position in range(len(spec.widths))]
+            names = [f"{key}/{INDEX}"] + [f"{key}/{element_name(position)}" for position in range(len(spec.widths))]
         else:
             names = [key]
         for name in names:

@@ -36,12 +36,12 @@ import yaml
 
 from ..decode import ObjectRows
 from ..errors import SpineFileError
-from ..products import Kind, ProductSpec
-from ..types.columns import STR_DTYPE
-from .v1_read import RUN_DTYPE, RUN_FIELDS, read_ranges
-from .v2_write import (
+from ..format.common import CLASS_NAME, EVENTS, SCALAR, attr_string
+from ..format.v2 import (
     ARRAY,
-    EVENTS,
+    ELEMENT_OFFSETS,
+    EVENT_OFFSETS,
+    FIXED,
     LIST,
     MULTI_LIST,
     OBJECTS,
@@ -49,14 +49,21 @@ from .v2_write import (
     PRODUCTS,
     STRING,
     V2_KINDS,
+    VALUES,
     VAR_OFFSETS,
+    VARIABLES,
     ObjectPlan,
     Pool,
-    attr_str,
     element_names,
+    fixed_names,
+    kind_of,
     logical_dtype,
-    stored_pools,
+    parse_pools,
+    product_groups,
 )
+from ..products import Kind, ProductSpec
+from ..types.columns import STR_DTYPE
+from .v1_read import RUN_DTYPE, RUN_FIELDS, read_ranges
 
 __all__ = ["OFFSET_BLOCK", "V2ReadLayout"]
 
@@ -118,18 +125,15 @@ class V2ReadLayout:
             raise SpineFileError(f"format_version 2 file without a {PRODUCTS!r} group", path)
         self.products = products
         self._count = int(events.shape[0])
-        keys, ignored = [], []
-        for name in products:
-            kind = _member_kind(products, name)
-            (keys if kind in V2_KINDS else ignored).append(name)
+        keys, ignored = product_groups(products)
         if ignored:
             warnings.warn(
                 f"{path}: {PRODUCTS}/ members that are not V2 product groups (no known 'kind') are left out: "
-                f"{', '.join(sorted(ignored))}",
+                f"{', '.join(ignored)}",
                 UserWarning,
                 stacklevel=3,
             )
-        self._keys = tuple(sorted(keys))
+        self._keys = tuple(keys)
         self._products: dict[str, _Product] = {}
 
     # -- what the file holds ------------------------------------------------------------------------
@@ -155,13 +159,13 @@ class V2ReadLayout:
         if PRODUCT_METADATA not in group.attrs:
             return None
         with self._errors(key):
-            value = yaml.safe_load(attr_str(group.attrs[PRODUCT_METADATA]) or "")
+            value = yaml.safe_load(attr_string(group.attrs[PRODUCT_METADATA], strict=True) or "")
         return value if isinstance(value, dict) else {"value": value}
 
     def children(self, key: str) -> tuple[str, ...]:
         """Return the child products nested in a product group (``meta``, ``spans``...), as ``key/child`` paths."""
         group = self._product(key).group
-        return tuple(f"{key}/{name}" for name, node in sorted(group.items()) if _kind_of(node) in V2_KINDS)
+        return tuple(f"{key}/{name}" for name, node in sorted(group.items()) if kind_of(node) in V2_KINDS)
 
     @contextlib.contextmanager
     def _errors(self, key: str | None = None, entry: int | None = None) -> Iterator[None]:
@@ -181,7 +185,7 @@ class V2ReadLayout:
             if key not in self._keys and "/" not in key:
                 raise KeyError(f"{self.path}: no product {key!r} (stored: {', '.join(self._keys)})")
             node = self.products.get(key)
-            if node is None or _kind_of(node) not in V2_KINDS:
+            if node is None or kind_of(node) not in V2_KINDS:
                 raise KeyError(f"{self.path}: no V2 product {key!r}")
             with self._errors(key):
                 product = self._products[key] = self._inspect(key, node)
@@ -204,27 +208,27 @@ class V2ReadLayout:
         return dataset
 
     def _inspect(self, key: str, group: h5py.Group) -> _Product:
-        kind = _kind_of(group)
-        if kind in (ARRAY, STRING, OBJECTS) and "scalar" not in group.attrs:
-            raise self._fail("product group has no 'scalar' attribute", key)
-        scalar = bool(group.attrs.get("scalar", False))
+        kind = kind_of(group)
+        if kind in (ARRAY, STRING, OBJECTS) and SCALAR not in group.attrs:
+            raise self._fail(f"product group has no {SCALAR!r} attribute", key)
+        scalar = bool(group.attrs.get(SCALAR, False))
         rows = self._count + 1
         if kind == STRING:
             spec = ProductSpec(key, Kind.SCALAR, STR_DTYPE)
-            event_offsets = self._offsets(group, "event_offsets", key, rows)
-            return _Product(key, group, kind, True, spec, event_offsets, self._dataset(group, "values", key))
+            event_offsets = self._offsets(group, EVENT_OFFSETS, key, rows)
+            return _Product(key, group, kind, True, spec, event_offsets, self._dataset(group, VALUES, key))
         if kind == ARRAY:
-            values = self._dataset(group, "values", key)
+            values = self._dataset(group, VALUES, key)
             width = values.shape[1] if values.ndim == 2 else 0
             if scalar:
                 spec = ProductSpec(key, Kind.SCALAR, values.dtype)
             else:
                 spec = ProductSpec(key, Kind.ARRAY, values.dtype, None, (width,))
-            return _Product(key, group, kind, scalar, spec, self._offsets(group, "event_offsets", key, rows), values)
+            return _Product(key, group, kind, scalar, spec, self._offsets(group, EVENT_OFFSETS, key, rows), values)
         if kind == LIST:
-            values = self._dataset(group, "values", key)
-            event_offsets = self._offsets(group, "event_offsets", key, rows)
-            element_offsets = self._offsets(group, "element_offsets", key, 1)
+            values = self._dataset(group, VALUES, key)
+            event_offsets = self._offsets(group, EVENT_OFFSETS, key, rows)
+            element_offsets = self._offsets(group, ELEMENT_OFFSETS, key, 1)
             width = values.shape[1] if values.ndim == 2 else 0
             spec = ProductSpec(key, Kind.FLAT, values.dtype, None, (width,))
             return _Product(key, group, kind, False, spec, event_offsets, values, element_offsets)
@@ -234,8 +238,8 @@ class V2ReadLayout:
                 element = group[name]
                 if not isinstance(element, h5py.Group):
                     raise self._fail(f"{element.name} is not a group", key)
-                values = self._dataset(element, "values", key)
-                elements.append((values, self._offsets(element, "event_offsets", key, rows)))
+                values = self._dataset(element, VALUES, key)
+                elements.append((values, self._offsets(element, EVENT_OFFSETS, key, rows)))
             widths = tuple(values.shape[1] if values.ndim == 2 else 0 for values, _ in elements)
             dtype = elements[0][0].dtype if elements else np.dtype(np.float64)
             spec = ProductSpec(key, Kind.JAGGED, dtype, None, widths)
@@ -245,14 +249,14 @@ class V2ReadLayout:
     def _inspect_objects(self, key: str, group: h5py.Group, scalar: bool) -> _Product:
         from ..generated import REGISTRY
 
-        if "class_name" not in group.attrs:
-            raise self._fail("objects group has no 'class_name' attribute", key)
-        class_name = attr_str(group.attrs["class_name"])
-        fixed = group.get("fixed")
+        if CLASS_NAME not in group.attrs:
+            raise self._fail(f"objects group has no {CLASS_NAME!r} attribute", key)
+        class_name = attr_string(group.attrs[CLASS_NAME], strict=True)
+        fixed = group.get(FIXED)
         if not isinstance(fixed, h5py.Dataset) or fixed.ndim != 1 or fixed.dtype.names is None:
             raise self._fail(f"{group.name}/fixed is missing or not a 1-D compound dataset", key)
-        event_offsets = self._offsets(group, "event_offsets", key, self._count + 1)
-        names = tuple(name for name in fixed.dtype.names if not name.startswith(VAR_OFFSETS))
+        event_offsets = self._offsets(group, EVENT_OFFSETS, key, self._count + 1)
+        names = fixed_names(fixed.dtype)
         cls = REGISTRY.get(class_name or "")
         return _Product(
             key,
@@ -271,14 +275,15 @@ class V2ReadLayout:
         """Inspect the ``variables`` pools of an object product (only when variable fields are read)."""
         key, fixed = product.key, product.fixed
         helpers = [name for name in fixed.dtype.names if name.startswith(VAR_OFFSETS)]
-        variables = product.group.get("variables")
+        variables = product.group.get(VARIABLES)
         pools: list[tuple[Pool, h5py.Dataset]] = []
         if isinstance(variables, h5py.Group):
             with self._errors(key):
-                try:
-                    pools = stored_pools(variables)
-                except ValueError as err:
-                    raise self._fail(str(err), key) from None
+                report = parse_pools(variables)
+            problem = report.first_fatal()
+            if problem is not None:
+                raise self._fail(problem, key)
+            pools = report.pools
         elif helpers:
             raise self._fail(
                 "objects group has no 'variables' group, so its variable fields cannot be read "
@@ -689,45 +694,6 @@ def _check_utf8(
     inner = bounds[(bounds > 0) & (bounds < len(block))]
     if len(inner) and np.any((block[inner] & 0xC0) == 0x80):
         raise layout._fail("a string field boundary cuts a UTF-8 character", product.key, entry)
-
-
-def _member_kind(products: h5py.Group, name: str) -> str | None:
-    """Return :func:`_kind_of` of one member of ``products``, reading ``kind`` with the low-level API.
-
-    ``group.attrs`` costs about 0.2 ms per attribute, which made opening a
-    file with many products cost milliseconds. The low-level path decides the
-    common cases (a group whose ``kind`` is a scalar string, a group without
-    ``kind``, a member that is not a group); anything else goes through
-    :func:`_kind_of` unchanged.
-    """
-    try:
-        member = h5py.h5o.open(products.id, name.encode("utf-8"))
-        if not isinstance(member, h5py.h5g.GroupID):
-            return None
-        if not h5py.h5a.exists(member, b"kind"):
-            return None
-        attr = h5py.h5a.open(member, b"kind")
-        if attr.shape == ():
-            value = np.empty((), dtype=attr.dtype)
-            attr.read(value)
-            value = value[()]
-            if isinstance(value, bytes):
-                return value.decode("utf-8")
-            if isinstance(value, str):
-                return value
-    except (KeyError, OSError, RuntimeError, TypeError, ValueError):
-        pass
-    return _kind_of(products.get(name))
-
-
-def _kind_of(node: Any) -> str | None:
-    """Return the ``kind`` attribute of a V2 product group, None for anything else."""
-    if not isinstance(node, h5py.Group):
-        return None
-    try:
-        return attr_str(node.attrs.get("kind"))
-    except TypeError:
-        return None
 
 
 def _utf8(raw: bytes, product: _Product, entry: int | None, layout: V2ReadLayout) -> str:
