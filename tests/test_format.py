@@ -93,3 +93,26 @@ def test_v1_product_inspection(tmp_path: Path) -> None:
         assert product.kind is Kind.OBJECTS and product.class_name == "RecoParticle" and product.problems == ()
         assert product.spec("particles").dtype.names == RecoParticle.DTYPE.names
     assert object_plan(RecoParticle.DTYPE) is object_plan(RecoParticle.DTYPE)
+
+
+def test_registry_dispatch_and_mark_complete(tmp_path: Path) -> None:
+    from spineh5.layouts import REGISTRY, file_format_version, layout_class, read_layout
+    from spineh5.reader import HDF5Reader
+
+    assert sorted(REGISTRY) == [1, 2]
+    for version, entry in REGISTRY.items():
+        assert layout_class(version) is entry.writer and entry.writer.read_class is entry.reader
+        path = tmp_path / f"v{version}.h5"
+        with HDF5Writer(str(path), format_version=version) as writer:
+            writer({"index": [0], "particles": [[RecoParticle()]]}, {"a": 1})
+        with h5py.File(path, "a") as h5file:
+            assert file_format_version(h5file) == version
+            assert isinstance(read_layout(h5file, str(path)), entry.reader)
+            entry.writer(h5file).mark_complete(False)
+            assert h5file["info"].attrs["complete"] is np.False_
+            if version == 1:
+                h5file.create_group("products")  # an empty V2-looking group does not make a V1 file V2
+        with pytest.raises(Exception, match="incomplete"):
+            HDF5Reader(str(path))
+        with HDF5Reader(str(path), ignore_incomplete=True) as reader:
+            assert reader.format_version == version and len(reader) == 1

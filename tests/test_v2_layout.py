@@ -30,8 +30,8 @@ from spineh5.generated import (
     TruthInteraction,
     TruthParticle,
 )
-from spineh5.layouts import LAYOUTS, layout_class
-from spineh5.layouts.v2_read import V2ReadLayout
+from spineh5.layouts import REGISTRY as LAYOUTS
+from spineh5.layouts import layout_class
 from spineh5.layouts.v2_write import (
     OFFSET_CHUNK_ROWS,
     V2Layout,
@@ -178,9 +178,7 @@ def snapshot(path: Path) -> dict[str, Any]:
 
 @pytest.fixture
 def HDF5Reader(monkeypatch: pytest.MonkeyPatch) -> type:  # noqa: N802 - stands for the class
-    """The reader front, with the V2 read layout plugged in if it is not wired yet."""
-    if 2 not in reader_module.LAYOUTS:
-        monkeypatch.setitem(reader_module.LAYOUTS, 2, V2ReadLayout)
+    """The reader front (the V2 read layout is in the registry)."""
     return reader_module.HDF5Reader
 
 
@@ -206,7 +204,7 @@ def v2_file(base_v2: Path, tmp_path: Path) -> Path:
 
 
 def test_v2_is_registered() -> None:
-    assert LAYOUTS[2] is V2Layout
+    assert LAYOUTS[2].writer is V2Layout
     assert layout_class(2) is V2Layout
 
 

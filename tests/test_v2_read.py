@@ -41,9 +41,7 @@ LATER_CLASSES = {
 
 @pytest.fixture
 def HDF5Reader(monkeypatch: pytest.MonkeyPatch) -> type:  # noqa: N802 - stands for the class
-    """The reader front, with the V2 read layout plugged in if it is not wired yet."""
-    if 2 not in reader_module.LAYOUTS:
-        monkeypatch.setitem(reader_module.LAYOUTS, 2, V2ReadLayout)
+    """The reader front (the V2 read layout is in the registry)."""
     return reader_module.HDF5Reader
 
 

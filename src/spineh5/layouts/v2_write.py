@@ -34,14 +34,13 @@ half-way), and a failed append is rolled back.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
+import attrs
 import h5py
 import numpy as np
 
-from .. import h5io
-from ..errors import LayoutMismatchError
+from ..errors import LayoutMismatchError, SpineFileError
 from ..format.common import CLASS_NAME, EVENTS, INFO, SCALAR, attr_string, element_name
 from ..format.v2 import (
     ARRAY,
@@ -63,17 +62,16 @@ from ..format.v2 import (
     VARIABLES,
     ObjectPlan,
     Pool,
-    element_names,
     logical_dtype,
     object_plan,
-    stored_plan,
     v2_kind,
 )
 from ..payload import Payload
 from ..products import Kind, ProductSpec
-from ..types.columns import STR_DTYPE
 from ..types.dtypes import describe_dtype
+from .base import AppendSession, WriteLayout, key_differences, kind_difference
 from .v1_write import create_rows_dataset
+from .v2_read import V2ReadLayout
 
 __all__ = ["OFFSET_CHUNK_ROWS", "V2Layout", "object_plan"]
 
@@ -96,7 +94,7 @@ def _fixed_memory_type(plan: ObjectPlan) -> Any:
 # -- the layout ----------------------------------------------------------------------------------------
 
 
-class V2Layout:
+class V2Layout(WriteLayout):
     """Reads and writes the V2 structure of one open HDF5 file.
 
     Parameters
@@ -106,25 +104,7 @@ class V2Layout:
     """
 
     format_version = 2
-
-    def __init__(self, h5file: h5py.File) -> None:
-        self.file = h5file
-        self._plans: dict[str, ObjectPlan] = {}
-        self._handles = h5io.dataset_cache(h5file)
-
-    def _dataset(self, path: str, root: bool = False) -> h5py.Dataset:
-        """Return a dataset of the products tree (or of the root), its handle cached while the file is open."""
-        full = path if root else f"{PRODUCTS}/{path}"
-        dataset = self._handles.get(full)
-        if dataset is None or not dataset.id.valid:
-            dataset = self._handles[full] = self.file[full]
-        return dataset
-
-    def _stored_plan(self, key: str, group: h5py.Group) -> ObjectPlan:
-        plan = self._plans.get(key)
-        if plan is None:
-            plan = self._plans[key] = stored_plan(group)
-        return plan
+    read_class = V2ReadLayout
 
     @classmethod
     def info_attrs(cls, spine_version: str) -> dict:
@@ -206,7 +186,7 @@ class V2Layout:
         return int(self.file[EVENTS].shape[0])
 
     def stored_spec(self, key: str) -> ProductSpec:
-        """Return how an existing product is stored (kind, dtype, class, widths).
+        """Return how an existing product is stored (kind, dtype, class, widths), as the V2 reader sees it.
 
         Objects get their class's ``DTYPE`` or ``LITE_DTYPE`` when the stored
         ``fixed`` and pools are exactly that dtype's split, else a compound
@@ -222,29 +202,17 @@ class V2Layout:
             raise LayoutMismatchError(f"{key!r}: not a V2 product group")
         try:
             kind = attr_string(group.attrs.get(KIND), strict=True)
-            scalar = bool(group.attrs.get(SCALAR, False))
-            if kind == STRING:
-                return ProductSpec(key, Kind.SCALAR, STR_DTYPE)
-            if kind == ARRAY:
-                values = group[VALUES]
-                if scalar:
-                    return ProductSpec(key, Kind.SCALAR, values.dtype)
-                return ProductSpec(key, Kind.ARRAY, values.dtype, None, (_width(values),))
-            if kind == OBJECTS:
-                class_name = attr_string(group.attrs.get(CLASS_NAME), strict=True)
-                dtype = _stored_object_dtype(self._stored_plan(key, group), class_name)
-                return ProductSpec(key, Kind.OBJECT if scalar else Kind.OBJECTS, dtype, class_name)
-            if kind == LIST:
-                values = group[VALUES]
-                return ProductSpec(key, Kind.FLAT, values.dtype, None, (_width(values),))
-            if kind == MULTI_LIST:
-                parts = [group[name][VALUES] for name in element_names(group)]
-                if not parts:
-                    raise ValueError("multi_list product has no element_<j> group")
-                return ProductSpec(key, Kind.JAGGED, parts[0].dtype, None, tuple(_width(part) for part in parts))
-        except (KeyError, ValueError, TypeError) as err:
+            if kind not in V2_KINDS:
+                raise LayoutMismatchError(f"{key!r}: unknown V2 product kind {kind!r} (known: {', '.join(V2_KINDS)})")
+            reader = self.reader()
+            spec = reader.spec(key, lenient=True)
+            if spec.kind is Kind.JAGGED and not spec.widths:
+                raise ValueError("multi_list product has no element_<j> group")
+            if spec.kind in (Kind.OBJECT, Kind.OBJECTS):
+                spec = attrs.evolve(spec, dtype=_stored_object_dtype(reader.stored_plan(key), spec.class_name))
+        except (SpineFileError, KeyError, ValueError, TypeError) as err:
             raise LayoutMismatchError(f"{key!r}: unreadable V2 product ({err})") from None
-        raise LayoutMismatchError(f"{key!r}: unknown V2 product kind {kind!r} (known: {', '.join(V2_KINDS)})")
+        return spec
 
     def differences(self, specs: dict[str, ProductSpec]) -> list[str]:
         """Return how ``specs`` differ from what the file stores (empty when an append is safe).
@@ -255,16 +223,12 @@ class V2Layout:
         that every offsets dataset has one row more than the entries.
         """
         try:
-            stored = set(self.stored_keys())
+            stored = self.stored_keys()
         except LayoutMismatchError as err:
             return [str(err)]
-        problems = []
-        if set(specs) - stored:
-            problems.append(f"products not in the file: {sorted(set(specs) - stored)}")
-        if stored - set(specs):
-            problems.append(f"products in the file but not in the data: {sorted(stored - set(specs))}")
+        problems = key_differences(specs, stored)
         n_entries = self.entry_count()
-        for key in sorted(stored & set(specs)):
+        for key in sorted(set(stored) & set(specs)):
             problems.extend(self._differences(key, specs[key], n_entries))
         return problems
 
@@ -275,15 +239,13 @@ class V2Layout:
         try:
             have = self.stored_spec(key)
         except LayoutMismatchError as err:
-            return [str(err)]
-        have_kind = Kind.SCALAR if have.kind is Kind.GLOBAL_SCALAR else have.kind
-        want_kind = Kind.SCALAR if want.kind is Kind.GLOBAL_SCALAR else want.kind
-        if have_kind is not want_kind:
-            return [f"{key!r}: stored as {have_kind.value}, data is {want_kind.value}"]
-        if have.class_name != want.class_name:
-            return [f"{key!r}: stores {have.class_name} objects, data has {want.class_name}"]
+            # a damaged group the reader refuses: its structure says why when it can
+            return (_structure_problems(key, group, n_entries) if isinstance(group, h5py.Group) else []) or [str(err)]
+        problem = kind_difference(key, have, want)
+        if problem is not None:
+            return [problem]
         if have.class_name is not None:
-            problem = _object_difference(key, self._stored_plan(key, group), want)
+            problem = _object_difference(key, self.reader().stored_plan(key), want)
             if problem:
                 return [problem]
         elif describe_dtype(have.dtype) != describe_dtype(want.dtype):
@@ -294,18 +256,14 @@ class V2Layout:
 
     # -- appending -------------------------------------------------------------------------------
 
-    def append(self, payloads: dict[str, Payload], n_entries: int) -> None:
-        """Append one validated batch, all or nothing.
-
-        Every dataset is resized once and written once; ``events`` is written
-        last. On any failure every dataset already grown is shrunk back, so
-        the file keeps exactly its earlier entries.
+    def _check_batch(self, payloads: dict[str, Payload], n_entries: int) -> None:
+        """Refuse, before anything is written, a batch whose products are not exactly the file's.
 
         Raises
         ------
         LayoutMismatchError
-            Before writing anything, when the batch's products are not exactly
-            the file's or a payload does not hold ``n_entries`` entries.
+            When the batch's products are not exactly the file's or a payload
+            does not hold ``n_entries`` entries.
         """
         stored = self.stored_keys()
         missing, extra = sorted(set(stored) - set(payloads)), sorted(set(payloads) - set(stored))
@@ -317,20 +275,16 @@ class V2Layout:
         for key, payload in payloads.items():
             if len(payload.counts) != n_entries:
                 raise LayoutMismatchError(f"{key!r}: payload has {len(payload.counts)} entries, batch has {n_entries}")
-        touched: list[tuple[h5py.Dataset, int]] = []
-        try:
-            for key in sorted(payloads):
-                self.append_product(payloads[key], touched)
-            events = self._dataset(EVENTS, root=True)
-            start = _length(events)
-            _append_rows(events, np.arange(start, start + n_entries, dtype=OFFSET_DTYPE), touched)
-        except BaseException:
-            for dataset, size in reversed(touched):
-                if dataset.shape[0] != size:
-                    dataset.resize(size, axis=0)
-            raise
 
-    def append_product(self, payload: Payload, touched: list[tuple[h5py.Dataset, int]] | None = None) -> np.ndarray:
+    def _append(self, payloads: dict[str, Payload], n_entries: int, session: AppendSession) -> None:
+        """Append every product (resized once, written once each), then ``events``."""
+        for key in sorted(payloads):
+            self.append_product(payloads[key], session)
+        events = session.dataset(EVENTS)
+        start = _length(events)
+        _append_rows(events, np.arange(start, start + n_entries, dtype=OFFSET_DTYPE), session)
+
+    def append_product(self, payload: Payload, session: AppendSession | None = None) -> np.ndarray:
         """Append one product's entries; return its new ``event_offsets`` rows.
 
         Offsets are absolute positions in the file-wide datasets, continuing
@@ -340,38 +294,43 @@ class V2Layout:
         ----------
         payload : Payload
             The product's prepared batch.
-        touched : list, optional
-            Receives ``(dataset, previous length)`` of each dataset grown, for rollback.
+        session : AppendSession, optional
+            The append it is part of (it rolls back what it grew); by default a new one.
         """
+        session = session or self.session()
         spec = payload.spec
         key = spec.key
+
+        def dataset(path: str) -> h5py.Dataset:
+            return session.dataset(f"{PRODUCTS}/{key}/{path}")
+
         kind, _ = v2_kind(spec)
         if kind == MULTI_LIST:
             ends = None
             for position, rows in enumerate(payload.parts):
-                values = self._dataset(f"{key}/{element_name(position)}/{VALUES}")
-                position_ends = _append_counted(values, rows, payload.part_counts[:, position], touched)
-                _append_rows(self._dataset(f"{key}/{element_name(position)}/{EVENT_OFFSETS}"), position_ends, touched)
+                element = element_name(position)
+                values = dataset(f"{element}/{VALUES}")
+                position_ends = _append_counted(values, rows, payload.part_counts[:, position], session)
+                _append_rows(dataset(f"{element}/{EVENT_OFFSETS}"), position_ends, session)
                 ends = position_ends if ends is None else ends
             return ends if ends is not None else np.empty(0, OFFSET_DTYPE)
         if kind == STRING:
             data, lengths = _encode_strings(payload.rows)
-            ends = _append_counted(self._dataset(f"{key}/{VALUES}"), data, lengths, touched)
+            ends = _append_counted(dataset(VALUES), data, lengths, session)
         elif kind == ARRAY:
-            ends = _append_counted(self._dataset(f"{key}/{VALUES}"), payload.rows, payload.counts, touched)
+            ends = _append_counted(dataset(VALUES), payload.rows, payload.counts, session)
         elif kind == LIST:
-            element_offsets = self._dataset(f"{key}/{ELEMENT_OFFSETS}")
+            element_offsets = dataset(ELEMENT_OFFSETS)
             base = _length(element_offsets) - 1
-            values = self._dataset(f"{key}/{VALUES}")
-            element_ends = _append_counted(values, payload.rows, payload.element_counts, touched)
-            _append_rows(element_offsets, element_ends, touched)
+            element_ends = _append_counted(dataset(VALUES), payload.rows, payload.element_counts, session)
+            _append_rows(element_offsets, element_ends, session)
             ends = base + _cumsum(payload.counts)
         else:
-            ends = self._append_objects(key, payload, touched)
-        _append_rows(self._dataset(f"{key}/{EVENT_OFFSETS}"), ends, touched)
+            ends = self._append_objects(payload, dataset, session)
+        _append_rows(dataset(EVENT_OFFSETS), ends, session)
         return ends
 
-    def _append_objects(self, key: str, payload: Payload, touched: list | None) -> np.ndarray:
+    def _append_objects(self, payload: Payload, dataset: Any, session: AppendSession) -> np.ndarray:
         """Write the pools, then the ``fixed`` rows with their helper columns; return the event ends."""
         plan = object_plan(payload.spec.dtype)
         memory_type = _fixed_memory_type(plan)
@@ -381,20 +340,13 @@ class V2Layout:
         if names:
             fixed[names] = rows[names]  # one structured copy, by position, of every fixed column
         for pool in plan.pools:
-            values = self._dataset(f"{key}/{VARIABLES}/{pool.name}/{VALUES}")
+            values = dataset(f"{VARIABLES}/{pool.name}/{VALUES}")
             data, lengths = _pool_values(rows, pool)
             base = _length(values)
             fixed[pool.column] = _var_offsets(lengths, len(rows), len(pool.fields), base)
-            _append_rows(values, data, touched, None, base)  # positional: tests wrap it with *args
-        start = _append_rows(self._dataset(f"{key}/{FIXED}"), fixed, touched, memory_type)
+            _append_rows(values, data, session, None, base)  # positional: tests wrap it with *args
+        start = _append_rows(dataset(FIXED), fixed, session, memory_type)
         return start + _cumsum(payload.counts)
-
-    def datasets(self) -> Iterator[h5py.Dataset]:
-        """Yield every dataset of the products tree, then ``events``."""
-        found: list[h5py.Dataset] = []
-        self._products().visititems(lambda _name, node: found.append(node) if isinstance(node, h5py.Dataset) else None)
-        yield from found
-        yield self.file[EVENTS]
 
 
 # -- helpers -------------------------------------------------------------------------------------------
@@ -425,22 +377,18 @@ def _length(dataset: h5py.Dataset) -> int:
 
 
 def _append_rows(
-    dataset: h5py.Dataset, rows: np.ndarray, touched: list | None, mem_type: Any = None, length: int | None = None
+    dataset: h5py.Dataset, rows: np.ndarray, session: AppendSession, mem_type: Any = None, length: int | None = None
 ) -> int:
-    """Append rows with one resize and one low-level write; return the first new row.
+    """Append rows through the session (:meth:`AppendSession.append`); return the first new row.
 
-    ``touched`` collects ``(dataset, previous length)`` for the rollback;
-    ``mem_type`` is the HDF5 type of ``rows`` when the caller has one;
-    ``length`` is the dataset's current length when the caller knows it.
+    Every V2 write goes through this function (tests intercept it).
     """
-    if len(rows) and touched is not None:
-        touched.append((dataset, _length(dataset) if length is None else length))
-    return h5io.append_rows(dataset, rows, mem_type)
+    return session.append(dataset, rows, mem_type, length)
 
 
-def _append_counted(dataset: h5py.Dataset, rows: np.ndarray, counts: np.ndarray, touched: list | None) -> np.ndarray:
+def _append_counted(dataset: h5py.Dataset, rows: np.ndarray, counts: np.ndarray, session: AppendSession) -> np.ndarray:
     """Append rows; return the absolute end boundary of each run of ``counts`` rows."""
-    start = _append_rows(dataset, rows, touched)
+    start = _append_rows(dataset, rows, session)
     return start + _cumsum(counts)
 
 
