@@ -24,7 +24,7 @@ from hypothesis.extra import numpy as hnp
 
 from spineh5 import HDF5Writer
 from spineh5.generated import REGISTRY, Flash, RunInfo
-from spineh5.layouts.v1_read import read_ranges
+from spineh5.h5io import read_ranges
 from spineh5.reader import HDF5Reader
 
 SETTINGS = settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])

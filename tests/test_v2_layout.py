@@ -30,7 +30,8 @@ from spineh5.generated import (
     RunInfo,
     TruthParticle,
 )
-from spineh5.layouts import LAYOUTS, layout_class
+from spineh5.layouts import REGISTRY as LAYOUTS
+from spineh5.layouts import layout_class
 from spineh5.layouts.v2_write import (
     OFFSET_CHUNK_ROWS,
     V2Layout,
@@ -114,7 +115,7 @@ def v2_file(base_v2: Path, tmp_path: Path) -> Path:
 
 
 def test_v2_is_registered() -> None:
-    assert LAYOUTS[2] is V2Layout
+    assert LAYOUTS[2].writer is V2Layout
     assert layout_class(2) is V2Layout
 
 

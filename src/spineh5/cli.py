@@ -28,7 +28,9 @@ from .describe import (
     summarize,
 )
 from .errors import SpineH5Error
+from .format.common import DEFAULT_FORMAT_VERSION, detect_layout
 from .generated import REGISTRY, SCHEMA_VERSION
+from .layouts import REGISTRY as LAYOUTS
 from .validation import ERROR, RULES, WARNING, Problem, is_sound, validate
 
 __all__ = ["main"]
@@ -238,8 +240,10 @@ def validate_command(paths: tuple[str, ...], strict: bool, quiet: bool, list_rul
     "--format-version",
     "-F",
     "format_version",
-    type=click.Choice(["1", "2"]),
-    help="Layout of OUT: 1 (region references) or 2 (offset tables). Default: the other layout of IN.",
+    type=click.Choice([str(version) for version in sorted(LAYOUTS)]),
+    help="Layout of OUT: "
+    + " or ".join(f"{version} ({entry.storage})" for version, entry in sorted(LAYOUTS.items()))
+    + ". Default: the other layout of IN.",
 )
 @click.option("--overwrite", is_flag=True, help="Replace OUT if it exists (only once the conversion succeeded).")
 @click.option("--batch-size", default=64, show_default=True, type=click.IntRange(min=1), help="Entries per batch.")
@@ -283,17 +287,18 @@ def convert_command(source: str, target: str, format_version: str | None, overwr
 
 
 def _other_layout(path: str) -> int:
-    """Return the layout IN is not in (2 for a V1 file), or refuse a path that is not an HDF5 file."""
+    """Return the newest layout IN is not in (2 for a V1 file), or refuse a path that is not an HDF5 file.
+
+    A file of no supported layout counts as V1, the layout SPINE reads it as.
+    """
     try:
         with open_file(path) as h5file:
-            info = h5file.get("info")
-            version = info.attrs.get("format_version", 1) if info is not None else 1
+            version, _ = detect_layout(h5file)
     except FileOpenError as err:
         raise click.ClickException(f"{path}: {err}") from None
-    try:
-        return 1 if int(version) == 2 else 2
-    except (TypeError, ValueError):
-        return 2
+    if version not in LAYOUTS:
+        version = DEFAULT_FORMAT_VERSION
+    return max(other for other in LAYOUTS if other != version)
 
 
 # -- schema ----------------------------------------------------------------------------------------------

@@ -38,11 +38,13 @@ import numpy as np
 
 from .decode import resolve_class
 from .errors import ConvertError, IncompleteFileError, SpineFileError, SpineH5Error, UnknownColumnsWarning
+from .layouts import REGISTRY as LAYOUTS
 from .products import Kind, ProductSpec
 
 __all__ = ["ConvertError", "ConvertResult", "convert", "detect_lite", "writer_types"]
 
-FORMAT_VERSIONS = (1, 2)
+#: The layouts a file can be converted to (those of :data:`spineh5.layouts.REGISTRY`).
+FORMAT_VERSIONS = tuple(sorted(LAYOUTS))
 
 
 @attrs.frozen
@@ -220,7 +222,7 @@ def convert(
         For a ``format_version`` other than 1 or 2, or a ``batch_size`` below 1.
     """
     if type(format_version) is not int or format_version not in FORMAT_VERSIONS:
-        raise ValueError(f"format_version must be 1 or 2, got {format_version!r}")
+        raise ValueError(f"format_version must be {' or '.join(map(str, FORMAT_VERSIONS))}, got {format_version!r}")
     if type(batch_size) is not int or batch_size < 1:
         raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
     src, dst = os.fspath(src), os.fspath(dst)

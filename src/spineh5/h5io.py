@@ -1,15 +1,21 @@
-"""Appending rows to resizable datasets through h5py's low-level API.
+"""Appending and reading rows of datasets through h5py's low-level API.
 
 ``dataset[start:] = rows`` makes h5py rebuild the HDF5 memory type from the
 numpy dtype at every write, which costs milliseconds for the wide compounds
 of object products. :func:`append_rows` resizes once, selects the new rows
-and writes with a memory type built once per dtype.
+and writes with a memory type built once per dtype; :func:`read_ranges`
+reads many row ranges with one read; :func:`same_layout_type` finds when a
+compound can be read with its stored type (a plain copy).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 import h5py
 import numpy as np
+from h5py import h5s, h5t
 
 _MEMORY_TYPES: dict[int, tuple[np.dtype, h5py.h5t.TypeID]] = {}
 _MAX_CACHED = 512
@@ -70,3 +76,99 @@ def append_rows(dataset: h5py.Dataset, rows: np.ndarray, mem_type: h5py.h5t.Type
     file_space.select_hyperslab((start,) + (0,) * (rows.ndim - 1), rows.shape)
     dataset_id.write(h5py.h5s.create_simple(rows.shape), file_space, rows, mem_type)
     return start
+
+
+def read_ranges(
+    dataset: h5py.Dataset, starts: np.ndarray, stops: np.ndarray, columns: Sequence[str] | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Read the rows ``[starts[i], stops[i])`` of a dataset for every ``i`` with one read.
+
+    Rows are read as one slice when the wanted rows are dense in their span,
+    else as one union-of-blocks selection; they are then put in the order of
+    the ranges (a range may repeat).
+
+    Returns
+    -------
+    rows : numpy.ndarray
+        The rows of every range, concatenated.
+    offsets : numpy.ndarray
+        int64 of ``len(starts) + 1``, where each range's rows start.
+    """
+    lengths = np.maximum(stops - starts, 0)
+    offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    total = int(offsets[-1])
+    source = dataset.fields(list(columns)) if columns is not None else dataset
+    dtype = (
+        np.dtype([(name, dataset.dtype.fields[name][0]) for name in columns]) if columns is not None else dataset.dtype
+    )
+    if total == 0:
+        return np.empty((0, *dataset.shape[1:]), dtype=dtype), offsets
+    wanted = np.repeat(starts - offsets[:-1], lengths) + np.arange(total, dtype=np.int64)
+    low, high = int(wanted.min()), int(wanted.max()) + 1
+    if high - low <= 2 * total + 1024:
+        block = source[low:high]
+        if high - low == total and np.array_equal(wanted, np.arange(low, high)):
+            return block, offsets
+        return block[wanted - low], offsets
+    unique = np.unique(wanted)
+    block = _read_rows_at(dataset, unique, dtype)
+    return block[np.searchsorted(unique, wanted)], offsets
+
+
+def _read_rows_at(dataset: h5py.Dataset, rows: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    """Read sorted, unique rows of a dataset with one union-of-hyperslabs selection."""
+    breaks = np.flatnonzero(np.diff(rows) != 1) + 1
+    run_starts = rows[np.concatenate(([0], breaks))]
+    run_counts = np.diff(np.concatenate(([0], breaks, [len(rows)])))
+    tail = tuple(dataset.shape[1:])
+    file_space = dataset.id.get_space()
+    file_space.select_none()
+    for start, count in zip(run_starts.tolist(), run_counts.tolist()):
+        file_space.select_hyperslab((start,) + (0,) * len(tail), (count, *tail), op=h5s.SELECT_OR)
+    out = np.empty((len(rows), *tail), dtype=dtype)
+    memory_space = h5s.create_simple(out.shape)
+    dataset.id.read(memory_space, file_space, out, h5t.py_create(dtype))
+    return out
+
+
+#: Results of :func:`_same_layout_check`, by serialized HDF5 type (the check walks every member).
+_SAME_LAYOUT: dict[bytes, bool] = {}
+
+
+def same_layout_type(dataset: h5py.Dataset) -> Any:
+    """Return the stored HDF5 type of a compound dataset if numpy's dtype lays out the same bytes, else None.
+
+    The answer depends only on the stored type (numpy's dtype is derived from
+    it), so it is computed once per type: files of one type share it.
+    """
+    type_id = dataset.id.get_type()
+    if type_id.get_class() != h5py.h5t.COMPOUND:
+        return None
+    key = type_id.encode()
+    same = _SAME_LAYOUT.get(key)
+    if same is None:
+        if len(_SAME_LAYOUT) >= 512:
+            _SAME_LAYOUT.clear()
+        same = _SAME_LAYOUT[key] = _same_layout_check(dataset.dtype, type_id)
+    return type_id if same else None
+
+
+def _same_layout_check(dtype: np.dtype, type_id: Any) -> bool:
+    """Return whether a compound HDF5 type and its numpy dtype lay out the same plain bytes."""
+    if dtype.names is None or dtype.hasobject:
+        return False
+    if type_id.get_size() != dtype.itemsize or type_id.get_nmembers() != len(dtype.names):
+        return False
+    plain = (h5py.h5t.INTEGER, h5py.h5t.FLOAT, h5py.h5t.ENUM, h5py.h5t.ARRAY)
+    for index in range(type_id.get_nmembers()):
+        name = type_id.get_member_name(index).decode("utf-8")
+        member = type_id.get_member_type(index)
+        field = dtype.fields.get(name)
+        if field is None or field[1] != type_id.get_member_offset(index) or field[0].itemsize != member.get_size():
+            return False
+        if member.get_class() not in plain:
+            return False
+        if member.get_class() == h5py.h5t.ARRAY and member.get_super().get_class() not in plain:
+            return False
+    return True

@@ -1,7 +1,7 @@
 """What a product is: its kind, element dtype, class and widths, decided from data or a hint.
 
 SPINE's writer decides the storage of a key from the first entry it sees
-(spec section 2.4, cases A-G). This module makes the same decision from the
+(``docs/format/spine-v1-format.md`` section 2.4, cases A-G). This module makes the same decision from the
 *first non-empty* entry of the first batch, from a SPINE ``ObjectList``
 default, or from a ``types`` hint, and never guesses an object dtype from
 values: object dtypes come from the generated types.
@@ -22,7 +22,7 @@ from .types.columns import STR_DTYPE
 
 
 class Kind(str, enum.Enum):
-    """Storage kind of a product (the cases of spec section 2.4)."""
+    """Storage kind of a product (the cases of ``docs/format/spine-v1-format.md`` section 2.4)."""
 
     GLOBAL_SCALAR = "global_scalar"  # A: one value for the whole batch, replicated per entry
     SCALAR = "scalar"  # B: one scalar per entry

@@ -4,8 +4,9 @@ The reader front handles what does not depend on the on-disk layout: the
 list of files read as one sequence of entries, the entry selection, lazily
 opened file handles, the ``info`` group, object rebuilding, the
 run/subrun/event lookup and the bulk :meth:`HDF5Reader.table` path. Each file
-is decoded by a layout object chosen from ``info.attrs['format_version']``
-(:data:`LAYOUTS`); a later layout plugs in there without touching this module.
+is decoded by the read layout :func:`spineh5.layouts.read_layout` chooses from
+``info.attrs['format_version']`` (:data:`spineh5.layouts.REGISTRY`); a later
+layout plugs in there without touching this module.
 
 Differences from SPINE's reader, on purpose:
 
@@ -33,7 +34,7 @@ import os
 import re
 import warnings
 from collections.abc import Iterator, Sequence
-from typing import Any, Protocol
+from typing import Any
 
 import h5py
 import numpy as np
@@ -41,53 +42,18 @@ import yaml
 
 from .decode import ObjectDecoder, ObjectRows, resolve_class
 from .errors import IncompleteFileError, SpineFileError, UnknownColumnsWarning
-from .layouts.v1_read import RUN_DTYPE, V1ReadLayout
-from .layouts.v2_read import V2ReadLayout
+from .format.common import COMPLETE, layout_from_info, read_info
+from .layouts import ReadLayout, read_layout
+from .layouts.base import RUN_DTYPE
 from .products import Kind, ProductSpec
 
 __all__ = [
     "HDF5Reader",
     "IncompleteFileError",
-    "LAYOUTS",
     "ReadLayout",
     "SpineFileError",
     "UnknownColumnsWarning",
 ]
-
-INFO = "info"
-
-
-class ReadLayout(Protocol):
-    """What the reader needs from the decoder of one file layout."""
-
-    format_version: int
-
-    def entry_count(self) -> int:
-        """Return the number of entries of the file."""
-
-    def keys(self) -> tuple[str, ...]:
-        """Return the products the entries reference."""
-
-    def spec(self, key: str) -> ProductSpec:
-        """Return how a product is stored."""
-
-    def read_entry(self, entry: int, keys: Sequence[str]) -> dict[str, Any]:
-        """Return the products of one entry, objects as ``ObjectRows``."""
-
-    def read_raw(self, entry: int, key: str) -> Any:
-        """Return one product of one entry as stored."""
-
-    def read_table(
-        self, key: str, entries: np.ndarray, columns: Sequence[str] | None = None
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Return the rows of a product for many entries and per-entry offsets."""
-
-    def run_triplets(self, key: str) -> np.ndarray:
-        """Return the (run, subrun, event) of every entry."""
-
-
-#: Layout decoder of each ``info.attrs['format_version']`` (absent means 1).
-LAYOUTS: dict[int, type] = {1: V1ReadLayout, 2: V2ReadLayout}
 
 
 def _natural_key(path: str) -> list:
@@ -136,40 +102,6 @@ def open_h5(path: str) -> h5py.File:
         else:
             problem = "cannot be opened as an HDF5 file"
         raise SpineFileError(f"{problem} ({text})", path) from err
-
-
-def _plain(value: Any) -> Any:
-    """Return an attribute value as a plain Python value (strings decoded)."""
-    if isinstance(value, (bytes, np.bytes_)):
-        return bytes(value).decode("utf-8", errors="replace")
-    if isinstance(value, np.generic):
-        return value.item()
-    return value
-
-
-def read_info(h5file: h5py.File, path: str) -> dict[str, Any] | None:
-    """Return the attributes of a file's ``info`` group (or older ``info`` dataset), or None."""
-    node = h5file.get(INFO)
-    if node is None:
-        return None
-    try:
-        return {name: _plain(node.attrs[name]) for name in node.attrs}
-    except (OSError, RuntimeError, KeyError, ValueError, TypeError) as err:
-        raise SpineFileError(f"'info' attributes cannot be read ({err})", path) from err
-
-
-def select_layout(h5file: h5py.File, path: str, info: dict[str, Any] | None) -> ReadLayout:
-    """Return the layout decoder of a file from its ``info.attrs['format_version']``."""
-    raw = 1 if info is None else info.get("format_version", 1)
-    try:
-        version = int(raw)
-    except (TypeError, ValueError):
-        raise SpineFileError(f"info.format_version {raw!r} is not an integer", path) from None
-    layout = LAYOUTS.get(version)
-    if layout is None:
-        supported = ", ".join(map(str, sorted(LAYOUTS)))
-        raise SpineFileError(f"format_version {version} is not supported by this reader (supported: {supported})", path)
-    return layout(h5file, path)
 
 
 def parse_cfg(text: Any, path: str) -> Any:
@@ -331,7 +263,7 @@ class HDF5Reader:
         self.version = version if isinstance(version, str) else None
         writer = info.get("writer")
         self.writer = writer if isinstance(writer, str) else None
-        self.format_version = int(info.get("format_version", 1))
+        self.format_version = layout_from_info(self.info).version
         if create_run_map:
             self._build_run_map()
 
@@ -352,7 +284,7 @@ class HDF5Reader:
             info = read_info(h5file, path)
             if check:
                 self._check_info(info, path, first=file_id == 0)
-            layout = select_layout(h5file, path, info)
+            layout = read_layout(h5file, path, info)
         except BaseException:
             h5file.close()
             raise
@@ -365,7 +297,7 @@ class HDF5Reader:
     def _check_info(self, info: dict[str, Any] | None, path: str, first: bool) -> None:
         if first:
             self.info = info
-        if info is not None and "complete" in info and not info["complete"] and not self.ignore_incomplete:
+        if info is not None and COMPLETE in info and not info[COMPLETE] and not self.ignore_incomplete:
             raise IncompleteFileError(
                 "marked incomplete (info.complete is False): its writer did not finish it, or is still "
                 "writing. Pass ignore_incomplete=True to read it anyway.",

@@ -1,6 +1,7 @@
 """Reading SPINE's V1 layout: the ``events`` table of region references and the product datasets.
 
-One :class:`V1ReadLayout` decodes one open file (spec sections 2-3). It checks
+One :class:`V1ReadLayout` decodes one open file (``docs/format/spine-v1-format.md``
+sections 2-3; the kinds of products are told by :func:`spineh5.format.v1.inspect_product`). It checks
 what it reads and raises :class:`~spineh5.errors.SpineFileError`
 naming the file, the product and the entry instead of letting h5py's errors
 through.
@@ -13,26 +14,24 @@ with one dataset read (:meth:`V1ReadLayout.read_table`).
 
 from __future__ import annotations
 
-import contextlib
 import math
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import h5py
 import numpy as np
 from h5py import h5r, h5s, h5t
 
+from .. import h5io
 from ..decode import ObjectRows
 from ..errors import SpineFileError
+from ..format.common import EVENTS
+from ..format.v1 import events_problem, inspect_product
 from ..products import Kind, ProductSpec
+from .base import H5_ERRORS, RUN_FIELDS, ReadLayout
 
-EVENTS = "events"
 #: Entries of the ``events`` table read at once (per-entry reads are cached by block).
 EVENT_BLOCK = 64
-#: Columns of the run map.
-RUN_FIELDS = ("run", "subrun", "event")
-RUN_DTYPE = np.dtype([(name, np.int64) for name in RUN_FIELDS])
-_H5_ERRORS = (OSError, RuntimeError, KeyError, ValueError, TypeError)
 
 
 def _is_str(dtype: np.dtype) -> bool:
@@ -46,14 +45,6 @@ def _decode_str_array(array: np.ndarray) -> np.ndarray:
     for position, value in enumerate(array.reshape(-1)):
         flat[position] = value.decode("utf-8") if isinstance(value, (bytes, np.bytes_)) else value
     return out
-
-
-def _attr_str(value: Any) -> str | None:
-    if isinstance(value, str):
-        return value
-    if isinstance(value, (bytes, np.bytes_)):
-        return bytes(value).decode("utf-8", errors="replace")
-    return None
 
 
 class Rows:
@@ -89,7 +80,7 @@ class Rows:
         return _decode_str_array(out) if self.is_str else out
 
 
-class V1ReadLayout:
+class V1ReadLayout(ReadLayout):
     """Reads the entries and products of one SPINE V1 file.
 
     Parameters
@@ -108,25 +99,13 @@ class V1ReadLayout:
     format_version = 1
 
     def __init__(self, h5file: h5py.File, path: str) -> None:
-        self.file = h5file
-        self.path = path
+        super().__init__(h5file, path)
         events = h5file.get(EVENTS)
-        if events is None:
-            raise SpineFileError(f"no {EVENTS!r} dataset: not a SPINE V1 output file", path)
-        if not isinstance(events, h5py.Dataset):
-            raise SpineFileError(f"{EVENTS!r} is a {type(events).__name__}, a dataset is expected", path)
-        names = events.dtype.names
-        if events.ndim != 1 or not names:
-            raise SpineFileError(
-                f"{EVENTS!r} must be a 1-D table of named region references, got shape {events.shape}, "
-                f"dtype {events.dtype}",
-                path,
-            )
-        for name in names:
-            if h5py.check_ref_dtype(events.dtype.fields[name][0]) is not h5py.RegionReference:
-                raise SpineFileError(f"{EVENTS!r} field {name!r} is not a region reference", path)
+        problem = events_problem(events)
+        if problem is not None:
+            raise SpineFileError(problem, path)
         self.events = events
-        self._keys = tuple(names)
+        self._keys = tuple(events.dtype.names)
         self._count = int(events.shape[0])
         self._specs: dict[str, ProductSpec] = {}
         self._targets: dict[str, Rows] = {}
@@ -144,16 +123,6 @@ class V1ReadLayout:
         """Return the products every entry references, in ``events`` field order."""
         return self._keys
 
-    @contextlib.contextmanager
-    def _errors(self, key: str | None = None, entry: int | None = None) -> Iterator[None]:
-        """Turn h5py's exceptions into :class:`SpineFileError` naming the file, key and entry."""
-        try:
-            yield
-        except SpineFileError:
-            raise
-        except _H5_ERRORS as err:
-            raise SpineFileError(f"cannot be read ({type(err).__name__}: {err})", self.path, key, entry) from err
-
     def spec(self, key: str) -> ProductSpec:
         """Return how a product is stored (kind, dtype, class name, widths)."""
         spec = self._specs.get(key)
@@ -164,51 +133,17 @@ class V1ReadLayout:
                 spec = self._specs[key] = self._inspect(key)
         return spec
 
-    def _fail(self, problem: str, key: str, entry: int | None = None) -> SpineFileError:
-        return SpineFileError(problem, self.path, key, entry)
-
     def _inspect(self, key: str) -> ProductSpec:
         node = self.file.get(key)
         if node is None:
             raise self._fail(f"referenced by {EVENTS!r} but the file has no such dataset or group", key)
-        if isinstance(node, h5py.Group):
-            return self._inspect_group(key, node)
-        if not isinstance(node, h5py.Dataset):
-            raise self._fail(f"is a {type(node).__name__}, a dataset or group is expected", key)
-        if node.ndim not in (1, 2):
-            raise self._fail(f"has {node.ndim} dimensions, 1 or 2 are expected", key)
-        if "scalar" not in node.attrs:
-            raise self._fail("dataset has no 'scalar' attribute", key)
-        scalar = bool(node.attrs["scalar"])
-        self._targets[key] = Rows(node)
-        if node.dtype.names is not None:
-            class_name = _attr_str(node.attrs.get("class_name"))
-            return ProductSpec(key, Kind.OBJECT if scalar else Kind.OBJECTS, node.dtype, class_name)
-        if scalar:
-            return ProductSpec(key, Kind.SCALAR, node.dtype)
-        return ProductSpec(key, Kind.ARRAY, node.dtype, None, (node.shape[1] if node.ndim == 2 else 0,))
-
-    def _inspect_group(self, key: str, group: h5py.Group) -> ProductSpec:
-        index = group.get("index")
-        if not isinstance(index, h5py.Dataset):
-            raise self._fail("group has no 'index' dataset", key)
-        if h5py.check_ref_dtype(index.dtype) is not h5py.RegionReference:
-            raise self._fail("group 'index' does not hold region references", key)
-        if index.ndim == 1:
-            names = ["elements"]
-        elif index.ndim == 2:
-            names = [f"element_{position}" for position in range(index.shape[1])]
-        else:
-            raise self._fail(f"group 'index' has {index.ndim} dimensions, 1 or 2 are expected", key)
-        parts = [group.get(name) for name in names]
-        for name, part in zip(names, parts):
-            if not isinstance(part, h5py.Dataset) or part.ndim not in (1, 2):
-                raise self._fail(f"group has no 1-D or 2-D {name!r} dataset", key)
-        self._targets[key] = Rows(index)
-        self._parts[key] = [Rows(part) for part in parts]
-        widths = tuple(part.shape[1] if part.ndim == 2 else 0 for part in parts)
-        kind = Kind.FLAT if index.ndim == 1 else Kind.JAGGED
-        return ProductSpec(key, kind, parts[0].dtype if parts else np.dtype(float), None, widths)
+        product = inspect_product(node)
+        if product.problems:
+            raise self._fail(product.problems[0], key)
+        self._targets[key] = Rows(product.target)
+        if product.kind in (Kind.FLAT, Kind.JAGGED):
+            self._parts[key] = [Rows(part) for part in product.parts]
+        return product.spec(key)
 
     def _target(self, key: str) -> Rows:
         """Return the dataset the ``events`` references of ``key`` point into."""
@@ -231,12 +166,12 @@ class V1ReadLayout:
         try:
             pointed = h5r.dereference(ref, self.file.id)
             space = h5r.get_region(ref, target.id)
-        except _H5_ERRORS as err:
+        except H5_ERRORS as err:
             raise self._fail(f"unreadable region reference ({err})", key, entry) from err
         if pointed != target.id:
             try:
                 name = h5r.get_name(ref, self.file.id).decode("utf-8", errors="replace")
-            except _H5_ERRORS:
+            except H5_ERRORS:
                 name = "an unknown object"
             raise self._fail(f"region reference points to {name!r} instead of {target.name!r}", key, entry)
         kind = space.get_select_type()
@@ -397,29 +332,22 @@ class V1ReadLayout:
                 raise self._fail("one row per entry is expected, the entry has none", key, int(entries[empty[0]]))
             stops = starts + 1
         with self._errors(key):
-            rows, offsets = read_ranges(target.dataset, starts, stops, columns)
+            rows, offsets = h5io.read_ranges(target.dataset, starts, stops, columns)
         if target.is_str:
             rows = _decode_str_array(rows)
         return rows, offsets
 
-    def run_triplets(self, key: str) -> np.ndarray:
-        """Return the ``(run, subrun, event)`` of every entry (int64 fields, one row per entry).
-
-        When the product holds exactly one row per entry in entry order (as
-        SPINE writes it), its three columns are read with one read; otherwise
-        the rows are located through the region references.
-        """
-        if key not in self._keys:
-            raise SpineFileError(f"no {key!r} product to look events up by (run, subrun, event)", self.path)
+    def _has_run_columns(self, key: str) -> bool:
         spec = self.spec(key)
         names = spec.dtype.names or ()
-        if spec.kind not in (Kind.OBJECT, Kind.OBJECTS) or not all(name in names for name in RUN_FIELDS):
-            raise SpineFileError(
-                f"has no {', '.join(RUN_FIELDS)} columns to look events up by (run, subrun, event)", self.path, key
-            )
-        out = np.empty(self._count, dtype=RUN_DTYPE)
-        if self._count == 0:
-            return out
+        return spec.kind in (Kind.OBJECT, Kind.OBJECTS) and all(name in names for name in RUN_FIELDS)
+
+    def _run_rows(self, key: str) -> np.ndarray:
+        """Return the run info rows: with one read when the product holds one row per entry in entry order.
+
+        That is how SPINE writes it; otherwise the rows are located through
+        the region references.
+        """
         target = self._targets[key]
         last = self._count - 1
         starts, stops = self.bounds(key, np.array([0, last]))
@@ -430,67 +358,7 @@ class V1ReadLayout:
         )
         if in_order:
             with self._errors(key):
-                rows = target.dataset.fields(list(RUN_FIELDS))[:]
-        else:
-            rows, offsets = self.read_table(key, np.arange(self._count), RUN_FIELDS)
-            counts = np.diff(offsets)
-            if np.any(counts != 1):
-                bad = int(np.flatnonzero(counts != 1)[0])
-                raise self._fail(f"{counts[bad]} rows for one entry; one per entry is expected", key, bad)
-        for name in RUN_FIELDS:
-            out[name] = rows[name]
-        return out
-
-
-def read_ranges(
-    dataset: h5py.Dataset, starts: np.ndarray, stops: np.ndarray, columns: Sequence[str] | None = None
-) -> tuple[np.ndarray, np.ndarray]:
-    """Read the rows ``[starts[i], stops[i])`` of a dataset for every ``i`` with one read.
-
-    Rows are read as one slice when the wanted rows are dense in their span,
-    else as one union-of-blocks selection; they are then put in the order of
-    the ranges (a range may repeat).
-
-    Returns
-    -------
-    rows : numpy.ndarray
-        The rows of every range, concatenated.
-    offsets : numpy.ndarray
-        int64 of ``len(starts) + 1``, where each range's rows start.
-    """
-    lengths = np.maximum(stops - starts, 0)
-    offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
-    np.cumsum(lengths, out=offsets[1:])
-    total = int(offsets[-1])
-    source = dataset.fields(list(columns)) if columns is not None else dataset
-    dtype = (
-        np.dtype([(name, dataset.dtype.fields[name][0]) for name in columns]) if columns is not None else dataset.dtype
-    )
-    if total == 0:
-        return np.empty((0, *dataset.shape[1:]), dtype=dtype), offsets
-    wanted = np.repeat(starts - offsets[:-1], lengths) + np.arange(total, dtype=np.int64)
-    low, high = int(wanted.min()), int(wanted.max()) + 1
-    if high - low <= 2 * total + 1024:
-        block = source[low:high]
-        if high - low == total and np.array_equal(wanted, np.arange(low, high)):
-            return block, offsets
-        return block[wanted - low], offsets
-    unique = np.unique(wanted)
-    block = _read_rows_at(dataset, unique, dtype)
-    return block[np.searchsorted(unique, wanted)], offsets
-
-
-def _read_rows_at(dataset: h5py.Dataset, rows: np.ndarray, dtype: np.dtype) -> np.ndarray:
-    """Read sorted, unique rows of a dataset with one union-of-hyperslabs selection."""
-    breaks = np.flatnonzero(np.diff(rows) != 1) + 1
-    run_starts = rows[np.concatenate(([0], breaks))]
-    run_counts = np.diff(np.concatenate(([0], breaks, [len(rows)])))
-    tail = tuple(dataset.shape[1:])
-    file_space = dataset.id.get_space()
-    file_space.select_none()
-    for start, count in zip(run_starts.tolist(), run_counts.tolist()):
-        file_space.select_hyperslab((start,) + (0,) * len(tail), (count, *tail), op=h5s.SELECT_OR)
-    out = np.empty((len(rows), *tail), dtype=dtype)
-    memory_space = h5s.create_simple(out.shape)
-    dataset.id.read(memory_space, file_space, out, h5t.py_create(dtype))
-    return out
+                return target.dataset.fields(list(RUN_FIELDS))[:]
+        rows, offsets = self.read_table(key, np.arange(self._count), RUN_FIELDS)
+        self._one_per_entry(key, np.diff(offsets))
+        return rows

@@ -1,11 +1,13 @@
 """SPINE's V1 layout: product datasets, region references and the ``events`` table.
 
 The layout knows how a :class:`~spineh5.products.ProductSpec` maps
-to HDF5 objects (spec sections 2.1-2.4) and how a batch of prepared
+to HDF5 objects (``docs/format/spine-v1-format.md`` sections 2.1-2.4, names
+from :mod:`spineh5.format.v1`) and how a batch of prepared
 :class:`~spineh5.payload.Payload` objects is appended:
 
 1. every product dataset is resized once and written once (datasets are
-   opened once per open file and reused by later batches);
+   opened once per open file and reused by later batches, see
+   :class:`~spineh5.layouts.base.AppendSession`);
 2. region references for the batch are created in bulk with one reused
    dataspace per dataset;
 3. the ``events`` rows are appended last, so an event is visible only once
@@ -17,19 +19,18 @@ length, so the file keeps exactly its earlier events.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 import h5py
 import numpy as np
 
-from .. import h5io
+from ..format.common import CLASS_NAME, EVENTS, INFO, SCALAR, element_name
+from ..format.v1 import ELEMENTS, INDEX, REGIONREF
 from ..payload import Payload
 from ..products import Kind, ProductSpec
 from ..types.dtypes import compound_signature, describe_dtype
-from .v1_read import EVENTS, V1ReadLayout
+from .base import AppendSession, WriteLayout, key_differences, kind_difference
+from .v1_read import V1ReadLayout
 
-INFO = "info"
-REGIONREF = h5py.regionref_dtype
+__all__ = ["EVENTS", "INFO", "V1Layout", "chunk_rows", "create_rows_dataset"]
 #: Target size of one chunk, in bytes, for append-heavy product datasets.
 CHUNK_BYTES = 1 << 16
 
@@ -81,7 +82,7 @@ class RegionMaker:
         return out
 
 
-class V1Layout:
+class V1Layout(WriteLayout):
     """Reads and writes the V1 structure of one open HDF5 file.
 
     Parameters
@@ -91,10 +92,7 @@ class V1Layout:
     """
 
     format_version = 1
-
-    def __init__(self, h5file: h5py.File) -> None:
-        self.file = h5file
-        self._read: V1ReadLayout | None = None
+    read_class = V1ReadLayout
 
     @classmethod
     def info_attrs(cls, spine_version: str) -> dict:
@@ -129,25 +127,25 @@ class V1Layout:
         root = self.file
         if spec.kind is Kind.FLAT:
             group = root.create_group(spec.key)
-            group.attrs["scalar"] = np.bool_(False)
-            create_rows_dataset(group, "index", np.dtype(REGIONREF), 0, {})
-            create_rows_dataset(group, "elements", spec.dtype, spec.widths[0], options)
+            group.attrs[SCALAR] = np.bool_(False)
+            create_rows_dataset(group, INDEX, np.dtype(REGIONREF), 0, {})
+            create_rows_dataset(group, ELEMENTS, spec.dtype, spec.widths[0], options)
             return
         if spec.kind is Kind.JAGGED:
             group = root.create_group(spec.key)
-            group.attrs["scalar"] = np.bool_(False)
+            group.attrs[SCALAR] = np.bool_(False)
             positions = len(spec.widths)
             group.create_dataset(
-                "index", shape=(0, positions), maxshape=(None, positions), dtype=REGIONREF, chunks=(256, positions)
+                INDEX, shape=(0, positions), maxshape=(None, positions), dtype=REGIONREF, chunks=(256, positions)
             )
             for position, width in enumerate(spec.widths):
-                create_rows_dataset(group, f"element_{position}", spec.dtype, width, options)
+                create_rows_dataset(group, element_name(position), spec.dtype, width, options)
             return
         width = spec.widths[0] if spec.kind is Kind.ARRAY else 0
         dataset = create_rows_dataset(root, spec.key, spec.dtype, width, options)
         if spec.class_name is not None:
-            dataset.attrs["class_name"] = spec.class_name
-        dataset.attrs["scalar"] = np.bool_(spec.kind.is_scalar)
+            dataset.attrs[CLASS_NAME] = spec.class_name
+        dataset.attrs[SCALAR] = np.bool_(spec.kind.is_scalar)
 
     # -- what an existing file holds --------------------------------------------------------------
 
@@ -159,28 +157,15 @@ class V1Layout:
         """Return the number of events in the file."""
         return int(self.file[EVENTS].shape[0])
 
-    def stored_spec(self, key: str) -> ProductSpec:
-        """Return how an existing product is stored (kind, dtype, class, widths), as the reader sees it."""
-        if self._read is None:
-            self._read = V1ReadLayout(self.file, self.file.filename)
-        return self._read.spec(key)
-
     def differences(self, specs: dict[str, ProductSpec]) -> list[str]:
         """Return how ``specs`` differ from what the file stores (empty when compatible)."""
-        stored = set(self.stored_keys())
-        problems = []
-        if set(specs) - stored:
-            problems.append(f"products not in the file: {sorted(set(specs) - stored)}")
-        if stored - set(specs):
-            problems.append(f"products in the file but not in the data: {sorted(stored - set(specs))}")
-        for key in sorted(stored & set(specs)):
+        stored = self.stored_keys()
+        problems = key_differences(specs, stored)
+        for key in sorted(set(stored) & set(specs)):
             have, want = self.stored_spec(key), specs[key]
-            have_kind = Kind.SCALAR if have.kind is Kind.GLOBAL_SCALAR else have.kind
-            want_kind = Kind.SCALAR if want.kind is Kind.GLOBAL_SCALAR else want.kind
-            if have_kind is not want_kind:
-                problems.append(f"{key!r}: stored as {have_kind.value}, data is {want_kind.value}")
-            elif have.class_name != want.class_name:
-                problems.append(f"{key!r}: stores {have.class_name} objects, data has {want.class_name}")
+            problem = kind_difference(key, have, want)
+            if problem is not None:
+                problems.append(problem)
             elif describe_dtype(have.dtype) != describe_dtype(want.dtype) and not (
                 have.dtype.names is not None and compound_signature(have.dtype) == compound_signature(want.dtype)
             ):
@@ -193,103 +178,53 @@ class V1Layout:
 
     # -- appending -------------------------------------------------------------------------------
 
-    def datasets(self) -> Iterable[h5py.Dataset]:
-        """Yield every resizable dataset of the layout (products and ``events``)."""
-        for key in self.stored_keys():
-            node = self.file[key]
-            if isinstance(node, h5py.Group):
-                yield from (node[name] for name in node)
-            else:
-                yield node
-        yield self.file[EVENTS]
+    def _append(self, payloads: dict[str, Payload], n_entries: int, session: AppendSession) -> None:
+        """Append every product's rows and references, then the ``events`` rows pointing to them.
 
-    def append(self, payloads: dict[str, Payload], n_entries: int) -> None:
-        """Append one validated batch; on any failure, restore every dataset's length."""
-        datasets = _Datasets(self.file)
+        Every dataset is opened before the first write, products then
+        ``events`` (the order decides the bytes HDF5 writes).
+        """
         for payload in payloads.values():
-            datasets.open_product(payload.spec)
-        events = datasets.get(EVENTS)
-        sizes = {name: dataset.shape[0] for name, dataset in datasets.items()}
-        try:
-            rows = np.empty(n_entries, dtype=events.dtype)
-            for key, payload in payloads.items():
-                rows[key] = self._append_product(payload, datasets)
-            _append_rows(events, rows)
-        except BaseException:
-            for name, dataset in datasets.items():
-                if dataset.shape[0] != sizes[name]:
-                    dataset.resize(sizes[name], axis=0)
-            raise
+            for path in _dataset_paths(payload.spec):
+                session.dataset(path)
+        events = session.dataset(EVENTS)
+        rows = np.empty(n_entries, dtype=events.dtype)
+        for key, payload in payloads.items():
+            rows[key] = self._append_product(payload, session)
+        session.append(events, rows)
 
     def append_product(self, payload: Payload) -> np.ndarray:
-        """Append one product's rows; return one region reference per entry."""
-        return self._append_product(payload, _Datasets(self.file))
+        """Append one product's rows (no rollback: SPINE's per-key API); return one region reference per entry."""
+        return self._append_product(payload, self.session())
 
-    def _append_product(self, payload: Payload, datasets: _Datasets) -> np.ndarray:
+    def _append_product(self, payload: Payload, session: AppendSession) -> np.ndarray:
         spec = payload.spec
         key = spec.key
         if spec.kind is Kind.FLAT:
-            elements, index = datasets.get(f"{key}/elements"), datasets.get(f"{key}/index")
-            start = _append_rows(elements, payload.rows)
+            elements, index = session.dataset(f"{key}/{ELEMENTS}"), session.dataset(f"{key}/{INDEX}")
+            start = session.append(elements, payload.rows)
             refs = RegionMaker(elements).regions(start, payload.element_counts)
-            index_start = _append_rows(index, refs)
+            index_start = session.append(index, refs)
             return RegionMaker(index).regions(index_start, payload.counts)
         if spec.kind is Kind.JAGGED:
-            index = datasets.get(f"{key}/index")
+            index = session.dataset(f"{key}/{INDEX}")
             refs = np.empty(payload.part_counts.shape, dtype=object)
             for position, rows in enumerate(payload.parts):
-                part = datasets.get(f"{key}/element_{position}")
-                start = _append_rows(part, rows)
+                part = session.dataset(f"{key}/{element_name(position)}")
+                start = session.append(part, rows)
                 refs[:, position] = RegionMaker(part).regions(start, payload.part_counts[:, position])
-            index_start = _append_rows(index, refs)
+            index_start = session.append(index, refs)
             return RegionMaker(index).regions(index_start, payload.counts)
-        node = datasets.get(key)
-        start = _append_rows(node, payload.rows)
+        node = session.dataset(key)
+        start = session.append(node, payload.rows)
         return RegionMaker(node).regions(start, payload.counts)
 
 
-class _Datasets:
-    """The datasets one append touches, by path, opened once per open file.
-
-    The opened datasets are kept on the ``h5py.File`` object, so the appends
-    of later batches to the same open file reuse them (as a bare h5py loop
-    keeps its datasets): no group lookups, h5py's per-dataset caches and
-    HDF5's chunk cache survive from batch to batch. Closing the file closes
-    them; a closed one is reopened.
-    """
-
-    def __init__(self, h5file: h5py.File) -> None:
-        self.file_id = h5file.id
-        self.cache = h5io.dataset_cache(h5file)
-        self.opened: dict[str, h5py.Dataset] = {}
-
-    def get(self, path: str) -> h5py.Dataset:
-        """Return the dataset at ``path`` (relative to the file), opening it if needed."""
-        dataset = self.opened.get(path)
-        if dataset is None:
-            dataset = self.cache.get(path)
-            if dataset is None or not dataset.id.valid:
-                dataset = self.cache[path] = h5py.Dataset(h5py.h5d.open(self.file_id, path.encode("utf-8")))
-            self.opened[path] = dataset
-        return dataset
-
-    def open_product(self, spec: ProductSpec) -> None:
-        """Open every dataset a product's rows and references go to."""
-        key = spec.key
-        if spec.kind is Kind.FLAT:
-            names = [f"{key}/elements", f"{key}/index"]
-        elif spec.kind is Kind.JAGGED:
-            names = [f"{key}/index"] + [f"{key}/element_{position}" for position in range(len(spec.widths))]
-        else:
-            names = [key]
-        for name in names:
-            self.get(name)
-
-    def items(self) -> list[tuple[str, h5py.Dataset]]:
-        """Return ``(path, dataset)`` of every dataset opened for this append."""
-        return list(self.opened.items())
-
-
-def _append_rows(dataset: h5py.Dataset, rows: np.ndarray) -> int:
-    """Append rows with one resize and one write; return the first new row."""
-    return h5io.append_rows(dataset, rows)
+def _dataset_paths(spec: ProductSpec) -> list[str]:
+    """Return the datasets a product's rows and references go to."""
+    key = spec.key
+    if spec.kind is Kind.FLAT:
+        return [f"{key}/{ELEMENTS}", f"{key}/{INDEX}"]
+    if spec.kind is Kind.JAGGED:
+        return [f"{key}/{INDEX}"] + [f"{key}/{element_name(position)}" for position in range(len(spec.widths))]
+    return [key]

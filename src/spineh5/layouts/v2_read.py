@@ -24,24 +24,22 @@ Differences from SPINE's V2 reader, on purpose:
 
 from __future__ import annotations
 
-import contextlib
 import warnings
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
-import attrs
 import h5py
 import numpy as np
 import yaml
 
+from .. import h5io
 from ..decode import ObjectRows
 from ..errors import SpineFileError
-from ..products import Kind, ProductSpec
-from ..types.columns import STR_DTYPE
-from .v1_read import RUN_DTYPE, RUN_FIELDS, read_ranges
-from .v2_write import (
+from ..format.common import EVENTS, SCALAR, attr_string
+from ..format.v2 import (
     ARRAY,
-    EVENTS,
+    ELEMENT_OFFSETS,
+    EVENT_OFFSETS,
     LIST,
     MULTI_LIST,
     OBJECTS,
@@ -49,46 +47,23 @@ from .v2_write import (
     PRODUCTS,
     STRING,
     V2_KINDS,
-    VAR_OFFSETS,
-    ObjectPlan,
-    Pool,
-    attr_str,
+    VALUES,
     element_names,
-    logical_dtype,
-    stored_pools,
+    kind_of,
+    product_groups,
 )
+from ..products import Kind, ProductSpec
+from ..types.columns import STR_DTYPE
+from .base import RUN_FIELDS
+from .v2_objects import ObjectReading, Product
 
 __all__ = ["OFFSET_BLOCK", "V2ReadLayout"]
 
 #: Entries whose event offsets are read at once (per-entry reads are cached by block).
 OFFSET_BLOCK = 1024
-_H5_ERRORS = (OSError, RuntimeError, KeyError, ValueError, TypeError)
 
 
-@attrs.define
-class _Product:
-    """What one product group holds, inspected once."""
-
-    key: str
-    group: h5py.Group
-    kind: str
-    scalar: bool
-    spec: ProductSpec | None
-    event_offsets: h5py.Dataset | None = None
-    values: h5py.Dataset | None = None
-    element_offsets: h5py.Dataset | None = None
-    elements: list[tuple[h5py.Dataset, h5py.Dataset]] = attrs.Factory(list)
-    fixed: h5py.Dataset | None = None
-    plan: ObjectPlan | None = None
-    class_name: str | None = None
-    order: tuple[str, ...] = ()
-    pools: list[tuple[Pool, h5py.Dataset]] | None = None
-    row_dtype: np.dtype | None = None
-    block: tuple[int, np.ndarray] | None = None
-    file_type: Any = None
-
-
-class V2ReadLayout:
+class V2ReadLayout(ObjectReading):
     """Reads the entries and products of one SPINE V2 file.
 
     Parameters
@@ -107,8 +82,7 @@ class V2ReadLayout:
     format_version = 2
 
     def __init__(self, h5file: h5py.File, path: str) -> None:
-        self.file = h5file
-        self.path = path
+        super().__init__(h5file, path)
         events = h5file.get(EVENTS)
         if not isinstance(events, h5py.Dataset):
             found = "none" if events is None else f"a {type(events).__name__}"
@@ -118,19 +92,16 @@ class V2ReadLayout:
             raise SpineFileError(f"format_version 2 file without a {PRODUCTS!r} group", path)
         self.products = products
         self._count = int(events.shape[0])
-        keys, ignored = [], []
-        for name in products:
-            kind = _member_kind(products, name)
-            (keys if kind in V2_KINDS else ignored).append(name)
+        keys, ignored = product_groups(products)
         if ignored:
             warnings.warn(
                 f"{path}: {PRODUCTS}/ members that are not V2 product groups (no known 'kind') are left out: "
-                f"{', '.join(sorted(ignored))}",
+                f"{', '.join(ignored)}",
                 UserWarning,
                 stacklevel=3,
             )
-        self._keys = tuple(sorted(keys))
-        self._products: dict[str, _Product] = {}
+        self._keys = tuple(keys)
+        self._products: dict[str, Product] = {}
 
     # -- what the file holds ------------------------------------------------------------------------
 
@@ -142,9 +113,12 @@ class V2ReadLayout:
         """Return the products of the file (the V2 product groups under ``products``), sorted."""
         return self._keys
 
-    def spec(self, key: str) -> ProductSpec:
-        """Return how a product is stored; objects get their V1-style compound (fixed + pool fields)."""
-        product = self._product(key)
+    def spec(self, key: str, lenient: bool = False) -> ProductSpec:
+        """Return how a product is stored; objects get their V1-style compound (fixed + pool fields).
+
+        With ``lenient``, offsets too short for the entries are not refused (see :meth:`_product`).
+        """
+        product = self._product(key, lenient)
         if product.spec is None:
             self._load_pools(product)
         return product.spec
@@ -155,46 +129,44 @@ class V2ReadLayout:
         if PRODUCT_METADATA not in group.attrs:
             return None
         with self._errors(key):
-            value = yaml.safe_load(attr_str(group.attrs[PRODUCT_METADATA]) or "")
+            value = yaml.safe_load(attr_string(group.attrs[PRODUCT_METADATA], strict=True) or "")
         return value if isinstance(value, dict) else {"value": value}
 
     def children(self, key: str) -> tuple[str, ...]:
         """Return the child products nested in a product group (``meta``, ``spans``...), as ``key/child`` paths."""
         group = self._product(key).group
-        return tuple(f"{key}/{name}" for name, node in sorted(group.items()) if _kind_of(node) in V2_KINDS)
+        return tuple(f"{key}/{name}" for name, node in sorted(group.items()) if kind_of(node) in V2_KINDS)
 
-    @contextlib.contextmanager
-    def _errors(self, key: str | None = None, entry: int | None = None) -> Iterator[None]:
-        try:
-            yield
-        except SpineFileError:
-            raise
-        except _H5_ERRORS as err:
-            raise SpineFileError(f"cannot be read ({type(err).__name__}: {err})", self.path, key, entry) from err
+    def _product(self, key: str, lenient: bool = False) -> Product:
+        """Return what a product group holds (inspected once); raise its first problem unless ``lenient``.
 
-    def _fail(self, problem: str, key: str, entry: int | None = None) -> SpineFileError:
-        return SpineFileError(problem, self.path, key, entry)
-
-    def _product(self, key: str) -> _Product:
+        ``lenient`` is for asking what a product stores (an append's checks)
+        without asking whether its entries can be read (offsets long enough).
+        """
         product = self._products.get(key)
         if product is None:
             if key not in self._keys and "/" not in key:
                 raise KeyError(f"{self.path}: no product {key!r} (stored: {', '.join(self._keys)})")
             node = self.products.get(key)
-            if node is None or _kind_of(node) not in V2_KINDS:
+            if node is None or kind_of(node) not in V2_KINDS:
                 raise KeyError(f"{self.path}: no V2 product {key!r}")
+            problems: list[str] = []
             with self._errors(key):
-                product = self._products[key] = self._inspect(key, node)
+                product = self._inspect(key, node, problems)
+            product.problems = tuple(problems)
+            self._products[key] = product
+        if product.problems and not lenient:
+            raise self._fail(product.problems[0], key)
         return product
 
-    def _offsets(self, group: h5py.Group, name: str, key: str, rows: int) -> h5py.Dataset:
+    def _offsets(self, group: h5py.Group, name: str, key: str, rows: int, problems: list[str]) -> h5py.Dataset:
+        """Return an offsets dataset; one with fewer than ``rows`` rows is a problem of the product."""
         dataset = group.get(name)
         if not isinstance(dataset, h5py.Dataset) or dataset.ndim != 1:
             raise self._fail(f"{group.name}/{name} is missing or not a 1-D dataset", key)
         if dataset.shape[0] < rows:
-            raise self._fail(
-                f"{group.name}/{name} has {dataset.shape[0]} rows, at least {rows} are needed (entries + 1)", key
-            )
+            found = dataset.shape[0]
+            problems.append(f"{group.name}/{name} has {found} rows, at least {rows} are needed (entries + 1)")
         return dataset
 
     def _dataset(self, group: h5py.Group, name: str, key: str) -> h5py.Dataset:
@@ -203,106 +175,49 @@ class V2ReadLayout:
             raise self._fail(f"{group.name}/{name} is missing or not a 1-D or 2-D dataset", key)
         return dataset
 
-    def _inspect(self, key: str, group: h5py.Group) -> _Product:
-        kind = _kind_of(group)
-        if kind in (ARRAY, STRING, OBJECTS) and "scalar" not in group.attrs:
-            raise self._fail("product group has no 'scalar' attribute", key)
-        scalar = bool(group.attrs.get("scalar", False))
+    def _inspect(self, key: str, group: h5py.Group, problems: list[str]) -> Product:
+        kind = kind_of(group)
+        if kind in (ARRAY, STRING, OBJECTS) and SCALAR not in group.attrs:
+            raise self._fail(f"product group has no {SCALAR!r} attribute", key)
+        scalar = bool(group.attrs.get(SCALAR, False))
         rows = self._count + 1
         if kind == STRING:
             spec = ProductSpec(key, Kind.SCALAR, STR_DTYPE)
-            event_offsets = self._offsets(group, "event_offsets", key, rows)
-            return _Product(key, group, kind, True, spec, event_offsets, self._dataset(group, "values", key))
+            event_offsets = self._offsets(group, EVENT_OFFSETS, key, rows, problems)
+            return Product(key, group, kind, True, spec, event_offsets, self._dataset(group, VALUES, key))
         if kind == ARRAY:
-            values = self._dataset(group, "values", key)
+            values = self._dataset(group, VALUES, key)
             width = values.shape[1] if values.ndim == 2 else 0
             if scalar:
                 spec = ProductSpec(key, Kind.SCALAR, values.dtype)
             else:
                 spec = ProductSpec(key, Kind.ARRAY, values.dtype, None, (width,))
-            return _Product(key, group, kind, scalar, spec, self._offsets(group, "event_offsets", key, rows), values)
+            event_offsets = self._offsets(group, EVENT_OFFSETS, key, rows, problems)
+            return Product(key, group, kind, scalar, spec, event_offsets, values)
         if kind == LIST:
-            values = self._dataset(group, "values", key)
-            event_offsets = self._offsets(group, "event_offsets", key, rows)
-            element_offsets = self._offsets(group, "element_offsets", key, 1)
+            values = self._dataset(group, VALUES, key)
+            event_offsets = self._offsets(group, EVENT_OFFSETS, key, rows, problems)
+            element_offsets = self._offsets(group, ELEMENT_OFFSETS, key, 1, problems)
             width = values.shape[1] if values.ndim == 2 else 0
             spec = ProductSpec(key, Kind.FLAT, values.dtype, None, (width,))
-            return _Product(key, group, kind, False, spec, event_offsets, values, element_offsets)
+            return Product(key, group, kind, False, spec, event_offsets, values, element_offsets)
         if kind == MULTI_LIST:
             elements = []
             for name in element_names(group):
                 element = group[name]
                 if not isinstance(element, h5py.Group):
                     raise self._fail(f"{element.name} is not a group", key)
-                values = self._dataset(element, "values", key)
-                elements.append((values, self._offsets(element, "event_offsets", key, rows)))
+                values = self._dataset(element, VALUES, key)
+                elements.append((values, self._offsets(element, EVENT_OFFSETS, key, rows, problems)))
             widths = tuple(values.shape[1] if values.ndim == 2 else 0 for values, _ in elements)
             dtype = elements[0][0].dtype if elements else np.dtype(np.float64)
             spec = ProductSpec(key, Kind.JAGGED, dtype, None, widths)
-            return _Product(key, group, kind, False, spec, elements=elements)
-        return self._inspect_objects(key, group, scalar)
-
-    def _inspect_objects(self, key: str, group: h5py.Group, scalar: bool) -> _Product:
-        from ..generated import REGISTRY
-
-        if "class_name" not in group.attrs:
-            raise self._fail("objects group has no 'class_name' attribute", key)
-        class_name = attr_str(group.attrs["class_name"])
-        fixed = group.get("fixed")
-        if not isinstance(fixed, h5py.Dataset) or fixed.ndim != 1 or fixed.dtype.names is None:
-            raise self._fail(f"{group.name}/fixed is missing or not a 1-D compound dataset", key)
-        event_offsets = self._offsets(group, "event_offsets", key, self._count + 1)
-        names = tuple(name for name in fixed.dtype.names if not name.startswith(VAR_OFFSETS))
-        cls = REGISTRY.get(class_name or "")
-        return _Product(
-            key,
-            group,
-            OBJECTS,
-            scalar,
-            None,
-            event_offsets,
-            fixed=fixed,
-            plan=ObjectPlan(names, fixed.dtype, ()),
-            class_name=class_name,
-            order=tuple(column.name for column in cls.COLUMNS) if cls is not None else (),
-        )
-
-    def _load_pools(self, product: _Product) -> None:
-        """Inspect the ``variables`` pools of an object product (only when variable fields are read)."""
-        key, fixed = product.key, product.fixed
-        helpers = [name for name in fixed.dtype.names if name.startswith(VAR_OFFSETS)]
-        variables = product.group.get("variables")
-        pools: list[tuple[Pool, h5py.Dataset]] = []
-        if isinstance(variables, h5py.Group):
-            with self._errors(key):
-                try:
-                    pools = stored_pools(variables)
-                except ValueError as err:
-                    raise self._fail(str(err), key) from None
-        elif helpers:
-            raise self._fail(
-                "objects group has no 'variables' group, so its variable fields cannot be read "
-                "(read the fixed columns with table(..., fixed_only=True))",
-                key,
-            )
-        for pool, _ in pools:
-            column = fixed.dtype.fields.get(pool.column)
-            width = column[0].shape[0] if column is not None and column[0].shape else 0
-            if column is None or width < len(pool.fields) + 1:
-                raise self._fail(
-                    f"pool {pool.name} has {len(pool.fields)} fields but 'fixed' has no "
-                    f"{pool.column} column of {len(pool.fields) + 1} offsets",
-                    key,
-                )
-        product.pools = pools
-        plan = ObjectPlan(product.plan.fixed_names, fixed.dtype, tuple(pool for pool, _ in pools))
-        product.row_dtype = logical_dtype(plan, product.order)
-        kind = Kind.OBJECT if product.scalar else Kind.OBJECTS
-        product.spec = ProductSpec(key, kind, product.row_dtype, product.class_name)
+            return Product(key, group, kind, False, spec, elements=elements)
+        return self._inspect_objects(key, group, scalar, problems)
 
     # -- offsets ------------------------------------------------------------------------------------------
 
-    def _entry_bounds(self, product: _Product, entry: int, offsets: h5py.Dataset | None = None) -> tuple[int, int]:
+    def _entry_bounds(self, product: Product, entry: int, offsets: h5py.Dataset | None = None) -> tuple[int, int]:
         """Return an entry's ``[start, stop)`` from the product's event offsets (read and cached by block)."""
         if offsets is None:
             block = entry // OFFSET_BLOCK
@@ -319,7 +234,7 @@ class V2ReadLayout:
                 start, stop = (int(value) for value in offsets[entry : entry + 2])
         return start, stop
 
-    def _checked(self, product: _Product, start: int, stop: int, size: int, entry: int, what: str) -> None:
+    def _checked(self, product: Product, start: int, stop: int, size: int, entry: int, what: str) -> None:
         if not 0 <= start <= stop <= size:
             raise self._fail(
                 f"{what} [{start}, {stop}) is not an ordered range inside its {size} rows", product.key, entry
@@ -377,7 +292,7 @@ class V2ReadLayout:
                 return values[start]
             return values[start:stop]
 
-    def _read_list(self, product: _Product, entry: int, start: int, stop: int) -> list[np.ndarray]:
+    def _read_list(self, product: Product, entry: int, start: int, stop: int) -> list[np.ndarray]:
         element_offsets = product.element_offsets
         self._checked(product, start, stop, element_offsets.shape[0] - 1, entry, "list elements")
         if stop == start:
@@ -390,73 +305,9 @@ class V2ReadLayout:
         block = product.values[low:high]
         return [block[a - low : b - low] for a, b in zip(bounds[:-1].tolist(), bounds[1:].tolist())]
 
-    def _fixed_rows(self, product: _Product, start: int, stop: int) -> np.ndarray:
-        """Read rows of ``fixed``; with the file's own type as memory type when numpy's layout is the same.
-
-        h5py converts the numpy dtype of a wide compound (enums, arrays) to an
-        HDF5 type at every read, which costs milliseconds; reading with the
-        stored type is a plain copy of the same bytes.
-        """
-        fixed = product.fixed
-        if product.file_type is None:
-            file_type = _same_layout_type(fixed)
-            product.file_type = False if file_type is None else file_type
-        if product.file_type is False or stop <= start:
-            return fixed[start:stop]
-        out = np.empty(stop - start, dtype=fixed.dtype)
-        file_space = fixed.id.get_space()
-        file_space.select_hyperslab((start,), (stop - start,))
-        fixed.id.read(h5py.h5s.create_simple((stop - start,)), file_space, out, product.file_type)
-        return out
-
-    def _object_rows(self, product: _Product, fixed: np.ndarray, entry: int | None) -> np.ndarray:
-        """Return V1-style rows: the fixed columns, then every pool field (``bytes`` strings, arrays)."""
-        if product.pools is None:
-            self._load_pools(product)
-        rows = np.zeros(len(fixed), dtype=product.row_dtype)  # every column is set below; zeros is the faster fill
-        names = list(product.plan.fixed_names)
-        if names:
-            rows[names] = fixed[names]  # one structured copy, by position, of every fixed column
-        for pool, values in product.pools or ():
-            self._fill_pool(product, rows, fixed, pool, values, entry)
-        return rows
-
-    def _fill_pool(
-        self,
-        product: _Product,
-        rows: np.ndarray,
-        fixed: np.ndarray,
-        pool: Pool,
-        values: h5py.Dataset,
-        entry: int | None,
-        wanted: set[str] | None = None,
-    ) -> None:
-        """Slice one pool's fields (those in ``wanted``, default all) for every row, reading the pool once."""
-        count, width = len(fixed), len(pool.fields)
-        if count == 0:
-            return
-        bounds = np.asarray(fixed[pool.column], dtype=np.int64)[:, : width + 1]
-        if np.any(bounds[:, 1:] < bounds[:, :-1]):
-            raise self._fail(f"{pool.column} offsets decrease", product.key, entry)
-        low, high = int(bounds[:, 0].min()), int(bounds[:, -1].max())
-        self._checked(product, low, high, values.shape[0], entry, f"{pool.name} values")
-        block = values[low:high]
-        bounds = bounds - low
-        starts, stops = bounds[:, :-1].ravel().tolist(), bounds[:, 1:].ravel().tolist()
-        if pool.is_string:
-            raw = block.tobytes()
-            _check_utf8(self, product, entry, block, raw, bounds)
-            pieces = np.fromiter((raw[a:b] for a, b in zip(starts, stops)), dtype=object, count=len(starts))
-        else:
-            pieces = np.fromiter((block[a:b] for a, b in zip(starts, stops)), dtype=object, count=len(starts))
-        pieces = pieces.reshape(count, width)
-        for position, field in enumerate(pool.fields):
-            if wanted is None or field in wanted:
-                rows[field] = pieces[:, position]
-
     # -- many entries -----------------------------------------------------------------------------------
 
-    def _all_bounds(self, product: _Product, entries: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _all_bounds(self, product: Product, entries: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Return each entry's ``[start, stop)`` with one read of the event offsets over the entries' span."""
         if len(entries) == 0:
             return np.empty(0, np.int64), np.empty(0, np.int64)
@@ -523,219 +374,44 @@ class V2ReadLayout:
             with self._errors(key):
                 if product.kind == STRING:
                     return self._string_table(product, starts, stops)
-                return read_ranges(product.values, starts, stops)
+                return h5io.read_ranges(product.values, starts, stops)
         return self._object_table(product, starts, stops, columns, fixed_only)
 
-    def _string_table(self, product: _Product, starts: np.ndarray, stops: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        data, byte_offsets = read_ranges(product.values, starts, stops)
+    def _string_table(self, product: Product, starts: np.ndarray, stops: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        data, byte_offsets = h5io.read_ranges(product.values, starts, stops)
         out = np.empty(len(starts), dtype=object)
         raw = data.tobytes()
         for position, (a, b) in enumerate(zip(byte_offsets[:-1].tolist(), byte_offsets[1:].tolist())):
             out[position] = _utf8(raw[a:b], product, None, self)
         return out, np.arange(len(starts) + 1, dtype=np.int64)
 
-    def _object_table(
-        self,
-        product: _Product,
-        starts: np.ndarray,
-        stops: np.ndarray,
-        columns: Sequence[str] | None,
-        fixed_only: bool,
-    ) -> tuple[np.ndarray, np.ndarray]:
-        plan = product.plan
-        if columns is None:
-            if not fixed_only and product.pools is None:
-                self._load_pools(product)
-            pools = [] if fixed_only else list(product.pools)
-            wanted = list(plan.fixed_names) + [field for pool, _ in pools for field in pool.fields]
-        else:
-            wanted = list(columns)
-            if not set(wanted) <= set(plan.fixed_names):
-                if product.pools is None:
-                    self._load_pools(product)
-            known = set(plan.fixed_names).union(*(pool.fields for pool, _ in product.pools or ()))
-            unknown = [name for name in wanted if name not in known]
-            if unknown:
-                raise KeyError(f"{self.path}: product {product.key!r} has no columns {unknown} (has: {sorted(known)})")
-            pools = list(product.pools or ())
-        wanted_set = set(wanted)
-        pools = [(pool, values) for pool, values in pools if wanted_set.intersection(pool.fields)]
-        fixed_names = [name for name in wanted if name in plan.fixed_names]
-        read_names = fixed_names + [pool.column for pool, _ in pools]
-        with self._errors(product.key):
-            fixed, offsets = self._fixed_ranges(product, starts, stops, read_names)
-        types = {name: plan.fixed_dtype.fields[name][0] for name in fixed_names}
-        for pool, _ in pools:
-            for field in pool.fields:
-                types[field] = STR_DTYPE if pool.is_string else h5py.vlen_dtype(pool.base)
-        # every column is set below; np.zeros fills object columns several times faster than np.empty
-        rows = np.zeros(len(fixed), dtype=np.dtype([(name, types[name]) for name in wanted]))
-        if fixed_names:
-            rows[fixed_names] = fixed[fixed_names]
-        with self._errors(product.key):
-            for pool, values in pools:
-                self._fill_pool(product, rows, fixed, pool, values, None, wanted_set)
-        return rows, offsets
-
-    def _fixed_ranges(
-        self, product: _Product, starts: np.ndarray, stops: np.ndarray, names: list[str]
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Read the ``fixed`` rows of every range with one read; return them and where each range starts.
-
-        Dense selections read the covering block of whole rows (with the
-        stored type: a plain copy); sparse ones read only the ``names``
-        columns of the wanted rows as one union-of-blocks selection.
-        """
-        lengths = np.maximum(stops - starts, 0)
-        offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
-        np.cumsum(lengths, out=offsets[1:])
-        total = int(offsets[-1])
-        if total == 0:
-            return np.empty(0, dtype=product.fixed.dtype), offsets
-        filled = lengths > 0
-        low, high = int(starts[filled].min()), int(stops[filled].max())
-        if high - low > 2 * total + 1024:
-            return read_ranges(product.fixed, starts, stops, names)
-        block = self._fixed_rows(product, low, high)
-        wanted = np.repeat(starts - offsets[:-1] - low, lengths) + np.arange(total, dtype=np.int64)
-        if high - low == total and wanted[0] == 0 and np.all(np.diff(wanted) == 1):
-            return block, offsets
-        return block[wanted], offsets
-
-    def run_triplets(self, key: str) -> np.ndarray:
-        """Return the ``(run, subrun, event)`` of every entry (int64 fields, one row per entry).
-
-        When the product holds exactly one row per entry (``event_offsets``
-        ``0..N``), the three columns are read with one read; otherwise through
-        :meth:`read_table`, refusing entries without exactly one row.
-        """
-        if key not in self._keys:
-            raise SpineFileError(f"no {key!r} product to look events up by (run, subrun, event)", self.path)
+    def _has_run_columns(self, key: str) -> bool:
         product = self._product(key)
         names = product.plan.fixed_names if product.plan is not None else ()
-        if product.kind != OBJECTS or not all(name in names for name in RUN_FIELDS):
-            raise SpineFileError(
-                f"has no {', '.join(RUN_FIELDS)} columns to look events up by (run, subrun, event)", self.path, key
-            )
-        out = np.empty(self._count, dtype=RUN_DTYPE)
-        if self._count == 0:
-            return out
+        return product.kind == OBJECTS and all(name in names for name in RUN_FIELDS)
+
+    def _run_rows(self, key: str) -> np.ndarray:
+        """Return the run info rows: with one read when ``event_offsets`` is ``0..N`` (one row per entry).
+
+        Otherwise through :meth:`read_table`, refusing entries without exactly one row.
+        """
+        product = self._product(key)
         with self._errors(key):
             offsets = np.asarray(product.event_offsets[: self._count + 1], dtype=np.int64)
         if np.array_equal(offsets, np.arange(self._count + 1)) and product.fixed.shape[0] >= self._count:
             with self._errors(key):
-                rows = product.fixed.fields(list(RUN_FIELDS))[: self._count]
-        else:
-            counts = np.diff(offsets)
-            if np.any(counts != 1):
-                bad = int(np.flatnonzero(counts != 1)[0])
-                raise self._fail(f"{counts[bad]} rows for one entry; one per entry is expected", key, bad)
-            rows, _ = self.read_table(key, np.arange(self._count), RUN_FIELDS)
-        for name in RUN_FIELDS:
-            out[name] = rows[name]
-        return out
+                return product.fixed.fields(list(RUN_FIELDS))[: self._count]
+        self._one_per_entry(key, np.diff(offsets))
+        rows, _ = self.read_table(key, np.arange(self._count), RUN_FIELDS)
+        return rows
 
 
-#: Results of :func:`_same_layout_check`, by serialized HDF5 type (the check walks every member).
-_SAME_LAYOUT: dict[bytes, bool] = {}
-
-
-def _same_layout_type(dataset: h5py.Dataset) -> Any:
-    """Return the stored HDF5 type of a compound dataset if numpy's dtype lays out the same bytes, else None.
-
-    The answer depends only on the stored type (numpy's dtype is derived from
-    it), so it is computed once per type: files of one type share it.
-    """
-    type_id = dataset.id.get_type()
-    if type_id.get_class() != h5py.h5t.COMPOUND:
-        return None
-    key = type_id.encode()
-    same = _SAME_LAYOUT.get(key)
-    if same is None:
-        if len(_SAME_LAYOUT) >= 512:
-            _SAME_LAYOUT.clear()
-        same = _SAME_LAYOUT[key] = _same_layout_check(dataset.dtype, type_id)
-    return type_id if same else None
-
-
-def _same_layout_check(dtype: np.dtype, type_id: Any) -> bool:
-    """Return whether a compound HDF5 type and its numpy dtype lay out the same plain bytes."""
-    if dtype.names is None or dtype.hasobject:
-        return False
-    if type_id.get_size() != dtype.itemsize or type_id.get_nmembers() != len(dtype.names):
-        return False
-    plain = (h5py.h5t.INTEGER, h5py.h5t.FLOAT, h5py.h5t.ENUM, h5py.h5t.ARRAY)
-    for index in range(type_id.get_nmembers()):
-        name = type_id.get_member_name(index).decode("utf-8")
-        member = type_id.get_member_type(index)
-        field = dtype.fields.get(name)
-        if field is None or field[1] != type_id.get_member_offset(index) or field[0].itemsize != member.get_size():
-            return False
-        if member.get_class() not in plain:
-            return False
-        if member.get_class() == h5py.h5t.ARRAY and member.get_super().get_class() not in plain:
-            return False
-    return True
-
-
-def _check_utf8(
-    layout: V2ReadLayout, product: _Product, entry: int | None, block: np.ndarray, raw: bytes, bounds: np.ndarray
-) -> None:
-    """Refuse string bytes that are not UTF-8, or field boundaries that cut a character."""
-    try:
-        raw.decode("utf-8")
-    except UnicodeDecodeError as err:
-        raise layout._fail(f"string bytes are not valid UTF-8 ({err})", product.key, entry) from None
-    inner = bounds[(bounds > 0) & (bounds < len(block))]
-    if len(inner) and np.any((block[inner] & 0xC0) == 0x80):
-        raise layout._fail("a string field boundary cuts a UTF-8 character", product.key, entry)
-
-
-def _member_kind(products: h5py.Group, name: str) -> str | None:
-    """Return :func:`_kind_of` of one member of ``products``, reading ``kind`` with the low-level API.
-
-    ``group.attrs`` costs about 0.2 ms per attribute, which made opening a
-    file with many products cost milliseconds. The low-level path decides the
-    common cases (a group whose ``kind`` is a scalar string, a group without
-    ``kind``, a member that is not a group); anything else goes through
-    :func:`_kind_of` unchanged.
-    """
-    try:
-        member = h5py.h5o.open(products.id, name.encode("utf-8"))
-        if not isinstance(member, h5py.h5g.GroupID):
-            return None
-        if not h5py.h5a.exists(member, b"kind"):
-            return None
-        attr = h5py.h5a.open(member, b"kind")
-        if attr.shape == ():
-            value = np.empty((), dtype=attr.dtype)
-            attr.read(value)
-            value = value[()]
-            if isinstance(value, bytes):
-                return value.decode("utf-8")
-            if isinstance(value, str):
-                return value
-    except (KeyError, OSError, RuntimeError, TypeError, ValueError):
-        pass
-    return _kind_of(products.get(name))
-
-
-def _kind_of(node: Any) -> str | None:
-    """Return the ``kind`` attribute of a V2 product group, None for anything else."""
-    if not isinstance(node, h5py.Group):
-        return None
-    try:
-        return attr_str(node.attrs.get("kind"))
-    except TypeError:
-        return None
-
-
-def _utf8(raw: bytes, product: _Product, entry: int | None, layout: V2ReadLayout) -> str:
+def _utf8(raw: bytes, product: Product, entry: int | None, layout: V2ReadLayout) -> str:
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as err:
         raise layout._fail(f"string bytes are not valid UTF-8 ({err})", product.key, entry) from None
 
 
-def _decode(values: np.ndarray, product: _Product, entry: int, layout: V2ReadLayout) -> str:
+def _decode(values: np.ndarray, product: Product, entry: int, layout: V2ReadLayout) -> str:
     return _utf8(np.ascontiguousarray(values).tobytes(), product, entry, layout)

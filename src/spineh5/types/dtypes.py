@@ -6,27 +6,39 @@ import h5py
 import numpy as np
 
 
-def describe_dtype(dtype: np.dtype) -> str:
+def describe_dtype(dtype: np.dtype, brief: bool = False) -> str:
     """Return a description that tells apart every dtype spineh5 writes.
 
     Examples: ``int64``, ``str``, ``bool``, ``float32[3]``, ``vlen<int32>``,
     ``enum<int64>{A=0,B=1}``, ``regionref``, and for compounds
     ``{name: type, ...}`` in column order. numpy's own ``==`` ignores h5py's
     metadata (a vlen of int32 equals a vlen of float32), this does not.
+
+    Parameters
+    ----------
+    dtype : numpy.dtype
+        The dtype.
+    brief : bool, default False
+        Describe for a reader rather than for comparison: enums without their
+        members (``enum<int64>``), fixed-length strings with their length
+        (``str[8]``).
     """
     if dtype.names is not None:
-        inner = ", ".join(f"{name}: {describe_dtype(dtype.fields[name][0])}" for name in dtype.names)
+        inner = ", ".join(f"{name}: {describe_dtype(dtype.fields[name][0], brief)}" for name in dtype.names)
         return "{" + inner + "}"
     if dtype.subdtype is not None:
         base, shape = dtype.subdtype
-        return f"{describe_dtype(base)}[{','.join(map(str, shape))}]"
-    if h5py.check_string_dtype(dtype) is not None:
-        return "str"
+        return f"{describe_dtype(base, brief)}[{','.join(map(str, shape))}]"
+    string = h5py.check_string_dtype(dtype)
+    if string is not None:
+        return f"str[{string.length}]" if brief and string.length is not None else "str"
     vlen = h5py.check_vlen_dtype(dtype)
     if vlen is not None:
-        return f"vlen<{describe_dtype(np.dtype(vlen))}>"
+        return f"vlen<{describe_dtype(np.dtype(vlen), brief)}>"
     enum = h5py.check_enum_dtype(dtype)
     if enum is not None:
+        if brief:
+            return f"enum<{dtype.name}>"
         members = ",".join(f"{k}={v}" for k, v in sorted(enum.items(), key=lambda kv: kv[1]))
         return f"enum<{dtype.name}>{{{members}}}"
     ref = h5py.check_ref_dtype(dtype)
