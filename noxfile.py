@@ -8,17 +8,22 @@ nox.options.sessions = ["check_generated", "lint", "tests"]
 nox.options.reuse_existing_virtualenvs = True
 
 
+#: What the generator needs: the package's dependencies (numpy for the element table, attrs, pyyaml),
+#: Jinja2 for the templates and ruff, which formats the rendered code.
+CODEGEN_DEPS = ("-e", ".", "jinja2>=3.1", "ruff>=0.5")
+
+
 @nox.session
 def generate(session: nox.Session) -> None:
-    """Render ``src/spineh5/generated/`` from ``schema/``."""
-    session.install("jinja2>=3.1", "pyyaml>=6", "attrs>=23.1")
+    """Render ``src/spineh5/generated/`` from ``schema/`` and format it with ruff."""
+    session.install(*CODEGEN_DEPS)
     session.run("python", "-m", "codegen")
 
 
 @nox.session
 def check_generated(session: nox.Session) -> None:
-    """Fail when the committed ``src/spineh5/generated/`` differs from a fresh generation."""
-    session.install("jinja2>=3.1", "pyyaml>=6", "attrs>=23.1")
+    """Fail when the committed ``src/spineh5/generated/`` differs from a fresh, formatted generation."""
+    session.install(*CODEGEN_DEPS)
     session.run("python", "-m", "codegen", "--check")
 
 

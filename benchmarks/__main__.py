@@ -51,7 +51,9 @@ from typing import NamedTuple
 import h5py
 import numpy as np
 
-from spineh5 import HDF5Writer, floor, floor_v2, mix, reads, reads_v2, spine_ref, synthetic
+from spineh5 import HDF5Writer, synthetic
+
+from . import floor, floor_v2, mix, reads, reads_v2, spine_ref
 
 TARGET = 0.75
 READ_KEY = "reco_particles"

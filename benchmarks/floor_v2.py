@@ -40,9 +40,10 @@ from typing import Any
 import h5py
 import numpy as np
 import yaml
-from spineh5.floor import _MTYPES, _equal
 
 from spineh5.generated import REGISTRY
+
+from .floor import _MTYPES, _equal
 
 PRODUCTS = "products"
 VAR_OFFSETS = "_var_offsets_"

@@ -33,8 +33,9 @@ import inspect
 from collections.abc import Callable
 
 import h5py
-from spineh5.floor_v2 import PRODUCTS, VAR_OFFSETS
-from spineh5.reads import spineh5_full_entries, spineh5_table
+
+from .floor_v2 import PRODUCTS, VAR_OFFSETS
+from .reads import spineh5_full_entries, spineh5_table
 
 try:
     from spineh5.reader import HDF5Reader

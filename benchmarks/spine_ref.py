@@ -6,7 +6,7 @@ import dataclasses
 import enum
 from typing import Any
 
-from spineh5.mix import OBJECT_CLASSES
+from .mix import OBJECT_CLASSES
 
 
 def available() -> bool:

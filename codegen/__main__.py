@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from . import SchemaError, load_schema, render, stale_outputs, write_outputs
+from .formatter import FormatterError
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -23,7 +24,11 @@ def main(argv: list[str] | None = None) -> int:
     except SchemaError as err:
         print(f"schema error: {err}", file=sys.stderr)
         return 2
-    outputs = render(schema, args.schema.name)
+    try:
+        outputs = render(schema, args.schema.name)
+    except FormatterError as err:
+        print(f"cannot format the generated code: {err}", file=sys.stderr)
+        return 3
     if args.check:
         stale = stale_outputs(outputs, args.out)
         if stale:

@@ -13,6 +13,7 @@ from typing import Any
 
 import yaml
 
+from .elements import FLOAT_MAX, INT_RANGES
 from .model import (
     NUMERIC_DTYPES,
     STORAGES,
@@ -30,7 +31,12 @@ FILE_KEYS = {"schema_version", "enums", "groups", "types"}
 TYPE_KEYS = {"doc", "bases", "fields"}
 FIELD_KEYS = {"name", "dtype", "storage", "length", "default", "units", "doc", "lite", "derived"}
 ENUM_KEYS = {"doc", "members"}
-INT_RANGES = {"uint8": (0, 2**8 - 1), "int32": (-(2**31), 2**31 - 1), "int64": (-(2**63), 2**63 - 1)}
+#: Names a generated class body or its base ``SchemaObject`` (``spineh5.types.objects``) uses:
+#: a field of that name would shadow them.
+RESERVED_FIELD_NAMES = frozenset(
+    {"column", "math", "CLASS_NAME", "COLUMNS", "DTYPE", "LITE_DTYPE", "to_records", "from_records"}
+    | {"_LITE_COLUMNS", "_FULL_COLUMNS"}
+)
 
 
 def is_identifier(name: Any) -> bool:
@@ -185,6 +191,10 @@ def _load_field(file: str, owner: str, position: int, raw: Any, enums: dict[str,
     if not is_identifier(name):
         raise SchemaError(f"{Location(file, owner).describe()}: field {position} has an invalid name {name!r}")
     where = Location(file, owner, name)
+    if name in RESERVED_FIELD_NAMES:
+        raise SchemaError(f"{where.describe()}: field name {name!r} is reserved by the generated code")
+    if name in enums:
+        raise SchemaError(f"{where.describe()}: field name {name!r} is the name of an enum")
     _check_keys(raw, FIELD_KEYS, where, "field")
     dtype = raw.get("dtype")
     enum = enums.get(dtype) if isinstance(dtype, str) else None
@@ -287,6 +297,6 @@ def _check_element(where: Location, value: Any, dtype: str, enum: EnumDef | None
         value = float(value)
     except OverflowError:
         raise SchemaError(wrong) from None
-    if dtype == "float32" and math.isfinite(value) and abs(value) > 3.4028234663852886e38:
+    if math.isfinite(value) and abs(value) > FLOAT_MAX[dtype]:
         raise SchemaError(wrong)
     return value

@@ -21,8 +21,10 @@ from typing import Any
 
 import attrs
 
-#: Element dtypes a field may declare, besides ``str`` and a declared enum.
-NUMERIC_DTYPES = ("bool", "uint8", "int32", "int64", "float32", "float64")
+from .elements import ENUM_ELEMENT, NUMERIC_ELEMENTS
+
+#: Element dtypes a field may declare, besides ``str`` and a declared enum (the runtime's table).
+NUMERIC_DTYPES = NUMERIC_ELEMENTS
 #: Storage kinds a field may declare.
 STORAGES = ("scalar", "fixed", "vlen")
 
@@ -81,8 +83,8 @@ class FieldDef:
 
     @property
     def base_dtype(self) -> str:
-        """Return the numeric dtype on disk (``int64`` for enums) or ``str``."""
-        return "int64" if self.enum is not None else self.dtype
+        """Return the element dtype on disk (``int64`` for enums) or ``str``."""
+        return ENUM_ELEMENT if self.enum is not None else self.dtype
 
     def default_is_nan(self) -> bool:
         """Return whether the default is a float NaN."""

@@ -290,6 +290,21 @@ def test_invalid_field_name(tmp_path: Path, name: str) -> None:
     assert_names(message, "objects.yaml", "Thing", f"field 1 has an invalid name {name!r}")
 
 
+@pytest.mark.parametrize(
+    ("name", "problem"),
+    [
+        ("column", "is reserved by the generated code"),
+        ("math", "is reserved by the generated code"),
+        ("to_records", "is reserved by the generated code"),
+        ("DTYPE", "is reserved by the generated code"),
+        ("Color", "is the name of an enum"),
+    ],
+)
+def test_field_name_the_generated_class_uses(tmp_path: Path, name: str, problem: str) -> None:
+    message = schema_error(tmp_path, one_field(f"{{name: {name}, dtype: int64, default: 0}}"))
+    assert_names(message, "objects.yaml", f"Thing.{name}", f"field name {name!r} {problem}")
+
+
 def test_missing_field_name(tmp_path: Path) -> None:
     message = schema_error(tmp_path, one_field("{dtype: int64, default: 0}"))
     assert_names(message, "objects.yaml", "Thing", "field 0 has an invalid name None")
@@ -659,6 +674,18 @@ def test_codegen_reports_a_schema_error(tmp_path: Path) -> None:
     assert not (tmp_path / "out").exists()
 
 
+def test_codegen_needs_ruff_and_says_so(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> None:
+    from codegen import FormatterError, formatter
+    from codegen.__main__ import main
+
+    monkeypatch.setattr(formatter, "find_spec", lambda name: None)
+    monkeypatch.setattr(formatter, "which", lambda name: None)
+    with pytest.raises(FormatterError, match="ruff is not installed"):
+        render(load_schema(SCHEMA_DIR), "schema")
+    assert main(["--check"]) == 3
+    assert "cannot format the generated code: ruff is not installed" in capsys.readouterr().err
+
+
 # -- a custom schema renders into working, formatted code -------------------------------------
 
 LONG_SCHEMA = """\
@@ -668,10 +695,11 @@ types:
     fields:
       - {name: a_rather_long_field_name_forcing_line_wraps, dtype: int64, default: 0, doc: "It's \\"quoted\\""}
       - {name: another_long_field_name_forcing_line_wraps, dtype: uint8, default: 255, lite: false}
-      - {name: colors, dtype: Color, storage: fixed, length: 2, default: [RED, BLUE]}
+      - {name: colors, dtype: Color, storage: fixed, length: 2, default: [RED, BLUE], doc: Arguments on their own line}
       - {name: color, dtype: Color, default: UNKNOWN}
       - {name: label, dtype: str, default: "quote \\" and backslash \\\\ and tab\\t", derived: true}
-      - {name: weights, dtype: float64, storage: vlen, default: [.inf, -.inf, .nan, 1.5]}
+      - {name: weights, dtype: float64, storage: vlen, default: [.inf, -.inf, .nan, 1.5],
+         doc: "One argument per line, as they do not fit on one"}
   Short:
     fields:
       - {name: x, dtype: bool, default: true}
@@ -690,7 +718,7 @@ EXTRA_TYPES = {
 
 
 def import_generated(directory: Path, name: str):
-    """Import a generated folder as a subpackage of ``spineh5`` (its code imports ``..runtime``)."""
+    """Import a generated folder as a subpackage of ``spineh5`` (its code imports ``..types``)."""
     spec = importlib.util.spec_from_file_location(
         f"spineh5.{name}", directory / "__init__.py", submodule_search_locations=[str(directory)]
     )
@@ -743,7 +771,7 @@ def ruff() -> str | None:
 
 @pytest.mark.skipif(ruff() is None, reason="ruff is not installed")
 def test_generated_code_is_ruff_clean_even_with_long_names(tmp_path: Path) -> None:
-    """The templates lay code out as `ruff format` does; check with the project's configuration."""
+    """The formatter hook lays the rendered code out with `ruff format`; check with the project's configuration."""
     shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
     write_outputs(
         render(load_schema(make_schema(tmp_path / "schema", LONG_SCHEMA)), "schema"), tmp_path / "src/generated"
@@ -751,13 +779,15 @@ def test_generated_code_is_ruff_clean_even_with_long_names(tmp_path: Path) -> No
     (tmp_path / "src" / "__init__.py").write_text('"""Package."""\n', encoding="utf-8")
     lines = (tmp_path / "src/generated/objects.py").read_text(encoding="utf-8").splitlines()
     # all three layouts of a call are exercised: one line, items on one line, one item per line
+    assert '    color: Color = column("int64", default=-1, enum=Color)' in lines
     assert (
-        '        records["color"] = build_column(columns["color"], values(columns["color"]), cls.CLASS_NAME)' in lines
+        '        "int64", storage="fixed", length=2, default=(0, 1), enum=Color, doc="Arguments on their own line"'
+        in lines
     )
-    assert "            cls.CLASS_NAME," in lines
+    assert "        default=(math.inf, -math.inf, math.nan, 1.5)," in lines
     init = (tmp_path / "src/generated/__init__.py").read_text(encoding="utf-8")
     assert "from .objects import (\n    AFourthObjectTypeWithAnEvenLongerName,\n" in init  # isort's wrapped import
-    assert '            columns["colors"], values(columns["colors"]), cls.CLASS_NAME' not in lines
+    assert "    color: Color = column(" not in lines
     for command in (["format", "--check", "--diff"], ["check", "--no-cache"]):
         result = subprocess.run(
             [ruff(), *command, "src/generated"], cwd=tmp_path, capture_output=True, text=True, check=False

@@ -5,53 +5,20 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
-from typing import Any, ClassVar
+from typing import ClassVar
 
-import attrs
 import h5py
 import numpy as np
 
-from ..types.columns import (
-    Column,
-    build_column,
-    column_field,
-    column_values,
-    objects_equal,
-    objects_from_records,
-)
+from ..types.columns import STR_DTYPE, enum_dtype
+from ..types.objects import SchemaObject, column, object_type
 from .enums import NuCurrentType, NuInteractionScheme, ParticlePID, ParticleShape
 
 __all__ = ["RunInfo", "Trigger", "ImageMeta2D", "ImageMeta3D", "CRTHit", "Flash", "Neutrino", "Particle"]
 
-_STR = h5py.string_dtype()
-_ = math  # defaults may use math.nan
 
-
-_RUN_INFO_COLUMNS: dict[str, Column] = {
-    "run": Column(
-        "run",
-        "int64",
-        default=-1,
-        doc="Run number of the event",
-    ),
-    "subrun": Column(
-        "subrun",
-        "int64",
-        default=-1,
-        doc="Subrun number of the event",
-    ),
-    "event": Column(
-        "event",
-        "int64",
-        default=-1,
-        doc="Event number within the run",
-    ),
-}
-
-
-@attrs.define(kw_only=True, eq=False)
-class RunInfo:
+@object_type
+class RunInfo(SchemaObject):
     """Run, subrun and event numbers identifying an entry
 
     Attributes
@@ -64,8 +31,6 @@ class RunInfo:
         Event number within the run
     """
 
-    CLASS_NAME: ClassVar[str] = "RunInfo"
-    COLUMNS: ClassVar[tuple[Column, ...]] = tuple(_RUN_INFO_COLUMNS.values())
     DTYPE: ClassVar[np.dtype] = np.dtype(
         [
             ("run", np.int64),
@@ -81,95 +46,13 @@ class RunInfo:
         ]
     )
 
-    run: int = column_field(_RUN_INFO_COLUMNS["run"], "RunInfo")
-    subrun: int = column_field(_RUN_INFO_COLUMNS["subrun"], "RunInfo")
-    event: int = column_field(_RUN_INFO_COLUMNS["event"], "RunInfo")
-
-    __hash__ = None  # type: ignore[assignment]
-
-    def __eq__(self, other: object) -> bool:
-        """Compare every column; arrays by content and NaN equal to NaN."""
-        if type(other) is not type(self):
-            return NotImplemented
-        return objects_equal(self, other, self.COLUMNS)
-
-    @classmethod
-    def to_records(cls, objects: Sequence[Any], lite: bool = False) -> np.ndarray:
-        """Build the compound rows of ``objects``, one column at a time.
-
-        Parameters
-        ----------
-        objects : sequence
-            Instances of this class, objects with the same attribute names, or dicts
-            (a missing key takes the default).
-        lite : bool, default False
-            Leave out the columns that lite files drop.
-
-        Returns
-        -------
-        numpy.ndarray
-            One row per object, of dtype ``LITE_DTYPE`` if ``lite`` else ``DTYPE``.
-        """
-        values = column_values(objects, cls.COLUMNS)
-        columns = _RUN_INFO_COLUMNS
-        records = np.zeros(len(objects), dtype=cls.LITE_DTYPE if lite else cls.DTYPE)
-        records["run"] = build_column(columns["run"], values(columns["run"]), cls.CLASS_NAME)
-        records["subrun"] = build_column(columns["subrun"], values(columns["subrun"]), cls.CLASS_NAME)
-        records["event"] = build_column(columns["event"], values(columns["event"]), cls.CLASS_NAME)
-        return records
-
-    @classmethod
-    def from_records(cls, records: np.ndarray) -> list[RunInfo]:
-        """Rebuild objects from compound rows (missing columns take their defaults)."""
-        return objects_from_records(cls, cls.COLUMNS, records)
+    run: int = column("int64", default=-1, doc="Run number of the event")
+    subrun: int = column("int64", default=-1, doc="Subrun number of the event")
+    event: int = column("int64", default=-1, doc="Event number within the run")
 
 
-_TRIGGER_COLUMNS: dict[str, Column] = {
-    "id": Column(
-        "id",
-        "int64",
-        default=-1,
-        doc="Trigger identifier (counter)",
-    ),
-    "type": Column(
-        "type",
-        "int64",
-        default=-1,
-        doc="Trigger type code (e.g. beam or off-beam)",
-    ),
-    "time_s": Column(
-        "time_s",
-        "int64",
-        default=-1,
-        units="s",
-        doc="Trigger timestamp, whole-seconds part",
-    ),
-    "time_ns": Column(
-        "time_ns",
-        "int64",
-        default=-1,
-        units="ns",
-        doc="Trigger timestamp, nanoseconds part",
-    ),
-    "beam_time_s": Column(
-        "beam_time_s",
-        "int64",
-        default=-1,
-        units="s",
-        doc="Beam gate timestamp, whole-seconds part",
-    ),
-    "beam_time_ns": Column(
-        "beam_time_ns",
-        "int64",
-        default=-1,
-        units="ns",
-        doc="Beam gate timestamp, nanoseconds part",
-    ),
-}
-
-
-@attrs.define(kw_only=True, eq=False)
-class Trigger:
+@object_type
+class Trigger(SchemaObject):
     """Trigger record of the event, with trigger and beam-gate timestamps
 
     Attributes
@@ -188,8 +71,6 @@ class Trigger:
         Beam gate timestamp, nanoseconds part [ns]
     """
 
-    CLASS_NAME: ClassVar[str] = "Trigger"
-    COLUMNS: ClassVar[tuple[Column, ...]] = tuple(_TRIGGER_COLUMNS.values())
     DTYPE: ClassVar[np.dtype] = np.dtype(
         [
             ("id", np.int64),
@@ -211,96 +92,16 @@ class Trigger:
         ]
     )
 
-    id: int = column_field(_TRIGGER_COLUMNS["id"], "Trigger")
-    type: int = column_field(_TRIGGER_COLUMNS["type"], "Trigger")
-    time_s: int = column_field(_TRIGGER_COLUMNS["time_s"], "Trigger")
-    time_ns: int = column_field(_TRIGGER_COLUMNS["time_ns"], "Trigger")
-    beam_time_s: int = column_field(_TRIGGER_COLUMNS["beam_time_s"], "Trigger")
-    beam_time_ns: int = column_field(_TRIGGER_COLUMNS["beam_time_ns"], "Trigger")
-
-    __hash__ = None  # type: ignore[assignment]
-
-    def __eq__(self, other: object) -> bool:
-        """Compare every column; arrays by content and NaN equal to NaN."""
-        if type(other) is not type(self):
-            return NotImplemented
-        return objects_equal(self, other, self.COLUMNS)
-
-    @classmethod
-    def to_records(cls, objects: Sequence[Any], lite: bool = False) -> np.ndarray:
-        """Build the compound rows of ``objects``, one column at a time.
-
-        Parameters
-        ----------
-        objects : sequence
-            Instances of this class, objects with the same attribute names, or dicts
-            (a missing key takes the default).
-        lite : bool, default False
-            Leave out the columns that lite files drop.
-
-        Returns
-        -------
-        numpy.ndarray
-            One row per object, of dtype ``LITE_DTYPE`` if ``lite`` else ``DTYPE``.
-        """
-        values = column_values(objects, cls.COLUMNS)
-        columns = _TRIGGER_COLUMNS
-        records = np.zeros(len(objects), dtype=cls.LITE_DTYPE if lite else cls.DTYPE)
-        records["id"] = build_column(columns["id"], values(columns["id"]), cls.CLASS_NAME)
-        records["type"] = build_column(columns["type"], values(columns["type"]), cls.CLASS_NAME)
-        records["time_s"] = build_column(columns["time_s"], values(columns["time_s"]), cls.CLASS_NAME)
-        records["time_ns"] = build_column(columns["time_ns"], values(columns["time_ns"]), cls.CLASS_NAME)
-        records["beam_time_s"] = build_column(columns["beam_time_s"], values(columns["beam_time_s"]), cls.CLASS_NAME)
-        records["beam_time_ns"] = build_column(columns["beam_time_ns"], values(columns["beam_time_ns"]), cls.CLASS_NAME)
-        return records
-
-    @classmethod
-    def from_records(cls, records: np.ndarray) -> list[Trigger]:
-        """Rebuild objects from compound rows (missing columns take their defaults)."""
-        return objects_from_records(cls, cls.COLUMNS, records)
+    id: int = column("int64", default=-1, doc="Trigger identifier (counter)")
+    type: int = column("int64", default=-1, doc="Trigger type code (e.g. beam or off-beam)")
+    time_s: int = column("int64", default=-1, units="s", doc="Trigger timestamp, whole-seconds part")
+    time_ns: int = column("int64", default=-1, units="ns", doc="Trigger timestamp, nanoseconds part")
+    beam_time_s: int = column("int64", default=-1, units="s", doc="Beam gate timestamp, whole-seconds part")
+    beam_time_ns: int = column("int64", default=-1, units="ns", doc="Beam gate timestamp, nanoseconds part")
 
 
-_IMAGE_META2_D_COLUMNS: dict[str, Column] = {
-    "lower": Column(
-        "lower",
-        "float32",
-        storage="fixed",
-        length=2,
-        default=math.nan,
-        units="cm",
-        doc="Lower corner coordinates of the image volume",
-    ),
-    "upper": Column(
-        "upper",
-        "float32",
-        storage="fixed",
-        length=2,
-        default=math.nan,
-        units="cm",
-        doc="Upper corner coordinates of the image volume",
-    ),
-    "size": Column(
-        "size",
-        "float32",
-        storage="fixed",
-        length=2,
-        default=math.nan,
-        units="cm",
-        doc="Pixel pitch (size of one pixel) along each axis",
-    ),
-    "count": Column(
-        "count",
-        "int64",
-        storage="fixed",
-        length=2,
-        default=-1,
-        doc="Number of pixels along each axis",
-    ),
-}
-
-
-@attrs.define(kw_only=True, eq=False)
-class ImageMeta2D:
+@object_type
+class ImageMeta2D(SchemaObject):
     """Geometry of a 2D pixel image, with bounds, pixel size and pixel counts
 
     Attributes
@@ -315,8 +116,6 @@ class ImageMeta2D:
         Number of pixels along each axis
     """
 
-    CLASS_NAME: ClassVar[str] = "ImageMeta2D"
-    COLUMNS: ClassVar[tuple[Column, ...]] = tuple(_IMAGE_META2_D_COLUMNS.values())
     DTYPE: ClassVar[np.dtype] = np.dtype(
         [
             ("lower", np.float32, (2,)),
@@ -334,92 +133,35 @@ class ImageMeta2D:
         ]
     )
 
-    lower: np.ndarray = column_field(_IMAGE_META2_D_COLUMNS["lower"], "ImageMeta2D")
-    upper: np.ndarray = column_field(_IMAGE_META2_D_COLUMNS["upper"], "ImageMeta2D")
-    size: np.ndarray = column_field(_IMAGE_META2_D_COLUMNS["size"], "ImageMeta2D")
-    count: np.ndarray = column_field(_IMAGE_META2_D_COLUMNS["count"], "ImageMeta2D")
-
-    __hash__ = None  # type: ignore[assignment]
-
-    def __eq__(self, other: object) -> bool:
-        """Compare every column; arrays by content and NaN equal to NaN."""
-        if type(other) is not type(self):
-            return NotImplemented
-        return objects_equal(self, other, self.COLUMNS)
-
-    @classmethod
-    def to_records(cls, objects: Sequence[Any], lite: bool = False) -> np.ndarray:
-        """Build the compound rows of ``objects``, one column at a time.
-
-        Parameters
-        ----------
-        objects : sequence
-            Instances of this class, objects with the same attribute names, or dicts
-            (a missing key takes the default).
-        lite : bool, default False
-            Leave out the columns that lite files drop.
-
-        Returns
-        -------
-        numpy.ndarray
-            One row per object, of dtype ``LITE_DTYPE`` if ``lite`` else ``DTYPE``.
-        """
-        values = column_values(objects, cls.COLUMNS)
-        columns = _IMAGE_META2_D_COLUMNS
-        records = np.zeros(len(objects), dtype=cls.LITE_DTYPE if lite else cls.DTYPE)
-        records["lower"] = build_column(columns["lower"], values(columns["lower"]), cls.CLASS_NAME)
-        records["upper"] = build_column(columns["upper"], values(columns["upper"]), cls.CLASS_NAME)
-        records["size"] = build_column(columns["size"], values(columns["size"]), cls.CLASS_NAME)
-        records["count"] = build_column(columns["count"], values(columns["count"]), cls.CLASS_NAME)
-        return records
-
-    @classmethod
-    def from_records(cls, records: np.ndarray) -> list[ImageMeta2D]:
-        """Rebuild objects from compound rows (missing columns take their defaults)."""
-        return objects_from_records(cls, cls.COLUMNS, records)
-
-
-_IMAGE_META3_D_COLUMNS: dict[str, Column] = {
-    "lower": Column(
-        "lower",
+    lower: np.ndarray = column(
         "float32",
         storage="fixed",
-        length=3,
+        length=2,
         default=math.nan,
         units="cm",
         doc="Lower corner coordinates of the image volume",
-    ),
-    "upper": Column(
-        "upper",
+    )
+    upper: np.ndarray = column(
         "float32",
         storage="fixed",
-        length=3,
+        length=2,
         default=math.nan,
         units="cm",
         doc="Upper corner coordinates of the image volume",
-    ),
-    "size": Column(
-        "size",
+    )
+    size: np.ndarray = column(
         "float32",
         storage="fixed",
-        length=3,
+        length=2,
         default=math.nan,
         units="cm",
         doc="Pixel pitch (size of one pixel) along each axis",
-    ),
-    "count": Column(
-        "count",
-        "int64",
-        storage="fixed",
-        length=3,
-        default=-1,
-        doc="Number of pixels along each axis",
-    ),
-}
+    )
+    count: np.ndarray = column("int64", storage="fixed", length=2, default=-1, doc="Number of pixels along each axis")
 
 
-@attrs.define(kw_only=True, eq=False)
-class ImageMeta3D:
+@object_type
+class ImageMeta3D(SchemaObject):
     """Geometry of a 3D voxel image, with bounds, pixel size and pixel counts
 
     Attributes
@@ -434,8 +176,6 @@ class ImageMeta3D:
         Number of pixels along each axis
     """
 
-    CLASS_NAME: ClassVar[str] = "ImageMeta3D"
-    COLUMNS: ClassVar[tuple[Column, ...]] = tuple(_IMAGE_META3_D_COLUMNS.values())
     DTYPE: ClassVar[np.dtype] = np.dtype(
         [
             ("lower", np.float32, (3,)),
@@ -453,154 +193,35 @@ class ImageMeta3D:
         ]
     )
 
-    lower: np.ndarray = column_field(_IMAGE_META3_D_COLUMNS["lower"], "ImageMeta3D")
-    upper: np.ndarray = column_field(_IMAGE_META3_D_COLUMNS["upper"], "ImageMeta3D")
-    size: np.ndarray = column_field(_IMAGE_META3_D_COLUMNS["size"], "ImageMeta3D")
-    count: np.ndarray = column_field(_IMAGE_META3_D_COLUMNS["count"], "ImageMeta3D")
-
-    __hash__ = None  # type: ignore[assignment]
-
-    def __eq__(self, other: object) -> bool:
-        """Compare every column; arrays by content and NaN equal to NaN."""
-        if type(other) is not type(self):
-            return NotImplemented
-        return objects_equal(self, other, self.COLUMNS)
-
-    @classmethod
-    def to_records(cls, objects: Sequence[Any], lite: bool = False) -> np.ndarray:
-        """Build the compound rows of ``objects``, one column at a time.
-
-        Parameters
-        ----------
-        objects : sequence
-            Instances of this class, objects with the same attribute names, or dicts
-            (a missing key takes the default).
-        lite : bool, default False
-            Leave out the columns that lite files drop.
-
-        Returns
-        -------
-        numpy.ndarray
-            One row per object, of dtype ``LITE_DTYPE`` if ``lite`` else ``DTYPE``.
-        """
-        values = column_values(objects, cls.COLUMNS)
-        columns = _IMAGE_META3_D_COLUMNS
-        records = np.zeros(len(objects), dtype=cls.LITE_DTYPE if lite else cls.DTYPE)
-        records["lower"] = build_column(columns["lower"], values(columns["lower"]), cls.CLASS_NAME)
-        records["upper"] = build_column(columns["upper"], values(columns["upper"]), cls.CLASS_NAME)
-        records["size"] = build_column(columns["size"], values(columns["size"]), cls.CLASS_NAME)
-        records["count"] = build_column(columns["count"], values(columns["count"]), cls.CLASS_NAME)
-        return records
-
-    @classmethod
-    def from_records(cls, records: np.ndarray) -> list[ImageMeta3D]:
-        """Rebuild objects from compound rows (missing columns take their defaults)."""
-        return objects_from_records(cls, cls.COLUMNS, records)
-
-
-_CRTHIT_COLUMNS: dict[str, Column] = {
-    "units": Column(
-        "units",
-        "str",
-        default="cm",
-        doc="Unit system of the positional attributes, cm (detector frame) or px (voxel indices)",
-    ),
-    "id": Column(
-        "id",
-        "int64",
-        default=-1,
-        doc="Index of the CRT hit in the event",
-    ),
-    "plane": Column(
-        "plane",
-        "int64",
-        default=-1,
-        doc="ID of the CRT plane (region) that recorded the hit",
-    ),
-    "ts0_s": Column(
-        "ts0_s",
-        "int64",
-        default=-1,
-        units="s",
-        doc="T0 timestamp of the hit, whole-seconds part",
-    ),
-    "ts0_ns": Column(
-        "ts0_ns",
-        "float64",
-        default=math.nan,
-        units="ns",
-        doc="T0 timestamp of the hit, nanoseconds part",
-    ),
-    "ts0_s_corr": Column(
-        "ts0_s_corr",
-        "float64",
-        default=math.nan,
-        units="s",
-        doc="Correction applied to the seconds part of the T0 timestamp",
-    ),
-    "ts0_ns_corr": Column(
-        "ts0_ns_corr",
-        "float64",
-        default=math.nan,
-        units="ns",
-        doc="Correction applied to the nanoseconds part of the T0 timestamp",
-    ),
-    "ts1_ns": Column(
-        "ts1_ns",
-        "float64",
-        default=math.nan,
-        units="ns",
-        doc="T1 timestamp of the hit, relative to the trigger",
-    ),
-    "total_pe": Column(
-        "total_pe",
-        "float64",
-        default=math.nan,
-        doc="Total photoelectrons collected for the hit",
-    ),
-    "tagger": Column(
-        "tagger",
-        "str",
-        default="",
-        doc="Name of the CRT tagger (wall/region) that recorded the hit",
-    ),
-    "feb_id": Column(
-        "feb_id",
-        "uint8",
-        storage="vlen",
-        doc="IDs of the front-end boards contributing to the hit",
-    ),
-    "center": Column(
-        "center",
+    lower: np.ndarray = column(
         "float32",
         storage="fixed",
         length=3,
         default=math.nan,
-        units="instance",
-        doc="Reconstructed position of the hit",
-    ),
-    "width": Column(
-        "width",
+        units="cm",
+        doc="Lower corner coordinates of the image volume",
+    )
+    upper: np.ndarray = column(
         "float32",
         storage="fixed",
         length=3,
         default=math.nan,
-        units="instance",
-        doc="Position uncertainty of the hit along each axis",
-    ),
-    "time": Column(
-        "time",
-        "float64",
+        units="cm",
+        doc="Upper corner coordinates of the image volume",
+    )
+    size: np.ndarray = column(
+        "float32",
+        storage="fixed",
+        length=3,
         default=math.nan,
-        units="us",
-        derived=True,
-        doc="Hit time in microseconds, derived from the T1 timestamp",
-    ),
-}
+        units="cm",
+        doc="Pixel pitch (size of one pixel) along each axis",
+    )
+    count: np.ndarray = column("int64", storage="fixed", length=3, default=-1, doc="Number of pixels along each axis")
 
 
-@attrs.define(kw_only=True, eq=False)
-class CRTHit:
+@object_type
+class CRTHit(SchemaObject):
     """Hit reconstructed in the cosmic ray tagger (CRT) system
 
     Attributes
@@ -635,11 +256,9 @@ class CRTHit:
         Hit time in microseconds, derived from the T1 timestamp [us] (derived)
     """
 
-    CLASS_NAME: ClassVar[str] = "CRTHit"
-    COLUMNS: ClassVar[tuple[Column, ...]] = tuple(_CRTHIT_COLUMNS.values())
     DTYPE: ClassVar[np.dtype] = np.dtype(
         [
-            ("units", _STR),
+            ("units", STR_DTYPE),
             ("id", np.int64),
             ("plane", np.int64),
             ("ts0_s", np.int64),
@@ -648,7 +267,7 @@ class CRTHit:
             ("ts0_ns_corr", np.float64),
             ("ts1_ns", np.float64),
             ("total_pe", np.float64),
-            ("tagger", _STR),
+            ("tagger", STR_DTYPE),
             ("feb_id", h5py.vlen_dtype(np.uint8)),
             ("center", np.float32, (3,)),
             ("width", np.float32, (3,)),
@@ -657,7 +276,7 @@ class CRTHit:
     )
     LITE_DTYPE: ClassVar[np.dtype] = np.dtype(
         [
-            ("units", _STR),
+            ("units", STR_DTYPE),
             ("id", np.int64),
             ("plane", np.int64),
             ("ts0_s", np.int64),
@@ -666,7 +285,7 @@ class CRTHit:
             ("ts0_ns_corr", np.float64),
             ("ts1_ns", np.float64),
             ("total_pe", np.float64),
-            ("tagger", _STR),
+            ("tagger", STR_DTYPE),
             ("feb_id", h5py.vlen_dtype(np.uint8)),
             ("center", np.float32, (3,)),
             ("width", np.float32, (3,)),
@@ -674,169 +293,52 @@ class CRTHit:
         ]
     )
 
-    units: str = column_field(_CRTHIT_COLUMNS["units"], "CRTHit")
-    id: int = column_field(_CRTHIT_COLUMNS["id"], "CRTHit")
-    plane: int = column_field(_CRTHIT_COLUMNS["plane"], "CRTHit")
-    ts0_s: int = column_field(_CRTHIT_COLUMNS["ts0_s"], "CRTHit")
-    ts0_ns: float = column_field(_CRTHIT_COLUMNS["ts0_ns"], "CRTHit")
-    ts0_s_corr: float = column_field(_CRTHIT_COLUMNS["ts0_s_corr"], "CRTHit")
-    ts0_ns_corr: float = column_field(_CRTHIT_COLUMNS["ts0_ns_corr"], "CRTHit")
-    ts1_ns: float = column_field(_CRTHIT_COLUMNS["ts1_ns"], "CRTHit")
-    total_pe: float = column_field(_CRTHIT_COLUMNS["total_pe"], "CRTHit")
-    tagger: str = column_field(_CRTHIT_COLUMNS["tagger"], "CRTHit")
-    feb_id: np.ndarray = column_field(_CRTHIT_COLUMNS["feb_id"], "CRTHit")
-    center: np.ndarray = column_field(_CRTHIT_COLUMNS["center"], "CRTHit")
-    width: np.ndarray = column_field(_CRTHIT_COLUMNS["width"], "CRTHit")
-    time: float = column_field(_CRTHIT_COLUMNS["time"], "CRTHit")
-
-    __hash__ = None  # type: ignore[assignment]
-
-    def __eq__(self, other: object) -> bool:
-        """Compare every column; arrays by content and NaN equal to NaN."""
-        if type(other) is not type(self):
-            return NotImplemented
-        return objects_equal(self, other, self.COLUMNS)
-
-    @classmethod
-    def to_records(cls, objects: Sequence[Any], lite: bool = False) -> np.ndarray:
-        """Build the compound rows of ``objects``, one column at a time.
-
-        Parameters
-        ----------
-        objects : sequence
-            Instances of this class, objects with the same attribute names, or dicts
-            (a missing key takes the default).
-        lite : bool, default False
-            Leave out the columns that lite files drop.
-
-        Returns
-        -------
-        numpy.ndarray
-            One row per object, of dtype ``LITE_DTYPE`` if ``lite`` else ``DTYPE``.
-        """
-        values = column_values(objects, cls.COLUMNS)
-        columns = _CRTHIT_COLUMNS
-        records = np.zeros(len(objects), dtype=cls.LITE_DTYPE if lite else cls.DTYPE)
-        records["units"] = build_column(columns["units"], values(columns["units"]), cls.CLASS_NAME)
-        records["id"] = build_column(columns["id"], values(columns["id"]), cls.CLASS_NAME)
-        records["plane"] = build_column(columns["plane"], values(columns["plane"]), cls.CLASS_NAME)
-        records["ts0_s"] = build_column(columns["ts0_s"], values(columns["ts0_s"]), cls.CLASS_NAME)
-        records["ts0_ns"] = build_column(columns["ts0_ns"], values(columns["ts0_ns"]), cls.CLASS_NAME)
-        records["ts0_s_corr"] = build_column(columns["ts0_s_corr"], values(columns["ts0_s_corr"]), cls.CLASS_NAME)
-        records["ts0_ns_corr"] = build_column(columns["ts0_ns_corr"], values(columns["ts0_ns_corr"]), cls.CLASS_NAME)
-        records["ts1_ns"] = build_column(columns["ts1_ns"], values(columns["ts1_ns"]), cls.CLASS_NAME)
-        records["total_pe"] = build_column(columns["total_pe"], values(columns["total_pe"]), cls.CLASS_NAME)
-        records["tagger"] = build_column(columns["tagger"], values(columns["tagger"]), cls.CLASS_NAME)
-        records["feb_id"] = build_column(columns["feb_id"], values(columns["feb_id"]), cls.CLASS_NAME)
-        records["center"] = build_column(columns["center"], values(columns["center"]), cls.CLASS_NAME)
-        records["width"] = build_column(columns["width"], values(columns["width"]), cls.CLASS_NAME)
-        records["time"] = build_column(columns["time"], values(columns["time"]), cls.CLASS_NAME)
-        return records
-
-    @classmethod
-    def from_records(cls, records: np.ndarray) -> list[CRTHit]:
-        """Rebuild objects from compound rows (missing columns take their defaults)."""
-        return objects_from_records(cls, cls.COLUMNS, records)
-
-
-_FLASH_COLUMNS: dict[str, Column] = {
-    "units": Column(
-        "units",
-        "str",
-        default="cm",
-        doc="Unit system of the positional attributes, cm (detector frame) or px (voxel indices)",
-    ),
-    "id": Column(
-        "id",
-        "int64",
-        default=-1,
-        doc="Index of the flash in the event",
-    ),
-    "volume_id": Column(
-        "volume_id",
-        "int64",
-        default=-1,
-        doc="ID of the optical volume in which the flash was recorded",
-    ),
-    "frame": Column(
-        "frame",
-        "int64",
-        default=-1,
-        doc="Readout frame number of the flash",
-    ),
-    "on_beam_time": Column(
-        "on_beam_time",
-        "int64",
-        default=-1,
-        doc="Flag set when the flash is in time with the beam spill",
-    ),
-    "in_beam_frame": Column(
-        "in_beam_frame",
-        "bool",
-        default=False,
-        doc="Whether the flash lies within the beam readout frame",
-    ),
-    "time": Column(
-        "time",
-        "float64",
-        default=math.nan,
-        units="us",
-        doc="Flash time relative to the trigger",
-    ),
-    "time_width": Column(
-        "time_width",
-        "float64",
-        default=math.nan,
-        units="us",
-        doc="Temporal width of the flash",
-    ),
-    "time_abs": Column(
-        "time_abs",
-        "float64",
-        default=math.nan,
-        doc="Flash time on the absolute (electronics clock) time scale",
-    ),
-    "total_pe": Column(
-        "total_pe",
-        "float64",
-        default=math.nan,
-        doc="Total photoelectrons in the flash, summed over channels",
-    ),
-    "fast_to_total": Column(
-        "fast_to_total",
-        "float64",
-        default=math.nan,
-        doc="Fraction of the light in the prompt (fast) scintillation component",
-    ),
-    "pe_per_ch": Column(
-        "pe_per_ch",
-        "float32",
-        storage="vlen",
-        doc="Photoelectrons recorded by each optical channel",
-    ),
-    "center": Column(
-        "center",
+    units: str = column(
+        "str", default="cm", doc="Unit system of the positional attributes, cm (detector frame) or px (voxel indices)"
+    )
+    id: int = column("int64", default=-1, doc="Index of the CRT hit in the event")
+    plane: int = column("int64", default=-1, doc="ID of the CRT plane (region) that recorded the hit")
+    ts0_s: int = column("int64", default=-1, units="s", doc="T0 timestamp of the hit, whole-seconds part")
+    ts0_ns: float = column("float64", default=math.nan, units="ns", doc="T0 timestamp of the hit, nanoseconds part")
+    ts0_s_corr: float = column(
+        "float64", default=math.nan, units="s", doc="Correction applied to the seconds part of the T0 timestamp"
+    )
+    ts0_ns_corr: float = column(
+        "float64", default=math.nan, units="ns", doc="Correction applied to the nanoseconds part of the T0 timestamp"
+    )
+    ts1_ns: float = column(
+        "float64", default=math.nan, units="ns", doc="T1 timestamp of the hit, relative to the trigger"
+    )
+    total_pe: float = column("float64", default=math.nan, doc="Total photoelectrons collected for the hit")
+    tagger: str = column("str", default="", doc="Name of the CRT tagger (wall/region) that recorded the hit")
+    feb_id: np.ndarray = column("uint8", storage="vlen", doc="IDs of the front-end boards contributing to the hit")
+    center: np.ndarray = column(
         "float32",
         storage="fixed",
         length=3,
         default=math.nan,
         units="instance",
-        doc="PE-weighted center position of the flash",
-    ),
-    "width": Column(
-        "width",
+        doc="Reconstructed position of the hit",
+    )
+    width: np.ndarray = column(
         "float32",
         storage="fixed",
         length=3,
         default=math.nan,
         units="instance",
-        doc="Spatial spread of the flash light along each axis",
-    ),
-}
+        doc="Position uncertainty of the hit along each axis",
+    )
+    time: float = column(
+        "float64",
+        default=math.nan,
+        units="us",
+        derived=True,
+        doc="Hit time in microseconds, derived from the T1 timestamp",
+    )
 
 
-@attrs.define(kw_only=True, eq=False)
-class Flash:
+@object_type
+class Flash(SchemaObject):
     """Optical flash reconstructed from the photon detector signals
 
     Attributes
@@ -871,11 +373,9 @@ class Flash:
         Spatial spread of the flash light along each axis [instance]
     """
 
-    CLASS_NAME: ClassVar[str] = "Flash"
-    COLUMNS: ClassVar[tuple[Column, ...]] = tuple(_FLASH_COLUMNS.values())
     DTYPE: ClassVar[np.dtype] = np.dtype(
         [
-            ("units", _STR),
+            ("units", STR_DTYPE),
             ("id", np.int64),
             ("volume_id", np.int64),
             ("frame", np.int64),
@@ -893,7 +393,7 @@ class Flash:
     )
     LITE_DTYPE: ClassVar[np.dtype] = np.dtype(
         [
-            ("units", _STR),
+            ("units", STR_DTYPE),
             ("id", np.int64),
             ("volume_id", np.int64),
             ("frame", np.int64),
@@ -910,281 +410,44 @@ class Flash:
         ]
     )
 
-    units: str = column_field(_FLASH_COLUMNS["units"], "Flash")
-    id: int = column_field(_FLASH_COLUMNS["id"], "Flash")
-    volume_id: int = column_field(_FLASH_COLUMNS["volume_id"], "Flash")
-    frame: int = column_field(_FLASH_COLUMNS["frame"], "Flash")
-    on_beam_time: int = column_field(_FLASH_COLUMNS["on_beam_time"], "Flash")
-    in_beam_frame: bool = column_field(_FLASH_COLUMNS["in_beam_frame"], "Flash")
-    time: float = column_field(_FLASH_COLUMNS["time"], "Flash")
-    time_width: float = column_field(_FLASH_COLUMNS["time_width"], "Flash")
-    time_abs: float = column_field(_FLASH_COLUMNS["time_abs"], "Flash")
-    total_pe: float = column_field(_FLASH_COLUMNS["total_pe"], "Flash")
-    fast_to_total: float = column_field(_FLASH_COLUMNS["fast_to_total"], "Flash")
-    pe_per_ch: np.ndarray = column_field(_FLASH_COLUMNS["pe_per_ch"], "Flash")
-    center: np.ndarray = column_field(_FLASH_COLUMNS["center"], "Flash")
-    width: np.ndarray = column_field(_FLASH_COLUMNS["width"], "Flash")
-
-    __hash__ = None  # type: ignore[assignment]
-
-    def __eq__(self, other: object) -> bool:
-        """Compare every column; arrays by content and NaN equal to NaN."""
-        if type(other) is not type(self):
-            return NotImplemented
-        return objects_equal(self, other, self.COLUMNS)
-
-    @classmethod
-    def to_records(cls, objects: Sequence[Any], lite: bool = False) -> np.ndarray:
-        """Build the compound rows of ``objects``, one column at a time.
-
-        Parameters
-        ----------
-        objects : sequence
-            Instances of this class, objects with the same attribute names, or dicts
-            (a missing key takes the default).
-        lite : bool, default False
-            Leave out the columns that lite files drop.
-
-        Returns
-        -------
-        numpy.ndarray
-            One row per object, of dtype ``LITE_DTYPE`` if ``lite`` else ``DTYPE``.
-        """
-        values = column_values(objects, cls.COLUMNS)
-        columns = _FLASH_COLUMNS
-        records = np.zeros(len(objects), dtype=cls.LITE_DTYPE if lite else cls.DTYPE)
-        records["units"] = build_column(columns["units"], values(columns["units"]), cls.CLASS_NAME)
-        records["id"] = build_column(columns["id"], values(columns["id"]), cls.CLASS_NAME)
-        records["volume_id"] = build_column(columns["volume_id"], values(columns["volume_id"]), cls.CLASS_NAME)
-        records["frame"] = build_column(columns["frame"], values(columns["frame"]), cls.CLASS_NAME)
-        records["on_beam_time"] = build_column(columns["on_beam_time"], values(columns["on_beam_time"]), cls.CLASS_NAME)
-        records["in_beam_frame"] = build_column(
-            columns["in_beam_frame"], values(columns["in_beam_frame"]), cls.CLASS_NAME
-        )
-        records["time"] = build_column(columns["time"], values(columns["time"]), cls.CLASS_NAME)
-        records["time_width"] = build_column(columns["time_width"], values(columns["time_width"]), cls.CLASS_NAME)
-        records["time_abs"] = build_column(columns["time_abs"], values(columns["time_abs"]), cls.CLASS_NAME)
-        records["total_pe"] = build_column(columns["total_pe"], values(columns["total_pe"]), cls.CLASS_NAME)
-        records["fast_to_total"] = build_column(
-            columns["fast_to_total"], values(columns["fast_to_total"]), cls.CLASS_NAME
-        )
-        records["pe_per_ch"] = build_column(columns["pe_per_ch"], values(columns["pe_per_ch"]), cls.CLASS_NAME)
-        records["center"] = build_column(columns["center"], values(columns["center"]), cls.CLASS_NAME)
-        records["width"] = build_column(columns["width"], values(columns["width"]), cls.CLASS_NAME)
-        return records
-
-    @classmethod
-    def from_records(cls, records: np.ndarray) -> list[Flash]:
-        """Rebuild objects from compound rows (missing columns take their defaults)."""
-        return objects_from_records(cls, cls.COLUMNS, records)
-
-
-_NEUTRINO_COLUMNS: dict[str, Column] = {
-    "units": Column(
-        "units",
-        "str",
-        default="cm",
-        doc="Unit system of the positional attributes, cm (detector frame) or px (voxel indices)",
-    ),
-    "id": Column(
-        "id",
-        "int64",
-        default=-1,
-        doc="Index of the neutrino in the event",
-    ),
-    "interaction_id": Column(
-        "interaction_id",
-        "int64",
-        default=-1,
-        doc="ID of the true interaction associated with this neutrino",
-    ),
-    "current_type": Column(
-        "current_type",
-        "int64",
-        default=-1,
-        enum=NuCurrentType,
-        doc="Weak current of the interaction (CC or NC)",
-    ),
-    "interaction_scheme": Column(
-        "interaction_scheme",
-        "int64",
-        default=-1,
-        enum=NuInteractionScheme,
-        doc="Generator convention used for the mode and type codes",
-    ),
-    "interaction_mode": Column(
-        "interaction_mode",
-        "int64",
-        default=-1,
-        doc="Generator interaction mode code (e.g. QE, RES, DIS, MEC)",
-    ),
-    "interaction_type": Column(
-        "interaction_type",
-        "int64",
-        default=-1,
-        doc="Detailed generator interaction type code",
-    ),
-    "mct_index": Column(
-        "mct_index",
-        "int64",
-        default=-1,
-        doc="Index of the generator MCTruth record of this neutrino",
-    ),
-    "track_id": Column(
-        "track_id",
-        "int64",
-        default=-1,
-        doc="Simulation track ID of the neutrino",
-    ),
-    "lepton_track_id": Column(
-        "lepton_track_id",
-        "int64",
-        default=-1,
-        doc="Simulation track ID of the outgoing lepton",
-    ),
-    "pdg_code": Column(
-        "pdg_code",
-        "int64",
-        default=-1,
-        doc="PDG code of the incoming neutrino",
-    ),
-    "lepton_pdg_code": Column(
-        "lepton_pdg_code",
-        "int64",
-        default=-1,
-        doc="PDG code of the outgoing lepton",
-    ),
-    "target": Column(
-        "target",
-        "int64",
-        default=-1,
-        doc="PDG code of the target nucleus",
-    ),
-    "nucleon": Column(
-        "nucleon",
-        "int64",
-        default=-1,
-        doc="PDG code of the struck nucleon",
-    ),
-    "quark": Column(
-        "quark",
-        "int64",
-        default=-1,
-        doc="PDG code of the struck quark",
-    ),
-    "energy_init": Column(
-        "energy_init",
-        "float64",
-        default=math.nan,
-        units="GeV",
-        doc="Energy of the incoming neutrino",
-    ),
-    "hadronic_invariant_mass": Column(
-        "hadronic_invariant_mass",
-        "float64",
-        default=math.nan,
-        units="GeV/c^2",
-        doc="Invariant mass W of the hadronic system",
-    ),
-    "momentum_transfer": Column(
-        "momentum_transfer",
-        "float64",
-        default=math.nan,
-        units="(GeV/c)^2",
-        doc="Squared four-momentum transfer Q^2",
-    ),
-    "momentum_transfer_mag": Column(
-        "momentum_transfer_mag",
-        "float64",
-        default=math.nan,
-        units="GeV/c",
-        doc="Magnitude of the three-momentum transfer |q|",
-    ),
-    "energy_transfer": Column(
-        "energy_transfer",
-        "float64",
-        default=math.nan,
-        units="GeV",
-        doc="Energy transferred to the hadronic system (nu = E_nu - E_lepton)",
-    ),
-    "lepton_p": Column(
-        "lepton_p",
-        "float64",
-        default=math.nan,
-        units="GeV/c",
-        doc="Momentum magnitude of the outgoing lepton",
-    ),
-    "distance_travel": Column(
-        "distance_travel",
-        "float64",
-        default=math.nan,
-        units="instance",
-        doc="Distance travelled by the neutrino from its production point to the interaction",
-    ),
-    "t": Column(
-        "t",
-        "float64",
-        default=math.nan,
-        units="ns",
-        doc="Time of the neutrino interaction",
-    ),
-    "theta": Column(
-        "theta",
-        "float64",
-        default=math.nan,
-        units="rad",
-        doc="Angle between the incoming neutrino and the outgoing lepton",
-    ),
-    "bjorken_x": Column(
-        "bjorken_x",
-        "float64",
-        default=math.nan,
-        doc="Bjorken scaling variable x",
-    ),
-    "inelasticity": Column(
-        "inelasticity",
-        "float64",
-        default=math.nan,
-        doc="Inelasticity (Bjorken y), fraction of the neutrino energy given to the hadrons",
-    ),
-    "creation_process": Column(
-        "creation_process",
-        "str",
-        default="",
-        doc="Process label of the neutrino record",
-    ),
-    "position": Column(
-        "position",
+    units: str = column(
+        "str", default="cm", doc="Unit system of the positional attributes, cm (detector frame) or px (voxel indices)"
+    )
+    id: int = column("int64", default=-1, doc="Index of the flash in the event")
+    volume_id: int = column("int64", default=-1, doc="ID of the optical volume in which the flash was recorded")
+    frame: int = column("int64", default=-1, doc="Readout frame number of the flash")
+    on_beam_time: int = column("int64", default=-1, doc="Flag set when the flash is in time with the beam spill")
+    in_beam_frame: bool = column("bool", default=False, doc="Whether the flash lies within the beam readout frame")
+    time: float = column("float64", default=math.nan, units="us", doc="Flash time relative to the trigger")
+    time_width: float = column("float64", default=math.nan, units="us", doc="Temporal width of the flash")
+    time_abs: float = column(
+        "float64", default=math.nan, doc="Flash time on the absolute (electronics clock) time scale"
+    )
+    total_pe: float = column("float64", default=math.nan, doc="Total photoelectrons in the flash, summed over channels")
+    fast_to_total: float = column(
+        "float64", default=math.nan, doc="Fraction of the light in the prompt (fast) scintillation component"
+    )
+    pe_per_ch: np.ndarray = column("float32", storage="vlen", doc="Photoelectrons recorded by each optical channel")
+    center: np.ndarray = column(
         "float32",
         storage="fixed",
         length=3,
         default=math.nan,
         units="instance",
-        doc="Position of the interaction vertex",
-    ),
-    "momentum": Column(
-        "momentum",
+        doc="PE-weighted center position of the flash",
+    )
+    width: np.ndarray = column(
         "float32",
         storage="fixed",
         length=3,
         default=math.nan,
-        units="MeV/c",
-        doc="Momentum vector of the incoming neutrino",
-    ),
-    "dir": Column(
-        "dir",
-        "float32",
-        storage="fixed",
-        length=3,
-        default=math.nan,
-        derived=True,
-        doc="Unit direction vector of the incoming neutrino",
-    ),
-}
+        units="instance",
+        doc="Spatial spread of the flash light along each axis",
+    )
 
 
-@attrs.define(kw_only=True, eq=False)
-class Neutrino:
+@object_type
+class Neutrino(SchemaObject):
     """Generator-level truth of a neutrino interaction
 
     Attributes
@@ -1251,15 +514,13 @@ class Neutrino:
         Unit direction vector of the incoming neutrino (derived)
     """
 
-    CLASS_NAME: ClassVar[str] = "Neutrino"
-    COLUMNS: ClassVar[tuple[Column, ...]] = tuple(_NEUTRINO_COLUMNS.values())
     DTYPE: ClassVar[np.dtype] = np.dtype(
         [
-            ("units", _STR),
+            ("units", STR_DTYPE),
             ("id", np.int64),
             ("interaction_id", np.int64),
-            ("current_type", h5py.enum_dtype({m.name: int(m) for m in NuCurrentType}, basetype=np.int64)),
-            ("interaction_scheme", h5py.enum_dtype({m.name: int(m) for m in NuInteractionScheme}, basetype=np.int64)),
+            ("current_type", enum_dtype(NuCurrentType)),
+            ("interaction_scheme", enum_dtype(NuInteractionScheme)),
             ("interaction_mode", np.int64),
             ("interaction_type", np.int64),
             ("mct_index", np.int64),
@@ -1281,7 +542,7 @@ class Neutrino:
             ("theta", np.float64),
             ("bjorken_x", np.float64),
             ("inelasticity", np.float64),
-            ("creation_process", _STR),
+            ("creation_process", STR_DTYPE),
             ("position", np.float32, (3,)),
             ("momentum", np.float32, (3,)),
             ("dir", np.float32, (3,)),
@@ -1289,11 +550,11 @@ class Neutrino:
     )
     LITE_DTYPE: ClassVar[np.dtype] = np.dtype(
         [
-            ("units", _STR),
+            ("units", STR_DTYPE),
             ("id", np.int64),
             ("interaction_id", np.int64),
-            ("current_type", h5py.enum_dtype({m.name: int(m) for m in NuCurrentType}, basetype=np.int64)),
-            ("interaction_scheme", h5py.enum_dtype({m.name: int(m) for m in NuInteractionScheme}, basetype=np.int64)),
+            ("current_type", enum_dtype(NuCurrentType)),
+            ("interaction_scheme", enum_dtype(NuInteractionScheme)),
             ("interaction_mode", np.int64),
             ("interaction_type", np.int64),
             ("mct_index", np.int64),
@@ -1315,425 +576,95 @@ class Neutrino:
             ("theta", np.float64),
             ("bjorken_x", np.float64),
             ("inelasticity", np.float64),
-            ("creation_process", _STR),
+            ("creation_process", STR_DTYPE),
             ("position", np.float32, (3,)),
             ("momentum", np.float32, (3,)),
             ("dir", np.float32, (3,)),
         ]
     )
 
-    units: str = column_field(_NEUTRINO_COLUMNS["units"], "Neutrino")
-    id: int = column_field(_NEUTRINO_COLUMNS["id"], "Neutrino")
-    interaction_id: int = column_field(_NEUTRINO_COLUMNS["interaction_id"], "Neutrino")
-    current_type: NuCurrentType = column_field(_NEUTRINO_COLUMNS["current_type"], "Neutrino")
-    interaction_scheme: NuInteractionScheme = column_field(_NEUTRINO_COLUMNS["interaction_scheme"], "Neutrino")
-    interaction_mode: int = column_field(_NEUTRINO_COLUMNS["interaction_mode"], "Neutrino")
-    interaction_type: int = column_field(_NEUTRINO_COLUMNS["interaction_type"], "Neutrino")
-    mct_index: int = column_field(_NEUTRINO_COLUMNS["mct_index"], "Neutrino")
-    track_id: int = column_field(_NEUTRINO_COLUMNS["track_id"], "Neutrino")
-    lepton_track_id: int = column_field(_NEUTRINO_COLUMNS["lepton_track_id"], "Neutrino")
-    pdg_code: int = column_field(_NEUTRINO_COLUMNS["pdg_code"], "Neutrino")
-    lepton_pdg_code: int = column_field(_NEUTRINO_COLUMNS["lepton_pdg_code"], "Neutrino")
-    target: int = column_field(_NEUTRINO_COLUMNS["target"], "Neutrino")
-    nucleon: int = column_field(_NEUTRINO_COLUMNS["nucleon"], "Neutrino")
-    quark: int = column_field(_NEUTRINO_COLUMNS["quark"], "Neutrino")
-    energy_init: float = column_field(_NEUTRINO_COLUMNS["energy_init"], "Neutrino")
-    hadronic_invariant_mass: float = column_field(_NEUTRINO_COLUMNS["hadronic_invariant_mass"], "Neutrino")
-    momentum_transfer: float = column_field(_NEUTRINO_COLUMNS["momentum_transfer"], "Neutrino")
-    momentum_transfer_mag: float = column_field(_NEUTRINO_COLUMNS["momentum_transfer_mag"], "Neutrino")
-    energy_transfer: float = column_field(_NEUTRINO_COLUMNS["energy_transfer"], "Neutrino")
-    lepton_p: float = column_field(_NEUTRINO_COLUMNS["lepton_p"], "Neutrino")
-    distance_travel: float = column_field(_NEUTRINO_COLUMNS["distance_travel"], "Neutrino")
-    t: float = column_field(_NEUTRINO_COLUMNS["t"], "Neutrino")
-    theta: float = column_field(_NEUTRINO_COLUMNS["theta"], "Neutrino")
-    bjorken_x: float = column_field(_NEUTRINO_COLUMNS["bjorken_x"], "Neutrino")
-    inelasticity: float = column_field(_NEUTRINO_COLUMNS["inelasticity"], "Neutrino")
-    creation_process: str = column_field(_NEUTRINO_COLUMNS["creation_process"], "Neutrino")
-    position: np.ndarray = column_field(_NEUTRINO_COLUMNS["position"], "Neutrino")
-    momentum: np.ndarray = column_field(_NEUTRINO_COLUMNS["momentum"], "Neutrino")
-    dir: np.ndarray = column_field(_NEUTRINO_COLUMNS["dir"], "Neutrino")
-
-    __hash__ = None  # type: ignore[assignment]
-
-    def __eq__(self, other: object) -> bool:
-        """Compare every column; arrays by content and NaN equal to NaN."""
-        if type(other) is not type(self):
-            return NotImplemented
-        return objects_equal(self, other, self.COLUMNS)
-
-    @classmethod
-    def to_records(cls, objects: Sequence[Any], lite: bool = False) -> np.ndarray:
-        """Build the compound rows of ``objects``, one column at a time.
-
-        Parameters
-        ----------
-        objects : sequence
-            Instances of this class, objects with the same attribute names, or dicts
-            (a missing key takes the default).
-        lite : bool, default False
-            Leave out the columns that lite files drop.
-
-        Returns
-        -------
-        numpy.ndarray
-            One row per object, of dtype ``LITE_DTYPE`` if ``lite`` else ``DTYPE``.
-        """
-        values = column_values(objects, cls.COLUMNS)
-        columns = _NEUTRINO_COLUMNS
-        records = np.zeros(len(objects), dtype=cls.LITE_DTYPE if lite else cls.DTYPE)
-        records["units"] = build_column(columns["units"], values(columns["units"]), cls.CLASS_NAME)
-        records["id"] = build_column(columns["id"], values(columns["id"]), cls.CLASS_NAME)
-        records["interaction_id"] = build_column(
-            columns["interaction_id"], values(columns["interaction_id"]), cls.CLASS_NAME
-        )
-        records["current_type"] = build_column(columns["current_type"], values(columns["current_type"]), cls.CLASS_NAME)
-        records["interaction_scheme"] = build_column(
-            columns["interaction_scheme"], values(columns["interaction_scheme"]), cls.CLASS_NAME
-        )
-        records["interaction_mode"] = build_column(
-            columns["interaction_mode"], values(columns["interaction_mode"]), cls.CLASS_NAME
-        )
-        records["interaction_type"] = build_column(
-            columns["interaction_type"], values(columns["interaction_type"]), cls.CLASS_NAME
-        )
-        records["mct_index"] = build_column(columns["mct_index"], values(columns["mct_index"]), cls.CLASS_NAME)
-        records["track_id"] = build_column(columns["track_id"], values(columns["track_id"]), cls.CLASS_NAME)
-        records["lepton_track_id"] = build_column(
-            columns["lepton_track_id"], values(columns["lepton_track_id"]), cls.CLASS_NAME
-        )
-        records["pdg_code"] = build_column(columns["pdg_code"], values(columns["pdg_code"]), cls.CLASS_NAME)
-        records["lepton_pdg_code"] = build_column(
-            columns["lepton_pdg_code"], values(columns["lepton_pdg_code"]), cls.CLASS_NAME
-        )
-        records["target"] = build_column(columns["target"], values(columns["target"]), cls.CLASS_NAME)
-        records["nucleon"] = build_column(columns["nucleon"], values(columns["nucleon"]), cls.CLASS_NAME)
-        records["quark"] = build_column(columns["quark"], values(columns["quark"]), cls.CLASS_NAME)
-        records["energy_init"] = build_column(columns["energy_init"], values(columns["energy_init"]), cls.CLASS_NAME)
-        records["hadronic_invariant_mass"] = build_column(
-            columns["hadronic_invariant_mass"], values(columns["hadronic_invariant_mass"]), cls.CLASS_NAME
-        )
-        records["momentum_transfer"] = build_column(
-            columns["momentum_transfer"], values(columns["momentum_transfer"]), cls.CLASS_NAME
-        )
-        records["momentum_transfer_mag"] = build_column(
-            columns["momentum_transfer_mag"], values(columns["momentum_transfer_mag"]), cls.CLASS_NAME
-        )
-        records["energy_transfer"] = build_column(
-            columns["energy_transfer"], values(columns["energy_transfer"]), cls.CLASS_NAME
-        )
-        records["lepton_p"] = build_column(columns["lepton_p"], values(columns["lepton_p"]), cls.CLASS_NAME)
-        records["distance_travel"] = build_column(
-            columns["distance_travel"], values(columns["distance_travel"]), cls.CLASS_NAME
-        )
-        records["t"] = build_column(columns["t"], values(columns["t"]), cls.CLASS_NAME)
-        records["theta"] = build_column(columns["theta"], values(columns["theta"]), cls.CLASS_NAME)
-        records["bjorken_x"] = build_column(columns["bjorken_x"], values(columns["bjorken_x"]), cls.CLASS_NAME)
-        records["inelasticity"] = build_column(columns["inelasticity"], values(columns["inelasticity"]), cls.CLASS_NAME)
-        records["creation_process"] = build_column(
-            columns["creation_process"], values(columns["creation_process"]), cls.CLASS_NAME
-        )
-        records["position"] = build_column(columns["position"], values(columns["position"]), cls.CLASS_NAME)
-        records["momentum"] = build_column(columns["momentum"], values(columns["momentum"]), cls.CLASS_NAME)
-        records["dir"] = build_column(columns["dir"], values(columns["dir"]), cls.CLASS_NAME)
-        return records
-
-    @classmethod
-    def from_records(cls, records: np.ndarray) -> list[Neutrino]:
-        """Rebuild objects from compound rows (missing columns take their defaults)."""
-        return objects_from_records(cls, cls.COLUMNS, records)
-
-
-_PARTICLE_COLUMNS: dict[str, Column] = {
-    "units": Column(
-        "units",
-        "str",
-        default="cm",
-        doc="Unit system of the positional attributes, cm (detector frame) or px (voxel indices)",
-    ),
-    "id": Column(
-        "id",
-        "int64",
-        default=-1,
-        doc="Index of the particle in the event's truth particle list",
-    ),
-    "parent_id": Column(
-        "parent_id",
-        "int64",
-        default=-1,
-        doc="ID of the parent particle",
-    ),
-    "group_id": Column(
-        "group_id",
-        "int64",
-        default=-1,
-        doc="ID of the particle group (e.g. a whole EM shower) this particle is clustered into",
-    ),
-    "interaction_id": Column(
-        "interaction_id",
-        "int64",
-        default=-1,
-        doc="ID of the interaction this particle belongs to",
-    ),
-    "nu_id": Column(
-        "nu_id",
-        "int64",
-        default=-1,
-        doc="ID of the neutrino that produced the particle (-1 if none)",
-    ),
-    "children_id": Column(
-        "children_id",
-        "int32",
-        storage="vlen",
-        doc="IDs of the daughter particles",
-    ),
-    "mct_index": Column(
-        "mct_index",
-        "int64",
-        default=-1,
-        doc="Index of the generator MCTruth record the particle comes from",
-    ),
-    "mcst_index": Column(
-        "mcst_index",
-        "int64",
-        default=-1,
-        doc="Index of the matching MCShower/MCTrack record",
-    ),
-    "group_primary": Column(
-        "group_primary",
-        "int64",
-        default=-1,
-        doc="Flag set if the particle is the primary (top) particle of its group",
-    ),
-    "interaction_primary": Column(
-        "interaction_primary",
-        "int64",
-        default=-1,
-        doc="Flag set if the particle is a primary of its interaction",
-    ),
-    "track_id": Column(
-        "track_id",
-        "int64",
-        default=-1,
-        doc="Geant4 track ID of the particle",
-    ),
-    "parent_track_id": Column(
-        "parent_track_id",
-        "int64",
-        default=-1,
-        doc="Geant4 track ID of the parent particle",
-    ),
-    "ancestor_track_id": Column(
-        "ancestor_track_id",
-        "int64",
-        default=-1,
-        doc="Geant4 track ID of the top-level ancestor particle",
-    ),
-    "pdg_code": Column(
-        "pdg_code",
-        "int64",
-        default=-1,
-        doc="PDG code of the particle",
-    ),
-    "parent_pdg_code": Column(
-        "parent_pdg_code",
-        "int64",
-        default=-1,
-        doc="PDG code of the parent particle",
-    ),
-    "ancestor_pdg_code": Column(
-        "ancestor_pdg_code",
-        "int64",
-        default=-1,
-        doc="PDG code of the top-level ancestor particle",
-    ),
-    "num_voxels": Column(
-        "num_voxels",
-        "int64",
-        default=-1,
-        doc="Number of voxels labelled with this particle",
-    ),
-    "t": Column(
-        "t",
+    units: str = column(
+        "str", default="cm", doc="Unit system of the positional attributes, cm (detector frame) or px (voxel indices)"
+    )
+    id: int = column("int64", default=-1, doc="Index of the neutrino in the event")
+    interaction_id: int = column("int64", default=-1, doc="ID of the true interaction associated with this neutrino")
+    current_type: NuCurrentType = column(
+        "int64", default=-1, enum=NuCurrentType, doc="Weak current of the interaction (CC or NC)"
+    )
+    interaction_scheme: NuInteractionScheme = column(
+        "int64", default=-1, enum=NuInteractionScheme, doc="Generator convention used for the mode and type codes"
+    )
+    interaction_mode: int = column("int64", default=-1, doc="Generator interaction mode code (e.g. QE, RES, DIS, MEC)")
+    interaction_type: int = column("int64", default=-1, doc="Detailed generator interaction type code")
+    mct_index: int = column("int64", default=-1, doc="Index of the generator MCTruth record of this neutrino")
+    track_id: int = column("int64", default=-1, doc="Simulation track ID of the neutrino")
+    lepton_track_id: int = column("int64", default=-1, doc="Simulation track ID of the outgoing lepton")
+    pdg_code: int = column("int64", default=-1, doc="PDG code of the incoming neutrino")
+    lepton_pdg_code: int = column("int64", default=-1, doc="PDG code of the outgoing lepton")
+    target: int = column("int64", default=-1, doc="PDG code of the target nucleus")
+    nucleon: int = column("int64", default=-1, doc="PDG code of the struck nucleon")
+    quark: int = column("int64", default=-1, doc="PDG code of the struck quark")
+    energy_init: float = column("float64", default=math.nan, units="GeV", doc="Energy of the incoming neutrino")
+    hadronic_invariant_mass: float = column(
+        "float64", default=math.nan, units="GeV/c^2", doc="Invariant mass W of the hadronic system"
+    )
+    momentum_transfer: float = column(
+        "float64", default=math.nan, units="(GeV/c)^2", doc="Squared four-momentum transfer Q^2"
+    )
+    momentum_transfer_mag: float = column(
+        "float64", default=math.nan, units="GeV/c", doc="Magnitude of the three-momentum transfer |q|"
+    )
+    energy_transfer: float = column(
+        "float64", default=math.nan, units="GeV", doc="Energy transferred to the hadronic system (nu = E_nu - E_lepton)"
+    )
+    lepton_p: float = column(
+        "float64", default=math.nan, units="GeV/c", doc="Momentum magnitude of the outgoing lepton"
+    )
+    distance_travel: float = column(
         "float64",
         default=math.nan,
-        units="ns",
-        doc="Creation time of the particle",
-    ),
-    "end_t": Column(
-        "end_t",
+        units="instance",
+        doc="Distance travelled by the neutrino from its production point to the interaction",
+    )
+    t: float = column("float64", default=math.nan, units="ns", doc="Time of the neutrino interaction")
+    theta: float = column(
+        "float64", default=math.nan, units="rad", doc="Angle between the incoming neutrino and the outgoing lepton"
+    )
+    bjorken_x: float = column("float64", default=math.nan, doc="Bjorken scaling variable x")
+    inelasticity: float = column(
         "float64",
         default=math.nan,
-        units="ns",
-        doc="Time at the end of the particle's trajectory",
-    ),
-    "parent_t": Column(
-        "parent_t",
-        "float64",
-        default=math.nan,
-        units="ns",
-        doc="Creation time of the parent particle",
-    ),
-    "ancestor_t": Column(
-        "ancestor_t",
-        "float64",
-        default=math.nan,
-        units="ns",
-        doc="Creation time of the top-level ancestor particle",
-    ),
-    "energy_init": Column(
-        "energy_init",
-        "float64",
-        default=math.nan,
-        units="MeV",
-        doc="Total energy (including rest mass) at creation",
-    ),
-    "energy_deposit": Column(
-        "energy_deposit",
-        "float64",
-        default=math.nan,
-        units="MeV",
-        doc="Total energy deposited by the particle in the active volume",
-    ),
-    "distance_travel": Column(
-        "distance_travel",
-        "float64",
-        default=math.nan,
-        units="cm",
-        doc="Distance travelled by the particle along its trajectory",
-    ),
-    "creation_process": Column(
-        "creation_process",
-        "str",
-        default="",
-        doc="Geant4 process that created the particle",
-    ),
-    "parent_creation_process": Column(
-        "parent_creation_process",
-        "str",
-        default="",
-        doc="Geant4 process that created the parent particle",
-    ),
-    "ancestor_creation_process": Column(
-        "ancestor_creation_process",
-        "str",
-        default="",
-        doc="Geant4 process that created the top-level ancestor particle",
-    ),
-    "shape": Column(
-        "shape",
-        "int64",
-        default=-1,
-        enum=ParticleShape,
-        doc="Semantic class label of the particle (shower, track, Michel, delta, low energy)",
-    ),
-    "pid": Column(
-        "pid",
-        "int64",
-        default=-1,
-        enum=ParticlePID,
-        doc="Particle species label",
-    ),
-    "position": Column(
-        "position",
+        doc="Inelasticity (Bjorken y), fraction of the neutrino energy given to the hadrons",
+    )
+    creation_process: str = column("str", default="", doc="Process label of the neutrino record")
+    position: np.ndarray = column(
         "float32",
         storage="fixed",
         length=3,
         default=math.nan,
         units="instance",
-        doc="Creation point of the particle",
-    ),
-    "end_position": Column(
-        "end_position",
-        "float32",
-        storage="fixed",
-        length=3,
-        default=math.nan,
-        units="instance",
-        doc="End point of the particle's trajectory",
-    ),
-    "parent_position": Column(
-        "parent_position",
-        "float32",
-        storage="fixed",
-        length=3,
-        default=math.nan,
-        units="instance",
-        doc="Creation point of the parent particle",
-    ),
-    "ancestor_position": Column(
-        "ancestor_position",
-        "float32",
-        storage="fixed",
-        length=3,
-        default=math.nan,
-        units="instance",
-        doc="Creation point of the top-level ancestor particle",
-    ),
-    "first_step": Column(
-        "first_step",
-        "float32",
-        storage="fixed",
-        length=3,
-        default=math.nan,
-        units="instance",
-        doc="Position of the first trajectory step inside the detector volume",
-    ),
-    "last_step": Column(
-        "last_step",
-        "float32",
-        storage="fixed",
-        length=3,
-        default=math.nan,
-        units="instance",
-        doc="Position of the last trajectory step inside the detector volume",
-    ),
-    "momentum": Column(
-        "momentum",
+        doc="Position of the interaction vertex",
+    )
+    momentum: np.ndarray = column(
         "float32",
         storage="fixed",
         length=3,
         default=math.nan,
         units="MeV/c",
-        doc="Momentum vector at creation",
-    ),
-    "end_momentum": Column(
-        "end_momentum",
+        doc="Momentum vector of the incoming neutrino",
+    )
+    dir: np.ndarray = column(
         "float32",
         storage="fixed",
         length=3,
         default=math.nan,
-        units="MeV/c",
-        doc="Momentum vector at the end of the trajectory",
-    ),
-    "p": Column(
-        "p",
-        "float64",
-        default=math.nan,
-        units="MeV/c",
         derived=True,
-        doc="Magnitude of the initial momentum",
-    ),
-    "end_p": Column(
-        "end_p",
-        "float64",
-        default=math.nan,
-        units="MeV/c",
-        derived=True,
-        doc="Magnitude of the final momentum",
-    ),
-    "mass": Column(
-        "mass",
-        "float64",
-        default=math.nan,
-        units="MeV/c^2",
-        derived=True,
-        doc="Rest mass derived from the initial energy and momentum",
-    ),
-}
+        doc="Unit direction vector of the incoming neutrino",
+    )
 
 
-@attrs.define(kw_only=True, eq=False)
-class Particle:
+@object_type
+class Particle(SchemaObject):
     """Simulated truth particle from the LArCV/Geant4 record
 
     Attributes
@@ -1822,11 +753,9 @@ class Particle:
         Rest mass derived from the initial energy and momentum [MeV/c^2] (derived)
     """
 
-    CLASS_NAME: ClassVar[str] = "Particle"
-    COLUMNS: ClassVar[tuple[Column, ...]] = tuple(_PARTICLE_COLUMNS.values())
     DTYPE: ClassVar[np.dtype] = np.dtype(
         [
-            ("units", _STR),
+            ("units", STR_DTYPE),
             ("id", np.int64),
             ("parent_id", np.int64),
             ("group_id", np.int64),
@@ -1851,11 +780,11 @@ class Particle:
             ("energy_init", np.float64),
             ("energy_deposit", np.float64),
             ("distance_travel", np.float64),
-            ("creation_process", _STR),
-            ("parent_creation_process", _STR),
-            ("ancestor_creation_process", _STR),
-            ("shape", h5py.enum_dtype({m.name: int(m) for m in ParticleShape}, basetype=np.int64)),
-            ("pid", h5py.enum_dtype({m.name: int(m) for m in ParticlePID}, basetype=np.int64)),
+            ("creation_process", STR_DTYPE),
+            ("parent_creation_process", STR_DTYPE),
+            ("ancestor_creation_process", STR_DTYPE),
+            ("shape", enum_dtype(ParticleShape)),
+            ("pid", enum_dtype(ParticlePID)),
             ("position", np.float32, (3,)),
             ("end_position", np.float32, (3,)),
             ("parent_position", np.float32, (3,)),
@@ -1871,7 +800,7 @@ class Particle:
     )
     LITE_DTYPE: ClassVar[np.dtype] = np.dtype(
         [
-            ("units", _STR),
+            ("units", STR_DTYPE),
             ("id", np.int64),
             ("parent_id", np.int64),
             ("group_id", np.int64),
@@ -1896,11 +825,11 @@ class Particle:
             ("energy_init", np.float64),
             ("energy_deposit", np.float64),
             ("distance_travel", np.float64),
-            ("creation_process", _STR),
-            ("parent_creation_process", _STR),
-            ("ancestor_creation_process", _STR),
-            ("shape", h5py.enum_dtype({m.name: int(m) for m in ParticleShape}, basetype=np.int64)),
-            ("pid", h5py.enum_dtype({m.name: int(m) for m in ParticlePID}, basetype=np.int64)),
+            ("creation_process", STR_DTYPE),
+            ("parent_creation_process", STR_DTYPE),
+            ("ancestor_creation_process", STR_DTYPE),
+            ("shape", enum_dtype(ParticleShape)),
+            ("pid", enum_dtype(ParticlePID)),
             ("position", np.float32, (3,)),
             ("end_position", np.float32, (3,)),
             ("parent_position", np.float32, (3,)),
@@ -1915,148 +844,121 @@ class Particle:
         ]
     )
 
-    units: str = column_field(_PARTICLE_COLUMNS["units"], "Particle")
-    id: int = column_field(_PARTICLE_COLUMNS["id"], "Particle")
-    parent_id: int = column_field(_PARTICLE_COLUMNS["parent_id"], "Particle")
-    group_id: int = column_field(_PARTICLE_COLUMNS["group_id"], "Particle")
-    interaction_id: int = column_field(_PARTICLE_COLUMNS["interaction_id"], "Particle")
-    nu_id: int = column_field(_PARTICLE_COLUMNS["nu_id"], "Particle")
-    children_id: np.ndarray = column_field(_PARTICLE_COLUMNS["children_id"], "Particle")
-    mct_index: int = column_field(_PARTICLE_COLUMNS["mct_index"], "Particle")
-    mcst_index: int = column_field(_PARTICLE_COLUMNS["mcst_index"], "Particle")
-    group_primary: int = column_field(_PARTICLE_COLUMNS["group_primary"], "Particle")
-    interaction_primary: int = column_field(_PARTICLE_COLUMNS["interaction_primary"], "Particle")
-    track_id: int = column_field(_PARTICLE_COLUMNS["track_id"], "Particle")
-    parent_track_id: int = column_field(_PARTICLE_COLUMNS["parent_track_id"], "Particle")
-    ancestor_track_id: int = column_field(_PARTICLE_COLUMNS["ancestor_track_id"], "Particle")
-    pdg_code: int = column_field(_PARTICLE_COLUMNS["pdg_code"], "Particle")
-    parent_pdg_code: int = column_field(_PARTICLE_COLUMNS["parent_pdg_code"], "Particle")
-    ancestor_pdg_code: int = column_field(_PARTICLE_COLUMNS["ancestor_pdg_code"], "Particle")
-    num_voxels: int = column_field(_PARTICLE_COLUMNS["num_voxels"], "Particle")
-    t: float = column_field(_PARTICLE_COLUMNS["t"], "Particle")
-    end_t: float = column_field(_PARTICLE_COLUMNS["end_t"], "Particle")
-    parent_t: float = column_field(_PARTICLE_COLUMNS["parent_t"], "Particle")
-    ancestor_t: float = column_field(_PARTICLE_COLUMNS["ancestor_t"], "Particle")
-    energy_init: float = column_field(_PARTICLE_COLUMNS["energy_init"], "Particle")
-    energy_deposit: float = column_field(_PARTICLE_COLUMNS["energy_deposit"], "Particle")
-    distance_travel: float = column_field(_PARTICLE_COLUMNS["distance_travel"], "Particle")
-    creation_process: str = column_field(_PARTICLE_COLUMNS["creation_process"], "Particle")
-    parent_creation_process: str = column_field(_PARTICLE_COLUMNS["parent_creation_process"], "Particle")
-    ancestor_creation_process: str = column_field(_PARTICLE_COLUMNS["ancestor_creation_process"], "Particle")
-    shape: ParticleShape = column_field(_PARTICLE_COLUMNS["shape"], "Particle")
-    pid: ParticlePID = column_field(_PARTICLE_COLUMNS["pid"], "Particle")
-    position: np.ndarray = column_field(_PARTICLE_COLUMNS["position"], "Particle")
-    end_position: np.ndarray = column_field(_PARTICLE_COLUMNS["end_position"], "Particle")
-    parent_position: np.ndarray = column_field(_PARTICLE_COLUMNS["parent_position"], "Particle")
-    ancestor_position: np.ndarray = column_field(_PARTICLE_COLUMNS["ancestor_position"], "Particle")
-    first_step: np.ndarray = column_field(_PARTICLE_COLUMNS["first_step"], "Particle")
-    last_step: np.ndarray = column_field(_PARTICLE_COLUMNS["last_step"], "Particle")
-    momentum: np.ndarray = column_field(_PARTICLE_COLUMNS["momentum"], "Particle")
-    end_momentum: np.ndarray = column_field(_PARTICLE_COLUMNS["end_momentum"], "Particle")
-    p: float = column_field(_PARTICLE_COLUMNS["p"], "Particle")
-    end_p: float = column_field(_PARTICLE_COLUMNS["end_p"], "Particle")
-    mass: float = column_field(_PARTICLE_COLUMNS["mass"], "Particle")
-
-    __hash__ = None  # type: ignore[assignment]
-
-    def __eq__(self, other: object) -> bool:
-        """Compare every column; arrays by content and NaN equal to NaN."""
-        if type(other) is not type(self):
-            return NotImplemented
-        return objects_equal(self, other, self.COLUMNS)
-
-    @classmethod
-    def to_records(cls, objects: Sequence[Any], lite: bool = False) -> np.ndarray:
-        """Build the compound rows of ``objects``, one column at a time.
-
-        Parameters
-        ----------
-        objects : sequence
-            Instances of this class, objects with the same attribute names, or dicts
-            (a missing key takes the default).
-        lite : bool, default False
-            Leave out the columns that lite files drop.
-
-        Returns
-        -------
-        numpy.ndarray
-            One row per object, of dtype ``LITE_DTYPE`` if ``lite`` else ``DTYPE``.
-        """
-        values = column_values(objects, cls.COLUMNS)
-        columns = _PARTICLE_COLUMNS
-        records = np.zeros(len(objects), dtype=cls.LITE_DTYPE if lite else cls.DTYPE)
-        records["units"] = build_column(columns["units"], values(columns["units"]), cls.CLASS_NAME)
-        records["id"] = build_column(columns["id"], values(columns["id"]), cls.CLASS_NAME)
-        records["parent_id"] = build_column(columns["parent_id"], values(columns["parent_id"]), cls.CLASS_NAME)
-        records["group_id"] = build_column(columns["group_id"], values(columns["group_id"]), cls.CLASS_NAME)
-        records["interaction_id"] = build_column(
-            columns["interaction_id"], values(columns["interaction_id"]), cls.CLASS_NAME
-        )
-        records["nu_id"] = build_column(columns["nu_id"], values(columns["nu_id"]), cls.CLASS_NAME)
-        records["children_id"] = build_column(columns["children_id"], values(columns["children_id"]), cls.CLASS_NAME)
-        records["mct_index"] = build_column(columns["mct_index"], values(columns["mct_index"]), cls.CLASS_NAME)
-        records["mcst_index"] = build_column(columns["mcst_index"], values(columns["mcst_index"]), cls.CLASS_NAME)
-        records["group_primary"] = build_column(
-            columns["group_primary"], values(columns["group_primary"]), cls.CLASS_NAME
-        )
-        records["interaction_primary"] = build_column(
-            columns["interaction_primary"], values(columns["interaction_primary"]), cls.CLASS_NAME
-        )
-        records["track_id"] = build_column(columns["track_id"], values(columns["track_id"]), cls.CLASS_NAME)
-        records["parent_track_id"] = build_column(
-            columns["parent_track_id"], values(columns["parent_track_id"]), cls.CLASS_NAME
-        )
-        records["ancestor_track_id"] = build_column(
-            columns["ancestor_track_id"], values(columns["ancestor_track_id"]), cls.CLASS_NAME
-        )
-        records["pdg_code"] = build_column(columns["pdg_code"], values(columns["pdg_code"]), cls.CLASS_NAME)
-        records["parent_pdg_code"] = build_column(
-            columns["parent_pdg_code"], values(columns["parent_pdg_code"]), cls.CLASS_NAME
-        )
-        records["ancestor_pdg_code"] = build_column(
-            columns["ancestor_pdg_code"], values(columns["ancestor_pdg_code"]), cls.CLASS_NAME
-        )
-        records["num_voxels"] = build_column(columns["num_voxels"], values(columns["num_voxels"]), cls.CLASS_NAME)
-        records["t"] = build_column(columns["t"], values(columns["t"]), cls.CLASS_NAME)
-        records["end_t"] = build_column(columns["end_t"], values(columns["end_t"]), cls.CLASS_NAME)
-        records["parent_t"] = build_column(columns["parent_t"], values(columns["parent_t"]), cls.CLASS_NAME)
-        records["ancestor_t"] = build_column(columns["ancestor_t"], values(columns["ancestor_t"]), cls.CLASS_NAME)
-        records["energy_init"] = build_column(columns["energy_init"], values(columns["energy_init"]), cls.CLASS_NAME)
-        records["energy_deposit"] = build_column(
-            columns["energy_deposit"], values(columns["energy_deposit"]), cls.CLASS_NAME
-        )
-        records["distance_travel"] = build_column(
-            columns["distance_travel"], values(columns["distance_travel"]), cls.CLASS_NAME
-        )
-        records["creation_process"] = build_column(
-            columns["creation_process"], values(columns["creation_process"]), cls.CLASS_NAME
-        )
-        records["parent_creation_process"] = build_column(
-            columns["parent_creation_process"], values(columns["parent_creation_process"]), cls.CLASS_NAME
-        )
-        records["ancestor_creation_process"] = build_column(
-            columns["ancestor_creation_process"], values(columns["ancestor_creation_process"]), cls.CLASS_NAME
-        )
-        records["shape"] = build_column(columns["shape"], values(columns["shape"]), cls.CLASS_NAME)
-        records["pid"] = build_column(columns["pid"], values(columns["pid"]), cls.CLASS_NAME)
-        records["position"] = build_column(columns["position"], values(columns["position"]), cls.CLASS_NAME)
-        records["end_position"] = build_column(columns["end_position"], values(columns["end_position"]), cls.CLASS_NAME)
-        records["parent_position"] = build_column(
-            columns["parent_position"], values(columns["parent_position"]), cls.CLASS_NAME
-        )
-        records["ancestor_position"] = build_column(
-            columns["ancestor_position"], values(columns["ancestor_position"]), cls.CLASS_NAME
-        )
-        records["first_step"] = build_column(columns["first_step"], values(columns["first_step"]), cls.CLASS_NAME)
-        records["last_step"] = build_column(columns["last_step"], values(columns["last_step"]), cls.CLASS_NAME)
-        records["momentum"] = build_column(columns["momentum"], values(columns["momentum"]), cls.CLASS_NAME)
-        records["end_momentum"] = build_column(columns["end_momentum"], values(columns["end_momentum"]), cls.CLASS_NAME)
-        records["p"] = build_column(columns["p"], values(columns["p"]), cls.CLASS_NAME)
-        records["end_p"] = build_column(columns["end_p"], values(columns["end_p"]), cls.CLASS_NAME)
-        records["mass"] = build_column(columns["mass"], values(columns["mass"]), cls.CLASS_NAME)
-        return records
-
-    @classmethod
-    def from_records(cls, records: np.ndarray) -> list[Particle]:
-        """Rebuild objects from compound rows (missing columns take their defaults)."""
-        return objects_from_records(cls, cls.COLUMNS, records)
+    units: str = column(
+        "str", default="cm", doc="Unit system of the positional attributes, cm (detector frame) or px (voxel indices)"
+    )
+    id: int = column("int64", default=-1, doc="Index of the particle in the event's truth particle list")
+    parent_id: int = column("int64", default=-1, doc="ID of the parent particle")
+    group_id: int = column(
+        "int64", default=-1, doc="ID of the particle group (e.g. a whole EM shower) this particle is clustered into"
+    )
+    interaction_id: int = column("int64", default=-1, doc="ID of the interaction this particle belongs to")
+    nu_id: int = column("int64", default=-1, doc="ID of the neutrino that produced the particle (-1 if none)")
+    children_id: np.ndarray = column("int32", storage="vlen", doc="IDs of the daughter particles")
+    mct_index: int = column("int64", default=-1, doc="Index of the generator MCTruth record the particle comes from")
+    mcst_index: int = column("int64", default=-1, doc="Index of the matching MCShower/MCTrack record")
+    group_primary: int = column(
+        "int64", default=-1, doc="Flag set if the particle is the primary (top) particle of its group"
+    )
+    interaction_primary: int = column(
+        "int64", default=-1, doc="Flag set if the particle is a primary of its interaction"
+    )
+    track_id: int = column("int64", default=-1, doc="Geant4 track ID of the particle")
+    parent_track_id: int = column("int64", default=-1, doc="Geant4 track ID of the parent particle")
+    ancestor_track_id: int = column("int64", default=-1, doc="Geant4 track ID of the top-level ancestor particle")
+    pdg_code: int = column("int64", default=-1, doc="PDG code of the particle")
+    parent_pdg_code: int = column("int64", default=-1, doc="PDG code of the parent particle")
+    ancestor_pdg_code: int = column("int64", default=-1, doc="PDG code of the top-level ancestor particle")
+    num_voxels: int = column("int64", default=-1, doc="Number of voxels labelled with this particle")
+    t: float = column("float64", default=math.nan, units="ns", doc="Creation time of the particle")
+    end_t: float = column("float64", default=math.nan, units="ns", doc="Time at the end of the particle's trajectory")
+    parent_t: float = column("float64", default=math.nan, units="ns", doc="Creation time of the parent particle")
+    ancestor_t: float = column(
+        "float64", default=math.nan, units="ns", doc="Creation time of the top-level ancestor particle"
+    )
+    energy_init: float = column(
+        "float64", default=math.nan, units="MeV", doc="Total energy (including rest mass) at creation"
+    )
+    energy_deposit: float = column(
+        "float64", default=math.nan, units="MeV", doc="Total energy deposited by the particle in the active volume"
+    )
+    distance_travel: float = column(
+        "float64", default=math.nan, units="cm", doc="Distance travelled by the particle along its trajectory"
+    )
+    creation_process: str = column("str", default="", doc="Geant4 process that created the particle")
+    parent_creation_process: str = column("str", default="", doc="Geant4 process that created the parent particle")
+    ancestor_creation_process: str = column(
+        "str", default="", doc="Geant4 process that created the top-level ancestor particle"
+    )
+    shape: ParticleShape = column(
+        "int64",
+        default=-1,
+        enum=ParticleShape,
+        doc="Semantic class label of the particle (shower, track, Michel, delta, low energy)",
+    )
+    pid: ParticlePID = column("int64", default=-1, enum=ParticlePID, doc="Particle species label")
+    position: np.ndarray = column(
+        "float32", storage="fixed", length=3, default=math.nan, units="instance", doc="Creation point of the particle"
+    )
+    end_position: np.ndarray = column(
+        "float32",
+        storage="fixed",
+        length=3,
+        default=math.nan,
+        units="instance",
+        doc="End point of the particle's trajectory",
+    )
+    parent_position: np.ndarray = column(
+        "float32",
+        storage="fixed",
+        length=3,
+        default=math.nan,
+        units="instance",
+        doc="Creation point of the parent particle",
+    )
+    ancestor_position: np.ndarray = column(
+        "float32",
+        storage="fixed",
+        length=3,
+        default=math.nan,
+        units="instance",
+        doc="Creation point of the top-level ancestor particle",
+    )
+    first_step: np.ndarray = column(
+        "float32",
+        storage="fixed",
+        length=3,
+        default=math.nan,
+        units="instance",
+        doc="Position of the first trajectory step inside the detector volume",
+    )
+    last_step: np.ndarray = column(
+        "float32",
+        storage="fixed",
+        length=3,
+        default=math.nan,
+        units="instance",
+        doc="Position of the last trajectory step inside the detector volume",
+    )
+    momentum: np.ndarray = column(
+        "float32", storage="fixed", length=3, default=math.nan, units="MeV/c", doc="Momentum vector at creation"
+    )
+    end_momentum: np.ndarray = column(
+        "float32",
+        storage="fixed",
+        length=3,
+        default=math.nan,
+        units="MeV/c",
+        doc="Momentum vector at the end of the trajectory",
+    )
+    p: float = column("float64", default=math.nan, units="MeV/c", derived=True, doc="Magnitude of the initial momentum")
+    end_p: float = column(
+        "float64", default=math.nan, units="MeV/c", derived=True, doc="Magnitude of the final momentum"
+    )
+    mass: float = column(
+        "float64",
+        default=math.nan,
+        units="MeV/c^2",
+        derived=True,
+        doc="Rest mass derived from the initial energy and momentum",
+    )

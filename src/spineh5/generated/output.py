@@ -5,205 +5,20 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
-from typing import Any, ClassVar
+from typing import ClassVar
 
-import attrs
 import h5py
 import numpy as np
 
-from ..types.columns import (
-    Column,
-    build_column,
-    column_field,
-    column_values,
-    objects_equal,
-    objects_from_records,
-)
+from ..types.columns import STR_DTYPE, enum_dtype
+from ..types.objects import SchemaObject, column, object_type
 from .enums import NuCurrentType, NuInteractionScheme, ParticlePID, ParticleShape
 
 __all__ = ["RecoFragment", "TruthFragment", "RecoParticle", "TruthParticle", "RecoInteraction", "TruthInteraction"]
 
-_STR = h5py.string_dtype()
-_ = math  # defaults may use math.nan
 
-
-_RECO_FRAGMENT_COLUMNS: dict[str, Column] = {
-    "is_truth": Column(
-        "is_truth",
-        "bool",
-        default=False,
-        doc="Always false; marks the object as a reconstruction output",
-    ),
-    "units": Column(
-        "units",
-        "str",
-        default="cm",
-        doc="Unit system of the positional attributes, cm (detector frame) or px (voxel indices)",
-    ),
-    "id": Column(
-        "id",
-        "int64",
-        default=-1,
-        doc="Index of the object within its event-level list",
-    ),
-    "is_contained": Column(
-        "is_contained",
-        "bool",
-        default=False,
-        doc="Whether all of the object's points lie inside the detector containment volume",
-    ),
-    "is_time_contained": Column(
-        "is_time_contained",
-        "bool",
-        default=False,
-        doc="Whether all of the object's points fall inside the expected readout (drift) window",
-    ),
-    "is_cathode_crosser": Column(
-        "is_cathode_crosser",
-        "bool",
-        default=False,
-        doc="Whether the object spans both TPCs on either side of a cathode in a module",
-    ),
-    "is_matched": Column(
-        "is_matched",
-        "bool",
-        default=False,
-        doc="Whether a counterpart was found by reco-truth matching",
-    ),
-    "cathode_offset": Column(
-        "cathode_offset",
-        "float64",
-        default=math.nan,
-        units="cm",
-        doc="Drift-axis shift (cm) that stitches a cathode-crossing object together; proportional to t0",
-    ),
-    "index": Column(
-        "index",
-        "int32",
-        storage="vlen",
-        lite=False,
-        doc="Voxel indexes of the object in the event's reconstructed point cloud",
-    ),
-    "orig_index": Column(
-        "orig_index",
-        "int32",
-        storage="vlen",
-        lite=False,
-        doc="Voxel indexes of the object in the original point cloud, before filtering or adaptation",
-    ),
-    "match_ids": Column(
-        "match_ids",
-        "int32",
-        storage="vlen",
-        doc="IDs of the matched counterpart objects (truth for reco, reco for truth), best first",
-    ),
-    "match_overlaps": Column(
-        "match_overlaps",
-        "float32",
-        storage="vlen",
-        doc="Overlap score (IoU) with each matched counterpart, aligned with match_ids",
-    ),
-    "particle_id": Column(
-        "particle_id",
-        "int64",
-        default=-1,
-        doc="ID of the particle this fragment belongs to",
-    ),
-    "interaction_id": Column(
-        "interaction_id",
-        "int64",
-        default=-1,
-        doc="ID of the interaction this fragment belongs to",
-    ),
-    "is_primary": Column(
-        "is_primary",
-        "bool",
-        default=False,
-        doc="Whether this is the leading (primary) fragment of its particle",
-    ),
-    "length": Column(
-        "length",
-        "float64",
-        default=math.nan,
-        units="instance",
-        doc="Straight-line length of the fragment from start to end point",
-    ),
-    "shape": Column(
-        "shape",
-        "int64",
-        default=-1,
-        enum=ParticleShape,
-        doc="Semantic class of the fragment (shower, track, Michel, delta, low energy)",
-    ),
-    "start_point": Column(
-        "start_point",
-        "float32",
-        storage="fixed",
-        length=3,
-        default=math.nan,
-        units="instance",
-        doc="Position where the fragment starts",
-    ),
-    "end_point": Column(
-        "end_point",
-        "float32",
-        storage="fixed",
-        length=3,
-        default=math.nan,
-        units="instance",
-        doc="Position where the fragment ends (meaningful for track-like fragments)",
-    ),
-    "start_dir": Column(
-        "start_dir",
-        "float32",
-        storage="fixed",
-        length=3,
-        default=math.nan,
-        doc="Unit direction vector estimated at the start point",
-    ),
-    "end_dir": Column(
-        "end_dir",
-        "float32",
-        storage="fixed",
-        length=3,
-        default=math.nan,
-        doc="Unit direction vector estimated at the end point",
-    ),
-    "primary_scores": Column(
-        "primary_scores",
-        "float32",
-        storage="fixed",
-        length=2,
-        default=math.nan,
-        doc="Softmax scores for the non-primary and primary classes",
-    ),
-    "size": Column(
-        "size",
-        "int64",
-        default=0,
-        derived=True,
-        doc="Number of voxels in the object",
-    ),
-    "depositions_sum": Column(
-        "depositions_sum",
-        "float64",
-        default=0.0,
-        derived=True,
-        doc="Summed deposited charge/energy of the object's voxels",
-    ),
-    "module_ids": Column(
-        "module_ids",
-        "int32",
-        storage="vlen",
-        derived=True,
-        doc="Detector modules in which the object has voxels",
-    ),
-}
-
-
-@attrs.define(kw_only=True, eq=False)
-class RecoFragment:
+@object_type
+class RecoFragment(SchemaObject):
     """Particle fragment (connected sub-cluster of a particle) built by the reconstruction
 
     Attributes
@@ -260,12 +75,10 @@ class RecoFragment:
         Detector modules in which the object has voxels (derived)
     """
 
-    CLASS_NAME: ClassVar[str] = "RecoFragment"
-    COLUMNS: ClassVar[tuple[Column, ...]] = tuple(_RECO_FRAGMENT_COLUMNS.values())
     DTYPE: ClassVar[np.dtype] = np.dtype(
         [
             ("is_truth", np.bool_),
-            ("units", _STR),
+            ("units", STR_DTYPE),
             ("id", np.int64),
             ("is_contained", np.bool_),
             ("is_time_contained", np.bool_),
@@ -280,7 +93,7 @@ class RecoFragment:
             ("interaction_id", np.int64),
             ("is_primary", np.bool_),
             ("length", np.float64),
-            ("shape", h5py.enum_dtype({m.name: int(m) for m in ParticleShape}, basetype=np.int64)),
+            ("shape", enum_dtype(ParticleShape)),
             ("start_point", np.float32, (3,)),
             ("end_point", np.float32, (3,)),
             ("start_dir", np.float32, (3,)),
@@ -294,7 +107,7 @@ class RecoFragment:
     LITE_DTYPE: ClassVar[np.dtype] = np.dtype(
         [
             ("is_truth", np.bool_),
-            ("units", _STR),
+            ("units", STR_DTYPE),
             ("id", np.int64),
             ("is_contained", np.bool_),
             ("is_time_contained", np.bool_),
@@ -307,7 +120,7 @@ class RecoFragment:
             ("interaction_id", np.int64),
             ("is_primary", np.bool_),
             ("length", np.float64),
-            ("shape", h5py.enum_dtype({m.name: int(m) for m in ParticleShape}, basetype=np.int64)),
+            ("shape", enum_dtype(ParticleShape)),
             ("start_point", np.float32, (3,)),
             ("end_point", np.float32, (3,)),
             ("start_dir", np.float32, (3,)),
@@ -319,646 +132,101 @@ class RecoFragment:
         ]
     )
 
-    is_truth: bool = column_field(_RECO_FRAGMENT_COLUMNS["is_truth"], "RecoFragment")
-    units: str = column_field(_RECO_FRAGMENT_COLUMNS["units"], "RecoFragment")
-    id: int = column_field(_RECO_FRAGMENT_COLUMNS["id"], "RecoFragment")
-    is_contained: bool = column_field(_RECO_FRAGMENT_COLUMNS["is_contained"], "RecoFragment")
-    is_time_contained: bool = column_field(_RECO_FRAGMENT_COLUMNS["is_time_contained"], "RecoFragment")
-    is_cathode_crosser: bool = column_field(_RECO_FRAGMENT_COLUMNS["is_cathode_crosser"], "RecoFragment")
-    is_matched: bool = column_field(_RECO_FRAGMENT_COLUMNS["is_matched"], "RecoFragment")
-    cathode_offset: float = column_field(_RECO_FRAGMENT_COLUMNS["cathode_offset"], "RecoFragment")
-    index: np.ndarray = column_field(_RECO_FRAGMENT_COLUMNS["index"], "RecoFragment")
-    orig_index: np.ndarray = column_field(_RECO_FRAGMENT_COLUMNS["orig_index"], "RecoFragment")
-    match_ids: np.ndarray = column_field(_RECO_FRAGMENT_COLUMNS["match_ids"], "RecoFragment")
-    match_overlaps: np.ndarray = column_field(_RECO_FRAGMENT_COLUMNS["match_overlaps"], "RecoFragment")
-    particle_id: int = column_field(_RECO_FRAGMENT_COLUMNS["particle_id"], "RecoFragment")
-    interaction_id: int = column_field(_RECO_FRAGMENT_COLUMNS["interaction_id"], "RecoFragment")
-    is_primary: bool = column_field(_RECO_FRAGMENT_COLUMNS["is_primary"], "RecoFragment")
-    length: float = column_field(_RECO_FRAGMENT_COLUMNS["length"], "RecoFragment")
-    shape: ParticleShape = column_field(_RECO_FRAGMENT_COLUMNS["shape"], "RecoFragment")
-    start_point: np.ndarray = column_field(_RECO_FRAGMENT_COLUMNS["start_point"], "RecoFragment")
-    end_point: np.ndarray = column_field(_RECO_FRAGMENT_COLUMNS["end_point"], "RecoFragment")
-    start_dir: np.ndarray = column_field(_RECO_FRAGMENT_COLUMNS["start_dir"], "RecoFragment")
-    end_dir: np.ndarray = column_field(_RECO_FRAGMENT_COLUMNS["end_dir"], "RecoFragment")
-    primary_scores: np.ndarray = column_field(_RECO_FRAGMENT_COLUMNS["primary_scores"], "RecoFragment")
-    size: int = column_field(_RECO_FRAGMENT_COLUMNS["size"], "RecoFragment")
-    depositions_sum: float = column_field(_RECO_FRAGMENT_COLUMNS["depositions_sum"], "RecoFragment")
-    module_ids: np.ndarray = column_field(_RECO_FRAGMENT_COLUMNS["module_ids"], "RecoFragment")
-
-    __hash__ = None  # type: ignore[assignment]
-
-    def __eq__(self, other: object) -> bool:
-        """Compare every column; arrays by content and NaN equal to NaN."""
-        if type(other) is not type(self):
-            return NotImplemented
-        return objects_equal(self, other, self.COLUMNS)
-
-    @classmethod
-    def to_records(cls, objects: Sequence[Any], lite: bool = False) -> np.ndarray:
-        """Build the compound rows of ``objects``, one column at a time.
-
-        Parameters
-        ----------
-        objects : sequence
-            Instances of this class, objects with the same attribute names, or dicts
-            (a missing key takes the default).
-        lite : bool, default False
-            Leave out the columns that lite files drop.
-
-        Returns
-        -------
-        numpy.ndarray
-            One row per object, of dtype ``LITE_DTYPE`` if ``lite`` else ``DTYPE``.
-        """
-        values = column_values(objects, cls.COLUMNS)
-        columns = _RECO_FRAGMENT_COLUMNS
-        records = np.zeros(len(objects), dtype=cls.LITE_DTYPE if lite else cls.DTYPE)
-        records["is_truth"] = build_column(columns["is_truth"], values(columns["is_truth"]), cls.CLASS_NAME)
-        records["units"] = build_column(columns["units"], values(columns["units"]), cls.CLASS_NAME)
-        records["id"] = build_column(columns["id"], values(columns["id"]), cls.CLASS_NAME)
-        records["is_contained"] = build_column(columns["is_contained"], values(columns["is_contained"]), cls.CLASS_NAME)
-        records["is_time_contained"] = build_column(
-            columns["is_time_contained"], values(columns["is_time_contained"]), cls.CLASS_NAME
-        )
-        records["is_cathode_crosser"] = build_column(
-            columns["is_cathode_crosser"], values(columns["is_cathode_crosser"]), cls.CLASS_NAME
-        )
-        records["is_matched"] = build_column(columns["is_matched"], values(columns["is_matched"]), cls.CLASS_NAME)
-        records["cathode_offset"] = build_column(
-            columns["cathode_offset"], values(columns["cathode_offset"]), cls.CLASS_NAME
-        )
-        records["match_ids"] = build_column(columns["match_ids"], values(columns["match_ids"]), cls.CLASS_NAME)
-        records["match_overlaps"] = build_column(
-            columns["match_overlaps"], values(columns["match_overlaps"]), cls.CLASS_NAME
-        )
-        records["particle_id"] = build_column(columns["particle_id"], values(columns["particle_id"]), cls.CLASS_NAME)
-        records["interaction_id"] = build_column(
-            columns["interaction_id"], values(columns["interaction_id"]), cls.CLASS_NAME
-        )
-        records["is_primary"] = build_column(columns["is_primary"], values(columns["is_primary"]), cls.CLASS_NAME)
-        records["length"] = build_column(columns["length"], values(columns["length"]), cls.CLASS_NAME)
-        records["shape"] = build_column(columns["shape"], values(columns["shape"]), cls.CLASS_NAME)
-        records["start_point"] = build_column(columns["start_point"], values(columns["start_point"]), cls.CLASS_NAME)
-        records["end_point"] = build_column(columns["end_point"], values(columns["end_point"]), cls.CLASS_NAME)
-        records["start_dir"] = build_column(columns["start_dir"], values(columns["start_dir"]), cls.CLASS_NAME)
-        records["end_dir"] = build_column(columns["end_dir"], values(columns["end_dir"]), cls.CLASS_NAME)
-        records["primary_scores"] = build_column(
-            columns["primary_scores"], values(columns["primary_scores"]), cls.CLASS_NAME
-        )
-        records["size"] = build_column(columns["size"], values(columns["size"]), cls.CLASS_NAME)
-        records["depositions_sum"] = build_column(
-            columns["depositions_sum"], values(columns["depositions_sum"]), cls.CLASS_NAME
-        )
-        records["module_ids"] = build_column(columns["module_ids"], values(columns["module_ids"]), cls.CLASS_NAME)
-        if not lite:
-            records["index"] = build_column(columns["index"], values(columns["index"]), cls.CLASS_NAME)
-            records["orig_index"] = build_column(columns["orig_index"], values(columns["orig_index"]), cls.CLASS_NAME)
-        return records
-
-    @classmethod
-    def from_records(cls, records: np.ndarray) -> list[RecoFragment]:
-        """Rebuild objects from compound rows (missing columns take their defaults)."""
-        return objects_from_records(cls, cls.COLUMNS, records)
-
-
-_TRUTH_FRAGMENT_COLUMNS: dict[str, Column] = {
-    "orig_id": Column(
-        "orig_id",
-        "int64",
-        default=-1,
-        doc="ID of the corresponding entry in the original (un-reindexed) truth list",
-    ),
-    "is_truth": Column(
-        "is_truth",
-        "bool",
-        default=True,
-        doc="Always true; marks the object as a truth-level object",
-    ),
-    "index_adapt": Column(
-        "index_adapt",
-        "int32",
-        storage="vlen",
-        lite=False,
-        doc="Voxel indexes of the object in the truth labels adapted to the reconstructed points",
-    ),
-    "index_g4": Column(
-        "index_g4",
-        "int32",
-        storage="vlen",
-        lite=False,
-        doc="Voxel indexes of the object in the Geant4 true energy-deposition point set",
-    ),
-    "units": Column(
-        "units",
-        "str",
-        default="cm",
-        doc="Unit system of the positional attributes, cm (detector frame) or px (voxel indices)",
-    ),
-    "id": Column(
-        "id",
-        "int64",
-        default=-1,
-        doc="Index of the particle in the event's truth particle list",
-    ),
-    "is_contained": Column(
-        "is_contained",
-        "bool",
-        default=False,
-        doc="Whether all of the object's points lie inside the detector containment volume",
-    ),
-    "is_time_contained": Column(
-        "is_time_contained",
-        "bool",
-        default=False,
-        doc="Whether all of the object's points fall inside the expected readout (drift) window",
-    ),
-    "is_cathode_crosser": Column(
-        "is_cathode_crosser",
-        "bool",
-        default=False,
-        doc="Whether the object spans both TPCs on either side of a cathode in a module",
-    ),
-    "is_matched": Column(
-        "is_matched",
-        "bool",
-        default=False,
-        doc="Whether a counterpart was found by reco-truth matching",
-    ),
-    "cathode_offset": Column(
-        "cathode_offset",
+    is_truth: bool = column("bool", default=False, doc="Always false; marks the object as a reconstruction output")
+    units: str = column(
+        "str", default="cm", doc="Unit system of the positional attributes, cm (detector frame) or px (voxel indices)"
+    )
+    id: int = column("int64", default=-1, doc="Index of the object within its event-level list")
+    is_contained: bool = column(
+        "bool", default=False, doc="Whether all of the object's points lie inside the detector containment volume"
+    )
+    is_time_contained: bool = column(
+        "bool", default=False, doc="Whether all of the object's points fall inside the expected readout (drift) window"
+    )
+    is_cathode_crosser: bool = column(
+        "bool", default=False, doc="Whether the object spans both TPCs on either side of a cathode in a module"
+    )
+    is_matched: bool = column("bool", default=False, doc="Whether a counterpart was found by reco-truth matching")
+    cathode_offset: float = column(
         "float64",
         default=math.nan,
         units="cm",
         doc="Drift-axis shift (cm) that stitches a cathode-crossing object together; proportional to t0",
-    ),
-    "index": Column(
-        "index",
-        "int32",
-        storage="vlen",
-        lite=False,
-        doc="Voxel indexes of the object in the event's reconstructed point cloud",
-    ),
-    "orig_index": Column(
-        "orig_index",
+    )
+    index: np.ndarray = column(
+        "int32", storage="vlen", lite=False, doc="Voxel indexes of the object in the event's reconstructed point cloud"
+    )
+    orig_index: np.ndarray = column(
         "int32",
         storage="vlen",
         lite=False,
         doc="Voxel indexes of the object in the original point cloud, before filtering or adaptation",
-    ),
-    "match_ids": Column(
-        "match_ids",
+    )
+    match_ids: np.ndarray = column(
         "int32",
         storage="vlen",
         doc="IDs of the matched counterpart objects (truth for reco, reco for truth), best first",
-    ),
-    "match_overlaps": Column(
-        "match_overlaps",
-        "float32",
-        storage="vlen",
-        doc="Overlap score (IoU) with each matched counterpart, aligned with match_ids",
-    ),
-    "particle_id": Column(
-        "particle_id",
-        "int64",
-        default=-1,
-        doc="ID of the particle this fragment belongs to",
-    ),
-    "interaction_id": Column(
-        "interaction_id",
-        "int64",
-        default=-1,
-        doc="ID of the interaction this particle belongs to",
-    ),
-    "is_primary": Column(
-        "is_primary",
-        "bool",
-        default=False,
-        doc="Whether this is the leading (primary) fragment of its particle",
-    ),
-    "length": Column(
-        "length",
+    )
+    match_overlaps: np.ndarray = column(
+        "float32", storage="vlen", doc="Overlap score (IoU) with each matched counterpart, aligned with match_ids"
+    )
+    particle_id: int = column("int64", default=-1, doc="ID of the particle this fragment belongs to")
+    interaction_id: int = column("int64", default=-1, doc="ID of the interaction this fragment belongs to")
+    is_primary: bool = column(
+        "bool", default=False, doc="Whether this is the leading (primary) fragment of its particle"
+    )
+    length: float = column(
         "float64",
         default=math.nan,
         units="instance",
         doc="Straight-line length of the fragment from start to end point",
-    ),
-    "shape": Column(
-        "shape",
+    )
+    shape: ParticleShape = column(
         "int64",
         default=-1,
         enum=ParticleShape,
-        doc="Semantic class label of the particle (shower, track, Michel, delta, low energy)",
-    ),
-    "start_point": Column(
-        "start_point",
+        doc="Semantic class of the fragment (shower, track, Michel, delta, low energy)",
+    )
+    start_point: np.ndarray = column(
         "float32",
         storage="fixed",
         length=3,
         default=math.nan,
         units="instance",
         doc="Position where the fragment starts",
-    ),
-    "end_point": Column(
-        "end_point",
+    )
+    end_point: np.ndarray = column(
         "float32",
         storage="fixed",
         length=3,
         default=math.nan,
         units="instance",
         doc="Position where the fragment ends (meaningful for track-like fragments)",
-    ),
-    "parent_id": Column(
-        "parent_id",
-        "int64",
-        default=-1,
-        doc="ID of the parent particle",
-    ),
-    "group_id": Column(
-        "group_id",
-        "int64",
-        default=-1,
-        doc="ID of the particle group (e.g. a whole EM shower) this particle is clustered into",
-    ),
-    "nu_id": Column(
-        "nu_id",
-        "int64",
-        default=-1,
-        doc="ID of the neutrino that produced the particle (-1 if none)",
-    ),
-    "children_id": Column(
-        "children_id",
-        "int32",
-        storage="vlen",
-        doc="IDs of the daughter particles",
-    ),
-    "mct_index": Column(
-        "mct_index",
-        "int64",
-        default=-1,
-        doc="Index of the generator MCTruth record the particle comes from",
-    ),
-    "mcst_index": Column(
-        "mcst_index",
-        "int64",
-        default=-1,
-        doc="Index of the matching MCShower/MCTrack record",
-    ),
-    "group_primary": Column(
-        "group_primary",
-        "int64",
-        default=-1,
-        doc="Flag set if the particle is the primary (top) particle of its group",
-    ),
-    "interaction_primary": Column(
-        "interaction_primary",
-        "int64",
-        default=-1,
-        doc="Flag set if the particle is a primary of its interaction",
-    ),
-    "track_id": Column(
-        "track_id",
-        "int64",
-        default=-1,
-        doc="Geant4 track ID of the particle",
-    ),
-    "parent_track_id": Column(
-        "parent_track_id",
-        "int64",
-        default=-1,
-        doc="Geant4 track ID of the parent particle",
-    ),
-    "ancestor_track_id": Column(
-        "ancestor_track_id",
-        "int64",
-        default=-1,
-        doc="Geant4 track ID of the top-level ancestor particle",
-    ),
-    "pdg_code": Column(
-        "pdg_code",
-        "int64",
-        default=-1,
-        doc="PDG code of the particle",
-    ),
-    "parent_pdg_code": Column(
-        "parent_pdg_code",
-        "int64",
-        default=-1,
-        doc="PDG code of the parent particle",
-    ),
-    "ancestor_pdg_code": Column(
-        "ancestor_pdg_code",
-        "int64",
-        default=-1,
-        doc="PDG code of the top-level ancestor particle",
-    ),
-    "num_voxels": Column(
-        "num_voxels",
-        "int64",
-        default=-1,
-        doc="Number of voxels labelled with this particle",
-    ),
-    "t": Column(
-        "t",
-        "float64",
-        default=math.nan,
-        units="ns",
-        doc="Creation time of the particle",
-    ),
-    "end_t": Column(
-        "end_t",
-        "float64",
-        default=math.nan,
-        units="ns",
-        doc="Time at the end of the particle's trajectory",
-    ),
-    "parent_t": Column(
-        "parent_t",
-        "float64",
-        default=math.nan,
-        units="ns",
-        doc="Creation time of the parent particle",
-    ),
-    "ancestor_t": Column(
-        "ancestor_t",
-        "float64",
-        default=math.nan,
-        units="ns",
-        doc="Creation time of the top-level ancestor particle",
-    ),
-    "energy_init": Column(
-        "energy_init",
-        "float64",
-        default=math.nan,
-        units="MeV",
-        doc="Total energy (including rest mass) at creation",
-    ),
-    "energy_deposit": Column(
-        "energy_deposit",
-        "float64",
-        default=math.nan,
-        units="MeV",
-        doc="Total energy deposited by the particle in the active volume",
-    ),
-    "distance_travel": Column(
-        "distance_travel",
-        "float64",
-        default=math.nan,
-        units="cm",
-        doc="Distance travelled by the particle along its trajectory",
-    ),
-    "creation_process": Column(
-        "creation_process",
-        "str",
-        default="",
-        doc="Geant4 process that created the particle",
-    ),
-    "parent_creation_process": Column(
-        "parent_creation_process",
-        "str",
-        default="",
-        doc="Geant4 process that created the parent particle",
-    ),
-    "ancestor_creation_process": Column(
-        "ancestor_creation_process",
-        "str",
-        default="",
-        doc="Geant4 process that created the top-level ancestor particle",
-    ),
-    "pid": Column(
-        "pid",
-        "int64",
-        default=-1,
-        enum=ParticlePID,
-        doc="Particle species label",
-    ),
-    "position": Column(
-        "position",
+    )
+    start_dir: np.ndarray = column(
+        "float32", storage="fixed", length=3, default=math.nan, doc="Unit direction vector estimated at the start point"
+    )
+    end_dir: np.ndarray = column(
+        "float32", storage="fixed", length=3, default=math.nan, doc="Unit direction vector estimated at the end point"
+    )
+    primary_scores: np.ndarray = column(
         "float32",
         storage="fixed",
-        length=3,
+        length=2,
         default=math.nan,
-        units="instance",
-        doc="Creation point of the particle",
-    ),
-    "end_position": Column(
-        "end_position",
-        "float32",
-        storage="fixed",
-        length=3,
-        default=math.nan,
-        units="instance",
-        doc="End point of the particle's trajectory",
-    ),
-    "parent_position": Column(
-        "parent_position",
-        "float32",
-        storage="fixed",
-        length=3,
-        default=math.nan,
-        units="instance",
-        doc="Creation point of the parent particle",
-    ),
-    "ancestor_position": Column(
-        "ancestor_position",
-        "float32",
-        storage="fixed",
-        length=3,
-        default=math.nan,
-        units="instance",
-        doc="Creation point of the top-level ancestor particle",
-    ),
-    "first_step": Column(
-        "first_step",
-        "float32",
-        storage="fixed",
-        length=3,
-        default=math.nan,
-        units="instance",
-        doc="Position of the first trajectory step inside the detector volume",
-    ),
-    "last_step": Column(
-        "last_step",
-        "float32",
-        storage="fixed",
-        length=3,
-        default=math.nan,
-        units="instance",
-        doc="Position of the last trajectory step inside the detector volume",
-    ),
-    "momentum": Column(
-        "momentum",
-        "float32",
-        storage="fixed",
-        length=3,
-        default=math.nan,
-        units="MeV/c",
-        doc="Momentum vector at creation",
-    ),
-    "end_momentum": Column(
-        "end_momentum",
-        "float32",
-        storage="fixed",
-        length=3,
-        default=math.nan,
-        units="MeV/c",
-        doc="Momentum vector at the end of the trajectory",
-    ),
-    "orig_interaction_id": Column(
-        "orig_interaction_id",
-        "int64",
-        default=-1,
-        doc="Interaction ID in the original (un-reindexed) truth list",
-    ),
-    "orig_parent_id": Column(
-        "orig_parent_id",
-        "int64",
-        default=-1,
-        doc="Parent ID in the original (un-reindexed) truth list",
-    ),
-    "orig_group_id": Column(
-        "orig_group_id",
-        "int64",
-        default=-1,
-        doc="Group ID in the original (un-reindexed) truth list",
-    ),
-    "orig_children_id": Column(
-        "orig_children_id",
-        "int32",
-        storage="vlen",
-        doc="Children IDs in the original (un-reindexed) truth list",
-    ),
-    "children_counts": Column(
-        "children_counts",
-        "int32",
-        storage="vlen",
-        doc="Number of true child particles of each semantic shape class",
-    ),
-    "reco_start_dir": Column(
-        "reco_start_dir",
-        "float32",
-        storage="fixed",
-        length=3,
-        default=math.nan,
-        doc="Start direction estimated by the reconstruction on the true cluster",
-    ),
-    "reco_end_dir": Column(
-        "reco_end_dir",
-        "float32",
-        storage="fixed",
-        length=3,
-        default=math.nan,
-        doc="End direction estimated by the reconstruction on the true cluster",
-    ),
-    "start_dir": Column(
-        "start_dir",
-        "float32",
-        storage="fixed",
-        length=3,
-        default=math.nan,
-        derived=True,
-        doc="True unit direction at the start, from the initial momentum",
-    ),
-    "end_dir": Column(
-        "end_dir",
-        "float32",
-        storage="fixed",
-        length=3,
-        default=math.nan,
-        derived=True,
-        doc="True unit direction at the end, from the final momentum (tracks only)",
-    ),
-    "p": Column(
-        "p",
-        "float64",
-        default=math.nan,
-        units="MeV/c",
-        derived=True,
-        doc="Magnitude of the initial momentum",
-    ),
-    "end_p": Column(
-        "end_p",
-        "float64",
-        default=math.nan,
-        units="MeV/c",
-        derived=True,
-        doc="Magnitude of the final momentum",
-    ),
-    "mass": Column(
-        "mass",
-        "float64",
-        default=math.nan,
-        units="MeV/c^2",
-        derived=True,
-        doc="Rest mass derived from the initial energy and momentum",
-    ),
-    "size": Column(
-        "size",
-        "int64",
-        default=0,
-        derived=True,
-        doc="Number of voxels in the object",
-    ),
-    "depositions_sum": Column(
-        "depositions_sum",
-        "float64",
-        default=0.0,
-        derived=True,
-        doc="Summed deposited charge/energy of the object's voxels",
-    ),
-    "module_ids": Column(
-        "module_ids",
-        "int32",
-        storage="vlen",
-        derived=True,
-        doc="Detector modules in which the object has voxels",
-    ),
-    "size_adapt": Column(
-        "size_adapt",
-        "int64",
-        default=0,
-        derived=True,
-        doc="Number of voxels of the object in the reco-adapted truth labels",
-    ),
-    "size_g4": Column(
-        "size_g4",
-        "int64",
-        default=0,
-        derived=True,
-        doc="Number of voxels of the object in the Geant4 true energy-deposition point set",
-    ),
-    "depositions_q_sum": Column(
-        "depositions_q_sum",
-        "float64",
-        default=0.0,
-        derived=True,
-        doc="Summed charge of the object's voxels, in the input image units",
-    ),
-    "depositions_adapt_sum": Column(
-        "depositions_adapt_sum",
-        "float64",
-        default=0.0,
-        derived=True,
-        doc="Summed deposition value of the object's voxels in the reco-adapted labels",
-    ),
-    "depositions_adapt_q_sum": Column(
-        "depositions_adapt_q_sum",
-        "float64",
-        default=0.0,
-        derived=True,
-        doc="Summed charge of the object's voxels in the reco-adapted labels, input image units",
-    ),
-    "depositions_g4_sum": Column(
-        "depositions_g4_sum",
-        "float64",
-        default=0.0,
-        derived=True,
-        doc="Summed true Geant4 energy deposited in the object's voxels",
-    ),
-}
+        doc="Softmax scores for the non-primary and primary classes",
+    )
+    size: int = column("int64", default=0, derived=True, doc="Number of voxels in the object")
+    depositions_sum: float = column(
+        "float64", default=0.0, derived=True, doc="Summed deposited charge/energy of the object's voxels"
+    )
+    module_ids: np.ndarray = column(
+        "int32", storage="vlen", derived=True, doc="Detector modules in which the object has voxels"
+    )
 
 
-@attrs.define(kw_only=True, eq=False)
-class TruthFragment:
+@object_type
+class TruthFragment(SchemaObject):
     """True particle fragment, LArCV truth plus reconstruction-side quantities
 
     Attributes
@@ -1119,15 +387,13 @@ class TruthFragment:
         Summed true Geant4 energy deposited in the object's voxels (derived)
     """
 
-    CLASS_NAME: ClassVar[str] = "TruthFragment"
-    COLUMNS: ClassVar[tuple[Column, ...]] = tuple(_TRUTH_FRAGMENT_COLUMNS.values())
     DTYPE: ClassVar[np.dtype] = np.dtype(
         [
             ("orig_id", np.int64),
             ("is_truth", np.bool_),
             ("index_adapt", h5py.vlen_dtype(np.int32)),
             ("index_g4", h5py.vlen_dtype(np.int32)),
-            ("units", _STR),
+            ("units", STR_DTYPE),
             ("id", np.int64),
             ("is_contained", np.bool_),
             ("is_time_contained", np.bool_),
@@ -1142,7 +408,7 @@ class TruthFragment:
             ("interaction_id", np.int64),
             ("is_primary", np.bool_),
             ("length", np.float64),
-            ("shape", h5py.enum_dtype({m.name: int(m) for m in ParticleShape}, basetype=np.int64)),
+            ("shape", enum_dtype(ParticleShape)),
             ("start_point", np.float32, (3,)),
             ("end_point", np.float32, (3,)),
             ("parent_id", np.int64),
@@ -1167,10 +433,10 @@ class TruthFragment:
             ("energy_init", np.float64),
             ("energy_deposit", np.float64),
             ("distance_travel", np.float64),
-            ("creation_process", _STR),
-            ("parent_creation_process", _STR),
-            ("ancestor_creation_process", _STR),
-            ("pid", h5py.enum_dtype({m.name: int(m) for m in ParticlePID}, basetype=np.int64)),
+            ("creation_process", STR_DTYPE),
+            ("parent_creation_process", STR_DTYPE),
+            ("ancestor_creation_process", STR_DTYPE),
+            ("pid", enum_dtype(ParticlePID)),
             ("position", np.float32, (3,)),
             ("end_position", np.float32, (3,)),
             ("parent_position", np.float32, (3,)),
@@ -1206,7 +472,7 @@ class TruthFragment:
         [
             ("orig_id", np.int64),
             ("is_truth", np.bool_),
-            ("units", _STR),
+            ("units", STR_DTYPE),
             ("id", np.int64),
             ("is_contained", np.bool_),
             ("is_time_contained", np.bool_),
@@ -1219,7 +485,7 @@ class TruthFragment:
             ("interaction_id", np.int64),
             ("is_primary", np.bool_),
             ("length", np.float64),
-            ("shape", h5py.enum_dtype({m.name: int(m) for m in ParticleShape}, basetype=np.int64)),
+            ("shape", enum_dtype(ParticleShape)),
             ("start_point", np.float32, (3,)),
             ("end_point", np.float32, (3,)),
             ("parent_id", np.int64),
@@ -1244,10 +510,10 @@ class TruthFragment:
             ("energy_init", np.float64),
             ("energy_deposit", np.float64),
             ("distance_travel", np.float64),
-            ("creation_process", _STR),
-            ("parent_creation_process", _STR),
-            ("ancestor_creation_process", _STR),
-            ("pid", h5py.enum_dtype({m.name: int(m) for m in ParticlePID}, basetype=np.int64)),
+            ("creation_process", STR_DTYPE),
+            ("parent_creation_process", STR_DTYPE),
+            ("ancestor_creation_process", STR_DTYPE),
+            ("pid", enum_dtype(ParticlePID)),
             ("position", np.float32, (3,)),
             ("end_position", np.float32, (3,)),
             ("parent_position", np.float32, (3,)),
@@ -1280,627 +546,278 @@ class TruthFragment:
         ]
     )
 
-    orig_id: int = column_field(_TRUTH_FRAGMENT_COLUMNS["orig_id"], "TruthFragment")
-    is_truth: bool = column_field(_TRUTH_FRAGMENT_COLUMNS["is_truth"], "TruthFragment")
-    index_adapt: np.ndarray = column_field(_TRUTH_FRAGMENT_COLUMNS["index_adapt"], "TruthFragment")
-    index_g4: np.ndarray = column_field(_TRUTH_FRAGMENT_COLUMNS["index_g4"], "TruthFragment")
-    units: str = column_field(_TRUTH_FRAGMENT_COLUMNS["units"], "TruthFragment")
-    id: int = column_field(_TRUTH_FRAGMENT_COLUMNS["id"], "TruthFragment")
-    is_contained: bool = column_field(_TRUTH_FRAGMENT_COLUMNS["is_contained"], "TruthFragment")
-    is_time_contained: bool = column_field(_TRUTH_FRAGMENT_COLUMNS["is_time_contained"], "TruthFragment")
-    is_cathode_crosser: bool = column_field(_TRUTH_FRAGMENT_COLUMNS["is_cathode_crosser"], "TruthFragment")
-    is_matched: bool = column_field(_TRUTH_FRAGMENT_COLUMNS["is_matched"], "TruthFragment")
-    cathode_offset: float = column_field(_TRUTH_FRAGMENT_COLUMNS["cathode_offset"], "TruthFragment")
-    index: np.ndarray = column_field(_TRUTH_FRAGMENT_COLUMNS["index"], "TruthFragment")
-    orig_index: np.ndarray = column_field(_TRUTH_FRAGMENT_COLUMNS["orig_index"], "TruthFragment")
-    match_ids: np.ndarray = column_field(_TRUTH_FRAGMENT_COLUMNS["match_ids"], "TruthFragment")
-    match_overlaps: np.ndarray = column_field(_TRUTH_FRAGMENT_COLUMNS["match_overlaps"], "TruthFragment")
-    particle_id: int = column_field(_TRUTH_FRAGMENT_COLUMNS["particle_id"], "TruthFragment")
-    interaction_id: int = column_field(_TRUTH_FRAGMENT_COLUMNS["interaction_id"], "TruthFragment")
-    is_primary: bool = column_field(_TRUTH_FRAGMENT_COLUMNS["is_primary"], "TruthFragment")
-    length: float = column_field(_TRUTH_FRAGMENT_COLUMNS["length"], "TruthFragment")
-    shape: ParticleShape = column_field(_TRUTH_FRAGMENT_COLUMNS["shape"], "TruthFragment")
-    start_point: np.ndarray = column_field(_TRUTH_FRAGMENT_COLUMNS["start_point"], "TruthFragment")
-    end_point: np.ndarray = column_field(_TRUTH_FRAGMENT_COLUMNS["end_point"], "TruthFragment")
-    parent_id: int = column_field(_TRUTH_FRAGMENT_COLUMNS["parent_id"], "TruthFragment")
-    group_id: int = column_field(_TRUTH_FRAGMENT_COLUMNS["group_id"], "TruthFragment")
-    nu_id: int = column_field(_TRUTH_FRAGMENT_COLUMNS["nu_id"], "TruthFragment")
-    children_id: np.ndarray = column_field(_TRUTH_FRAGMENT_COLUMNS["children_id"], "TruthFragment")
-    mct_index: int = column_field(_TRUTH_FRAGMENT_COLUMNS["mct_index"], "TruthFragment")
-    mcst_index: int = column_field(_TRUTH_FRAGMENT_COLUMNS["mcst_index"], "TruthFragment")
-    group_primary: int = column_field(_TRUTH_FRAGMENT_COLUMNS["group_primary"], "TruthFragment")
-    interaction_primary: int = column_field(_TRUTH_FRAGMENT_COLUMNS["interaction_primary"], "TruthFragment")
-    track_id: int = column_field(_TRUTH_FRAGMENT_COLUMNS["track_id"], "TruthFragment")
-    parent_track_id: int = column_field(_TRUTH_FRAGMENT_COLUMNS["parent_track_id"], "TruthFragment")
-    ancestor_track_id: int = column_field(_TRUTH_FRAGMENT_COLUMNS["ancestor_track_id"], "TruthFragment")
-    pdg_code: int = column_field(_TRUTH_FRAGMENT_COLUMNS["pdg_code"], "TruthFragment")
-    parent_pdg_code: int = column_field(_TRUTH_FRAGMENT_COLUMNS["parent_pdg_code"], "TruthFragment")
-    ancestor_pdg_code: int = column_field(_TRUTH_FRAGMENT_COLUMNS["ancestor_pdg_code"], "TruthFragment")
-    num_voxels: int = column_field(_TRUTH_FRAGMENT_COLUMNS["num_voxels"], "TruthFragment")
-    t: float = column_field(_TRUTH_FRAGMENT_COLUMNS["t"], "TruthFragment")
-    end_t: float = column_field(_TRUTH_FRAGMENT_COLUMNS["end_t"], "TruthFragment")
-    parent_t: float = column_field(_TRUTH_FRAGMENT_COLUMNS["parent_t"], "TruthFragment")
-    ancestor_t: float = column_field(_TRUTH_FRAGMENT_COLUMNS["ancestor_t"], "TruthFragment")
-    energy_init: float = column_field(_TRUTH_FRAGMENT_COLUMNS["energy_init"], "TruthFragment")
-    energy_deposit: float = column_field(_TRUTH_FRAGMENT_COLUMNS["energy_deposit"], "TruthFragment")
-    distance_travel: float = column_field(_TRUTH_FRAGMENT_COLUMNS["distance_travel"], "TruthFragment")
-    creation_process: str = column_field(_TRUTH_FRAGMENT_COLUMNS["creation_process"], "TruthFragment")
-    parent_creation_process: str = column_field(_TRUTH_FRAGMENT_COLUMNS["parent_creation_process"], "TruthFragment")
-    ancestor_creation_process: str = column_field(_TRUTH_FRAGMENT_COLUMNS["ancestor_creation_process"], "TruthFragment")
-    pid: ParticlePID = column_field(_TRUTH_FRAGMENT_COLUMNS["pid"], "TruthFragment")
-    position: np.ndarray = column_field(_TRUTH_FRAGMENT_COLUMNS["position"], "TruthFragment")
-    end_position: np.ndarray = column_field(_TRUTH_FRAGMENT_COLUMNS["end_position"], "TruthFragment")
-    parent_position: np.ndarray = column_field(_TRUTH_FRAGMENT_COLUMNS["parent_position"], "TruthFragment")
-    ancestor_position: np.ndarray = column_field(_TRUTH_FRAGMENT_COLUMNS["ancestor_position"], "TruthFragment")
-    first_step: np.ndarray = column_field(_TRUTH_FRAGMENT_COLUMNS["first_step"], "TruthFragment")
-    last_step: np.ndarray = column_field(_TRUTH_FRAGMENT_COLUMNS["last_step"], "TruthFragment")
-    momentum: np.ndarray = column_field(_TRUTH_FRAGMENT_COLUMNS["momentum"], "TruthFragment")
-    end_momentum: np.ndarray = column_field(_TRUTH_FRAGMENT_COLUMNS["end_momentum"], "TruthFragment")
-    orig_interaction_id: int = column_field(_TRUTH_FRAGMENT_COLUMNS["orig_interaction_id"], "TruthFragment")
-    orig_parent_id: int = column_field(_TRUTH_FRAGMENT_COLUMNS["orig_parent_id"], "TruthFragment")
-    orig_group_id: int = column_field(_TRUTH_FRAGMENT_COLUMNS["orig_group_id"], "TruthFragment")
-    orig_children_id: np.ndarray = column_field(_TRUTH_FRAGMENT_COLUMNS["orig_children_id"], "TruthFragment")
-    children_counts: np.ndarray = column_field(_TRUTH_FRAGMENT_COLUMNS["children_counts"], "TruthFragment")
-    reco_start_dir: np.ndarray = column_field(_TRUTH_FRAGMENT_COLUMNS["reco_start_dir"], "TruthFragment")
-    reco_end_dir: np.ndarray = column_field(_TRUTH_FRAGMENT_COLUMNS["reco_end_dir"], "TruthFragment")
-    start_dir: np.ndarray = column_field(_TRUTH_FRAGMENT_COLUMNS["start_dir"], "TruthFragment")
-    end_dir: np.ndarray = column_field(_TRUTH_FRAGMENT_COLUMNS["end_dir"], "TruthFragment")
-    p: float = column_field(_TRUTH_FRAGMENT_COLUMNS["p"], "TruthFragment")
-    end_p: float = column_field(_TRUTH_FRAGMENT_COLUMNS["end_p"], "TruthFragment")
-    mass: float = column_field(_TRUTH_FRAGMENT_COLUMNS["mass"], "TruthFragment")
-    size: int = column_field(_TRUTH_FRAGMENT_COLUMNS["size"], "TruthFragment")
-    depositions_sum: float = column_field(_TRUTH_FRAGMENT_COLUMNS["depositions_sum"], "TruthFragment")
-    module_ids: np.ndarray = column_field(_TRUTH_FRAGMENT_COLUMNS["module_ids"], "TruthFragment")
-    size_adapt: int = column_field(_TRUTH_FRAGMENT_COLUMNS["size_adapt"], "TruthFragment")
-    size_g4: int = column_field(_TRUTH_FRAGMENT_COLUMNS["size_g4"], "TruthFragment")
-    depositions_q_sum: float = column_field(_TRUTH_FRAGMENT_COLUMNS["depositions_q_sum"], "TruthFragment")
-    depositions_adapt_sum: float = column_field(_TRUTH_FRAGMENT_COLUMNS["depositions_adapt_sum"], "TruthFragment")
-    depositions_adapt_q_sum: float = column_field(_TRUTH_FRAGMENT_COLUMNS["depositions_adapt_q_sum"], "TruthFragment")
-    depositions_g4_sum: float = column_field(_TRUTH_FRAGMENT_COLUMNS["depositions_g4_sum"], "TruthFragment")
-
-    __hash__ = None  # type: ignore[assignment]
-
-    def __eq__(self, other: object) -> bool:
-        """Compare every column; arrays by content and NaN equal to NaN."""
-        if type(other) is not type(self):
-            return NotImplemented
-        return objects_equal(self, other, self.COLUMNS)
-
-    @classmethod
-    def to_records(cls, objects: Sequence[Any], lite: bool = False) -> np.ndarray:
-        """Build the compound rows of ``objects``, one column at a time.
-
-        Parameters
-        ----------
-        objects : sequence
-            Instances of this class, objects with the same attribute names, or dicts
-            (a missing key takes the default).
-        lite : bool, default False
-            Leave out the columns that lite files drop.
-
-        Returns
-        -------
-        numpy.ndarray
-            One row per object, of dtype ``LITE_DTYPE`` if ``lite`` else ``DTYPE``.
-        """
-        values = column_values(objects, cls.COLUMNS)
-        columns = _TRUTH_FRAGMENT_COLUMNS
-        records = np.zeros(len(objects), dtype=cls.LITE_DTYPE if lite else cls.DTYPE)
-        records["orig_id"] = build_column(columns["orig_id"], values(columns["orig_id"]), cls.CLASS_NAME)
-        records["is_truth"] = build_column(columns["is_truth"], values(columns["is_truth"]), cls.CLASS_NAME)
-        records["units"] = build_column(columns["units"], values(columns["units"]), cls.CLASS_NAME)
-        records["id"] = build_column(columns["id"], values(columns["id"]), cls.CLASS_NAME)
-        records["is_contained"] = build_column(columns["is_contained"], values(columns["is_contained"]), cls.CLASS_NAME)
-        records["is_time_contained"] = build_column(
-            columns["is_time_contained"], values(columns["is_time_contained"]), cls.CLASS_NAME
-        )
-        records["is_cathode_crosser"] = build_column(
-            columns["is_cathode_crosser"], values(columns["is_cathode_crosser"]), cls.CLASS_NAME
-        )
-        records["is_matched"] = build_column(columns["is_matched"], values(columns["is_matched"]), cls.CLASS_NAME)
-        records["cathode_offset"] = build_column(
-            columns["cathode_offset"], values(columns["cathode_offset"]), cls.CLASS_NAME
-        )
-        records["match_ids"] = build_column(columns["match_ids"], values(columns["match_ids"]), cls.CLASS_NAME)
-        records["match_overlaps"] = build_column(
-            columns["match_overlaps"], values(columns["match_overlaps"]), cls.CLASS_NAME
-        )
-        records["particle_id"] = build_column(columns["particle_id"], values(columns["particle_id"]), cls.CLASS_NAME)
-        records["interaction_id"] = build_column(
-            columns["interaction_id"], values(columns["interaction_id"]), cls.CLASS_NAME
-        )
-        records["is_primary"] = build_column(columns["is_primary"], values(columns["is_primary"]), cls.CLASS_NAME)
-        records["length"] = build_column(columns["length"], values(columns["length"]), cls.CLASS_NAME)
-        records["shape"] = build_column(columns["shape"], values(columns["shape"]), cls.CLASS_NAME)
-        records["start_point"] = build_column(columns["start_point"], values(columns["start_point"]), cls.CLASS_NAME)
-        records["end_point"] = build_column(columns["end_point"], values(columns["end_point"]), cls.CLASS_NAME)
-        records["parent_id"] = build_column(columns["parent_id"], values(columns["parent_id"]), cls.CLASS_NAME)
-        records["group_id"] = build_column(columns["group_id"], values(columns["group_id"]), cls.CLASS_NAME)
-        records["nu_id"] = build_column(columns["nu_id"], values(columns["nu_id"]), cls.CLASS_NAME)
-        records["children_id"] = build_column(columns["children_id"], values(columns["children_id"]), cls.CLASS_NAME)
-        records["mct_index"] = build_column(columns["mct_index"], values(columns["mct_index"]), cls.CLASS_NAME)
-        records["mcst_index"] = build_column(columns["mcst_index"], values(columns["mcst_index"]), cls.CLASS_NAME)
-        records["group_primary"] = build_column(
-            columns["group_primary"], values(columns["group_primary"]), cls.CLASS_NAME
-        )
-        records["interaction_primary"] = build_column(
-            columns["interaction_primary"], values(columns["interaction_primary"]), cls.CLASS_NAME
-        )
-        records["track_id"] = build_column(columns["track_id"], values(columns["track_id"]), cls.CLASS_NAME)
-        records["parent_track_id"] = build_column(
-            columns["parent_track_id"], values(columns["parent_track_id"]), cls.CLASS_NAME
-        )
-        records["ancestor_track_id"] = build_column(
-            columns["ancestor_track_id"], values(columns["ancestor_track_id"]), cls.CLASS_NAME
-        )
-        records["pdg_code"] = build_column(columns["pdg_code"], values(columns["pdg_code"]), cls.CLASS_NAME)
-        records["parent_pdg_code"] = build_column(
-            columns["parent_pdg_code"], values(columns["parent_pdg_code"]), cls.CLASS_NAME
-        )
-        records["ancestor_pdg_code"] = build_column(
-            columns["ancestor_pdg_code"], values(columns["ancestor_pdg_code"]), cls.CLASS_NAME
-        )
-        records["num_voxels"] = build_column(columns["num_voxels"], values(columns["num_voxels"]), cls.CLASS_NAME)
-        records["t"] = build_column(columns["t"], values(columns["t"]), cls.CLASS_NAME)
-        records["end_t"] = build_column(columns["end_t"], values(columns["end_t"]), cls.CLASS_NAME)
-        records["parent_t"] = build_column(columns["parent_t"], values(columns["parent_t"]), cls.CLASS_NAME)
-        records["ancestor_t"] = build_column(columns["ancestor_t"], values(columns["ancestor_t"]), cls.CLASS_NAME)
-        records["energy_init"] = build_column(columns["energy_init"], values(columns["energy_init"]), cls.CLASS_NAME)
-        records["energy_deposit"] = build_column(
-            columns["energy_deposit"], values(columns["energy_deposit"]), cls.CLASS_NAME
-        )
-        records["distance_travel"] = build_column(
-            columns["distance_travel"], values(columns["distance_travel"]), cls.CLASS_NAME
-        )
-        records["creation_process"] = build_column(
-            columns["creation_process"], values(columns["creation_process"]), cls.CLASS_NAME
-        )
-        records["parent_creation_process"] = build_column(
-            columns["parent_creation_process"], values(columns["parent_creation_process"]), cls.CLASS_NAME
-        )
-        records["ancestor_creation_process"] = build_column(
-            columns["ancestor_creation_process"], values(columns["ancestor_creation_process"]), cls.CLASS_NAME
-        )
-        records["pid"] = build_column(columns["pid"], values(columns["pid"]), cls.CLASS_NAME)
-        records["position"] = build_column(columns["position"], values(columns["position"]), cls.CLASS_NAME)
-        records["end_position"] = build_column(columns["end_position"], values(columns["end_position"]), cls.CLASS_NAME)
-        records["parent_position"] = build_column(
-            columns["parent_position"], values(columns["parent_position"]), cls.CLASS_NAME
-        )
-        records["ancestor_position"] = build_column(
-            columns["ancestor_position"], values(columns["ancestor_position"]), cls.CLASS_NAME
-        )
-        records["first_step"] = build_column(columns["first_step"], values(columns["first_step"]), cls.CLASS_NAME)
-        records["last_step"] = build_column(columns["last_step"], values(columns["last_step"]), cls.CLASS_NAME)
-        records["momentum"] = build_column(columns["momentum"], values(columns["momentum"]), cls.CLASS_NAME)
-        records["end_momentum"] = build_column(columns["end_momentum"], values(columns["end_momentum"]), cls.CLASS_NAME)
-        records["orig_interaction_id"] = build_column(
-            columns["orig_interaction_id"], values(columns["orig_interaction_id"]), cls.CLASS_NAME
-        )
-        records["orig_parent_id"] = build_column(
-            columns["orig_parent_id"], values(columns["orig_parent_id"]), cls.CLASS_NAME
-        )
-        records["orig_group_id"] = build_column(
-            columns["orig_group_id"], values(columns["orig_group_id"]), cls.CLASS_NAME
-        )
-        records["orig_children_id"] = build_column(
-            columns["orig_children_id"], values(columns["orig_children_id"]), cls.CLASS_NAME
-        )
-        records["children_counts"] = build_column(
-            columns["children_counts"], values(columns["children_counts"]), cls.CLASS_NAME
-        )
-        records["reco_start_dir"] = build_column(
-            columns["reco_start_dir"], values(columns["reco_start_dir"]), cls.CLASS_NAME
-        )
-        records["reco_end_dir"] = build_column(columns["reco_end_dir"], values(columns["reco_end_dir"]), cls.CLASS_NAME)
-        records["start_dir"] = build_column(columns["start_dir"], values(columns["start_dir"]), cls.CLASS_NAME)
-        records["end_dir"] = build_column(columns["end_dir"], values(columns["end_dir"]), cls.CLASS_NAME)
-        records["p"] = build_column(columns["p"], values(columns["p"]), cls.CLASS_NAME)
-        records["end_p"] = build_column(columns["end_p"], values(columns["end_p"]), cls.CLASS_NAME)
-        records["mass"] = build_column(columns["mass"], values(columns["mass"]), cls.CLASS_NAME)
-        records["size"] = build_column(columns["size"], values(columns["size"]), cls.CLASS_NAME)
-        records["depositions_sum"] = build_column(
-            columns["depositions_sum"], values(columns["depositions_sum"]), cls.CLASS_NAME
-        )
-        records["module_ids"] = build_column(columns["module_ids"], values(columns["module_ids"]), cls.CLASS_NAME)
-        records["size_adapt"] = build_column(columns["size_adapt"], values(columns["size_adapt"]), cls.CLASS_NAME)
-        records["size_g4"] = build_column(columns["size_g4"], values(columns["size_g4"]), cls.CLASS_NAME)
-        records["depositions_q_sum"] = build_column(
-            columns["depositions_q_sum"], values(columns["depositions_q_sum"]), cls.CLASS_NAME
-        )
-        records["depositions_adapt_sum"] = build_column(
-            columns["depositions_adapt_sum"], values(columns["depositions_adapt_sum"]), cls.CLASS_NAME
-        )
-        records["depositions_adapt_q_sum"] = build_column(
-            columns["depositions_adapt_q_sum"], values(columns["depositions_adapt_q_sum"]), cls.CLASS_NAME
-        )
-        records["depositions_g4_sum"] = build_column(
-            columns["depositions_g4_sum"], values(columns["depositions_g4_sum"]), cls.CLASS_NAME
-        )
-        if not lite:
-            records["index_adapt"] = build_column(
-                columns["index_adapt"], values(columns["index_adapt"]), cls.CLASS_NAME
-            )
-            records["index_g4"] = build_column(columns["index_g4"], values(columns["index_g4"]), cls.CLASS_NAME)
-            records["index"] = build_column(columns["index"], values(columns["index"]), cls.CLASS_NAME)
-            records["orig_index"] = build_column(columns["orig_index"], values(columns["orig_index"]), cls.CLASS_NAME)
-        return records
-
-    @classmethod
-    def from_records(cls, records: np.ndarray) -> list[TruthFragment]:
-        """Rebuild objects from compound rows (missing columns take their defaults)."""
-        return objects_from_records(cls, cls.COLUMNS, records)
-
-
-_RECO_PARTICLE_COLUMNS: dict[str, Column] = {
-    "is_truth": Column(
-        "is_truth",
-        "bool",
-        default=False,
-        doc="Always false; marks the object as a reconstruction output",
-    ),
-    "units": Column(
-        "units",
-        "str",
-        default="cm",
-        doc="Unit system of the positional attributes, cm (detector frame) or px (voxel indices)",
-    ),
-    "id": Column(
-        "id",
-        "int64",
-        default=-1,
-        doc="Index of the object within its event-level list",
-    ),
-    "is_contained": Column(
-        "is_contained",
-        "bool",
-        default=False,
-        doc="Whether all of the object's points lie inside the detector containment volume",
-    ),
-    "is_time_contained": Column(
-        "is_time_contained",
-        "bool",
-        default=False,
-        doc="Whether all of the object's points fall inside the expected readout (drift) window",
-    ),
-    "is_cathode_crosser": Column(
-        "is_cathode_crosser",
-        "bool",
-        default=False,
-        doc="Whether the object spans both TPCs on either side of a cathode in a module",
-    ),
-    "is_matched": Column(
-        "is_matched",
-        "bool",
-        default=False,
-        doc="Whether a counterpart was found by reco-truth matching",
-    ),
-    "cathode_offset": Column(
-        "cathode_offset",
+    orig_id: int = column(
+        "int64", default=-1, doc="ID of the corresponding entry in the original (un-reindexed) truth list"
+    )
+    is_truth: bool = column("bool", default=True, doc="Always true; marks the object as a truth-level object")
+    index_adapt: np.ndarray = column(
+        "int32",
+        storage="vlen",
+        lite=False,
+        doc="Voxel indexes of the object in the truth labels adapted to the reconstructed points",
+    )
+    index_g4: np.ndarray = column(
+        "int32",
+        storage="vlen",
+        lite=False,
+        doc="Voxel indexes of the object in the Geant4 true energy-deposition point set",
+    )
+    units: str = column(
+        "str", default="cm", doc="Unit system of the positional attributes, cm (detector frame) or px (voxel indices)"
+    )
+    id: int = column("int64", default=-1, doc="Index of the particle in the event's truth particle list")
+    is_contained: bool = column(
+        "bool", default=False, doc="Whether all of the object's points lie inside the detector containment volume"
+    )
+    is_time_contained: bool = column(
+        "bool", default=False, doc="Whether all of the object's points fall inside the expected readout (drift) window"
+    )
+    is_cathode_crosser: bool = column(
+        "bool", default=False, doc="Whether the object spans both TPCs on either side of a cathode in a module"
+    )
+    is_matched: bool = column("bool", default=False, doc="Whether a counterpart was found by reco-truth matching")
+    cathode_offset: float = column(
         "float64",
         default=math.nan,
         units="cm",
         doc="Drift-axis shift (cm) that stitches a cathode-crossing object together; proportional to t0",
-    ),
-    "index": Column(
-        "index",
-        "int32",
-        storage="vlen",
-        lite=False,
-        doc="Voxel indexes of the object in the event's reconstructed point cloud",
-    ),
-    "orig_index": Column(
-        "orig_index",
+    )
+    index: np.ndarray = column(
+        "int32", storage="vlen", lite=False, doc="Voxel indexes of the object in the event's reconstructed point cloud"
+    )
+    orig_index: np.ndarray = column(
         "int32",
         storage="vlen",
         lite=False,
         doc="Voxel indexes of the object in the original point cloud, before filtering or adaptation",
-    ),
-    "match_ids": Column(
-        "match_ids",
+    )
+    match_ids: np.ndarray = column(
         "int32",
         storage="vlen",
         doc="IDs of the matched counterpart objects (truth for reco, reco for truth), best first",
-    ),
-    "match_overlaps": Column(
-        "match_overlaps",
-        "float32",
-        storage="vlen",
-        doc="Overlap score (IoU) with each matched counterpart, aligned with match_ids",
-    ),
-    "interaction_id": Column(
-        "interaction_id",
-        "int64",
-        default=-1,
-        doc="ID of the interaction this particle belongs to",
-    ),
-    "chi2_pid": Column(
-        "chi2_pid",
-        "int64",
-        default=-1,
-        doc="Species hypothesis preferred by the dE/dx template chi2 fit (-1 if not computed)",
-    ),
-    "is_primary": Column(
-        "is_primary",
-        "bool",
-        default=False,
-        doc="Whether the particle is a primary, emitted directly from the interaction vertex",
-    ),
-    "is_crt_matched": Column(
-        "is_crt_matched",
-        "bool",
-        default=False,
-        doc="Whether the particle is matched to at least one CRT hit",
-    ),
-    "is_valid": Column(
-        "is_valid",
-        "bool",
-        default=True,
-        doc="Whether the particle passes the thresholds to count toward the interaction topology",
-    ),
-    "length": Column(
-        "length",
+    )
+    match_overlaps: np.ndarray = column(
+        "float32", storage="vlen", doc="Overlap score (IoU) with each matched counterpart, aligned with match_ids"
+    )
+    particle_id: int = column("int64", default=-1, doc="ID of the particle this fragment belongs to")
+    interaction_id: int = column("int64", default=-1, doc="ID of the interaction this particle belongs to")
+    is_primary: bool = column(
+        "bool", default=False, doc="Whether this is the leading (primary) fragment of its particle"
+    )
+    length: float = column(
         "float64",
         default=math.nan,
         units="instance",
-        doc="Track length of the particle from start to end point",
-    ),
-    "calo_ke": Column(
-        "calo_ke",
-        "float64",
-        default=math.nan,
-        units="MeV",
-        doc="Kinetic energy estimated calorimetrically from the deposited charge",
-    ),
-    "csda_ke": Column(
-        "csda_ke",
-        "float64",
-        default=math.nan,
-        units="MeV",
-        doc="Kinetic energy estimated from the range (CSDA) under the particle's PID hypothesis",
-    ),
-    "mcs_ke": Column(
-        "mcs_ke",
-        "float64",
-        default=math.nan,
-        units="MeV",
-        doc="Kinetic energy estimated from multiple Coulomb scattering under the PID hypothesis",
-    ),
-    "shape": Column(
-        "shape",
+        doc="Straight-line length of the fragment from start to end point",
+    )
+    shape: ParticleShape = column(
         "int64",
         default=-1,
         enum=ParticleShape,
-        doc="Semantic class of the particle (shower, track, Michel, delta, low energy)",
-    ),
-    "pid": Column(
-        "pid",
-        "int64",
-        default=-1,
-        enum=ParticlePID,
-        doc="Particle species assigned to the particle",
-    ),
-    "fragment_ids": Column(
-        "fragment_ids",
-        "int32",
-        storage="vlen",
-        units="instance",
-        doc="IDs of the fragments that make up this particle",
-    ),
-    "start_point": Column(
-        "start_point",
+        doc="Semantic class label of the particle (shower, track, Michel, delta, low energy)",
+    )
+    start_point: np.ndarray = column(
         "float32",
         storage="fixed",
         length=3,
         default=math.nan,
         units="instance",
-        doc="Position where the particle starts",
-    ),
-    "end_point": Column(
-        "end_point",
+        doc="Position where the fragment starts",
+    )
+    end_point: np.ndarray = column(
         "float32",
         storage="fixed",
         length=3,
         default=math.nan,
         units="instance",
-        doc="Position where the particle ends (meaningful for tracks)",
-    ),
-    "chi2_per_pid": Column(
-        "chi2_per_pid",
+        doc="Position where the fragment ends (meaningful for track-like fragments)",
+    )
+    parent_id: int = column("int64", default=-1, doc="ID of the parent particle")
+    group_id: int = column(
+        "int64", default=-1, doc="ID of the particle group (e.g. a whole EM shower) this particle is clustered into"
+    )
+    nu_id: int = column("int64", default=-1, doc="ID of the neutrino that produced the particle (-1 if none)")
+    children_id: np.ndarray = column("int32", storage="vlen", doc="IDs of the daughter particles")
+    mct_index: int = column("int64", default=-1, doc="Index of the generator MCTruth record the particle comes from")
+    mcst_index: int = column("int64", default=-1, doc="Index of the matching MCShower/MCTrack record")
+    group_primary: int = column(
+        "int64", default=-1, doc="Flag set if the particle is the primary (top) particle of its group"
+    )
+    interaction_primary: int = column(
+        "int64", default=-1, doc="Flag set if the particle is a primary of its interaction"
+    )
+    track_id: int = column("int64", default=-1, doc="Geant4 track ID of the particle")
+    parent_track_id: int = column("int64", default=-1, doc="Geant4 track ID of the parent particle")
+    ancestor_track_id: int = column("int64", default=-1, doc="Geant4 track ID of the top-level ancestor particle")
+    pdg_code: int = column("int64", default=-1, doc="PDG code of the particle")
+    parent_pdg_code: int = column("int64", default=-1, doc="PDG code of the parent particle")
+    ancestor_pdg_code: int = column("int64", default=-1, doc="PDG code of the top-level ancestor particle")
+    num_voxels: int = column("int64", default=-1, doc="Number of voxels labelled with this particle")
+    t: float = column("float64", default=math.nan, units="ns", doc="Creation time of the particle")
+    end_t: float = column("float64", default=math.nan, units="ns", doc="Time at the end of the particle's trajectory")
+    parent_t: float = column("float64", default=math.nan, units="ns", doc="Creation time of the parent particle")
+    ancestor_t: float = column(
+        "float64", default=math.nan, units="ns", doc="Creation time of the top-level ancestor particle"
+    )
+    energy_init: float = column(
+        "float64", default=math.nan, units="MeV", doc="Total energy (including rest mass) at creation"
+    )
+    energy_deposit: float = column(
+        "float64", default=math.nan, units="MeV", doc="Total energy deposited by the particle in the active volume"
+    )
+    distance_travel: float = column(
+        "float64", default=math.nan, units="cm", doc="Distance travelled by the particle along its trajectory"
+    )
+    creation_process: str = column("str", default="", doc="Geant4 process that created the particle")
+    parent_creation_process: str = column("str", default="", doc="Geant4 process that created the parent particle")
+    ancestor_creation_process: str = column(
+        "str", default="", doc="Geant4 process that created the top-level ancestor particle"
+    )
+    pid: ParticlePID = column("int64", default=-1, enum=ParticlePID, doc="Particle species label")
+    position: np.ndarray = column(
+        "float32", storage="fixed", length=3, default=math.nan, units="instance", doc="Creation point of the particle"
+    )
+    end_position: np.ndarray = column(
         "float32",
         storage="fixed",
-        length=6,
-        default=math.nan,
-        doc="dE/dx template-fit chi2 for each species hypothesis",
-    ),
-    "csda_ke_per_pid": Column(
-        "csda_ke_per_pid",
-        "float32",
-        storage="fixed",
-        length=6,
-        default=math.nan,
-        units="MeV",
-        doc="Range-based (CSDA) kinetic energy under each species hypothesis",
-    ),
-    "mcs_ke_per_pid": Column(
-        "mcs_ke_per_pid",
-        "float32",
-        storage="fixed",
-        length=6,
-        default=math.nan,
-        units="MeV",
-        doc="MCS-based kinetic energy under each species hypothesis",
-    ),
-    "crt_ids": Column(
-        "crt_ids",
-        "int32",
-        storage="vlen",
-        doc="IDs of the CRT hits matched to this particle",
-    ),
-    "crt_times": Column(
-        "crt_times",
-        "float32",
-        storage="vlen",
-        units="us",
-        doc="Times of the matched CRT hits",
-    ),
-    "crt_scores": Column(
-        "crt_scores",
-        "float32",
-        storage="vlen",
-        doc="Quality score of each CRT match, aligned with crt_ids",
-    ),
-    "start_dedx": Column(
-        "start_dedx",
-        "float64",
-        default=math.nan,
-        units="MeV/cm",
-        doc="Energy loss per unit length (dE/dx) near the start point",
-    ),
-    "end_dedx": Column(
-        "end_dedx",
-        "float64",
-        default=math.nan,
-        units="MeV/cm",
-        doc="Energy loss per unit length (dE/dx) near the end point",
-    ),
-    "vertex_distance": Column(
-        "vertex_distance",
-        "float64",
+        length=3,
         default=math.nan,
         units="instance",
-        doc="Distance from the particle start point to its interaction vertex",
-    ),
-    "start_straightness": Column(
-        "start_straightness",
-        "float64",
-        default=math.nan,
-        doc="Linearity of the points near the start (PCA explained-variance ratio)",
-    ),
-    "directional_spread": Column(
-        "directional_spread",
-        "float64",
-        default=math.nan,
-        doc="Spread of the unit vectors from the start point to each point of the particle",
-    ),
-    "axial_spread": Column(
-        "axial_spread",
-        "float64",
-        default=math.nan,
-        doc="Correlation between transverse spread and distance along the particle axis",
-    ),
-    "start_dir": Column(
-        "start_dir",
+        doc="End point of the particle's trajectory",
+    )
+    parent_position: np.ndarray = column(
         "float32",
         storage="fixed",
         length=3,
         default=math.nan,
-        doc="Unit direction vector estimated at the start point",
-    ),
-    "end_dir": Column(
-        "end_dir",
+        units="instance",
+        doc="Creation point of the parent particle",
+    )
+    ancestor_position: np.ndarray = column(
         "float32",
         storage="fixed",
         length=3,
         default=math.nan,
-        doc="Unit direction vector estimated at the end point",
-    ),
-    "pid_scores": Column(
-        "pid_scores",
+        units="instance",
+        doc="Creation point of the top-level ancestor particle",
+    )
+    first_step: np.ndarray = column(
         "float32",
         storage="fixed",
-        length=6,
+        length=3,
         default=math.nan,
-        doc="Softmax score of each species (photon, e, mu, pi, p, K)",
-    ),
-    "primary_scores": Column(
-        "primary_scores",
+        units="instance",
+        doc="Position of the first trajectory step inside the detector volume",
+    )
+    last_step: np.ndarray = column(
         "float32",
         storage="fixed",
-        length=2,
+        length=3,
         default=math.nan,
-        doc="Softmax scores for the non-primary and primary classes",
-    ),
-    "ppn_ids": Column(
-        "ppn_ids",
-        "int32",
-        storage="vlen",
-        doc="IDs of the PPN points associated with the particle",
-    ),
-    "pdg_code": Column(
-        "pdg_code",
-        "int64",
-        default=-1,
+        units="instance",
+        doc="Position of the last trajectory step inside the detector volume",
+    )
+    momentum: np.ndarray = column(
+        "float32", storage="fixed", length=3, default=math.nan, units="MeV/c", doc="Momentum vector at creation"
+    )
+    end_momentum: np.ndarray = column(
+        "float32",
+        storage="fixed",
+        length=3,
+        default=math.nan,
+        units="MeV/c",
+        doc="Momentum vector at the end of the trajectory",
+    )
+    orig_interaction_id: int = column(
+        "int64", default=-1, doc="Interaction ID in the original (un-reindexed) truth list"
+    )
+    orig_parent_id: int = column("int64", default=-1, doc="Parent ID in the original (un-reindexed) truth list")
+    orig_group_id: int = column("int64", default=-1, doc="Group ID in the original (un-reindexed) truth list")
+    orig_children_id: np.ndarray = column(
+        "int32", storage="vlen", doc="Children IDs in the original (un-reindexed) truth list"
+    )
+    children_counts: np.ndarray = column(
+        "int32", storage="vlen", doc="Number of true child particles of each semantic shape class"
+    )
+    reco_start_dir: np.ndarray = column(
+        "float32",
+        storage="fixed",
+        length=3,
+        default=math.nan,
+        doc="Start direction estimated by the reconstruction on the true cluster",
+    )
+    reco_end_dir: np.ndarray = column(
+        "float32",
+        storage="fixed",
+        length=3,
+        default=math.nan,
+        doc="End direction estimated by the reconstruction on the true cluster",
+    )
+    start_dir: np.ndarray = column(
+        "float32",
+        storage="fixed",
+        length=3,
+        default=math.nan,
         derived=True,
-        doc="Unsigned PDG code corresponding to the predicted species",
-    ),
-    "mass": Column(
-        "mass",
+        doc="True unit direction at the start, from the initial momentum",
+    )
+    end_dir: np.ndarray = column(
+        "float32",
+        storage="fixed",
+        length=3,
+        default=math.nan,
+        derived=True,
+        doc="True unit direction at the end, from the final momentum (tracks only)",
+    )
+    p: float = column("float64", default=math.nan, units="MeV/c", derived=True, doc="Magnitude of the initial momentum")
+    end_p: float = column(
+        "float64", default=math.nan, units="MeV/c", derived=True, doc="Magnitude of the final momentum"
+    )
+    mass: float = column(
         "float64",
         default=math.nan,
         units="MeV/c^2",
         derived=True,
-        doc="Rest mass of the predicted species",
-    ),
-    "ke": Column(
-        "ke",
-        "float64",
-        default=math.nan,
-        units="MeV",
-        derived=True,
-        doc="Best kinetic energy estimate (range, MCS or calorimetry by shape and containment)",
-    ),
-    "momentum": Column(
-        "momentum",
-        "float32",
-        storage="fixed",
-        length=3,
-        default=math.nan,
-        units="MeV/c",
-        derived=True,
-        doc="Momentum vector from the best kinetic energy and the start direction",
-    ),
-    "p": Column(
-        "p",
-        "float64",
-        default=math.nan,
-        units="MeV/c",
-        derived=True,
-        doc="Magnitude of the momentum vector",
-    ),
-    "num_fragments": Column(
-        "num_fragments",
+        doc="Rest mass derived from the initial energy and momentum",
+    )
+    size: int = column("int64", default=0, derived=True, doc="Number of voxels in the object")
+    depositions_sum: float = column(
+        "float64", default=0.0, derived=True, doc="Summed deposited charge/energy of the object's voxels"
+    )
+    module_ids: np.ndarray = column(
+        "int32", storage="vlen", derived=True, doc="Detector modules in which the object has voxels"
+    )
+    size_adapt: int = column(
+        "int64", default=0, derived=True, doc="Number of voxels of the object in the reco-adapted truth labels"
+    )
+    size_g4: int = column(
         "int64",
         default=0,
         derived=True,
-        doc="Number of fragments that make up the particle",
-    ),
-    "size": Column(
-        "size",
-        "int64",
-        default=0,
-        derived=True,
-        doc="Number of voxels in the object",
-    ),
-    "depositions_sum": Column(
-        "depositions_sum",
+        doc="Number of voxels of the object in the Geant4 true energy-deposition point set",
+    )
+    depositions_q_sum: float = column(
+        "float64", default=0.0, derived=True, doc="Summed charge of the object's voxels, in the input image units"
+    )
+    depositions_adapt_sum: float = column(
         "float64",
         default=0.0,
         derived=True,
-        doc="Summed deposited charge/energy of the object's voxels",
-    ),
-    "module_ids": Column(
-        "module_ids",
-        "int32",
-        storage="vlen",
+        doc="Summed deposition value of the object's voxels in the reco-adapted labels",
+    )
+    depositions_adapt_q_sum: float = column(
+        "float64",
+        default=0.0,
         derived=True,
-        doc="Detector modules in which the object has voxels",
-    ),
-}
+        doc="Summed charge of the object's voxels in the reco-adapted labels, input image units",
+    )
+    depositions_g4_sum: float = column(
+        "float64", default=0.0, derived=True, doc="Summed true Geant4 energy deposited in the object's voxels"
+    )
 
 
-@attrs.define(kw_only=True, eq=False)
-class RecoParticle:
+@object_type
+class RecoParticle(SchemaObject):
     """Particle built by the reconstruction chain
 
     Attributes
@@ -2011,12 +928,10 @@ class RecoParticle:
         Detector modules in which the object has voxels (derived)
     """
 
-    CLASS_NAME: ClassVar[str] = "RecoParticle"
-    COLUMNS: ClassVar[tuple[Column, ...]] = tuple(_RECO_PARTICLE_COLUMNS.values())
     DTYPE: ClassVar[np.dtype] = np.dtype(
         [
             ("is_truth", np.bool_),
-            ("units", _STR),
+            ("units", STR_DTYPE),
             ("id", np.int64),
             ("is_contained", np.bool_),
             ("is_time_contained", np.bool_),
@@ -2036,8 +951,8 @@ class RecoParticle:
             ("calo_ke", np.float64),
             ("csda_ke", np.float64),
             ("mcs_ke", np.float64),
-            ("shape", h5py.enum_dtype({m.name: int(m) for m in ParticleShape}, basetype=np.int64)),
-            ("pid", h5py.enum_dtype({m.name: int(m) for m in ParticlePID}, basetype=np.int64)),
+            ("shape", enum_dtype(ParticleShape)),
+            ("pid", enum_dtype(ParticlePID)),
             ("fragment_ids", h5py.vlen_dtype(np.int32)),
             ("start_point", np.float32, (3,)),
             ("end_point", np.float32, (3,)),
@@ -2072,7 +987,7 @@ class RecoParticle:
     LITE_DTYPE: ClassVar[np.dtype] = np.dtype(
         [
             ("is_truth", np.bool_),
-            ("units", _STR),
+            ("units", STR_DTYPE),
             ("id", np.int64),
             ("is_contained", np.bool_),
             ("is_time_contained", np.bool_),
@@ -2090,8 +1005,8 @@ class RecoParticle:
             ("calo_ke", np.float64),
             ("csda_ke", np.float64),
             ("mcs_ke", np.float64),
-            ("shape", h5py.enum_dtype({m.name: int(m) for m in ParticleShape}, basetype=np.int64)),
-            ("pid", h5py.enum_dtype({m.name: int(m) for m in ParticlePID}, basetype=np.int64)),
+            ("shape", enum_dtype(ParticleShape)),
+            ("pid", enum_dtype(ParticlePID)),
             ("fragment_ids", h5py.vlen_dtype(np.int32)),
             ("start_point", np.float32, (3,)),
             ("end_point", np.float32, (3,)),
@@ -2124,838 +1039,207 @@ class RecoParticle:
         ]
     )
 
-    is_truth: bool = column_field(_RECO_PARTICLE_COLUMNS["is_truth"], "RecoParticle")
-    units: str = column_field(_RECO_PARTICLE_COLUMNS["units"], "RecoParticle")
-    id: int = column_field(_RECO_PARTICLE_COLUMNS["id"], "RecoParticle")
-    is_contained: bool = column_field(_RECO_PARTICLE_COLUMNS["is_contained"], "RecoParticle")
-    is_time_contained: bool = column_field(_RECO_PARTICLE_COLUMNS["is_time_contained"], "RecoParticle")
-    is_cathode_crosser: bool = column_field(_RECO_PARTICLE_COLUMNS["is_cathode_crosser"], "RecoParticle")
-    is_matched: bool = column_field(_RECO_PARTICLE_COLUMNS["is_matched"], "RecoParticle")
-    cathode_offset: float = column_field(_RECO_PARTICLE_COLUMNS["cathode_offset"], "RecoParticle")
-    index: np.ndarray = column_field(_RECO_PARTICLE_COLUMNS["index"], "RecoParticle")
-    orig_index: np.ndarray = column_field(_RECO_PARTICLE_COLUMNS["orig_index"], "RecoParticle")
-    match_ids: np.ndarray = column_field(_RECO_PARTICLE_COLUMNS["match_ids"], "RecoParticle")
-    match_overlaps: np.ndarray = column_field(_RECO_PARTICLE_COLUMNS["match_overlaps"], "RecoParticle")
-    interaction_id: int = column_field(_RECO_PARTICLE_COLUMNS["interaction_id"], "RecoParticle")
-    chi2_pid: int = column_field(_RECO_PARTICLE_COLUMNS["chi2_pid"], "RecoParticle")
-    is_primary: bool = column_field(_RECO_PARTICLE_COLUMNS["is_primary"], "RecoParticle")
-    is_crt_matched: bool = column_field(_RECO_PARTICLE_COLUMNS["is_crt_matched"], "RecoParticle")
-    is_valid: bool = column_field(_RECO_PARTICLE_COLUMNS["is_valid"], "RecoParticle")
-    length: float = column_field(_RECO_PARTICLE_COLUMNS["length"], "RecoParticle")
-    calo_ke: float = column_field(_RECO_PARTICLE_COLUMNS["calo_ke"], "RecoParticle")
-    csda_ke: float = column_field(_RECO_PARTICLE_COLUMNS["csda_ke"], "RecoParticle")
-    mcs_ke: float = column_field(_RECO_PARTICLE_COLUMNS["mcs_ke"], "RecoParticle")
-    shape: ParticleShape = column_field(_RECO_PARTICLE_COLUMNS["shape"], "RecoParticle")
-    pid: ParticlePID = column_field(_RECO_PARTICLE_COLUMNS["pid"], "RecoParticle")
-    fragment_ids: np.ndarray = column_field(_RECO_PARTICLE_COLUMNS["fragment_ids"], "RecoParticle")
-    start_point: np.ndarray = column_field(_RECO_PARTICLE_COLUMNS["start_point"], "RecoParticle")
-    end_point: np.ndarray = column_field(_RECO_PARTICLE_COLUMNS["end_point"], "RecoParticle")
-    chi2_per_pid: np.ndarray = column_field(_RECO_PARTICLE_COLUMNS["chi2_per_pid"], "RecoParticle")
-    csda_ke_per_pid: np.ndarray = column_field(_RECO_PARTICLE_COLUMNS["csda_ke_per_pid"], "RecoParticle")
-    mcs_ke_per_pid: np.ndarray = column_field(_RECO_PARTICLE_COLUMNS["mcs_ke_per_pid"], "RecoParticle")
-    crt_ids: np.ndarray = column_field(_RECO_PARTICLE_COLUMNS["crt_ids"], "RecoParticle")
-    crt_times: np.ndarray = column_field(_RECO_PARTICLE_COLUMNS["crt_times"], "RecoParticle")
-    crt_scores: np.ndarray = column_field(_RECO_PARTICLE_COLUMNS["crt_scores"], "RecoParticle")
-    start_dedx: float = column_field(_RECO_PARTICLE_COLUMNS["start_dedx"], "RecoParticle")
-    end_dedx: float = column_field(_RECO_PARTICLE_COLUMNS["end_dedx"], "RecoParticle")
-    vertex_distance: float = column_field(_RECO_PARTICLE_COLUMNS["vertex_distance"], "RecoParticle")
-    start_straightness: float = column_field(_RECO_PARTICLE_COLUMNS["start_straightness"], "RecoParticle")
-    directional_spread: float = column_field(_RECO_PARTICLE_COLUMNS["directional_spread"], "RecoParticle")
-    axial_spread: float = column_field(_RECO_PARTICLE_COLUMNS["axial_spread"], "RecoParticle")
-    start_dir: np.ndarray = column_field(_RECO_PARTICLE_COLUMNS["start_dir"], "RecoParticle")
-    end_dir: np.ndarray = column_field(_RECO_PARTICLE_COLUMNS["end_dir"], "RecoParticle")
-    pid_scores: np.ndarray = column_field(_RECO_PARTICLE_COLUMNS["pid_scores"], "RecoParticle")
-    primary_scores: np.ndarray = column_field(_RECO_PARTICLE_COLUMNS["primary_scores"], "RecoParticle")
-    ppn_ids: np.ndarray = column_field(_RECO_PARTICLE_COLUMNS["ppn_ids"], "RecoParticle")
-    pdg_code: int = column_field(_RECO_PARTICLE_COLUMNS["pdg_code"], "RecoParticle")
-    mass: float = column_field(_RECO_PARTICLE_COLUMNS["mass"], "RecoParticle")
-    ke: float = column_field(_RECO_PARTICLE_COLUMNS["ke"], "RecoParticle")
-    momentum: np.ndarray = column_field(_RECO_PARTICLE_COLUMNS["momentum"], "RecoParticle")
-    p: float = column_field(_RECO_PARTICLE_COLUMNS["p"], "RecoParticle")
-    num_fragments: int = column_field(_RECO_PARTICLE_COLUMNS["num_fragments"], "RecoParticle")
-    size: int = column_field(_RECO_PARTICLE_COLUMNS["size"], "RecoParticle")
-    depositions_sum: float = column_field(_RECO_PARTICLE_COLUMNS["depositions_sum"], "RecoParticle")
-    module_ids: np.ndarray = column_field(_RECO_PARTICLE_COLUMNS["module_ids"], "RecoParticle")
-
-    __hash__ = None  # type: ignore[assignment]
-
-    def __eq__(self, other: object) -> bool:
-        """Compare every column; arrays by content and NaN equal to NaN."""
-        if type(other) is not type(self):
-            return NotImplemented
-        return objects_equal(self, other, self.COLUMNS)
-
-    @classmethod
-    def to_records(cls, objects: Sequence[Any], lite: bool = False) -> np.ndarray:
-        """Build the compound rows of ``objects``, one column at a time.
-
-        Parameters
-        ----------
-        objects : sequence
-            Instances of this class, objects with the same attribute names, or dicts
-            (a missing key takes the default).
-        lite : bool, default False
-            Leave out the columns that lite files drop.
-
-        Returns
-        -------
-        numpy.ndarray
-            One row per object, of dtype ``LITE_DTYPE`` if ``lite`` else ``DTYPE``.
-        """
-        values = column_values(objects, cls.COLUMNS)
-        columns = _RECO_PARTICLE_COLUMNS
-        records = np.zeros(len(objects), dtype=cls.LITE_DTYPE if lite else cls.DTYPE)
-        records["is_truth"] = build_column(columns["is_truth"], values(columns["is_truth"]), cls.CLASS_NAME)
-        records["units"] = build_column(columns["units"], values(columns["units"]), cls.CLASS_NAME)
-        records["id"] = build_column(columns["id"], values(columns["id"]), cls.CLASS_NAME)
-        records["is_contained"] = build_column(columns["is_contained"], values(columns["is_contained"]), cls.CLASS_NAME)
-        records["is_time_contained"] = build_column(
-            columns["is_time_contained"], values(columns["is_time_contained"]), cls.CLASS_NAME
-        )
-        records["is_cathode_crosser"] = build_column(
-            columns["is_cathode_crosser"], values(columns["is_cathode_crosser"]), cls.CLASS_NAME
-        )
-        records["is_matched"] = build_column(columns["is_matched"], values(columns["is_matched"]), cls.CLASS_NAME)
-        records["cathode_offset"] = build_column(
-            columns["cathode_offset"], values(columns["cathode_offset"]), cls.CLASS_NAME
-        )
-        records["match_ids"] = build_column(columns["match_ids"], values(columns["match_ids"]), cls.CLASS_NAME)
-        records["match_overlaps"] = build_column(
-            columns["match_overlaps"], values(columns["match_overlaps"]), cls.CLASS_NAME
-        )
-        records["interaction_id"] = build_column(
-            columns["interaction_id"], values(columns["interaction_id"]), cls.CLASS_NAME
-        )
-        records["chi2_pid"] = build_column(columns["chi2_pid"], values(columns["chi2_pid"]), cls.CLASS_NAME)
-        records["is_primary"] = build_column(columns["is_primary"], values(columns["is_primary"]), cls.CLASS_NAME)
-        records["is_crt_matched"] = build_column(
-            columns["is_crt_matched"], values(columns["is_crt_matched"]), cls.CLASS_NAME
-        )
-        records["is_valid"] = build_column(columns["is_valid"], values(columns["is_valid"]), cls.CLASS_NAME)
-        records["length"] = build_column(columns["length"], values(columns["length"]), cls.CLASS_NAME)
-        records["calo_ke"] = build_column(columns["calo_ke"], values(columns["calo_ke"]), cls.CLASS_NAME)
-        records["csda_ke"] = build_column(columns["csda_ke"], values(columns["csda_ke"]), cls.CLASS_NAME)
-        records["mcs_ke"] = build_column(columns["mcs_ke"], values(columns["mcs_ke"]), cls.CLASS_NAME)
-        records["shape"] = build_column(columns["shape"], values(columns["shape"]), cls.CLASS_NAME)
-        records["pid"] = build_column(columns["pid"], values(columns["pid"]), cls.CLASS_NAME)
-        records["fragment_ids"] = build_column(columns["fragment_ids"], values(columns["fragment_ids"]), cls.CLASS_NAME)
-        records["start_point"] = build_column(columns["start_point"], values(columns["start_point"]), cls.CLASS_NAME)
-        records["end_point"] = build_column(columns["end_point"], values(columns["end_point"]), cls.CLASS_NAME)
-        records["chi2_per_pid"] = build_column(columns["chi2_per_pid"], values(columns["chi2_per_pid"]), cls.CLASS_NAME)
-        records["csda_ke_per_pid"] = build_column(
-            columns["csda_ke_per_pid"], values(columns["csda_ke_per_pid"]), cls.CLASS_NAME
-        )
-        records["mcs_ke_per_pid"] = build_column(
-            columns["mcs_ke_per_pid"], values(columns["mcs_ke_per_pid"]), cls.CLASS_NAME
-        )
-        records["crt_ids"] = build_column(columns["crt_ids"], values(columns["crt_ids"]), cls.CLASS_NAME)
-        records["crt_times"] = build_column(columns["crt_times"], values(columns["crt_times"]), cls.CLASS_NAME)
-        records["crt_scores"] = build_column(columns["crt_scores"], values(columns["crt_scores"]), cls.CLASS_NAME)
-        records["start_dedx"] = build_column(columns["start_dedx"], values(columns["start_dedx"]), cls.CLASS_NAME)
-        records["end_dedx"] = build_column(columns["end_dedx"], values(columns["end_dedx"]), cls.CLASS_NAME)
-        records["vertex_distance"] = build_column(
-            columns["vertex_distance"], values(columns["vertex_distance"]), cls.CLASS_NAME
-        )
-        records["start_straightness"] = build_column(
-            columns["start_straightness"], values(columns["start_straightness"]), cls.CLASS_NAME
-        )
-        records["directional_spread"] = build_column(
-            columns["directional_spread"], values(columns["directional_spread"]), cls.CLASS_NAME
-        )
-        records["axial_spread"] = build_column(columns["axial_spread"], values(columns["axial_spread"]), cls.CLASS_NAME)
-        records["start_dir"] = build_column(columns["start_dir"], values(columns["start_dir"]), cls.CLASS_NAME)
-        records["end_dir"] = build_column(columns["end_dir"], values(columns["end_dir"]), cls.CLASS_NAME)
-        records["pid_scores"] = build_column(columns["pid_scores"], values(columns["pid_scores"]), cls.CLASS_NAME)
-        records["primary_scores"] = build_column(
-            columns["primary_scores"], values(columns["primary_scores"]), cls.CLASS_NAME
-        )
-        records["ppn_ids"] = build_column(columns["ppn_ids"], values(columns["ppn_ids"]), cls.CLASS_NAME)
-        records["pdg_code"] = build_column(columns["pdg_code"], values(columns["pdg_code"]), cls.CLASS_NAME)
-        records["mass"] = build_column(columns["mass"], values(columns["mass"]), cls.CLASS_NAME)
-        records["ke"] = build_column(columns["ke"], values(columns["ke"]), cls.CLASS_NAME)
-        records["momentum"] = build_column(columns["momentum"], values(columns["momentum"]), cls.CLASS_NAME)
-        records["p"] = build_column(columns["p"], values(columns["p"]), cls.CLASS_NAME)
-        records["num_fragments"] = build_column(
-            columns["num_fragments"], values(columns["num_fragments"]), cls.CLASS_NAME
-        )
-        records["size"] = build_column(columns["size"], values(columns["size"]), cls.CLASS_NAME)
-        records["depositions_sum"] = build_column(
-            columns["depositions_sum"], values(columns["depositions_sum"]), cls.CLASS_NAME
-        )
-        records["module_ids"] = build_column(columns["module_ids"], values(columns["module_ids"]), cls.CLASS_NAME)
-        if not lite:
-            records["index"] = build_column(columns["index"], values(columns["index"]), cls.CLASS_NAME)
-            records["orig_index"] = build_column(columns["orig_index"], values(columns["orig_index"]), cls.CLASS_NAME)
-        return records
-
-    @classmethod
-    def from_records(cls, records: np.ndarray) -> list[RecoParticle]:
-        """Rebuild objects from compound rows (missing columns take their defaults)."""
-        return objects_from_records(cls, cls.COLUMNS, records)
-
-
-_TRUTH_PARTICLE_COLUMNS: dict[str, Column] = {
-    "orig_id": Column(
-        "orig_id",
-        "int64",
-        default=-1,
-        doc="ID of the corresponding entry in the original (un-reindexed) truth list",
-    ),
-    "is_truth": Column(
-        "is_truth",
-        "bool",
-        default=True,
-        doc="Always true; marks the object as a truth-level object",
-    ),
-    "index_adapt": Column(
-        "index_adapt",
-        "int32",
-        storage="vlen",
-        lite=False,
-        doc="Voxel indexes of the object in the truth labels adapted to the reconstructed points",
-    ),
-    "index_g4": Column(
-        "index_g4",
-        "int32",
-        storage="vlen",
-        lite=False,
-        doc="Voxel indexes of the object in the Geant4 true energy-deposition point set",
-    ),
-    "units": Column(
-        "units",
-        "str",
-        default="cm",
-        doc="Unit system of the positional attributes, cm (detector frame) or px (voxel indices)",
-    ),
-    "id": Column(
-        "id",
-        "int64",
-        default=-1,
-        doc="Index of the particle in the event's truth particle list",
-    ),
-    "is_contained": Column(
-        "is_contained",
-        "bool",
-        default=False,
-        doc="Whether all of the object's points lie inside the detector containment volume",
-    ),
-    "is_time_contained": Column(
-        "is_time_contained",
-        "bool",
-        default=False,
-        doc="Whether all of the object's points fall inside the expected readout (drift) window",
-    ),
-    "is_cathode_crosser": Column(
-        "is_cathode_crosser",
-        "bool",
-        default=False,
-        doc="Whether the object spans both TPCs on either side of a cathode in a module",
-    ),
-    "is_matched": Column(
-        "is_matched",
-        "bool",
-        default=False,
-        doc="Whether a counterpart was found by reco-truth matching",
-    ),
-    "cathode_offset": Column(
-        "cathode_offset",
+    is_truth: bool = column("bool", default=False, doc="Always false; marks the object as a reconstruction output")
+    units: str = column(
+        "str", default="cm", doc="Unit system of the positional attributes, cm (detector frame) or px (voxel indices)"
+    )
+    id: int = column("int64", default=-1, doc="Index of the object within its event-level list")
+    is_contained: bool = column(
+        "bool", default=False, doc="Whether all of the object's points lie inside the detector containment volume"
+    )
+    is_time_contained: bool = column(
+        "bool", default=False, doc="Whether all of the object's points fall inside the expected readout (drift) window"
+    )
+    is_cathode_crosser: bool = column(
+        "bool", default=False, doc="Whether the object spans both TPCs on either side of a cathode in a module"
+    )
+    is_matched: bool = column("bool", default=False, doc="Whether a counterpart was found by reco-truth matching")
+    cathode_offset: float = column(
         "float64",
         default=math.nan,
         units="cm",
         doc="Drift-axis shift (cm) that stitches a cathode-crossing object together; proportional to t0",
-    ),
-    "index": Column(
-        "index",
-        "int32",
-        storage="vlen",
-        lite=False,
-        doc="Voxel indexes of the object in the event's reconstructed point cloud",
-    ),
-    "orig_index": Column(
-        "orig_index",
+    )
+    index: np.ndarray = column(
+        "int32", storage="vlen", lite=False, doc="Voxel indexes of the object in the event's reconstructed point cloud"
+    )
+    orig_index: np.ndarray = column(
         "int32",
         storage="vlen",
         lite=False,
         doc="Voxel indexes of the object in the original point cloud, before filtering or adaptation",
-    ),
-    "match_ids": Column(
-        "match_ids",
+    )
+    match_ids: np.ndarray = column(
         "int32",
         storage="vlen",
         doc="IDs of the matched counterpart objects (truth for reco, reco for truth), best first",
-    ),
-    "match_overlaps": Column(
-        "match_overlaps",
-        "float32",
-        storage="vlen",
-        doc="Overlap score (IoU) with each matched counterpart, aligned with match_ids",
-    ),
-    "interaction_id": Column(
-        "interaction_id",
-        "int64",
-        default=-1,
-        doc="ID of the interaction this particle belongs to",
-    ),
-    "chi2_pid": Column(
-        "chi2_pid",
-        "int64",
-        default=-1,
-        doc="Species hypothesis preferred by the dE/dx template chi2 fit (-1 if not computed)",
-    ),
-    "is_primary": Column(
-        "is_primary",
-        "bool",
-        default=False,
-        doc="Whether the particle is a primary, emitted directly from the interaction vertex",
-    ),
-    "is_crt_matched": Column(
-        "is_crt_matched",
-        "bool",
-        default=False,
-        doc="Whether the particle is matched to at least one CRT hit",
-    ),
-    "is_valid": Column(
-        "is_valid",
-        "bool",
-        default=True,
-        doc="Whether the particle passes the thresholds to count toward the interaction topology",
-    ),
-    "length": Column(
-        "length",
-        "float64",
-        default=math.nan,
-        units="instance",
-        doc="Track length of the particle from start to end point",
-    ),
-    "calo_ke": Column(
-        "calo_ke",
+    )
+    match_overlaps: np.ndarray = column(
+        "float32", storage="vlen", doc="Overlap score (IoU) with each matched counterpart, aligned with match_ids"
+    )
+    interaction_id: int = column("int64", default=-1, doc="ID of the interaction this particle belongs to")
+    chi2_pid: int = column(
+        "int64", default=-1, doc="Species hypothesis preferred by the dE/dx template chi2 fit (-1 if not computed)"
+    )
+    is_primary: bool = column(
+        "bool", default=False, doc="Whether the particle is a primary, emitted directly from the interaction vertex"
+    )
+    is_crt_matched: bool = column("bool", default=False, doc="Whether the particle is matched to at least one CRT hit")
+    is_valid: bool = column(
+        "bool", default=True, doc="Whether the particle passes the thresholds to count toward the interaction topology"
+    )
+    length: float = column(
+        "float64", default=math.nan, units="instance", doc="Track length of the particle from start to end point"
+    )
+    calo_ke: float = column(
         "float64",
         default=math.nan,
         units="MeV",
         doc="Kinetic energy estimated calorimetrically from the deposited charge",
-    ),
-    "csda_ke": Column(
-        "csda_ke",
+    )
+    csda_ke: float = column(
         "float64",
         default=math.nan,
         units="MeV",
         doc="Kinetic energy estimated from the range (CSDA) under the particle's PID hypothesis",
-    ),
-    "mcs_ke": Column(
-        "mcs_ke",
+    )
+    mcs_ke: float = column(
         "float64",
         default=math.nan,
         units="MeV",
         doc="Kinetic energy estimated from multiple Coulomb scattering under the PID hypothesis",
-    ),
-    "shape": Column(
-        "shape",
+    )
+    shape: ParticleShape = column(
         "int64",
         default=-1,
         enum=ParticleShape,
-        doc="Semantic class label of the particle (shower, track, Michel, delta, low energy)",
-    ),
-    "pid": Column(
-        "pid",
-        "int64",
-        default=-1,
-        enum=ParticlePID,
-        doc="Particle species label",
-    ),
-    "fragment_ids": Column(
-        "fragment_ids",
-        "int32",
-        storage="vlen",
-        units="instance",
-        doc="IDs of the fragments that make up this particle",
-    ),
-    "start_point": Column(
-        "start_point",
+        doc="Semantic class of the particle (shower, track, Michel, delta, low energy)",
+    )
+    pid: ParticlePID = column("int64", default=-1, enum=ParticlePID, doc="Particle species assigned to the particle")
+    fragment_ids: np.ndarray = column(
+        "int32", storage="vlen", units="instance", doc="IDs of the fragments that make up this particle"
+    )
+    start_point: np.ndarray = column(
         "float32",
         storage="fixed",
         length=3,
         default=math.nan,
         units="instance",
         doc="Position where the particle starts",
-    ),
-    "end_point": Column(
-        "end_point",
+    )
+    end_point: np.ndarray = column(
         "float32",
         storage="fixed",
         length=3,
         default=math.nan,
         units="instance",
         doc="Position where the particle ends (meaningful for tracks)",
-    ),
-    "chi2_per_pid": Column(
-        "chi2_per_pid",
+    )
+    chi2_per_pid: np.ndarray = column(
         "float32",
         storage="fixed",
         length=6,
         default=math.nan,
         doc="dE/dx template-fit chi2 for each species hypothesis",
-    ),
-    "csda_ke_per_pid": Column(
-        "csda_ke_per_pid",
+    )
+    csda_ke_per_pid: np.ndarray = column(
         "float32",
         storage="fixed",
         length=6,
         default=math.nan,
         units="MeV",
         doc="Range-based (CSDA) kinetic energy under each species hypothesis",
-    ),
-    "mcs_ke_per_pid": Column(
-        "mcs_ke_per_pid",
+    )
+    mcs_ke_per_pid: np.ndarray = column(
         "float32",
         storage="fixed",
         length=6,
         default=math.nan,
         units="MeV",
         doc="MCS-based kinetic energy under each species hypothesis",
-    ),
-    "crt_ids": Column(
-        "crt_ids",
-        "int32",
-        storage="vlen",
-        doc="IDs of the CRT hits matched to this particle",
-    ),
-    "crt_times": Column(
-        "crt_times",
-        "float32",
-        storage="vlen",
-        units="us",
-        doc="Times of the matched CRT hits",
-    ),
-    "crt_scores": Column(
-        "crt_scores",
-        "float32",
-        storage="vlen",
-        doc="Quality score of each CRT match, aligned with crt_ids",
-    ),
-    "parent_id": Column(
-        "parent_id",
-        "int64",
-        default=-1,
-        doc="ID of the parent particle",
-    ),
-    "group_id": Column(
-        "group_id",
-        "int64",
-        default=-1,
-        doc="ID of the particle group (e.g. a whole EM shower) this particle is clustered into",
-    ),
-    "nu_id": Column(
-        "nu_id",
-        "int64",
-        default=-1,
-        doc="ID of the neutrino that produced the particle (-1 if none)",
-    ),
-    "children_id": Column(
-        "children_id",
-        "int32",
-        storage="vlen",
-        doc="IDs of the daughter particles",
-    ),
-    "mct_index": Column(
-        "mct_index",
-        "int64",
-        default=-1,
-        doc="Index of the generator MCTruth record the particle comes from",
-    ),
-    "mcst_index": Column(
-        "mcst_index",
-        "int64",
-        default=-1,
-        doc="Index of the matching MCShower/MCTrack record",
-    ),
-    "group_primary": Column(
-        "group_primary",
-        "int64",
-        default=-1,
-        doc="Flag set if the particle is the primary (top) particle of its group",
-    ),
-    "interaction_primary": Column(
-        "interaction_primary",
-        "int64",
-        default=-1,
-        doc="Flag set if the particle is a primary of its interaction",
-    ),
-    "track_id": Column(
-        "track_id",
-        "int64",
-        default=-1,
-        doc="Geant4 track ID of the particle",
-    ),
-    "parent_track_id": Column(
-        "parent_track_id",
-        "int64",
-        default=-1,
-        doc="Geant4 track ID of the parent particle",
-    ),
-    "ancestor_track_id": Column(
-        "ancestor_track_id",
-        "int64",
-        default=-1,
-        doc="Geant4 track ID of the top-level ancestor particle",
-    ),
-    "pdg_code": Column(
-        "pdg_code",
-        "int64",
-        default=-1,
-        doc="PDG code of the particle",
-    ),
-    "parent_pdg_code": Column(
-        "parent_pdg_code",
-        "int64",
-        default=-1,
-        doc="PDG code of the parent particle",
-    ),
-    "ancestor_pdg_code": Column(
-        "ancestor_pdg_code",
-        "int64",
-        default=-1,
-        doc="PDG code of the top-level ancestor particle",
-    ),
-    "num_voxels": Column(
-        "num_voxels",
-        "int64",
-        default=-1,
-        doc="Number of voxels labelled with this particle",
-    ),
-    "t": Column(
-        "t",
+    )
+    crt_ids: np.ndarray = column("int32", storage="vlen", doc="IDs of the CRT hits matched to this particle")
+    crt_times: np.ndarray = column("float32", storage="vlen", units="us", doc="Times of the matched CRT hits")
+    crt_scores: np.ndarray = column(
+        "float32", storage="vlen", doc="Quality score of each CRT match, aligned with crt_ids"
+    )
+    start_dedx: float = column(
+        "float64", default=math.nan, units="MeV/cm", doc="Energy loss per unit length (dE/dx) near the start point"
+    )
+    end_dedx: float = column(
+        "float64", default=math.nan, units="MeV/cm", doc="Energy loss per unit length (dE/dx) near the end point"
+    )
+    vertex_distance: float = column(
         "float64",
-        default=math.nan,
-        units="ns",
-        doc="Creation time of the particle",
-    ),
-    "end_t": Column(
-        "end_t",
-        "float64",
-        default=math.nan,
-        units="ns",
-        doc="Time at the end of the particle's trajectory",
-    ),
-    "parent_t": Column(
-        "parent_t",
-        "float64",
-        default=math.nan,
-        units="ns",
-        doc="Creation time of the parent particle",
-    ),
-    "ancestor_t": Column(
-        "ancestor_t",
-        "float64",
-        default=math.nan,
-        units="ns",
-        doc="Creation time of the top-level ancestor particle",
-    ),
-    "energy_init": Column(
-        "energy_init",
-        "float64",
-        default=math.nan,
-        units="MeV",
-        doc="Total energy (including rest mass) at creation",
-    ),
-    "energy_deposit": Column(
-        "energy_deposit",
-        "float64",
-        default=math.nan,
-        units="MeV",
-        doc="Total energy deposited by the particle in the active volume",
-    ),
-    "distance_travel": Column(
-        "distance_travel",
-        "float64",
-        default=math.nan,
-        units="cm",
-        doc="Distance travelled by the particle along its trajectory",
-    ),
-    "creation_process": Column(
-        "creation_process",
-        "str",
-        default="",
-        doc="Geant4 process that created the particle",
-    ),
-    "parent_creation_process": Column(
-        "parent_creation_process",
-        "str",
-        default="",
-        doc="Geant4 process that created the parent particle",
-    ),
-    "ancestor_creation_process": Column(
-        "ancestor_creation_process",
-        "str",
-        default="",
-        doc="Geant4 process that created the top-level ancestor particle",
-    ),
-    "position": Column(
-        "position",
-        "float32",
-        storage="fixed",
-        length=3,
         default=math.nan,
         units="instance",
-        doc="Creation point of the particle",
-    ),
-    "end_position": Column(
-        "end_position",
+        doc="Distance from the particle start point to its interaction vertex",
+    )
+    start_straightness: float = column(
+        "float64", default=math.nan, doc="Linearity of the points near the start (PCA explained-variance ratio)"
+    )
+    directional_spread: float = column(
+        "float64", default=math.nan, doc="Spread of the unit vectors from the start point to each point of the particle"
+    )
+    axial_spread: float = column(
+        "float64", default=math.nan, doc="Correlation between transverse spread and distance along the particle axis"
+    )
+    start_dir: np.ndarray = column(
+        "float32", storage="fixed", length=3, default=math.nan, doc="Unit direction vector estimated at the start point"
+    )
+    end_dir: np.ndarray = column(
+        "float32", storage="fixed", length=3, default=math.nan, doc="Unit direction vector estimated at the end point"
+    )
+    pid_scores: np.ndarray = column(
         "float32",
         storage="fixed",
-        length=3,
+        length=6,
         default=math.nan,
-        units="instance",
-        doc="End point of the particle's trajectory",
-    ),
-    "parent_position": Column(
-        "parent_position",
+        doc="Softmax score of each species (photon, e, mu, pi, p, K)",
+    )
+    primary_scores: np.ndarray = column(
         "float32",
         storage="fixed",
-        length=3,
+        length=2,
         default=math.nan,
-        units="instance",
-        doc="Creation point of the parent particle",
-    ),
-    "ancestor_position": Column(
-        "ancestor_position",
-        "float32",
-        storage="fixed",
-        length=3,
-        default=math.nan,
-        units="instance",
-        doc="Creation point of the top-level ancestor particle",
-    ),
-    "first_step": Column(
-        "first_step",
-        "float32",
-        storage="fixed",
-        length=3,
-        default=math.nan,
-        units="instance",
-        doc="Position of the first trajectory step inside the detector volume",
-    ),
-    "last_step": Column(
-        "last_step",
-        "float32",
-        storage="fixed",
-        length=3,
-        default=math.nan,
-        units="instance",
-        doc="Position of the last trajectory step inside the detector volume",
-    ),
-    "momentum": Column(
-        "momentum",
-        "float32",
-        storage="fixed",
-        length=3,
-        default=math.nan,
-        units="MeV/c",
-        doc="Momentum vector at creation",
-    ),
-    "end_momentum": Column(
-        "end_momentum",
-        "float32",
-        storage="fixed",
-        length=3,
-        default=math.nan,
-        units="MeV/c",
-        doc="Momentum vector at the end of the trajectory",
-    ),
-    "orig_interaction_id": Column(
-        "orig_interaction_id",
-        "int64",
-        default=-1,
-        doc="Interaction ID in the original (un-reindexed) truth list",
-    ),
-    "orig_parent_id": Column(
-        "orig_parent_id",
-        "int64",
-        default=-1,
-        doc="Parent ID in the original (un-reindexed) truth list",
-    ),
-    "orig_group_id": Column(
-        "orig_group_id",
-        "int64",
-        default=-1,
-        doc="Group ID in the original (un-reindexed) truth list",
-    ),
-    "reco_length": Column(
-        "reco_length",
-        "float64",
-        default=math.nan,
-        doc="Length estimated by the reconstruction on the true cluster",
-    ),
-    "orig_children_id": Column(
-        "orig_children_id",
-        "int32",
-        storage="vlen",
-        doc="Children IDs in the original (un-reindexed) truth list",
-    ),
-    "children_counts": Column(
-        "children_counts",
-        "int32",
-        storage="vlen",
-        doc="Number of true child particles of each semantic shape class",
-    ),
-    "reco_start_dir": Column(
-        "reco_start_dir",
-        "float32",
-        storage="fixed",
-        length=3,
-        default=math.nan,
-        doc="Start direction estimated by the reconstruction on the true cluster",
-    ),
-    "reco_end_dir": Column(
-        "reco_end_dir",
-        "float32",
-        storage="fixed",
-        length=3,
-        default=math.nan,
-        doc="End direction estimated by the reconstruction on the true cluster",
-    ),
-    "start_dir": Column(
-        "start_dir",
-        "float32",
-        storage="fixed",
-        length=3,
-        default=math.nan,
-        derived=True,
-        doc="True unit direction at the start, from the initial momentum",
-    ),
-    "end_dir": Column(
-        "end_dir",
-        "float32",
-        storage="fixed",
-        length=3,
-        default=math.nan,
-        derived=True,
-        doc="True unit direction at the end, from the final momentum (tracks only)",
-    ),
-    "ke": Column(
-        "ke",
+        doc="Softmax scores for the non-primary and primary classes",
+    )
+    ppn_ids: np.ndarray = column("int32", storage="vlen", doc="IDs of the PPN points associated with the particle")
+    pdg_code: int = column(
+        "int64", default=-1, derived=True, doc="Unsigned PDG code corresponding to the predicted species"
+    )
+    mass: float = column(
+        "float64", default=math.nan, units="MeV/c^2", derived=True, doc="Rest mass of the predicted species"
+    )
+    ke: float = column(
         "float64",
         default=math.nan,
         units="MeV",
         derived=True,
-        doc="True kinetic energy at creation",
-    ),
-    "reco_ke": Column(
-        "reco_ke",
-        "float64",
-        default=math.nan,
-        units="MeV",
-        derived=True,
-        doc="Best kinetic energy estimate from the reconstruction on the true cluster",
-    ),
-    "reco_momentum": Column(
-        "reco_momentum",
+        doc="Best kinetic energy estimate (range, MCS or calorimetry by shape and containment)",
+    )
+    momentum: np.ndarray = column(
         "float32",
         storage="fixed",
         length=3,
         default=math.nan,
         units="MeV/c",
         derived=True,
-        doc="Momentum vector from the reconstructed kinetic energy and start direction",
-    ),
-    "p": Column(
-        "p",
-        "float64",
-        default=math.nan,
-        units="MeV/c",
-        derived=True,
-        doc="Magnitude of the initial momentum",
-    ),
-    "end_p": Column(
-        "end_p",
-        "float64",
-        default=math.nan,
-        units="MeV/c",
-        derived=True,
-        doc="Magnitude of the final momentum",
-    ),
-    "mass": Column(
-        "mass",
-        "float64",
-        default=math.nan,
-        units="MeV/c^2",
-        derived=True,
-        doc="Rest mass derived from the initial energy and momentum",
-    ),
-    "num_fragments": Column(
-        "num_fragments",
-        "int64",
-        default=0,
-        derived=True,
-        doc="Number of fragments that make up the particle",
-    ),
-    "size": Column(
-        "size",
-        "int64",
-        default=0,
-        derived=True,
-        doc="Number of voxels in the object",
-    ),
-    "depositions_sum": Column(
-        "depositions_sum",
-        "float64",
-        default=0.0,
-        derived=True,
-        doc="Summed deposited charge/energy of the object's voxels",
-    ),
-    "module_ids": Column(
-        "module_ids",
-        "int32",
-        storage="vlen",
-        derived=True,
-        doc="Detector modules in which the object has voxels",
-    ),
-    "size_adapt": Column(
-        "size_adapt",
-        "int64",
-        default=0,
-        derived=True,
-        doc="Number of voxels of the object in the reco-adapted truth labels",
-    ),
-    "size_g4": Column(
-        "size_g4",
-        "int64",
-        default=0,
-        derived=True,
-        doc="Number of voxels of the object in the Geant4 true energy-deposition point set",
-    ),
-    "depositions_q_sum": Column(
-        "depositions_q_sum",
-        "float64",
-        default=0.0,
-        derived=True,
-        doc="Summed charge of the object's voxels, in the input image units",
-    ),
-    "depositions_adapt_sum": Column(
-        "depositions_adapt_sum",
-        "float64",
-        default=0.0,
-        derived=True,
-        doc="Summed deposition value of the object's voxels in the reco-adapted labels",
-    ),
-    "depositions_adapt_q_sum": Column(
-        "depositions_adapt_q_sum",
-        "float64",
-        default=0.0,
-        derived=True,
-        doc="Summed charge of the object's voxels in the reco-adapted labels, input image units",
-    ),
-    "depositions_g4_sum": Column(
-        "depositions_g4_sum",
-        "float64",
-        default=0.0,
-        derived=True,
-        doc="Summed true Geant4 energy deposited in the object's voxels",
-    ),
-}
+        doc="Momentum vector from the best kinetic energy and the start direction",
+    )
+    p: float = column("float64", default=math.nan, units="MeV/c", derived=True, doc="Magnitude of the momentum vector")
+    num_fragments: int = column("int64", default=0, derived=True, doc="Number of fragments that make up the particle")
+    size: int = column("int64", default=0, derived=True, doc="Number of voxels in the object")
+    depositions_sum: float = column(
+        "float64", default=0.0, derived=True, doc="Summed deposited charge/energy of the object's voxels"
+    )
+    module_ids: np.ndarray = column(
+        "int32", storage="vlen", derived=True, doc="Detector modules in which the object has voxels"
+    )
 
 
-@attrs.define(kw_only=True, eq=False)
-class TruthParticle:
+@object_type
+class TruthParticle(SchemaObject):
     """True particle, LArCV truth plus reconstruction quantities computed on its cluster
 
     Attributes
@@ -3150,15 +1434,13 @@ class TruthParticle:
         Summed true Geant4 energy deposited in the object's voxels (derived)
     """
 
-    CLASS_NAME: ClassVar[str] = "TruthParticle"
-    COLUMNS: ClassVar[tuple[Column, ...]] = tuple(_TRUTH_PARTICLE_COLUMNS.values())
     DTYPE: ClassVar[np.dtype] = np.dtype(
         [
             ("orig_id", np.int64),
             ("is_truth", np.bool_),
             ("index_adapt", h5py.vlen_dtype(np.int32)),
             ("index_g4", h5py.vlen_dtype(np.int32)),
-            ("units", _STR),
+            ("units", STR_DTYPE),
             ("id", np.int64),
             ("is_contained", np.bool_),
             ("is_time_contained", np.bool_),
@@ -3178,8 +1460,8 @@ class TruthParticle:
             ("calo_ke", np.float64),
             ("csda_ke", np.float64),
             ("mcs_ke", np.float64),
-            ("shape", h5py.enum_dtype({m.name: int(m) for m in ParticleShape}, basetype=np.int64)),
-            ("pid", h5py.enum_dtype({m.name: int(m) for m in ParticlePID}, basetype=np.int64)),
+            ("shape", enum_dtype(ParticleShape)),
+            ("pid", enum_dtype(ParticlePID)),
             ("fragment_ids", h5py.vlen_dtype(np.int32)),
             ("start_point", np.float32, (3,)),
             ("end_point", np.float32, (3,)),
@@ -3211,9 +1493,9 @@ class TruthParticle:
             ("energy_init", np.float64),
             ("energy_deposit", np.float64),
             ("distance_travel", np.float64),
-            ("creation_process", _STR),
-            ("parent_creation_process", _STR),
-            ("ancestor_creation_process", _STR),
+            ("creation_process", STR_DTYPE),
+            ("parent_creation_process", STR_DTYPE),
+            ("ancestor_creation_process", STR_DTYPE),
             ("position", np.float32, (3,)),
             ("end_position", np.float32, (3,)),
             ("parent_position", np.float32, (3,)),
@@ -3254,7 +1536,7 @@ class TruthParticle:
         [
             ("orig_id", np.int64),
             ("is_truth", np.bool_),
-            ("units", _STR),
+            ("units", STR_DTYPE),
             ("id", np.int64),
             ("is_contained", np.bool_),
             ("is_time_contained", np.bool_),
@@ -3272,8 +1554,8 @@ class TruthParticle:
             ("calo_ke", np.float64),
             ("csda_ke", np.float64),
             ("mcs_ke", np.float64),
-            ("shape", h5py.enum_dtype({m.name: int(m) for m in ParticleShape}, basetype=np.int64)),
-            ("pid", h5py.enum_dtype({m.name: int(m) for m in ParticlePID}, basetype=np.int64)),
+            ("shape", enum_dtype(ParticleShape)),
+            ("pid", enum_dtype(ParticlePID)),
             ("fragment_ids", h5py.vlen_dtype(np.int32)),
             ("start_point", np.float32, (3,)),
             ("end_point", np.float32, (3,)),
@@ -3305,9 +1587,9 @@ class TruthParticle:
             ("energy_init", np.float64),
             ("energy_deposit", np.float64),
             ("distance_travel", np.float64),
-            ("creation_process", _STR),
-            ("parent_creation_process", _STR),
-            ("ancestor_creation_process", _STR),
+            ("creation_process", STR_DTYPE),
+            ("parent_creation_process", STR_DTYPE),
+            ("ancestor_creation_process", STR_DTYPE),
             ("position", np.float32, (3,)),
             ("end_position", np.float32, (3,)),
             ("parent_position", np.float32, (3,)),
@@ -3345,551 +1627,351 @@ class TruthParticle:
         ]
     )
 
-    orig_id: int = column_field(_TRUTH_PARTICLE_COLUMNS["orig_id"], "TruthParticle")
-    is_truth: bool = column_field(_TRUTH_PARTICLE_COLUMNS["is_truth"], "TruthParticle")
-    index_adapt: np.ndarray = column_field(_TRUTH_PARTICLE_COLUMNS["index_adapt"], "TruthParticle")
-    index_g4: np.ndarray = column_field(_TRUTH_PARTICLE_COLUMNS["index_g4"], "TruthParticle")
-    units: str = column_field(_TRUTH_PARTICLE_COLUMNS["units"], "TruthParticle")
-    id: int = column_field(_TRUTH_PARTICLE_COLUMNS["id"], "TruthParticle")
-    is_contained: bool = column_field(_TRUTH_PARTICLE_COLUMNS["is_contained"], "TruthParticle")
-    is_time_contained: bool = column_field(_TRUTH_PARTICLE_COLUMNS["is_time_contained"], "TruthParticle")
-    is_cathode_crosser: bool = column_field(_TRUTH_PARTICLE_COLUMNS["is_cathode_crosser"], "TruthParticle")
-    is_matched: bool = column_field(_TRUTH_PARTICLE_COLUMNS["is_matched"], "TruthParticle")
-    cathode_offset: float = column_field(_TRUTH_PARTICLE_COLUMNS["cathode_offset"], "TruthParticle")
-    index: np.ndarray = column_field(_TRUTH_PARTICLE_COLUMNS["index"], "TruthParticle")
-    orig_index: np.ndarray = column_field(_TRUTH_PARTICLE_COLUMNS["orig_index"], "TruthParticle")
-    match_ids: np.ndarray = column_field(_TRUTH_PARTICLE_COLUMNS["match_ids"], "TruthParticle")
-    match_overlaps: np.ndarray = column_field(_TRUTH_PARTICLE_COLUMNS["match_overlaps"], "TruthParticle")
-    interaction_id: int = column_field(_TRUTH_PARTICLE_COLUMNS["interaction_id"], "TruthParticle")
-    chi2_pid: int = column_field(_TRUTH_PARTICLE_COLUMNS["chi2_pid"], "TruthParticle")
-    is_primary: bool = column_field(_TRUTH_PARTICLE_COLUMNS["is_primary"], "TruthParticle")
-    is_crt_matched: bool = column_field(_TRUTH_PARTICLE_COLUMNS["is_crt_matched"], "TruthParticle")
-    is_valid: bool = column_field(_TRUTH_PARTICLE_COLUMNS["is_valid"], "TruthParticle")
-    length: float = column_field(_TRUTH_PARTICLE_COLUMNS["length"], "TruthParticle")
-    calo_ke: float = column_field(_TRUTH_PARTICLE_COLUMNS["calo_ke"], "TruthParticle")
-    csda_ke: float = column_field(_TRUTH_PARTICLE_COLUMNS["csda_ke"], "TruthParticle")
-    mcs_ke: float = column_field(_TRUTH_PARTICLE_COLUMNS["mcs_ke"], "TruthParticle")
-    shape: ParticleShape = column_field(_TRUTH_PARTICLE_COLUMNS["shape"], "TruthParticle")
-    pid: ParticlePID = column_field(_TRUTH_PARTICLE_COLUMNS["pid"], "TruthParticle")
-    fragment_ids: np.ndarray = column_field(_TRUTH_PARTICLE_COLUMNS["fragment_ids"], "TruthParticle")
-    start_point: np.ndarray = column_field(_TRUTH_PARTICLE_COLUMNS["start_point"], "TruthParticle")
-    end_point: np.ndarray = column_field(_TRUTH_PARTICLE_COLUMNS["end_point"], "TruthParticle")
-    chi2_per_pid: np.ndarray = column_field(_TRUTH_PARTICLE_COLUMNS["chi2_per_pid"], "TruthParticle")
-    csda_ke_per_pid: np.ndarray = column_field(_TRUTH_PARTICLE_COLUMNS["csda_ke_per_pid"], "TruthParticle")
-    mcs_ke_per_pid: np.ndarray = column_field(_TRUTH_PARTICLE_COLUMNS["mcs_ke_per_pid"], "TruthParticle")
-    crt_ids: np.ndarray = column_field(_TRUTH_PARTICLE_COLUMNS["crt_ids"], "TruthParticle")
-    crt_times: np.ndarray = column_field(_TRUTH_PARTICLE_COLUMNS["crt_times"], "TruthParticle")
-    crt_scores: np.ndarray = column_field(_TRUTH_PARTICLE_COLUMNS["crt_scores"], "TruthParticle")
-    parent_id: int = column_field(_TRUTH_PARTICLE_COLUMNS["parent_id"], "TruthParticle")
-    group_id: int = column_field(_TRUTH_PARTICLE_COLUMNS["group_id"], "TruthParticle")
-    nu_id: int = column_field(_TRUTH_PARTICLE_COLUMNS["nu_id"], "TruthParticle")
-    children_id: np.ndarray = column_field(_TRUTH_PARTICLE_COLUMNS["children_id"], "TruthParticle")
-    mct_index: int = column_field(_TRUTH_PARTICLE_COLUMNS["mct_index"], "TruthParticle")
-    mcst_index: int = column_field(_TRUTH_PARTICLE_COLUMNS["mcst_index"], "TruthParticle")
-    group_primary: int = column_field(_TRUTH_PARTICLE_COLUMNS["group_primary"], "TruthParticle")
-    interaction_primary: int = column_field(_TRUTH_PARTICLE_COLUMNS["interaction_primary"], "TruthParticle")
-    track_id: int = column_field(_TRUTH_PARTICLE_COLUMNS["track_id"], "TruthParticle")
-    parent_track_id: int = column_field(_TRUTH_PARTICLE_COLUMNS["parent_track_id"], "TruthParticle")
-    ancestor_track_id: int = column_field(_TRUTH_PARTICLE_COLUMNS["ancestor_track_id"], "TruthParticle")
-    pdg_code: int = column_field(_TRUTH_PARTICLE_COLUMNS["pdg_code"], "TruthParticle")
-    parent_pdg_code: int = column_field(_TRUTH_PARTICLE_COLUMNS["parent_pdg_code"], "TruthParticle")
-    ancestor_pdg_code: int = column_field(_TRUTH_PARTICLE_COLUMNS["ancestor_pdg_code"], "TruthParticle")
-    num_voxels: int = column_field(_TRUTH_PARTICLE_COLUMNS["num_voxels"], "TruthParticle")
-    t: float = column_field(_TRUTH_PARTICLE_COLUMNS["t"], "TruthParticle")
-    end_t: float = column_field(_TRUTH_PARTICLE_COLUMNS["end_t"], "TruthParticle")
-    parent_t: float = column_field(_TRUTH_PARTICLE_COLUMNS["parent_t"], "TruthParticle")
-    ancestor_t: float = column_field(_TRUTH_PARTICLE_COLUMNS["ancestor_t"], "TruthParticle")
-    energy_init: float = column_field(_TRUTH_PARTICLE_COLUMNS["energy_init"], "TruthParticle")
-    energy_deposit: float = column_field(_TRUTH_PARTICLE_COLUMNS["energy_deposit"], "TruthParticle")
-    distance_travel: float = column_field(_TRUTH_PARTICLE_COLUMNS["distance_travel"], "TruthParticle")
-    creation_process: str = column_field(_TRUTH_PARTICLE_COLUMNS["creation_process"], "TruthParticle")
-    parent_creation_process: str = column_field(_TRUTH_PARTICLE_COLUMNS["parent_creation_process"], "TruthParticle")
-    ancestor_creation_process: str = column_field(_TRUTH_PARTICLE_COLUMNS["ancestor_creation_process"], "TruthParticle")
-    position: np.ndarray = column_field(_TRUTH_PARTICLE_COLUMNS["position"], "TruthParticle")
-    end_position: np.ndarray = column_field(_TRUTH_PARTICLE_COLUMNS["end_position"], "TruthParticle")
-    parent_position: np.ndarray = column_field(_TRUTH_PARTICLE_COLUMNS["parent_position"], "TruthParticle")
-    ancestor_position: np.ndarray = column_field(_TRUTH_PARTICLE_COLUMNS["ancestor_position"], "TruthParticle")
-    first_step: np.ndarray = column_field(_TRUTH_PARTICLE_COLUMNS["first_step"], "TruthParticle")
-    last_step: np.ndarray = column_field(_TRUTH_PARTICLE_COLUMNS["last_step"], "TruthParticle")
-    momentum: np.ndarray = column_field(_TRUTH_PARTICLE_COLUMNS["momentum"], "TruthParticle")
-    end_momentum: np.ndarray = column_field(_TRUTH_PARTICLE_COLUMNS["end_momentum"], "TruthParticle")
-    orig_interaction_id: int = column_field(_TRUTH_PARTICLE_COLUMNS["orig_interaction_id"], "TruthParticle")
-    orig_parent_id: int = column_field(_TRUTH_PARTICLE_COLUMNS["orig_parent_id"], "TruthParticle")
-    orig_group_id: int = column_field(_TRUTH_PARTICLE_COLUMNS["orig_group_id"], "TruthParticle")
-    reco_length: float = column_field(_TRUTH_PARTICLE_COLUMNS["reco_length"], "TruthParticle")
-    orig_children_id: np.ndarray = column_field(_TRUTH_PARTICLE_COLUMNS["orig_children_id"], "TruthParticle")
-    children_counts: np.ndarray = column_field(_TRUTH_PARTICLE_COLUMNS["children_counts"], "TruthParticle")
-    reco_start_dir: np.ndarray = column_field(_TRUTH_PARTICLE_COLUMNS["reco_start_dir"], "TruthParticle")
-    reco_end_dir: np.ndarray = column_field(_TRUTH_PARTICLE_COLUMNS["reco_end_dir"], "TruthParticle")
-    start_dir: np.ndarray = column_field(_TRUTH_PARTICLE_COLUMNS["start_dir"], "TruthParticle")
-    end_dir: np.ndarray = column_field(_TRUTH_PARTICLE_COLUMNS["end_dir"], "TruthParticle")
-    ke: float = column_field(_TRUTH_PARTICLE_COLUMNS["ke"], "TruthParticle")
-    reco_ke: float = column_field(_TRUTH_PARTICLE_COLUMNS["reco_ke"], "TruthParticle")
-    reco_momentum: np.ndarray = column_field(_TRUTH_PARTICLE_COLUMNS["reco_momentum"], "TruthParticle")
-    p: float = column_field(_TRUTH_PARTICLE_COLUMNS["p"], "TruthParticle")
-    end_p: float = column_field(_TRUTH_PARTICLE_COLUMNS["end_p"], "TruthParticle")
-    mass: float = column_field(_TRUTH_PARTICLE_COLUMNS["mass"], "TruthParticle")
-    num_fragments: int = column_field(_TRUTH_PARTICLE_COLUMNS["num_fragments"], "TruthParticle")
-    size: int = column_field(_TRUTH_PARTICLE_COLUMNS["size"], "TruthParticle")
-    depositions_sum: float = column_field(_TRUTH_PARTICLE_COLUMNS["depositions_sum"], "TruthParticle")
-    module_ids: np.ndarray = column_field(_TRUTH_PARTICLE_COLUMNS["module_ids"], "TruthParticle")
-    size_adapt: int = column_field(_TRUTH_PARTICLE_COLUMNS["size_adapt"], "TruthParticle")
-    size_g4: int = column_field(_TRUTH_PARTICLE_COLUMNS["size_g4"], "TruthParticle")
-    depositions_q_sum: float = column_field(_TRUTH_PARTICLE_COLUMNS["depositions_q_sum"], "TruthParticle")
-    depositions_adapt_sum: float = column_field(_TRUTH_PARTICLE_COLUMNS["depositions_adapt_sum"], "TruthParticle")
-    depositions_adapt_q_sum: float = column_field(_TRUTH_PARTICLE_COLUMNS["depositions_adapt_q_sum"], "TruthParticle")
-    depositions_g4_sum: float = column_field(_TRUTH_PARTICLE_COLUMNS["depositions_g4_sum"], "TruthParticle")
-
-    __hash__ = None  # type: ignore[assignment]
-
-    def __eq__(self, other: object) -> bool:
-        """Compare every column; arrays by content and NaN equal to NaN."""
-        if type(other) is not type(self):
-            return NotImplemented
-        return objects_equal(self, other, self.COLUMNS)
-
-    @classmethod
-    def to_records(cls, objects: Sequence[Any], lite: bool = False) -> np.ndarray:
-        """Build the compound rows of ``objects``, one column at a time.
-
-        Parameters
-        ----------
-        objects : sequence
-            Instances of this class, objects with the same attribute names, or dicts
-            (a missing key takes the default).
-        lite : bool, default False
-            Leave out the columns that lite files drop.
-
-        Returns
-        -------
-        numpy.ndarray
-            One row per object, of dtype ``LITE_DTYPE`` if ``lite`` else ``DTYPE``.
-        """
-        values = column_values(objects, cls.COLUMNS)
-        columns = _TRUTH_PARTICLE_COLUMNS
-        records = np.zeros(len(objects), dtype=cls.LITE_DTYPE if lite else cls.DTYPE)
-        records["orig_id"] = build_column(columns["orig_id"], values(columns["orig_id"]), cls.CLASS_NAME)
-        records["is_truth"] = build_column(columns["is_truth"], values(columns["is_truth"]), cls.CLASS_NAME)
-        records["units"] = build_column(columns["units"], values(columns["units"]), cls.CLASS_NAME)
-        records["id"] = build_column(columns["id"], values(columns["id"]), cls.CLASS_NAME)
-        records["is_contained"] = build_column(columns["is_contained"], values(columns["is_contained"]), cls.CLASS_NAME)
-        records["is_time_contained"] = build_column(
-            columns["is_time_contained"], values(columns["is_time_contained"]), cls.CLASS_NAME
-        )
-        records["is_cathode_crosser"] = build_column(
-            columns["is_cathode_crosser"], values(columns["is_cathode_crosser"]), cls.CLASS_NAME
-        )
-        records["is_matched"] = build_column(columns["is_matched"], values(columns["is_matched"]), cls.CLASS_NAME)
-        records["cathode_offset"] = build_column(
-            columns["cathode_offset"], values(columns["cathode_offset"]), cls.CLASS_NAME
-        )
-        records["match_ids"] = build_column(columns["match_ids"], values(columns["match_ids"]), cls.CLASS_NAME)
-        records["match_overlaps"] = build_column(
-            columns["match_overlaps"], values(columns["match_overlaps"]), cls.CLASS_NAME
-        )
-        records["interaction_id"] = build_column(
-            columns["interaction_id"], values(columns["interaction_id"]), cls.CLASS_NAME
-        )
-        records["chi2_pid"] = build_column(columns["chi2_pid"], values(columns["chi2_pid"]), cls.CLASS_NAME)
-        records["is_primary"] = build_column(columns["is_primary"], values(columns["is_primary"]), cls.CLASS_NAME)
-        records["is_crt_matched"] = build_column(
-            columns["is_crt_matched"], values(columns["is_crt_matched"]), cls.CLASS_NAME
-        )
-        records["is_valid"] = build_column(columns["is_valid"], values(columns["is_valid"]), cls.CLASS_NAME)
-        records["length"] = build_column(columns["length"], values(columns["length"]), cls.CLASS_NAME)
-        records["calo_ke"] = build_column(columns["calo_ke"], values(columns["calo_ke"]), cls.CLASS_NAME)
-        records["csda_ke"] = build_column(columns["csda_ke"], values(columns["csda_ke"]), cls.CLASS_NAME)
-        records["mcs_ke"] = build_column(columns["mcs_ke"], values(columns["mcs_ke"]), cls.CLASS_NAME)
-        records["shape"] = build_column(columns["shape"], values(columns["shape"]), cls.CLASS_NAME)
-        records["pid"] = build_column(columns["pid"], values(columns["pid"]), cls.CLASS_NAME)
-        records["fragment_ids"] = build_column(columns["fragment_ids"], values(columns["fragment_ids"]), cls.CLASS_NAME)
-        records["start_point"] = build_column(columns["start_point"], values(columns["start_point"]), cls.CLASS_NAME)
-        records["end_point"] = build_column(columns["end_point"], values(columns["end_point"]), cls.CLASS_NAME)
-        records["chi2_per_pid"] = build_column(columns["chi2_per_pid"], values(columns["chi2_per_pid"]), cls.CLASS_NAME)
-        records["csda_ke_per_pid"] = build_column(
-            columns["csda_ke_per_pid"], values(columns["csda_ke_per_pid"]), cls.CLASS_NAME
-        )
-        records["mcs_ke_per_pid"] = build_column(
-            columns["mcs_ke_per_pid"], values(columns["mcs_ke_per_pid"]), cls.CLASS_NAME
-        )
-        records["crt_ids"] = build_column(columns["crt_ids"], values(columns["crt_ids"]), cls.CLASS_NAME)
-        records["crt_times"] = build_column(columns["crt_times"], values(columns["crt_times"]), cls.CLASS_NAME)
-        records["crt_scores"] = build_column(columns["crt_scores"], values(columns["crt_scores"]), cls.CLASS_NAME)
-        records["parent_id"] = build_column(columns["parent_id"], values(columns["parent_id"]), cls.CLASS_NAME)
-        records["group_id"] = build_column(columns["group_id"], values(columns["group_id"]), cls.CLASS_NAME)
-        records["nu_id"] = build_column(columns["nu_id"], values(columns["nu_id"]), cls.CLASS_NAME)
-        records["children_id"] = build_column(columns["children_id"], values(columns["children_id"]), cls.CLASS_NAME)
-        records["mct_index"] = build_column(columns["mct_index"], values(columns["mct_index"]), cls.CLASS_NAME)
-        records["mcst_index"] = build_column(columns["mcst_index"], values(columns["mcst_index"]), cls.CLASS_NAME)
-        records["group_primary"] = build_column(
-            columns["group_primary"], values(columns["group_primary"]), cls.CLASS_NAME
-        )
-        records["interaction_primary"] = build_column(
-            columns["interaction_primary"], values(columns["interaction_primary"]), cls.CLASS_NAME
-        )
-        records["track_id"] = build_column(columns["track_id"], values(columns["track_id"]), cls.CLASS_NAME)
-        records["parent_track_id"] = build_column(
-            columns["parent_track_id"], values(columns["parent_track_id"]), cls.CLASS_NAME
-        )
-        records["ancestor_track_id"] = build_column(
-            columns["ancestor_track_id"], values(columns["ancestor_track_id"]), cls.CLASS_NAME
-        )
-        records["pdg_code"] = build_column(columns["pdg_code"], values(columns["pdg_code"]), cls.CLASS_NAME)
-        records["parent_pdg_code"] = build_column(
-            columns["parent_pdg_code"], values(columns["parent_pdg_code"]), cls.CLASS_NAME
-        )
-        records["ancestor_pdg_code"] = build_column(
-            columns["ancestor_pdg_code"], values(columns["ancestor_pdg_code"]), cls.CLASS_NAME
-        )
-        records["num_voxels"] = build_column(columns["num_voxels"], values(columns["num_voxels"]), cls.CLASS_NAME)
-        records["t"] = build_column(columns["t"], values(columns["t"]), cls.CLASS_NAME)
-        records["end_t"] = build_column(columns["end_t"], values(columns["end_t"]), cls.CLASS_NAME)
-        records["parent_t"] = build_column(columns["parent_t"], values(columns["parent_t"]), cls.CLASS_NAME)
-        records["ancestor_t"] = build_column(columns["ancestor_t"], values(columns["ancestor_t"]), cls.CLASS_NAME)
-        records["energy_init"] = build_column(columns["energy_init"], values(columns["energy_init"]), cls.CLASS_NAME)
-        records["energy_deposit"] = build_column(
-            columns["energy_deposit"], values(columns["energy_deposit"]), cls.CLASS_NAME
-        )
-        records["distance_travel"] = build_column(
-            columns["distance_travel"], values(columns["distance_travel"]), cls.CLASS_NAME
-        )
-        records["creation_process"] = build_column(
-            columns["creation_process"], values(columns["creation_process"]), cls.CLASS_NAME
-        )
-        records["parent_creation_process"] = build_column(
-            columns["parent_creation_process"], values(columns["parent_creation_process"]), cls.CLASS_NAME
-        )
-        records["ancestor_creation_process"] = build_column(
-            columns["ancestor_creation_process"], values(columns["ancestor_creation_process"]), cls.CLASS_NAME
-        )
-        records["position"] = build_column(columns["position"], values(columns["position"]), cls.CLASS_NAME)
-        records["end_position"] = build_column(columns["end_position"], values(columns["end_position"]), cls.CLASS_NAME)
-        records["parent_position"] = build_column(
-            columns["parent_position"], values(columns["parent_position"]), cls.CLASS_NAME
-        )
-        records["ancestor_position"] = build_column(
-            columns["ancestor_position"], values(columns["ancestor_position"]), cls.CLASS_NAME
-        )
-        records["first_step"] = build_column(columns["first_step"], values(columns["first_step"]), cls.CLASS_NAME)
-        records["last_step"] = build_column(columns["last_step"], values(columns["last_step"]), cls.CLASS_NAME)
-        records["momentum"] = build_column(columns["momentum"], values(columns["momentum"]), cls.CLASS_NAME)
-        records["end_momentum"] = build_column(columns["end_momentum"], values(columns["end_momentum"]), cls.CLASS_NAME)
-        records["orig_interaction_id"] = build_column(
-            columns["orig_interaction_id"], values(columns["orig_interaction_id"]), cls.CLASS_NAME
-        )
-        records["orig_parent_id"] = build_column(
-            columns["orig_parent_id"], values(columns["orig_parent_id"]), cls.CLASS_NAME
-        )
-        records["orig_group_id"] = build_column(
-            columns["orig_group_id"], values(columns["orig_group_id"]), cls.CLASS_NAME
-        )
-        records["reco_length"] = build_column(columns["reco_length"], values(columns["reco_length"]), cls.CLASS_NAME)
-        records["orig_children_id"] = build_column(
-            columns["orig_children_id"], values(columns["orig_children_id"]), cls.CLASS_NAME
-        )
-        records["children_counts"] = build_column(
-            columns["children_counts"], values(columns["children_counts"]), cls.CLASS_NAME
-        )
-        records["reco_start_dir"] = build_column(
-            columns["reco_start_dir"], values(columns["reco_start_dir"]), cls.CLASS_NAME
-        )
-        records["reco_end_dir"] = build_column(columns["reco_end_dir"], values(columns["reco_end_dir"]), cls.CLASS_NAME)
-        records["start_dir"] = build_column(columns["start_dir"], values(columns["start_dir"]), cls.CLASS_NAME)
-        records["end_dir"] = build_column(columns["end_dir"], values(columns["end_dir"]), cls.CLASS_NAME)
-        records["ke"] = build_column(columns["ke"], values(columns["ke"]), cls.CLASS_NAME)
-        records["reco_ke"] = build_column(columns["reco_ke"], values(columns["reco_ke"]), cls.CLASS_NAME)
-        records["reco_momentum"] = build_column(
-            columns["reco_momentum"], values(columns["reco_momentum"]), cls.CLASS_NAME
-        )
-        records["p"] = build_column(columns["p"], values(columns["p"]), cls.CLASS_NAME)
-        records["end_p"] = build_column(columns["end_p"], values(columns["end_p"]), cls.CLASS_NAME)
-        records["mass"] = build_column(columns["mass"], values(columns["mass"]), cls.CLASS_NAME)
-        records["num_fragments"] = build_column(
-            columns["num_fragments"], values(columns["num_fragments"]), cls.CLASS_NAME
-        )
-        records["size"] = build_column(columns["size"], values(columns["size"]), cls.CLASS_NAME)
-        records["depositions_sum"] = build_column(
-            columns["depositions_sum"], values(columns["depositions_sum"]), cls.CLASS_NAME
-        )
-        records["module_ids"] = build_column(columns["module_ids"], values(columns["module_ids"]), cls.CLASS_NAME)
-        records["size_adapt"] = build_column(columns["size_adapt"], values(columns["size_adapt"]), cls.CLASS_NAME)
-        records["size_g4"] = build_column(columns["size_g4"], values(columns["size_g4"]), cls.CLASS_NAME)
-        records["depositions_q_sum"] = build_column(
-            columns["depositions_q_sum"], values(columns["depositions_q_sum"]), cls.CLASS_NAME
-        )
-        records["depositions_adapt_sum"] = build_column(
-            columns["depositions_adapt_sum"], values(columns["depositions_adapt_sum"]), cls.CLASS_NAME
-        )
-        records["depositions_adapt_q_sum"] = build_column(
-            columns["depositions_adapt_q_sum"], values(columns["depositions_adapt_q_sum"]), cls.CLASS_NAME
-        )
-        records["depositions_g4_sum"] = build_column(
-            columns["depositions_g4_sum"], values(columns["depositions_g4_sum"]), cls.CLASS_NAME
-        )
-        if not lite:
-            records["index_adapt"] = build_column(
-                columns["index_adapt"], values(columns["index_adapt"]), cls.CLASS_NAME
-            )
-            records["index_g4"] = build_column(columns["index_g4"], values(columns["index_g4"]), cls.CLASS_NAME)
-            records["index"] = build_column(columns["index"], values(columns["index"]), cls.CLASS_NAME)
-            records["orig_index"] = build_column(columns["orig_index"], values(columns["orig_index"]), cls.CLASS_NAME)
-        return records
-
-    @classmethod
-    def from_records(cls, records: np.ndarray) -> list[TruthParticle]:
-        """Rebuild objects from compound rows (missing columns take their defaults)."""
-        return objects_from_records(cls, cls.COLUMNS, records)
-
-
-_RECO_INTERACTION_COLUMNS: dict[str, Column] = {
-    "is_truth": Column(
-        "is_truth",
-        "bool",
-        default=False,
-        doc="Always false; marks the object as a reconstruction output",
-    ),
-    "units": Column(
-        "units",
-        "str",
-        default="cm",
-        doc="Unit system of the positional attributes, cm (detector frame) or px (voxel indices)",
-    ),
-    "id": Column(
-        "id",
-        "int64",
-        default=-1,
-        doc="Index of the object within its event-level list",
-    ),
-    "is_contained": Column(
-        "is_contained",
-        "bool",
-        default=False,
-        doc="Whether all of the object's points lie inside the detector containment volume",
-    ),
-    "is_time_contained": Column(
-        "is_time_contained",
-        "bool",
-        default=False,
-        doc="Whether all of the object's points fall inside the expected readout (drift) window",
-    ),
-    "is_cathode_crosser": Column(
-        "is_cathode_crosser",
-        "bool",
-        default=False,
-        doc="Whether the object spans both TPCs on either side of a cathode in a module",
-    ),
-    "is_matched": Column(
-        "is_matched",
-        "bool",
-        default=False,
-        doc="Whether a counterpart was found by reco-truth matching",
-    ),
-    "cathode_offset": Column(
-        "cathode_offset",
+    orig_id: int = column(
+        "int64", default=-1, doc="ID of the corresponding entry in the original (un-reindexed) truth list"
+    )
+    is_truth: bool = column("bool", default=True, doc="Always true; marks the object as a truth-level object")
+    index_adapt: np.ndarray = column(
+        "int32",
+        storage="vlen",
+        lite=False,
+        doc="Voxel indexes of the object in the truth labels adapted to the reconstructed points",
+    )
+    index_g4: np.ndarray = column(
+        "int32",
+        storage="vlen",
+        lite=False,
+        doc="Voxel indexes of the object in the Geant4 true energy-deposition point set",
+    )
+    units: str = column(
+        "str", default="cm", doc="Unit system of the positional attributes, cm (detector frame) or px (voxel indices)"
+    )
+    id: int = column("int64", default=-1, doc="Index of the particle in the event's truth particle list")
+    is_contained: bool = column(
+        "bool", default=False, doc="Whether all of the object's points lie inside the detector containment volume"
+    )
+    is_time_contained: bool = column(
+        "bool", default=False, doc="Whether all of the object's points fall inside the expected readout (drift) window"
+    )
+    is_cathode_crosser: bool = column(
+        "bool", default=False, doc="Whether the object spans both TPCs on either side of a cathode in a module"
+    )
+    is_matched: bool = column("bool", default=False, doc="Whether a counterpart was found by reco-truth matching")
+    cathode_offset: float = column(
         "float64",
         default=math.nan,
         units="cm",
         doc="Drift-axis shift (cm) that stitches a cathode-crossing object together; proportional to t0",
-    ),
-    "index": Column(
-        "index",
-        "int32",
-        storage="vlen",
-        lite=False,
-        doc="Voxel indexes of the object in the event's reconstructed point cloud",
-    ),
-    "orig_index": Column(
-        "orig_index",
+    )
+    index: np.ndarray = column(
+        "int32", storage="vlen", lite=False, doc="Voxel indexes of the object in the event's reconstructed point cloud"
+    )
+    orig_index: np.ndarray = column(
         "int32",
         storage="vlen",
         lite=False,
         doc="Voxel indexes of the object in the original point cloud, before filtering or adaptation",
-    ),
-    "match_ids": Column(
-        "match_ids",
+    )
+    match_ids: np.ndarray = column(
         "int32",
         storage="vlen",
         doc="IDs of the matched counterpart objects (truth for reco, reco for truth), best first",
-    ),
-    "match_overlaps": Column(
-        "match_overlaps",
-        "float32",
-        storage="vlen",
-        doc="Overlap score (IoU) with each matched counterpart, aligned with match_ids",
-    ),
-    "is_fiducial": Column(
-        "is_fiducial",
-        "bool",
-        default=False,
-        doc="Whether the interaction vertex lies inside the fiducial volume",
-    ),
-    "is_flash_matched": Column(
-        "is_flash_matched",
-        "bool",
-        default=False,
-        doc="Whether the interaction is matched to an optical flash",
-    ),
-    "flash_total_pe": Column(
-        "flash_total_pe",
+    )
+    match_overlaps: np.ndarray = column(
+        "float32", storage="vlen", doc="Overlap score (IoU) with each matched counterpart, aligned with match_ids"
+    )
+    interaction_id: int = column("int64", default=-1, doc="ID of the interaction this particle belongs to")
+    chi2_pid: int = column(
+        "int64", default=-1, doc="Species hypothesis preferred by the dE/dx template chi2 fit (-1 if not computed)"
+    )
+    is_primary: bool = column(
+        "bool", default=False, doc="Whether the particle is a primary, emitted directly from the interaction vertex"
+    )
+    is_crt_matched: bool = column("bool", default=False, doc="Whether the particle is matched to at least one CRT hit")
+    is_valid: bool = column(
+        "bool", default=True, doc="Whether the particle passes the thresholds to count toward the interaction topology"
+    )
+    length: float = column(
+        "float64", default=math.nan, units="instance", doc="Track length of the particle from start to end point"
+    )
+    calo_ke: float = column(
         "float64",
         default=math.nan,
-        doc="Total photoelectrons of the matched flash(es)",
-    ),
-    "flash_hypo_pe": Column(
-        "flash_hypo_pe",
+        units="MeV",
+        doc="Kinetic energy estimated calorimetrically from the deposited charge",
+    )
+    csda_ke: float = column(
         "float64",
         default=math.nan,
-        doc="Total photoelectrons predicted for the interaction by the flash-matching light hypothesis",
-    ),
-    "particle_ids": Column(
-        "particle_ids",
-        "int32",
-        storage="vlen",
-        doc="IDs of the particles that make up the interaction",
-    ),
-    "vertex": Column(
-        "vertex",
+        units="MeV",
+        doc="Kinetic energy estimated from the range (CSDA) under the particle's PID hypothesis",
+    )
+    mcs_ke: float = column(
+        "float64",
+        default=math.nan,
+        units="MeV",
+        doc="Kinetic energy estimated from multiple Coulomb scattering under the PID hypothesis",
+    )
+    shape: ParticleShape = column(
+        "int64",
+        default=-1,
+        enum=ParticleShape,
+        doc="Semantic class label of the particle (shower, track, Michel, delta, low energy)",
+    )
+    pid: ParticlePID = column("int64", default=-1, enum=ParticlePID, doc="Particle species label")
+    fragment_ids: np.ndarray = column(
+        "int32", storage="vlen", units="instance", doc="IDs of the fragments that make up this particle"
+    )
+    start_point: np.ndarray = column(
         "float32",
         storage="fixed",
         length=3,
         default=math.nan,
         units="instance",
-        doc="Position of the interaction vertex",
-    ),
-    "flash_ids": Column(
-        "flash_ids",
-        "int32",
-        storage="vlen",
-        doc="IDs of the optical flashes matched to the interaction",
-    ),
-    "flash_volume_ids": Column(
-        "flash_volume_ids",
-        "int32",
-        storage="vlen",
-        doc="Optical volume in which each matched flash was recorded",
-    ),
-    "flash_times": Column(
-        "flash_times",
-        "float32",
-        storage="vlen",
-        units="us",
-        doc="Times of the matched flashes",
-    ),
-    "flash_scores": Column(
-        "flash_scores",
-        "float32",
-        storage="vlen",
-        doc="Flash-matching quality score of each matched flash",
-    ),
-    "dir": Column(
-        "dir",
+        doc="Position where the particle starts",
+    )
+    end_point: np.ndarray = column(
         "float32",
         storage="fixed",
         length=3,
         default=math.nan,
-        doc="Reconstructed unit direction vector of the interaction",
-    ),
-    "primary_particle_ids": Column(
-        "primary_particle_ids",
-        "int32",
-        storage="vlen",
-        derived=True,
-        doc="IDs of the primary particles of the interaction",
-    ),
-    "num_particles": Column(
-        "num_particles",
-        "int64",
-        default=0,
-        derived=True,
-        doc="Number of particles in the interaction",
-    ),
-    "num_primary_particles": Column(
-        "num_primary_particles",
-        "int64",
-        default=0,
-        derived=True,
-        doc="Number of primary particles in the interaction",
-    ),
-    "particle_counts": Column(
-        "particle_counts",
-        "int32",
+        units="instance",
+        doc="Position where the particle ends (meaningful for tracks)",
+    )
+    chi2_per_pid: np.ndarray = column(
+        "float32",
         storage="fixed",
         length=6,
-        default=0,
-        derived=True,
-        doc="Number of valid particles of each species (photon, e, mu, pi, p, K)",
-    ),
-    "primary_particle_counts": Column(
-        "primary_particle_counts",
-        "int32",
+        default=math.nan,
+        doc="dE/dx template-fit chi2 for each species hypothesis",
+    )
+    csda_ke_per_pid: np.ndarray = column(
+        "float32",
         storage="fixed",
         length=6,
-        default=0,
-        derived=True,
-        doc="Number of valid primary particles of each species (photon, e, mu, pi, p, K)",
-    ),
-    "is_crt_matched": Column(
-        "is_crt_matched",
-        "bool",
-        default=False,
-        derived=True,
-        doc="Whether any particle of the interaction is matched to a CRT hit",
-    ),
-    "crt_ids": Column(
-        "crt_ids",
-        "int32",
-        storage="vlen",
-        derived=True,
-        doc="IDs of the CRT hits matched to the interaction's particles",
-    ),
-    "crt_times": Column(
-        "crt_times",
+        default=math.nan,
+        units="MeV",
+        doc="Range-based (CSDA) kinetic energy under each species hypothesis",
+    )
+    mcs_ke_per_pid: np.ndarray = column(
         "float32",
-        storage="vlen",
-        units="us",
-        derived=True,
-        doc="Times of the CRT hits matched to the interaction's particles",
-    ),
-    "crt_scores": Column(
-        "crt_scores",
+        storage="fixed",
+        length=6,
+        default=math.nan,
+        units="MeV",
+        doc="MCS-based kinetic energy under each species hypothesis",
+    )
+    crt_ids: np.ndarray = column("int32", storage="vlen", doc="IDs of the CRT hits matched to this particle")
+    crt_times: np.ndarray = column("float32", storage="vlen", units="us", doc="Times of the matched CRT hits")
+    crt_scores: np.ndarray = column(
+        "float32", storage="vlen", doc="Quality score of each CRT match, aligned with crt_ids"
+    )
+    parent_id: int = column("int64", default=-1, doc="ID of the parent particle")
+    group_id: int = column(
+        "int64", default=-1, doc="ID of the particle group (e.g. a whole EM shower) this particle is clustered into"
+    )
+    nu_id: int = column("int64", default=-1, doc="ID of the neutrino that produced the particle (-1 if none)")
+    children_id: np.ndarray = column("int32", storage="vlen", doc="IDs of the daughter particles")
+    mct_index: int = column("int64", default=-1, doc="Index of the generator MCTruth record the particle comes from")
+    mcst_index: int = column("int64", default=-1, doc="Index of the matching MCShower/MCTrack record")
+    group_primary: int = column(
+        "int64", default=-1, doc="Flag set if the particle is the primary (top) particle of its group"
+    )
+    interaction_primary: int = column(
+        "int64", default=-1, doc="Flag set if the particle is a primary of its interaction"
+    )
+    track_id: int = column("int64", default=-1, doc="Geant4 track ID of the particle")
+    parent_track_id: int = column("int64", default=-1, doc="Geant4 track ID of the parent particle")
+    ancestor_track_id: int = column("int64", default=-1, doc="Geant4 track ID of the top-level ancestor particle")
+    pdg_code: int = column("int64", default=-1, doc="PDG code of the particle")
+    parent_pdg_code: int = column("int64", default=-1, doc="PDG code of the parent particle")
+    ancestor_pdg_code: int = column("int64", default=-1, doc="PDG code of the top-level ancestor particle")
+    num_voxels: int = column("int64", default=-1, doc="Number of voxels labelled with this particle")
+    t: float = column("float64", default=math.nan, units="ns", doc="Creation time of the particle")
+    end_t: float = column("float64", default=math.nan, units="ns", doc="Time at the end of the particle's trajectory")
+    parent_t: float = column("float64", default=math.nan, units="ns", doc="Creation time of the parent particle")
+    ancestor_t: float = column(
+        "float64", default=math.nan, units="ns", doc="Creation time of the top-level ancestor particle"
+    )
+    energy_init: float = column(
+        "float64", default=math.nan, units="MeV", doc="Total energy (including rest mass) at creation"
+    )
+    energy_deposit: float = column(
+        "float64", default=math.nan, units="MeV", doc="Total energy deposited by the particle in the active volume"
+    )
+    distance_travel: float = column(
+        "float64", default=math.nan, units="cm", doc="Distance travelled by the particle along its trajectory"
+    )
+    creation_process: str = column("str", default="", doc="Geant4 process that created the particle")
+    parent_creation_process: str = column("str", default="", doc="Geant4 process that created the parent particle")
+    ancestor_creation_process: str = column(
+        "str", default="", doc="Geant4 process that created the top-level ancestor particle"
+    )
+    position: np.ndarray = column(
+        "float32", storage="fixed", length=3, default=math.nan, units="instance", doc="Creation point of the particle"
+    )
+    end_position: np.ndarray = column(
         "float32",
-        storage="vlen",
+        storage="fixed",
+        length=3,
+        default=math.nan,
+        units="instance",
+        doc="End point of the particle's trajectory",
+    )
+    parent_position: np.ndarray = column(
+        "float32",
+        storage="fixed",
+        length=3,
+        default=math.nan,
+        units="instance",
+        doc="Creation point of the parent particle",
+    )
+    ancestor_position: np.ndarray = column(
+        "float32",
+        storage="fixed",
+        length=3,
+        default=math.nan,
+        units="instance",
+        doc="Creation point of the top-level ancestor particle",
+    )
+    first_step: np.ndarray = column(
+        "float32",
+        storage="fixed",
+        length=3,
+        default=math.nan,
+        units="instance",
+        doc="Position of the first trajectory step inside the detector volume",
+    )
+    last_step: np.ndarray = column(
+        "float32",
+        storage="fixed",
+        length=3,
+        default=math.nan,
+        units="instance",
+        doc="Position of the last trajectory step inside the detector volume",
+    )
+    momentum: np.ndarray = column(
+        "float32", storage="fixed", length=3, default=math.nan, units="MeV/c", doc="Momentum vector at creation"
+    )
+    end_momentum: np.ndarray = column(
+        "float32",
+        storage="fixed",
+        length=3,
+        default=math.nan,
+        units="MeV/c",
+        doc="Momentum vector at the end of the trajectory",
+    )
+    orig_interaction_id: int = column(
+        "int64", default=-1, doc="Interaction ID in the original (un-reindexed) truth list"
+    )
+    orig_parent_id: int = column("int64", default=-1, doc="Parent ID in the original (un-reindexed) truth list")
+    orig_group_id: int = column("int64", default=-1, doc="Group ID in the original (un-reindexed) truth list")
+    reco_length: float = column(
+        "float64", default=math.nan, doc="Length estimated by the reconstruction on the true cluster"
+    )
+    orig_children_id: np.ndarray = column(
+        "int32", storage="vlen", doc="Children IDs in the original (un-reindexed) truth list"
+    )
+    children_counts: np.ndarray = column(
+        "int32", storage="vlen", doc="Number of true child particles of each semantic shape class"
+    )
+    reco_start_dir: np.ndarray = column(
+        "float32",
+        storage="fixed",
+        length=3,
+        default=math.nan,
+        doc="Start direction estimated by the reconstruction on the true cluster",
+    )
+    reco_end_dir: np.ndarray = column(
+        "float32",
+        storage="fixed",
+        length=3,
+        default=math.nan,
+        doc="End direction estimated by the reconstruction on the true cluster",
+    )
+    start_dir: np.ndarray = column(
+        "float32",
+        storage="fixed",
+        length=3,
+        default=math.nan,
         derived=True,
-        doc="Quality scores of the CRT matches of the interaction's particles",
-    ),
-    "topology": Column(
-        "topology",
-        "str",
-        default="",
+        doc="True unit direction at the start, from the initial momentum",
+    )
+    end_dir: np.ndarray = column(
+        "float32",
+        storage="fixed",
+        length=3,
+        default=math.nan,
         derived=True,
-        doc="Label built from the primary particle multiplicities per species (e.g. 1mu1p)",
-    ),
-    "size": Column(
-        "size",
+        doc="True unit direction at the end, from the final momentum (tracks only)",
+    )
+    ke: float = column("float64", default=math.nan, units="MeV", derived=True, doc="True kinetic energy at creation")
+    reco_ke: float = column(
+        "float64",
+        default=math.nan,
+        units="MeV",
+        derived=True,
+        doc="Best kinetic energy estimate from the reconstruction on the true cluster",
+    )
+    reco_momentum: np.ndarray = column(
+        "float32",
+        storage="fixed",
+        length=3,
+        default=math.nan,
+        units="MeV/c",
+        derived=True,
+        doc="Momentum vector from the reconstructed kinetic energy and start direction",
+    )
+    p: float = column("float64", default=math.nan, units="MeV/c", derived=True, doc="Magnitude of the initial momentum")
+    end_p: float = column(
+        "float64", default=math.nan, units="MeV/c", derived=True, doc="Magnitude of the final momentum"
+    )
+    mass: float = column(
+        "float64",
+        default=math.nan,
+        units="MeV/c^2",
+        derived=True,
+        doc="Rest mass derived from the initial energy and momentum",
+    )
+    num_fragments: int = column("int64", default=0, derived=True, doc="Number of fragments that make up the particle")
+    size: int = column("int64", default=0, derived=True, doc="Number of voxels in the object")
+    depositions_sum: float = column(
+        "float64", default=0.0, derived=True, doc="Summed deposited charge/energy of the object's voxels"
+    )
+    module_ids: np.ndarray = column(
+        "int32", storage="vlen", derived=True, doc="Detector modules in which the object has voxels"
+    )
+    size_adapt: int = column(
+        "int64", default=0, derived=True, doc="Number of voxels of the object in the reco-adapted truth labels"
+    )
+    size_g4: int = column(
         "int64",
         default=0,
         derived=True,
-        doc="Number of voxels in the object",
-    ),
-    "depositions_sum": Column(
-        "depositions_sum",
+        doc="Number of voxels of the object in the Geant4 true energy-deposition point set",
+    )
+    depositions_q_sum: float = column(
+        "float64", default=0.0, derived=True, doc="Summed charge of the object's voxels, in the input image units"
+    )
+    depositions_adapt_sum: float = column(
         "float64",
         default=0.0,
         derived=True,
-        doc="Summed deposited charge/energy of the object's voxels",
-    ),
-    "module_ids": Column(
-        "module_ids",
-        "int32",
-        storage="vlen",
+        doc="Summed deposition value of the object's voxels in the reco-adapted labels",
+    )
+    depositions_adapt_q_sum: float = column(
+        "float64",
+        default=0.0,
         derived=True,
-        doc="Detector modules in which the object has voxels",
-    ),
-}
+        doc="Summed charge of the object's voxels in the reco-adapted labels, input image units",
+    )
+    depositions_g4_sum: float = column(
+        "float64", default=0.0, derived=True, doc="Summed true Geant4 energy deposited in the object's voxels"
+    )
 
 
-@attrs.define(kw_only=True, eq=False)
-class RecoInteraction:
+@object_type
+class RecoInteraction(SchemaObject):
     """Interaction built by the reconstruction chain
 
     Attributes
@@ -3968,12 +2050,10 @@ class RecoInteraction:
         Detector modules in which the object has voxels (derived)
     """
 
-    CLASS_NAME: ClassVar[str] = "RecoInteraction"
-    COLUMNS: ClassVar[tuple[Column, ...]] = tuple(_RECO_INTERACTION_COLUMNS.values())
     DTYPE: ClassVar[np.dtype] = np.dtype(
         [
             ("is_truth", np.bool_),
-            ("units", _STR),
+            ("units", STR_DTYPE),
             ("id", np.int64),
             ("is_contained", np.bool_),
             ("is_time_contained", np.bool_),
@@ -4004,7 +2084,7 @@ class RecoInteraction:
             ("crt_ids", h5py.vlen_dtype(np.int32)),
             ("crt_times", h5py.vlen_dtype(np.float32)),
             ("crt_scores", h5py.vlen_dtype(np.float32)),
-            ("topology", _STR),
+            ("topology", STR_DTYPE),
             ("size", np.int64),
             ("depositions_sum", np.float64),
             ("module_ids", h5py.vlen_dtype(np.int32)),
@@ -4013,7 +2093,7 @@ class RecoInteraction:
     LITE_DTYPE: ClassVar[np.dtype] = np.dtype(
         [
             ("is_truth", np.bool_),
-            ("units", _STR),
+            ("units", STR_DTYPE),
             ("id", np.int64),
             ("is_contained", np.bool_),
             ("is_time_contained", np.bool_),
@@ -4042,671 +2122,141 @@ class RecoInteraction:
             ("crt_ids", h5py.vlen_dtype(np.int32)),
             ("crt_times", h5py.vlen_dtype(np.float32)),
             ("crt_scores", h5py.vlen_dtype(np.float32)),
-            ("topology", _STR),
+            ("topology", STR_DTYPE),
             ("size", np.int64),
             ("depositions_sum", np.float64),
             ("module_ids", h5py.vlen_dtype(np.int32)),
         ]
     )
 
-    is_truth: bool = column_field(_RECO_INTERACTION_COLUMNS["is_truth"], "RecoInteraction")
-    units: str = column_field(_RECO_INTERACTION_COLUMNS["units"], "RecoInteraction")
-    id: int = column_field(_RECO_INTERACTION_COLUMNS["id"], "RecoInteraction")
-    is_contained: bool = column_field(_RECO_INTERACTION_COLUMNS["is_contained"], "RecoInteraction")
-    is_time_contained: bool = column_field(_RECO_INTERACTION_COLUMNS["is_time_contained"], "RecoInteraction")
-    is_cathode_crosser: bool = column_field(_RECO_INTERACTION_COLUMNS["is_cathode_crosser"], "RecoInteraction")
-    is_matched: bool = column_field(_RECO_INTERACTION_COLUMNS["is_matched"], "RecoInteraction")
-    cathode_offset: float = column_field(_RECO_INTERACTION_COLUMNS["cathode_offset"], "RecoInteraction")
-    index: np.ndarray = column_field(_RECO_INTERACTION_COLUMNS["index"], "RecoInteraction")
-    orig_index: np.ndarray = column_field(_RECO_INTERACTION_COLUMNS["orig_index"], "RecoInteraction")
-    match_ids: np.ndarray = column_field(_RECO_INTERACTION_COLUMNS["match_ids"], "RecoInteraction")
-    match_overlaps: np.ndarray = column_field(_RECO_INTERACTION_COLUMNS["match_overlaps"], "RecoInteraction")
-    is_fiducial: bool = column_field(_RECO_INTERACTION_COLUMNS["is_fiducial"], "RecoInteraction")
-    is_flash_matched: bool = column_field(_RECO_INTERACTION_COLUMNS["is_flash_matched"], "RecoInteraction")
-    flash_total_pe: float = column_field(_RECO_INTERACTION_COLUMNS["flash_total_pe"], "RecoInteraction")
-    flash_hypo_pe: float = column_field(_RECO_INTERACTION_COLUMNS["flash_hypo_pe"], "RecoInteraction")
-    particle_ids: np.ndarray = column_field(_RECO_INTERACTION_COLUMNS["particle_ids"], "RecoInteraction")
-    vertex: np.ndarray = column_field(_RECO_INTERACTION_COLUMNS["vertex"], "RecoInteraction")
-    flash_ids: np.ndarray = column_field(_RECO_INTERACTION_COLUMNS["flash_ids"], "RecoInteraction")
-    flash_volume_ids: np.ndarray = column_field(_RECO_INTERACTION_COLUMNS["flash_volume_ids"], "RecoInteraction")
-    flash_times: np.ndarray = column_field(_RECO_INTERACTION_COLUMNS["flash_times"], "RecoInteraction")
-    flash_scores: np.ndarray = column_field(_RECO_INTERACTION_COLUMNS["flash_scores"], "RecoInteraction")
-    dir: np.ndarray = column_field(_RECO_INTERACTION_COLUMNS["dir"], "RecoInteraction")
-    primary_particle_ids: np.ndarray = column_field(
-        _RECO_INTERACTION_COLUMNS["primary_particle_ids"], "RecoInteraction"
+    is_truth: bool = column("bool", default=False, doc="Always false; marks the object as a reconstruction output")
+    units: str = column(
+        "str", default="cm", doc="Unit system of the positional attributes, cm (detector frame) or px (voxel indices)"
     )
-    num_particles: int = column_field(_RECO_INTERACTION_COLUMNS["num_particles"], "RecoInteraction")
-    num_primary_particles: int = column_field(_RECO_INTERACTION_COLUMNS["num_primary_particles"], "RecoInteraction")
-    particle_counts: np.ndarray = column_field(_RECO_INTERACTION_COLUMNS["particle_counts"], "RecoInteraction")
-    primary_particle_counts: np.ndarray = column_field(
-        _RECO_INTERACTION_COLUMNS["primary_particle_counts"], "RecoInteraction"
+    id: int = column("int64", default=-1, doc="Index of the object within its event-level list")
+    is_contained: bool = column(
+        "bool", default=False, doc="Whether all of the object's points lie inside the detector containment volume"
     )
-    is_crt_matched: bool = column_field(_RECO_INTERACTION_COLUMNS["is_crt_matched"], "RecoInteraction")
-    crt_ids: np.ndarray = column_field(_RECO_INTERACTION_COLUMNS["crt_ids"], "RecoInteraction")
-    crt_times: np.ndarray = column_field(_RECO_INTERACTION_COLUMNS["crt_times"], "RecoInteraction")
-    crt_scores: np.ndarray = column_field(_RECO_INTERACTION_COLUMNS["crt_scores"], "RecoInteraction")
-    topology: str = column_field(_RECO_INTERACTION_COLUMNS["topology"], "RecoInteraction")
-    size: int = column_field(_RECO_INTERACTION_COLUMNS["size"], "RecoInteraction")
-    depositions_sum: float = column_field(_RECO_INTERACTION_COLUMNS["depositions_sum"], "RecoInteraction")
-    module_ids: np.ndarray = column_field(_RECO_INTERACTION_COLUMNS["module_ids"], "RecoInteraction")
-
-    __hash__ = None  # type: ignore[assignment]
-
-    def __eq__(self, other: object) -> bool:
-        """Compare every column; arrays by content and NaN equal to NaN."""
-        if type(other) is not type(self):
-            return NotImplemented
-        return objects_equal(self, other, self.COLUMNS)
-
-    @classmethod
-    def to_records(cls, objects: Sequence[Any], lite: bool = False) -> np.ndarray:
-        """Build the compound rows of ``objects``, one column at a time.
-
-        Parameters
-        ----------
-        objects : sequence
-            Instances of this class, objects with the same attribute names, or dicts
-            (a missing key takes the default).
-        lite : bool, default False
-            Leave out the columns that lite files drop.
-
-        Returns
-        -------
-        numpy.ndarray
-            One row per object, of dtype ``LITE_DTYPE`` if ``lite`` else ``DTYPE``.
-        """
-        values = column_values(objects, cls.COLUMNS)
-        columns = _RECO_INTERACTION_COLUMNS
-        records = np.zeros(len(objects), dtype=cls.LITE_DTYPE if lite else cls.DTYPE)
-        records["is_truth"] = build_column(columns["is_truth"], values(columns["is_truth"]), cls.CLASS_NAME)
-        records["units"] = build_column(columns["units"], values(columns["units"]), cls.CLASS_NAME)
-        records["id"] = build_column(columns["id"], values(columns["id"]), cls.CLASS_NAME)
-        records["is_contained"] = build_column(columns["is_contained"], values(columns["is_contained"]), cls.CLASS_NAME)
-        records["is_time_contained"] = build_column(
-            columns["is_time_contained"], values(columns["is_time_contained"]), cls.CLASS_NAME
-        )
-        records["is_cathode_crosser"] = build_column(
-            columns["is_cathode_crosser"], values(columns["is_cathode_crosser"]), cls.CLASS_NAME
-        )
-        records["is_matched"] = build_column(columns["is_matched"], values(columns["is_matched"]), cls.CLASS_NAME)
-        records["cathode_offset"] = build_column(
-            columns["cathode_offset"], values(columns["cathode_offset"]), cls.CLASS_NAME
-        )
-        records["match_ids"] = build_column(columns["match_ids"], values(columns["match_ids"]), cls.CLASS_NAME)
-        records["match_overlaps"] = build_column(
-            columns["match_overlaps"], values(columns["match_overlaps"]), cls.CLASS_NAME
-        )
-        records["is_fiducial"] = build_column(columns["is_fiducial"], values(columns["is_fiducial"]), cls.CLASS_NAME)
-        records["is_flash_matched"] = build_column(
-            columns["is_flash_matched"], values(columns["is_flash_matched"]), cls.CLASS_NAME
-        )
-        records["flash_total_pe"] = build_column(
-            columns["flash_total_pe"], values(columns["flash_total_pe"]), cls.CLASS_NAME
-        )
-        records["flash_hypo_pe"] = build_column(
-            columns["flash_hypo_pe"], values(columns["flash_hypo_pe"]), cls.CLASS_NAME
-        )
-        records["particle_ids"] = build_column(columns["particle_ids"], values(columns["particle_ids"]), cls.CLASS_NAME)
-        records["vertex"] = build_column(columns["vertex"], values(columns["vertex"]), cls.CLASS_NAME)
-        records["flash_ids"] = build_column(columns["flash_ids"], values(columns["flash_ids"]), cls.CLASS_NAME)
-        records["flash_volume_ids"] = build_column(
-            columns["flash_volume_ids"], values(columns["flash_volume_ids"]), cls.CLASS_NAME
-        )
-        records["flash_times"] = build_column(columns["flash_times"], values(columns["flash_times"]), cls.CLASS_NAME)
-        records["flash_scores"] = build_column(columns["flash_scores"], values(columns["flash_scores"]), cls.CLASS_NAME)
-        records["dir"] = build_column(columns["dir"], values(columns["dir"]), cls.CLASS_NAME)
-        records["primary_particle_ids"] = build_column(
-            columns["primary_particle_ids"], values(columns["primary_particle_ids"]), cls.CLASS_NAME
-        )
-        records["num_particles"] = build_column(
-            columns["num_particles"], values(columns["num_particles"]), cls.CLASS_NAME
-        )
-        records["num_primary_particles"] = build_column(
-            columns["num_primary_particles"], values(columns["num_primary_particles"]), cls.CLASS_NAME
-        )
-        records["particle_counts"] = build_column(
-            columns["particle_counts"], values(columns["particle_counts"]), cls.CLASS_NAME
-        )
-        records["primary_particle_counts"] = build_column(
-            columns["primary_particle_counts"], values(columns["primary_particle_counts"]), cls.CLASS_NAME
-        )
-        records["is_crt_matched"] = build_column(
-            columns["is_crt_matched"], values(columns["is_crt_matched"]), cls.CLASS_NAME
-        )
-        records["crt_ids"] = build_column(columns["crt_ids"], values(columns["crt_ids"]), cls.CLASS_NAME)
-        records["crt_times"] = build_column(columns["crt_times"], values(columns["crt_times"]), cls.CLASS_NAME)
-        records["crt_scores"] = build_column(columns["crt_scores"], values(columns["crt_scores"]), cls.CLASS_NAME)
-        records["topology"] = build_column(columns["topology"], values(columns["topology"]), cls.CLASS_NAME)
-        records["size"] = build_column(columns["size"], values(columns["size"]), cls.CLASS_NAME)
-        records["depositions_sum"] = build_column(
-            columns["depositions_sum"], values(columns["depositions_sum"]), cls.CLASS_NAME
-        )
-        records["module_ids"] = build_column(columns["module_ids"], values(columns["module_ids"]), cls.CLASS_NAME)
-        if not lite:
-            records["index"] = build_column(columns["index"], values(columns["index"]), cls.CLASS_NAME)
-            records["orig_index"] = build_column(columns["orig_index"], values(columns["orig_index"]), cls.CLASS_NAME)
-        return records
-
-    @classmethod
-    def from_records(cls, records: np.ndarray) -> list[RecoInteraction]:
-        """Rebuild objects from compound rows (missing columns take their defaults)."""
-        return objects_from_records(cls, cls.COLUMNS, records)
-
-
-_TRUTH_INTERACTION_COLUMNS: dict[str, Column] = {
-    "orig_id": Column(
-        "orig_id",
-        "int64",
-        default=-1,
-        doc="ID of the corresponding entry in the original (un-reindexed) truth list",
-    ),
-    "is_truth": Column(
-        "is_truth",
-        "bool",
-        default=True,
-        doc="Always true; marks the object as a truth-level object",
-    ),
-    "index_adapt": Column(
-        "index_adapt",
-        "int32",
-        storage="vlen",
-        lite=False,
-        doc="Voxel indexes of the object in the truth labels adapted to the reconstructed points",
-    ),
-    "index_g4": Column(
-        "index_g4",
-        "int32",
-        storage="vlen",
-        lite=False,
-        doc="Voxel indexes of the object in the Geant4 true energy-deposition point set",
-    ),
-    "units": Column(
-        "units",
-        "str",
-        default="cm",
-        doc="Unit system of the positional attributes, cm (detector frame) or px (voxel indices)",
-    ),
-    "id": Column(
-        "id",
-        "int64",
-        default=-1,
-        doc="Index of the neutrino in the event",
-    ),
-    "is_contained": Column(
-        "is_contained",
-        "bool",
-        default=False,
-        doc="Whether all of the object's points lie inside the detector containment volume",
-    ),
-    "is_time_contained": Column(
-        "is_time_contained",
-        "bool",
-        default=False,
-        doc="Whether all of the object's points fall inside the expected readout (drift) window",
-    ),
-    "is_cathode_crosser": Column(
-        "is_cathode_crosser",
-        "bool",
-        default=False,
-        doc="Whether the object spans both TPCs on either side of a cathode in a module",
-    ),
-    "is_matched": Column(
-        "is_matched",
-        "bool",
-        default=False,
-        doc="Whether a counterpart was found by reco-truth matching",
-    ),
-    "cathode_offset": Column(
-        "cathode_offset",
+    is_time_contained: bool = column(
+        "bool", default=False, doc="Whether all of the object's points fall inside the expected readout (drift) window"
+    )
+    is_cathode_crosser: bool = column(
+        "bool", default=False, doc="Whether the object spans both TPCs on either side of a cathode in a module"
+    )
+    is_matched: bool = column("bool", default=False, doc="Whether a counterpart was found by reco-truth matching")
+    cathode_offset: float = column(
         "float64",
         default=math.nan,
         units="cm",
         doc="Drift-axis shift (cm) that stitches a cathode-crossing object together; proportional to t0",
-    ),
-    "index": Column(
-        "index",
-        "int32",
-        storage="vlen",
-        lite=False,
-        doc="Voxel indexes of the object in the event's reconstructed point cloud",
-    ),
-    "orig_index": Column(
-        "orig_index",
+    )
+    index: np.ndarray = column(
+        "int32", storage="vlen", lite=False, doc="Voxel indexes of the object in the event's reconstructed point cloud"
+    )
+    orig_index: np.ndarray = column(
         "int32",
         storage="vlen",
         lite=False,
         doc="Voxel indexes of the object in the original point cloud, before filtering or adaptation",
-    ),
-    "match_ids": Column(
-        "match_ids",
+    )
+    match_ids: np.ndarray = column(
         "int32",
         storage="vlen",
         doc="IDs of the matched counterpart objects (truth for reco, reco for truth), best first",
-    ),
-    "match_overlaps": Column(
-        "match_overlaps",
-        "float32",
-        storage="vlen",
-        doc="Overlap score (IoU) with each matched counterpart, aligned with match_ids",
-    ),
-    "is_fiducial": Column(
-        "is_fiducial",
-        "bool",
-        default=False,
-        doc="Whether the interaction vertex lies inside the fiducial volume",
-    ),
-    "is_flash_matched": Column(
-        "is_flash_matched",
-        "bool",
-        default=False,
-        doc="Whether the interaction is matched to an optical flash",
-    ),
-    "flash_total_pe": Column(
-        "flash_total_pe",
-        "float64",
-        default=math.nan,
-        doc="Total photoelectrons of the matched flash(es)",
-    ),
-    "flash_hypo_pe": Column(
-        "flash_hypo_pe",
+    )
+    match_overlaps: np.ndarray = column(
+        "float32", storage="vlen", doc="Overlap score (IoU) with each matched counterpart, aligned with match_ids"
+    )
+    is_fiducial: bool = column(
+        "bool", default=False, doc="Whether the interaction vertex lies inside the fiducial volume"
+    )
+    is_flash_matched: bool = column("bool", default=False, doc="Whether the interaction is matched to an optical flash")
+    flash_total_pe: float = column("float64", default=math.nan, doc="Total photoelectrons of the matched flash(es)")
+    flash_hypo_pe: float = column(
         "float64",
         default=math.nan,
         doc="Total photoelectrons predicted for the interaction by the flash-matching light hypothesis",
-    ),
-    "particle_ids": Column(
-        "particle_ids",
-        "int32",
-        storage="vlen",
-        doc="IDs of the particles that make up the interaction",
-    ),
-    "vertex": Column(
-        "vertex",
+    )
+    particle_ids: np.ndarray = column("int32", storage="vlen", doc="IDs of the particles that make up the interaction")
+    vertex: np.ndarray = column(
         "float32",
         storage="fixed",
         length=3,
         default=math.nan,
         units="instance",
         doc="Position of the interaction vertex",
-    ),
-    "flash_ids": Column(
-        "flash_ids",
-        "int32",
-        storage="vlen",
-        doc="IDs of the optical flashes matched to the interaction",
-    ),
-    "flash_volume_ids": Column(
-        "flash_volume_ids",
-        "int32",
-        storage="vlen",
-        doc="Optical volume in which each matched flash was recorded",
-    ),
-    "flash_times": Column(
-        "flash_times",
-        "float32",
-        storage="vlen",
-        units="us",
-        doc="Times of the matched flashes",
-    ),
-    "flash_scores": Column(
-        "flash_scores",
-        "float32",
-        storage="vlen",
-        doc="Flash-matching quality score of each matched flash",
-    ),
-    "interaction_id": Column(
-        "interaction_id",
-        "int64",
-        default=-1,
-        doc="ID of the true interaction associated with this neutrino",
-    ),
-    "current_type": Column(
-        "current_type",
-        "int64",
-        default=-1,
-        enum=NuCurrentType,
-        doc="Weak current of the interaction (CC or NC)",
-    ),
-    "interaction_scheme": Column(
-        "interaction_scheme",
-        "int64",
-        default=-1,
-        enum=NuInteractionScheme,
-        doc="Generator convention used for the mode and type codes",
-    ),
-    "interaction_mode": Column(
-        "interaction_mode",
-        "int64",
-        default=-1,
-        doc="Generator interaction mode code (e.g. QE, RES, DIS, MEC)",
-    ),
-    "interaction_type": Column(
-        "interaction_type",
-        "int64",
-        default=-1,
-        doc="Detailed generator interaction type code",
-    ),
-    "mct_index": Column(
-        "mct_index",
-        "int64",
-        default=-1,
-        doc="Index of the generator MCTruth record of this neutrino",
-    ),
-    "track_id": Column(
-        "track_id",
-        "int64",
-        default=-1,
-        doc="Simulation track ID of the neutrino",
-    ),
-    "lepton_track_id": Column(
-        "lepton_track_id",
-        "int64",
-        default=-1,
-        doc="Simulation track ID of the outgoing lepton",
-    ),
-    "pdg_code": Column(
-        "pdg_code",
-        "int64",
-        default=-1,
-        doc="PDG code of the incoming neutrino",
-    ),
-    "lepton_pdg_code": Column(
-        "lepton_pdg_code",
-        "int64",
-        default=-1,
-        doc="PDG code of the outgoing lepton",
-    ),
-    "target": Column(
-        "target",
-        "int64",
-        default=-1,
-        doc="PDG code of the target nucleus",
-    ),
-    "nucleon": Column(
-        "nucleon",
-        "int64",
-        default=-1,
-        doc="PDG code of the struck nucleon",
-    ),
-    "quark": Column(
-        "quark",
-        "int64",
-        default=-1,
-        doc="PDG code of the struck quark",
-    ),
-    "energy_init": Column(
-        "energy_init",
-        "float64",
-        default=math.nan,
-        units="GeV",
-        doc="Energy of the incoming neutrino",
-    ),
-    "hadronic_invariant_mass": Column(
-        "hadronic_invariant_mass",
-        "float64",
-        default=math.nan,
-        units="GeV/c^2",
-        doc="Invariant mass W of the hadronic system",
-    ),
-    "momentum_transfer": Column(
-        "momentum_transfer",
-        "float64",
-        default=math.nan,
-        units="(GeV/c)^2",
-        doc="Squared four-momentum transfer Q^2",
-    ),
-    "momentum_transfer_mag": Column(
-        "momentum_transfer_mag",
-        "float64",
-        default=math.nan,
-        units="GeV/c",
-        doc="Magnitude of the three-momentum transfer |q|",
-    ),
-    "energy_transfer": Column(
-        "energy_transfer",
-        "float64",
-        default=math.nan,
-        units="GeV",
-        doc="Energy transferred to the hadronic system (nu = E_nu - E_lepton)",
-    ),
-    "lepton_p": Column(
-        "lepton_p",
-        "float64",
-        default=math.nan,
-        units="GeV/c",
-        doc="Momentum magnitude of the outgoing lepton",
-    ),
-    "distance_travel": Column(
-        "distance_travel",
-        "float64",
-        default=math.nan,
-        units="instance",
-        doc="Distance travelled by the neutrino from its production point to the interaction",
-    ),
-    "t": Column(
-        "t",
-        "float64",
-        default=math.nan,
-        units="ns",
-        doc="Time of the neutrino interaction",
-    ),
-    "theta": Column(
-        "theta",
-        "float64",
-        default=math.nan,
-        units="rad",
-        doc="Angle between the incoming neutrino and the outgoing lepton",
-    ),
-    "bjorken_x": Column(
-        "bjorken_x",
-        "float64",
-        default=math.nan,
-        doc="Bjorken scaling variable x",
-    ),
-    "inelasticity": Column(
-        "inelasticity",
-        "float64",
-        default=math.nan,
-        doc="Inelasticity (Bjorken y), fraction of the neutrino energy given to the hadrons",
-    ),
-    "creation_process": Column(
-        "creation_process",
-        "str",
-        default="",
-        doc="Process label of the neutrino record",
-    ),
-    "position": Column(
-        "position",
+    )
+    flash_ids: np.ndarray = column("int32", storage="vlen", doc="IDs of the optical flashes matched to the interaction")
+    flash_volume_ids: np.ndarray = column(
+        "int32", storage="vlen", doc="Optical volume in which each matched flash was recorded"
+    )
+    flash_times: np.ndarray = column("float32", storage="vlen", units="us", doc="Times of the matched flashes")
+    flash_scores: np.ndarray = column(
+        "float32", storage="vlen", doc="Flash-matching quality score of each matched flash"
+    )
+    dir: np.ndarray = column(
         "float32",
         storage="fixed",
         length=3,
         default=math.nan,
-        units="instance",
-        doc="Position of the interaction vertex",
-    ),
-    "momentum": Column(
-        "momentum",
-        "float32",
-        storage="fixed",
-        length=3,
-        default=math.nan,
-        units="MeV/c",
-        doc="Momentum vector of the incoming neutrino",
-    ),
-    "nu_id": Column(
-        "nu_id",
-        "int64",
-        default=-1,
-        doc="ID of the true neutrino matched to this interaction (-1 if none)",
-    ),
-    "reco_vertex": Column(
-        "reco_vertex",
-        "float32",
-        storage="fixed",
-        length=3,
-        default=math.nan,
-        units="instance",
-        doc="Vertex position estimated by the reconstruction on the true particles",
-    ),
-    "reco_dir": Column(
-        "reco_dir",
-        "float32",
-        storage="fixed",
-        length=3,
-        default=math.nan,
-        doc="Interaction direction estimated by the reconstruction on the true particles",
-    ),
-    "dir": Column(
-        "dir",
-        "float32",
-        storage="fixed",
-        length=3,
-        default=math.nan,
-        derived=True,
-        doc="Unit direction vector of the incoming neutrino",
-    ),
-    "primary_particle_ids": Column(
-        "primary_particle_ids",
-        "int32",
-        storage="vlen",
-        derived=True,
-        doc="IDs of the primary particles of the interaction",
-    ),
-    "num_particles": Column(
-        "num_particles",
-        "int64",
-        default=0,
-        derived=True,
-        doc="Number of particles in the interaction",
-    ),
-    "num_primary_particles": Column(
-        "num_primary_particles",
-        "int64",
-        default=0,
-        derived=True,
-        doc="Number of primary particles in the interaction",
-    ),
-    "particle_counts": Column(
-        "particle_counts",
+        doc="Reconstructed unit direction vector of the interaction",
+    )
+    primary_particle_ids: np.ndarray = column(
+        "int32", storage="vlen", derived=True, doc="IDs of the primary particles of the interaction"
+    )
+    num_particles: int = column("int64", default=0, derived=True, doc="Number of particles in the interaction")
+    num_primary_particles: int = column(
+        "int64", default=0, derived=True, doc="Number of primary particles in the interaction"
+    )
+    particle_counts: np.ndarray = column(
         "int32",
         storage="fixed",
         length=6,
         default=0,
         derived=True,
         doc="Number of valid particles of each species (photon, e, mu, pi, p, K)",
-    ),
-    "primary_particle_counts": Column(
-        "primary_particle_counts",
+    )
+    primary_particle_counts: np.ndarray = column(
         "int32",
         storage="fixed",
         length=6,
         default=0,
         derived=True,
         doc="Number of valid primary particles of each species (photon, e, mu, pi, p, K)",
-    ),
-    "is_crt_matched": Column(
-        "is_crt_matched",
-        "bool",
-        default=False,
-        derived=True,
-        doc="Whether any particle of the interaction is matched to a CRT hit",
-    ),
-    "crt_ids": Column(
-        "crt_ids",
-        "int32",
-        storage="vlen",
-        derived=True,
-        doc="IDs of the CRT hits matched to the interaction's particles",
-    ),
-    "crt_times": Column(
-        "crt_times",
+    )
+    is_crt_matched: bool = column(
+        "bool", default=False, derived=True, doc="Whether any particle of the interaction is matched to a CRT hit"
+    )
+    crt_ids: np.ndarray = column(
+        "int32", storage="vlen", derived=True, doc="IDs of the CRT hits matched to the interaction's particles"
+    )
+    crt_times: np.ndarray = column(
         "float32",
         storage="vlen",
         units="us",
         derived=True,
         doc="Times of the CRT hits matched to the interaction's particles",
-    ),
-    "crt_scores": Column(
-        "crt_scores",
-        "float32",
-        storage="vlen",
-        derived=True,
-        doc="Quality scores of the CRT matches of the interaction's particles",
-    ),
-    "topology": Column(
-        "topology",
+    )
+    crt_scores: np.ndarray = column(
+        "float32", storage="vlen", derived=True, doc="Quality scores of the CRT matches of the interaction's particles"
+    )
+    topology: str = column(
         "str",
         default="",
         derived=True,
         doc="Label built from the primary particle multiplicities per species (e.g. 1mu1p)",
-    ),
-    "size": Column(
-        "size",
-        "int64",
-        default=0,
-        derived=True,
-        doc="Number of voxels in the object",
-    ),
-    "depositions_sum": Column(
-        "depositions_sum",
-        "float64",
-        default=0.0,
-        derived=True,
-        doc="Summed deposited charge/energy of the object's voxels",
-    ),
-    "module_ids": Column(
-        "module_ids",
-        "int32",
-        storage="vlen",
-        derived=True,
-        doc="Detector modules in which the object has voxels",
-    ),
-    "size_adapt": Column(
-        "size_adapt",
-        "int64",
-        default=0,
-        derived=True,
-        doc="Number of voxels of the object in the reco-adapted truth labels",
-    ),
-    "size_g4": Column(
-        "size_g4",
-        "int64",
-        default=0,
-        derived=True,
-        doc="Number of voxels of the object in the Geant4 true energy-deposition point set",
-    ),
-    "depositions_q_sum": Column(
-        "depositions_q_sum",
-        "float64",
-        default=0.0,
-        derived=True,
-        doc="Summed charge of the object's voxels, in the input image units",
-    ),
-    "depositions_adapt_sum": Column(
-        "depositions_adapt_sum",
-        "float64",
-        default=0.0,
-        derived=True,
-        doc="Summed deposition value of the object's voxels in the reco-adapted labels",
-    ),
-    "depositions_adapt_q_sum": Column(
-        "depositions_adapt_q_sum",
-        "float64",
-        default=0.0,
-        derived=True,
-        doc="Summed charge of the object's voxels in the reco-adapted labels, input image units",
-    ),
-    "depositions_g4_sum": Column(
-        "depositions_g4_sum",
-        "float64",
-        default=0.0,
-        derived=True,
-        doc="Summed true Geant4 energy deposited in the object's voxels",
-    ),
-}
+    )
+    size: int = column("int64", default=0, derived=True, doc="Number of voxels in the object")
+    depositions_sum: float = column(
+        "float64", default=0.0, derived=True, doc="Summed deposited charge/energy of the object's voxels"
+    )
+    module_ids: np.ndarray = column(
+        "int32", storage="vlen", derived=True, doc="Detector modules in which the object has voxels"
+    )
 
 
-@attrs.define(kw_only=True, eq=False)
-class TruthInteraction:
+@object_type
+class TruthInteraction(SchemaObject):
     """True interaction, neutrino truth plus reconstruction-side quantities
 
     Attributes
@@ -4863,15 +2413,13 @@ class TruthInteraction:
         Summed true Geant4 energy deposited in the object's voxels (derived)
     """
 
-    CLASS_NAME: ClassVar[str] = "TruthInteraction"
-    COLUMNS: ClassVar[tuple[Column, ...]] = tuple(_TRUTH_INTERACTION_COLUMNS.values())
     DTYPE: ClassVar[np.dtype] = np.dtype(
         [
             ("orig_id", np.int64),
             ("is_truth", np.bool_),
             ("index_adapt", h5py.vlen_dtype(np.int32)),
             ("index_g4", h5py.vlen_dtype(np.int32)),
-            ("units", _STR),
+            ("units", STR_DTYPE),
             ("id", np.int64),
             ("is_contained", np.bool_),
             ("is_time_contained", np.bool_),
@@ -4893,8 +2441,8 @@ class TruthInteraction:
             ("flash_times", h5py.vlen_dtype(np.float32)),
             ("flash_scores", h5py.vlen_dtype(np.float32)),
             ("interaction_id", np.int64),
-            ("current_type", h5py.enum_dtype({m.name: int(m) for m in NuCurrentType}, basetype=np.int64)),
-            ("interaction_scheme", h5py.enum_dtype({m.name: int(m) for m in NuInteractionScheme}, basetype=np.int64)),
+            ("current_type", enum_dtype(NuCurrentType)),
+            ("interaction_scheme", enum_dtype(NuInteractionScheme)),
             ("interaction_mode", np.int64),
             ("interaction_type", np.int64),
             ("mct_index", np.int64),
@@ -4916,7 +2464,7 @@ class TruthInteraction:
             ("theta", np.float64),
             ("bjorken_x", np.float64),
             ("inelasticity", np.float64),
-            ("creation_process", _STR),
+            ("creation_process", STR_DTYPE),
             ("position", np.float32, (3,)),
             ("momentum", np.float32, (3,)),
             ("nu_id", np.int64),
@@ -4932,7 +2480,7 @@ class TruthInteraction:
             ("crt_ids", h5py.vlen_dtype(np.int32)),
             ("crt_times", h5py.vlen_dtype(np.float32)),
             ("crt_scores", h5py.vlen_dtype(np.float32)),
-            ("topology", _STR),
+            ("topology", STR_DTYPE),
             ("size", np.int64),
             ("depositions_sum", np.float64),
             ("module_ids", h5py.vlen_dtype(np.int32)),
@@ -4948,7 +2496,7 @@ class TruthInteraction:
         [
             ("orig_id", np.int64),
             ("is_truth", np.bool_),
-            ("units", _STR),
+            ("units", STR_DTYPE),
             ("id", np.int64),
             ("is_contained", np.bool_),
             ("is_time_contained", np.bool_),
@@ -4968,8 +2516,8 @@ class TruthInteraction:
             ("flash_times", h5py.vlen_dtype(np.float32)),
             ("flash_scores", h5py.vlen_dtype(np.float32)),
             ("interaction_id", np.int64),
-            ("current_type", h5py.enum_dtype({m.name: int(m) for m in NuCurrentType}, basetype=np.int64)),
-            ("interaction_scheme", h5py.enum_dtype({m.name: int(m) for m in NuInteractionScheme}, basetype=np.int64)),
+            ("current_type", enum_dtype(NuCurrentType)),
+            ("interaction_scheme", enum_dtype(NuInteractionScheme)),
             ("interaction_mode", np.int64),
             ("interaction_type", np.int64),
             ("mct_index", np.int64),
@@ -4991,7 +2539,7 @@ class TruthInteraction:
             ("theta", np.float64),
             ("bjorken_x", np.float64),
             ("inelasticity", np.float64),
-            ("creation_process", _STR),
+            ("creation_process", STR_DTYPE),
             ("position", np.float32, (3,)),
             ("momentum", np.float32, (3,)),
             ("nu_id", np.int64),
@@ -5007,7 +2555,7 @@ class TruthInteraction:
             ("crt_ids", h5py.vlen_dtype(np.int32)),
             ("crt_times", h5py.vlen_dtype(np.float32)),
             ("crt_scores", h5py.vlen_dtype(np.float32)),
-            ("topology", _STR),
+            ("topology", STR_DTYPE),
             ("size", np.int64),
             ("depositions_sum", np.float64),
             ("module_ids", h5py.vlen_dtype(np.int32)),
@@ -5020,263 +2568,252 @@ class TruthInteraction:
         ]
     )
 
-    orig_id: int = column_field(_TRUTH_INTERACTION_COLUMNS["orig_id"], "TruthInteraction")
-    is_truth: bool = column_field(_TRUTH_INTERACTION_COLUMNS["is_truth"], "TruthInteraction")
-    index_adapt: np.ndarray = column_field(_TRUTH_INTERACTION_COLUMNS["index_adapt"], "TruthInteraction")
-    index_g4: np.ndarray = column_field(_TRUTH_INTERACTION_COLUMNS["index_g4"], "TruthInteraction")
-    units: str = column_field(_TRUTH_INTERACTION_COLUMNS["units"], "TruthInteraction")
-    id: int = column_field(_TRUTH_INTERACTION_COLUMNS["id"], "TruthInteraction")
-    is_contained: bool = column_field(_TRUTH_INTERACTION_COLUMNS["is_contained"], "TruthInteraction")
-    is_time_contained: bool = column_field(_TRUTH_INTERACTION_COLUMNS["is_time_contained"], "TruthInteraction")
-    is_cathode_crosser: bool = column_field(_TRUTH_INTERACTION_COLUMNS["is_cathode_crosser"], "TruthInteraction")
-    is_matched: bool = column_field(_TRUTH_INTERACTION_COLUMNS["is_matched"], "TruthInteraction")
-    cathode_offset: float = column_field(_TRUTH_INTERACTION_COLUMNS["cathode_offset"], "TruthInteraction")
-    index: np.ndarray = column_field(_TRUTH_INTERACTION_COLUMNS["index"], "TruthInteraction")
-    orig_index: np.ndarray = column_field(_TRUTH_INTERACTION_COLUMNS["orig_index"], "TruthInteraction")
-    match_ids: np.ndarray = column_field(_TRUTH_INTERACTION_COLUMNS["match_ids"], "TruthInteraction")
-    match_overlaps: np.ndarray = column_field(_TRUTH_INTERACTION_COLUMNS["match_overlaps"], "TruthInteraction")
-    is_fiducial: bool = column_field(_TRUTH_INTERACTION_COLUMNS["is_fiducial"], "TruthInteraction")
-    is_flash_matched: bool = column_field(_TRUTH_INTERACTION_COLUMNS["is_flash_matched"], "TruthInteraction")
-    flash_total_pe: float = column_field(_TRUTH_INTERACTION_COLUMNS["flash_total_pe"], "TruthInteraction")
-    flash_hypo_pe: float = column_field(_TRUTH_INTERACTION_COLUMNS["flash_hypo_pe"], "TruthInteraction")
-    particle_ids: np.ndarray = column_field(_TRUTH_INTERACTION_COLUMNS["particle_ids"], "TruthInteraction")
-    vertex: np.ndarray = column_field(_TRUTH_INTERACTION_COLUMNS["vertex"], "TruthInteraction")
-    flash_ids: np.ndarray = column_field(_TRUTH_INTERACTION_COLUMNS["flash_ids"], "TruthInteraction")
-    flash_volume_ids: np.ndarray = column_field(_TRUTH_INTERACTION_COLUMNS["flash_volume_ids"], "TruthInteraction")
-    flash_times: np.ndarray = column_field(_TRUTH_INTERACTION_COLUMNS["flash_times"], "TruthInteraction")
-    flash_scores: np.ndarray = column_field(_TRUTH_INTERACTION_COLUMNS["flash_scores"], "TruthInteraction")
-    interaction_id: int = column_field(_TRUTH_INTERACTION_COLUMNS["interaction_id"], "TruthInteraction")
-    current_type: NuCurrentType = column_field(_TRUTH_INTERACTION_COLUMNS["current_type"], "TruthInteraction")
-    interaction_scheme: NuInteractionScheme = column_field(
-        _TRUTH_INTERACTION_COLUMNS["interaction_scheme"], "TruthInteraction"
+    orig_id: int = column(
+        "int64", default=-1, doc="ID of the corresponding entry in the original (un-reindexed) truth list"
     )
-    interaction_mode: int = column_field(_TRUTH_INTERACTION_COLUMNS["interaction_mode"], "TruthInteraction")
-    interaction_type: int = column_field(_TRUTH_INTERACTION_COLUMNS["interaction_type"], "TruthInteraction")
-    mct_index: int = column_field(_TRUTH_INTERACTION_COLUMNS["mct_index"], "TruthInteraction")
-    track_id: int = column_field(_TRUTH_INTERACTION_COLUMNS["track_id"], "TruthInteraction")
-    lepton_track_id: int = column_field(_TRUTH_INTERACTION_COLUMNS["lepton_track_id"], "TruthInteraction")
-    pdg_code: int = column_field(_TRUTH_INTERACTION_COLUMNS["pdg_code"], "TruthInteraction")
-    lepton_pdg_code: int = column_field(_TRUTH_INTERACTION_COLUMNS["lepton_pdg_code"], "TruthInteraction")
-    target: int = column_field(_TRUTH_INTERACTION_COLUMNS["target"], "TruthInteraction")
-    nucleon: int = column_field(_TRUTH_INTERACTION_COLUMNS["nucleon"], "TruthInteraction")
-    quark: int = column_field(_TRUTH_INTERACTION_COLUMNS["quark"], "TruthInteraction")
-    energy_init: float = column_field(_TRUTH_INTERACTION_COLUMNS["energy_init"], "TruthInteraction")
-    hadronic_invariant_mass: float = column_field(
-        _TRUTH_INTERACTION_COLUMNS["hadronic_invariant_mass"], "TruthInteraction"
+    is_truth: bool = column("bool", default=True, doc="Always true; marks the object as a truth-level object")
+    index_adapt: np.ndarray = column(
+        "int32",
+        storage="vlen",
+        lite=False,
+        doc="Voxel indexes of the object in the truth labels adapted to the reconstructed points",
     )
-    momentum_transfer: float = column_field(_TRUTH_INTERACTION_COLUMNS["momentum_transfer"], "TruthInteraction")
-    momentum_transfer_mag: float = column_field(_TRUTH_INTERACTION_COLUMNS["momentum_transfer_mag"], "TruthInteraction")
-    energy_transfer: float = column_field(_TRUTH_INTERACTION_COLUMNS["energy_transfer"], "TruthInteraction")
-    lepton_p: float = column_field(_TRUTH_INTERACTION_COLUMNS["lepton_p"], "TruthInteraction")
-    distance_travel: float = column_field(_TRUTH_INTERACTION_COLUMNS["distance_travel"], "TruthInteraction")
-    t: float = column_field(_TRUTH_INTERACTION_COLUMNS["t"], "TruthInteraction")
-    theta: float = column_field(_TRUTH_INTERACTION_COLUMNS["theta"], "TruthInteraction")
-    bjorken_x: float = column_field(_TRUTH_INTERACTION_COLUMNS["bjorken_x"], "TruthInteraction")
-    inelasticity: float = column_field(_TRUTH_INTERACTION_COLUMNS["inelasticity"], "TruthInteraction")
-    creation_process: str = column_field(_TRUTH_INTERACTION_COLUMNS["creation_process"], "TruthInteraction")
-    position: np.ndarray = column_field(_TRUTH_INTERACTION_COLUMNS["position"], "TruthInteraction")
-    momentum: np.ndarray = column_field(_TRUTH_INTERACTION_COLUMNS["momentum"], "TruthInteraction")
-    nu_id: int = column_field(_TRUTH_INTERACTION_COLUMNS["nu_id"], "TruthInteraction")
-    reco_vertex: np.ndarray = column_field(_TRUTH_INTERACTION_COLUMNS["reco_vertex"], "TruthInteraction")
-    reco_dir: np.ndarray = column_field(_TRUTH_INTERACTION_COLUMNS["reco_dir"], "TruthInteraction")
-    dir: np.ndarray = column_field(_TRUTH_INTERACTION_COLUMNS["dir"], "TruthInteraction")
-    primary_particle_ids: np.ndarray = column_field(
-        _TRUTH_INTERACTION_COLUMNS["primary_particle_ids"], "TruthInteraction"
+    index_g4: np.ndarray = column(
+        "int32",
+        storage="vlen",
+        lite=False,
+        doc="Voxel indexes of the object in the Geant4 true energy-deposition point set",
     )
-    num_particles: int = column_field(_TRUTH_INTERACTION_COLUMNS["num_particles"], "TruthInteraction")
-    num_primary_particles: int = column_field(_TRUTH_INTERACTION_COLUMNS["num_primary_particles"], "TruthInteraction")
-    particle_counts: np.ndarray = column_field(_TRUTH_INTERACTION_COLUMNS["particle_counts"], "TruthInteraction")
-    primary_particle_counts: np.ndarray = column_field(
-        _TRUTH_INTERACTION_COLUMNS["primary_particle_counts"], "TruthInteraction"
+    units: str = column(
+        "str", default="cm", doc="Unit system of the positional attributes, cm (detector frame) or px (voxel indices)"
     )
-    is_crt_matched: bool = column_field(_TRUTH_INTERACTION_COLUMNS["is_crt_matched"], "TruthInteraction")
-    crt_ids: np.ndarray = column_field(_TRUTH_INTERACTION_COLUMNS["crt_ids"], "TruthInteraction")
-    crt_times: np.ndarray = column_field(_TRUTH_INTERACTION_COLUMNS["crt_times"], "TruthInteraction")
-    crt_scores: np.ndarray = column_field(_TRUTH_INTERACTION_COLUMNS["crt_scores"], "TruthInteraction")
-    topology: str = column_field(_TRUTH_INTERACTION_COLUMNS["topology"], "TruthInteraction")
-    size: int = column_field(_TRUTH_INTERACTION_COLUMNS["size"], "TruthInteraction")
-    depositions_sum: float = column_field(_TRUTH_INTERACTION_COLUMNS["depositions_sum"], "TruthInteraction")
-    module_ids: np.ndarray = column_field(_TRUTH_INTERACTION_COLUMNS["module_ids"], "TruthInteraction")
-    size_adapt: int = column_field(_TRUTH_INTERACTION_COLUMNS["size_adapt"], "TruthInteraction")
-    size_g4: int = column_field(_TRUTH_INTERACTION_COLUMNS["size_g4"], "TruthInteraction")
-    depositions_q_sum: float = column_field(_TRUTH_INTERACTION_COLUMNS["depositions_q_sum"], "TruthInteraction")
-    depositions_adapt_sum: float = column_field(_TRUTH_INTERACTION_COLUMNS["depositions_adapt_sum"], "TruthInteraction")
-    depositions_adapt_q_sum: float = column_field(
-        _TRUTH_INTERACTION_COLUMNS["depositions_adapt_q_sum"], "TruthInteraction"
+    id: int = column("int64", default=-1, doc="Index of the neutrino in the event")
+    is_contained: bool = column(
+        "bool", default=False, doc="Whether all of the object's points lie inside the detector containment volume"
     )
-    depositions_g4_sum: float = column_field(_TRUTH_INTERACTION_COLUMNS["depositions_g4_sum"], "TruthInteraction")
-
-    __hash__ = None  # type: ignore[assignment]
-
-    def __eq__(self, other: object) -> bool:
-        """Compare every column; arrays by content and NaN equal to NaN."""
-        if type(other) is not type(self):
-            return NotImplemented
-        return objects_equal(self, other, self.COLUMNS)
-
-    @classmethod
-    def to_records(cls, objects: Sequence[Any], lite: bool = False) -> np.ndarray:
-        """Build the compound rows of ``objects``, one column at a time.
-
-        Parameters
-        ----------
-        objects : sequence
-            Instances of this class, objects with the same attribute names, or dicts
-            (a missing key takes the default).
-        lite : bool, default False
-            Leave out the columns that lite files drop.
-
-        Returns
-        -------
-        numpy.ndarray
-            One row per object, of dtype ``LITE_DTYPE`` if ``lite`` else ``DTYPE``.
-        """
-        values = column_values(objects, cls.COLUMNS)
-        columns = _TRUTH_INTERACTION_COLUMNS
-        records = np.zeros(len(objects), dtype=cls.LITE_DTYPE if lite else cls.DTYPE)
-        records["orig_id"] = build_column(columns["orig_id"], values(columns["orig_id"]), cls.CLASS_NAME)
-        records["is_truth"] = build_column(columns["is_truth"], values(columns["is_truth"]), cls.CLASS_NAME)
-        records["units"] = build_column(columns["units"], values(columns["units"]), cls.CLASS_NAME)
-        records["id"] = build_column(columns["id"], values(columns["id"]), cls.CLASS_NAME)
-        records["is_contained"] = build_column(columns["is_contained"], values(columns["is_contained"]), cls.CLASS_NAME)
-        records["is_time_contained"] = build_column(
-            columns["is_time_contained"], values(columns["is_time_contained"]), cls.CLASS_NAME
-        )
-        records["is_cathode_crosser"] = build_column(
-            columns["is_cathode_crosser"], values(columns["is_cathode_crosser"]), cls.CLASS_NAME
-        )
-        records["is_matched"] = build_column(columns["is_matched"], values(columns["is_matched"]), cls.CLASS_NAME)
-        records["cathode_offset"] = build_column(
-            columns["cathode_offset"], values(columns["cathode_offset"]), cls.CLASS_NAME
-        )
-        records["match_ids"] = build_column(columns["match_ids"], values(columns["match_ids"]), cls.CLASS_NAME)
-        records["match_overlaps"] = build_column(
-            columns["match_overlaps"], values(columns["match_overlaps"]), cls.CLASS_NAME
-        )
-        records["is_fiducial"] = build_column(columns["is_fiducial"], values(columns["is_fiducial"]), cls.CLASS_NAME)
-        records["is_flash_matched"] = build_column(
-            columns["is_flash_matched"], values(columns["is_flash_matched"]), cls.CLASS_NAME
-        )
-        records["flash_total_pe"] = build_column(
-            columns["flash_total_pe"], values(columns["flash_total_pe"]), cls.CLASS_NAME
-        )
-        records["flash_hypo_pe"] = build_column(
-            columns["flash_hypo_pe"], values(columns["flash_hypo_pe"]), cls.CLASS_NAME
-        )
-        records["particle_ids"] = build_column(columns["particle_ids"], values(columns["particle_ids"]), cls.CLASS_NAME)
-        records["vertex"] = build_column(columns["vertex"], values(columns["vertex"]), cls.CLASS_NAME)
-        records["flash_ids"] = build_column(columns["flash_ids"], values(columns["flash_ids"]), cls.CLASS_NAME)
-        records["flash_volume_ids"] = build_column(
-            columns["flash_volume_ids"], values(columns["flash_volume_ids"]), cls.CLASS_NAME
-        )
-        records["flash_times"] = build_column(columns["flash_times"], values(columns["flash_times"]), cls.CLASS_NAME)
-        records["flash_scores"] = build_column(columns["flash_scores"], values(columns["flash_scores"]), cls.CLASS_NAME)
-        records["interaction_id"] = build_column(
-            columns["interaction_id"], values(columns["interaction_id"]), cls.CLASS_NAME
-        )
-        records["current_type"] = build_column(columns["current_type"], values(columns["current_type"]), cls.CLASS_NAME)
-        records["interaction_scheme"] = build_column(
-            columns["interaction_scheme"], values(columns["interaction_scheme"]), cls.CLASS_NAME
-        )
-        records["interaction_mode"] = build_column(
-            columns["interaction_mode"], values(columns["interaction_mode"]), cls.CLASS_NAME
-        )
-        records["interaction_type"] = build_column(
-            columns["interaction_type"], values(columns["interaction_type"]), cls.CLASS_NAME
-        )
-        records["mct_index"] = build_column(columns["mct_index"], values(columns["mct_index"]), cls.CLASS_NAME)
-        records["track_id"] = build_column(columns["track_id"], values(columns["track_id"]), cls.CLASS_NAME)
-        records["lepton_track_id"] = build_column(
-            columns["lepton_track_id"], values(columns["lepton_track_id"]), cls.CLASS_NAME
-        )
-        records["pdg_code"] = build_column(columns["pdg_code"], values(columns["pdg_code"]), cls.CLASS_NAME)
-        records["lepton_pdg_code"] = build_column(
-            columns["lepton_pdg_code"], values(columns["lepton_pdg_code"]), cls.CLASS_NAME
-        )
-        records["target"] = build_column(columns["target"], values(columns["target"]), cls.CLASS_NAME)
-        records["nucleon"] = build_column(columns["nucleon"], values(columns["nucleon"]), cls.CLASS_NAME)
-        records["quark"] = build_column(columns["quark"], values(columns["quark"]), cls.CLASS_NAME)
-        records["energy_init"] = build_column(columns["energy_init"], values(columns["energy_init"]), cls.CLASS_NAME)
-        records["hadronic_invariant_mass"] = build_column(
-            columns["hadronic_invariant_mass"], values(columns["hadronic_invariant_mass"]), cls.CLASS_NAME
-        )
-        records["momentum_transfer"] = build_column(
-            columns["momentum_transfer"], values(columns["momentum_transfer"]), cls.CLASS_NAME
-        )
-        records["momentum_transfer_mag"] = build_column(
-            columns["momentum_transfer_mag"], values(columns["momentum_transfer_mag"]), cls.CLASS_NAME
-        )
-        records["energy_transfer"] = build_column(
-            columns["energy_transfer"], values(columns["energy_transfer"]), cls.CLASS_NAME
-        )
-        records["lepton_p"] = build_column(columns["lepton_p"], values(columns["lepton_p"]), cls.CLASS_NAME)
-        records["distance_travel"] = build_column(
-            columns["distance_travel"], values(columns["distance_travel"]), cls.CLASS_NAME
-        )
-        records["t"] = build_column(columns["t"], values(columns["t"]), cls.CLASS_NAME)
-        records["theta"] = build_column(columns["theta"], values(columns["theta"]), cls.CLASS_NAME)
-        records["bjorken_x"] = build_column(columns["bjorken_x"], values(columns["bjorken_x"]), cls.CLASS_NAME)
-        records["inelasticity"] = build_column(columns["inelasticity"], values(columns["inelasticity"]), cls.CLASS_NAME)
-        records["creation_process"] = build_column(
-            columns["creation_process"], values(columns["creation_process"]), cls.CLASS_NAME
-        )
-        records["position"] = build_column(columns["position"], values(columns["position"]), cls.CLASS_NAME)
-        records["momentum"] = build_column(columns["momentum"], values(columns["momentum"]), cls.CLASS_NAME)
-        records["nu_id"] = build_column(columns["nu_id"], values(columns["nu_id"]), cls.CLASS_NAME)
-        records["reco_vertex"] = build_column(columns["reco_vertex"], values(columns["reco_vertex"]), cls.CLASS_NAME)
-        records["reco_dir"] = build_column(columns["reco_dir"], values(columns["reco_dir"]), cls.CLASS_NAME)
-        records["dir"] = build_column(columns["dir"], values(columns["dir"]), cls.CLASS_NAME)
-        records["primary_particle_ids"] = build_column(
-            columns["primary_particle_ids"], values(columns["primary_particle_ids"]), cls.CLASS_NAME
-        )
-        records["num_particles"] = build_column(
-            columns["num_particles"], values(columns["num_particles"]), cls.CLASS_NAME
-        )
-        records["num_primary_particles"] = build_column(
-            columns["num_primary_particles"], values(columns["num_primary_particles"]), cls.CLASS_NAME
-        )
-        records["particle_counts"] = build_column(
-            columns["particle_counts"], values(columns["particle_counts"]), cls.CLASS_NAME
-        )
-        records["primary_particle_counts"] = build_column(
-            columns["primary_particle_counts"], values(columns["primary_particle_counts"]), cls.CLASS_NAME
-        )
-        records["is_crt_matched"] = build_column(
-            columns["is_crt_matched"], values(columns["is_crt_matched"]), cls.CLASS_NAME
-        )
-        records["crt_ids"] = build_column(columns["crt_ids"], values(columns["crt_ids"]), cls.CLASS_NAME)
-        records["crt_times"] = build_column(columns["crt_times"], values(columns["crt_times"]), cls.CLASS_NAME)
-        records["crt_scores"] = build_column(columns["crt_scores"], values(columns["crt_scores"]), cls.CLASS_NAME)
-        records["topology"] = build_column(columns["topology"], values(columns["topology"]), cls.CLASS_NAME)
-        records["size"] = build_column(columns["size"], values(columns["size"]), cls.CLASS_NAME)
-        records["depositions_sum"] = build_column(
-            columns["depositions_sum"], values(columns["depositions_sum"]), cls.CLASS_NAME
-        )
-        records["module_ids"] = build_column(columns["module_ids"], values(columns["module_ids"]), cls.CLASS_NAME)
-        records["size_adapt"] = build_column(columns["size_adapt"], values(columns["size_adapt"]), cls.CLASS_NAME)
-        records["size_g4"] = build_column(columns["size_g4"], values(columns["size_g4"]), cls.CLASS_NAME)
-        records["depositions_q_sum"] = build_column(
-            columns["depositions_q_sum"], values(columns["depositions_q_sum"]), cls.CLASS_NAME
-        )
-        records["depositions_adapt_sum"] = build_column(
-            columns["depositions_adapt_sum"], values(columns["depositions_adapt_sum"]), cls.CLASS_NAME
-        )
-        records["depositions_adapt_q_sum"] = build_column(
-            columns["depositions_adapt_q_sum"], values(columns["depositions_adapt_q_sum"]), cls.CLASS_NAME
-        )
-        records["depositions_g4_sum"] = build_column(
-            columns["depositions_g4_sum"], values(columns["depositions_g4_sum"]), cls.CLASS_NAME
-        )
-        if not lite:
-            records["index_adapt"] = build_column(
-                columns["index_adapt"], values(columns["index_adapt"]), cls.CLASS_NAME
-            )
-            records["index_g4"] = build_column(columns["index_g4"], values(columns["index_g4"]), cls.CLASS_NAME)
-            records["index"] = build_column(columns["index"], values(columns["index"]), cls.CLASS_NAME)
-            records["orig_index"] = build_column(columns["orig_index"], values(columns["orig_index"]), cls.CLASS_NAME)
-        return records
-
-    @classmethod
-    def from_records(cls, records: np.ndarray) -> list[TruthInteraction]:
-        """Rebuild objects from compound rows (missing columns take their defaults)."""
-        return objects_from_records(cls, cls.COLUMNS, records)
+    is_time_contained: bool = column(
+        "bool", default=False, doc="Whether all of the object's points fall inside the expected readout (drift) window"
+    )
+    is_cathode_crosser: bool = column(
+        "bool", default=False, doc="Whether the object spans both TPCs on either side of a cathode in a module"
+    )
+    is_matched: bool = column("bool", default=False, doc="Whether a counterpart was found by reco-truth matching")
+    cathode_offset: float = column(
+        "float64",
+        default=math.nan,
+        units="cm",
+        doc="Drift-axis shift (cm) that stitches a cathode-crossing object together; proportional to t0",
+    )
+    index: np.ndarray = column(
+        "int32", storage="vlen", lite=False, doc="Voxel indexes of the object in the event's reconstructed point cloud"
+    )
+    orig_index: np.ndarray = column(
+        "int32",
+        storage="vlen",
+        lite=False,
+        doc="Voxel indexes of the object in the original point cloud, before filtering or adaptation",
+    )
+    match_ids: np.ndarray = column(
+        "int32",
+        storage="vlen",
+        doc="IDs of the matched counterpart objects (truth for reco, reco for truth), best first",
+    )
+    match_overlaps: np.ndarray = column(
+        "float32", storage="vlen", doc="Overlap score (IoU) with each matched counterpart, aligned with match_ids"
+    )
+    is_fiducial: bool = column(
+        "bool", default=False, doc="Whether the interaction vertex lies inside the fiducial volume"
+    )
+    is_flash_matched: bool = column("bool", default=False, doc="Whether the interaction is matched to an optical flash")
+    flash_total_pe: float = column("float64", default=math.nan, doc="Total photoelectrons of the matched flash(es)")
+    flash_hypo_pe: float = column(
+        "float64",
+        default=math.nan,
+        doc="Total photoelectrons predicted for the interaction by the flash-matching light hypothesis",
+    )
+    particle_ids: np.ndarray = column("int32", storage="vlen", doc="IDs of the particles that make up the interaction")
+    vertex: np.ndarray = column(
+        "float32",
+        storage="fixed",
+        length=3,
+        default=math.nan,
+        units="instance",
+        doc="Position of the interaction vertex",
+    )
+    flash_ids: np.ndarray = column("int32", storage="vlen", doc="IDs of the optical flashes matched to the interaction")
+    flash_volume_ids: np.ndarray = column(
+        "int32", storage="vlen", doc="Optical volume in which each matched flash was recorded"
+    )
+    flash_times: np.ndarray = column("float32", storage="vlen", units="us", doc="Times of the matched flashes")
+    flash_scores: np.ndarray = column(
+        "float32", storage="vlen", doc="Flash-matching quality score of each matched flash"
+    )
+    interaction_id: int = column("int64", default=-1, doc="ID of the true interaction associated with this neutrino")
+    current_type: NuCurrentType = column(
+        "int64", default=-1, enum=NuCurrentType, doc="Weak current of the interaction (CC or NC)"
+    )
+    interaction_scheme: NuInteractionScheme = column(
+        "int64", default=-1, enum=NuInteractionScheme, doc="Generator convention used for the mode and type codes"
+    )
+    interaction_mode: int = column("int64", default=-1, doc="Generator interaction mode code (e.g. QE, RES, DIS, MEC)")
+    interaction_type: int = column("int64", default=-1, doc="Detailed generator interaction type code")
+    mct_index: int = column("int64", default=-1, doc="Index of the generator MCTruth record of this neutrino")
+    track_id: int = column("int64", default=-1, doc="Simulation track ID of the neutrino")
+    lepton_track_id: int = column("int64", default=-1, doc="Simulation track ID of the outgoing lepton")
+    pdg_code: int = column("int64", default=-1, doc="PDG code of the incoming neutrino")
+    lepton_pdg_code: int = column("int64", default=-1, doc="PDG code of the outgoing lepton")
+    target: int = column("int64", default=-1, doc="PDG code of the target nucleus")
+    nucleon: int = column("int64", default=-1, doc="PDG code of the struck nucleon")
+    quark: int = column("int64", default=-1, doc="PDG code of the struck quark")
+    energy_init: float = column("float64", default=math.nan, units="GeV", doc="Energy of the incoming neutrino")
+    hadronic_invariant_mass: float = column(
+        "float64", default=math.nan, units="GeV/c^2", doc="Invariant mass W of the hadronic system"
+    )
+    momentum_transfer: float = column(
+        "float64", default=math.nan, units="(GeV/c)^2", doc="Squared four-momentum transfer Q^2"
+    )
+    momentum_transfer_mag: float = column(
+        "float64", default=math.nan, units="GeV/c", doc="Magnitude of the three-momentum transfer |q|"
+    )
+    energy_transfer: float = column(
+        "float64", default=math.nan, units="GeV", doc="Energy transferred to the hadronic system (nu = E_nu - E_lepton)"
+    )
+    lepton_p: float = column(
+        "float64", default=math.nan, units="GeV/c", doc="Momentum magnitude of the outgoing lepton"
+    )
+    distance_travel: float = column(
+        "float64",
+        default=math.nan,
+        units="instance",
+        doc="Distance travelled by the neutrino from its production point to the interaction",
+    )
+    t: float = column("float64", default=math.nan, units="ns", doc="Time of the neutrino interaction")
+    theta: float = column(
+        "float64", default=math.nan, units="rad", doc="Angle between the incoming neutrino and the outgoing lepton"
+    )
+    bjorken_x: float = column("float64", default=math.nan, doc="Bjorken scaling variable x")
+    inelasticity: float = column(
+        "float64",
+        default=math.nan,
+        doc="Inelasticity (Bjorken y), fraction of the neutrino energy given to the hadrons",
+    )
+    creation_process: str = column("str", default="", doc="Process label of the neutrino record")
+    position: np.ndarray = column(
+        "float32",
+        storage="fixed",
+        length=3,
+        default=math.nan,
+        units="instance",
+        doc="Position of the interaction vertex",
+    )
+    momentum: np.ndarray = column(
+        "float32",
+        storage="fixed",
+        length=3,
+        default=math.nan,
+        units="MeV/c",
+        doc="Momentum vector of the incoming neutrino",
+    )
+    nu_id: int = column("int64", default=-1, doc="ID of the true neutrino matched to this interaction (-1 if none)")
+    reco_vertex: np.ndarray = column(
+        "float32",
+        storage="fixed",
+        length=3,
+        default=math.nan,
+        units="instance",
+        doc="Vertex position estimated by the reconstruction on the true particles",
+    )
+    reco_dir: np.ndarray = column(
+        "float32",
+        storage="fixed",
+        length=3,
+        default=math.nan,
+        doc="Interaction direction estimated by the reconstruction on the true particles",
+    )
+    dir: np.ndarray = column(
+        "float32",
+        storage="fixed",
+        length=3,
+        default=math.nan,
+        derived=True,
+        doc="Unit direction vector of the incoming neutrino",
+    )
+    primary_particle_ids: np.ndarray = column(
+        "int32", storage="vlen", derived=True, doc="IDs of the primary particles of the interaction"
+    )
+    num_particles: int = column("int64", default=0, derived=True, doc="Number of particles in the interaction")
+    num_primary_particles: int = column(
+        "int64", default=0, derived=True, doc="Number of primary particles in the interaction"
+    )
+    particle_counts: np.ndarray = column(
+        "int32",
+        storage="fixed",
+        length=6,
+        default=0,
+        derived=True,
+        doc="Number of valid particles of each species (photon, e, mu, pi, p, K)",
+    )
+    primary_particle_counts: np.ndarray = column(
+        "int32",
+        storage="fixed",
+        length=6,
+        default=0,
+        derived=True,
+        doc="Number of valid primary particles of each species (photon, e, mu, pi, p, K)",
+    )
+    is_crt_matched: bool = column(
+        "bool", default=False, derived=True, doc="Whether any particle of the interaction is matched to a CRT hit"
+    )
+    crt_ids: np.ndarray = column(
+        "int32", storage="vlen", derived=True, doc="IDs of the CRT hits matched to the interaction's particles"
+    )
+    crt_times: np.ndarray = column(
+        "float32",
+        storage="vlen",
+        units="us",
+        derived=True,
+        doc="Times of the CRT hits matched to the interaction's particles",
+    )
+    crt_scores: np.ndarray = column(
+        "float32", storage="vlen", derived=True, doc="Quality scores of the CRT matches of the interaction's particles"
+    )
+    topology: str = column(
+        "str",
+        default="",
+        derived=True,
+        doc="Label built from the primary particle multiplicities per species (e.g. 1mu1p)",
+    )
+    size: int = column("int64", default=0, derived=True, doc="Number of voxels in the object")
+    depositions_sum: float = column(
+        "float64", default=0.0, derived=True, doc="Summed deposited charge/energy of the object's voxels"
+    )
+    module_ids: np.ndarray = column(
+        "int32", storage="vlen", derived=True, doc="Detector modules in which the object has voxels"
+    )
+    size_adapt: int = column(
+        "int64", default=0, derived=True, doc="Number of voxels of the object in the reco-adapted truth labels"
+    )
+    size_g4: int = column(
+        "int64",
+        default=0,
+        derived=True,
+        doc="Number of voxels of the object in the Geant4 true energy-deposition point set",
+    )
+    depositions_q_sum: float = column(
+        "float64", default=0.0, derived=True, doc="Summed charge of the object's voxels, in the input image units"
+    )
+    depositions_adapt_sum: float = column(
+        "float64",
+        default=0.0,
+        derived=True,
+        doc="Summed deposition value of the object's voxels in the reco-adapted labels",
+    )
+    depositions_adapt_q_sum: float = column(
+        "float64",
+        default=0.0,
+        derived=True,
+        doc="Summed charge of the object's voxels in the reco-adapted labels, input image units",
+    )
+    depositions_g4_sum: float = column(
+        "float64", default=0.0, derived=True, doc="Summed true Geant4 energy deposited in the object's voxels"
+    )

@@ -1,1 +1,1 @@
-"""Column types: element dtypes, conversion of values, dtype descriptions."""
+"""Runtime of the generated types: element dtypes, columns, the object base class, dtype descriptions."""

@@ -1,7 +1,7 @@
 """Column descriptions and column builders used by the generated object types.
 
-This is the one runtime module that ``spineh5.generated`` imports. It holds
-everything about a column that does not depend on a particular schema:
+It holds everything about one column that does not depend on a particular
+schema (the object-level methods built on it are in :mod:`.objects`):
 
 * :class:`Column`, the description of one compound column (name, dtype,
   storage, default, units, lite, derived, enum);
@@ -17,8 +17,6 @@ from __future__ import annotations
 import enum
 import math
 import operator
-from collections.abc import Callable, Sequence
-from itertools import repeat
 from typing import Any
 
 import attrs
@@ -26,13 +24,28 @@ import h5py
 import numpy as np
 
 from ..errors import ColumnError
+from .elements import ELEMENTS, ENUM_ELEMENT, NUMPY_DTYPES
 
-#: numpy dtype of each element dtype name a schema may use (``str`` is separate).
-NUMPY_DTYPES: dict[str, np.dtype] = {
-    name: np.dtype(name) for name in ("bool", "uint8", "int32", "int64", "float32", "float64")
-}
+__all__ = [
+    "STR_DTYPE",
+    "Column",
+    "ColumnError",
+    "build_column",
+    "cast_array",
+    "decode_column",
+    "enum_dtype",
+    "values_equal",
+]
+
 #: h5py's variable-length UTF-8 string dtype.
 STR_DTYPE = h5py.string_dtype()
+#: numpy dtype of an enumeration column's values.
+_ENUM_NUMPY = NUMPY_DTYPES[ENUM_ELEMENT]
+
+
+def enum_dtype(members: type[enum.IntEnum]) -> np.dtype:
+    """Return the HDF5 enumeration dtype of an enum: its members' names and values on ``int64``."""
+    return h5py.enum_dtype({member.name: int(member) for member in members}, basetype=_ENUM_NUMPY)
 
 
 def _short(value: Any) -> str:
@@ -90,10 +103,7 @@ class Column:
         """Return the ``(name, dtype[, shape])`` entry of the compound dtype."""
         if self.dtype == "str":
             return (self.name, STR_DTYPE)
-        base = self.numpy_dtype
-        if self.enum is not None:
-            members = {member.name: int(member.value) for member in self.enum}
-            base = h5py.enum_dtype(members, basetype=np.int64)
+        base = self.numpy_dtype if self.enum is None else enum_dtype(self.enum)
         if self.storage == "fixed":
             return (self.name, base, (self.length,))
         if self.storage == "vlen":
@@ -176,7 +186,7 @@ def _convert_scalar(column: Column, value: Any) -> Any:
         if number not in (0, 1):
             raise ValueError("expected a bool (or 0/1)")
         return bool(number)
-    if kind in ("float32", "float64"):
+    if ELEMENTS[kind].kind == "float":
         if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
             raise TypeError(f"expected a real number, got {type(value).__name__}")
         return float(value)
@@ -266,36 +276,6 @@ def cast_array(value: Any, target: np.dtype) -> np.ndarray:
 # -- many values: one column ------------------------------------------------------------------
 
 
-def column_values(objects: Sequence[Any], columns: Sequence[Column]) -> Callable[[Column], list]:
-    """Return a function giving the values of one column over ``objects``.
-
-    Objects are read by attribute; plain dicts by key, a missing key giving the
-    column's default. An object without the attribute raises :class:`ColumnError`
-    at its position.
-    """
-    has_dicts = any(map(isinstance, objects, repeat(dict)))
-
-    def values(column: Column) -> list:
-        name = column.name
-        if not has_dicts:
-            try:
-                return list(map(operator.attrgetter(name), objects))
-            except AttributeError:
-                pass
-        out = []
-        for position, obj in enumerate(objects):
-            if isinstance(obj, dict):
-                out.append(obj[name] if name in obj else column.make_default())
-            else:
-                try:
-                    out.append(getattr(obj, name))
-                except AttributeError:
-                    raise ColumnError(type(obj).__name__, name, "object has no such attribute", position) from None
-        return out
-
-    return values
-
-
 def build_column(column: Column, values: list, class_name: str) -> np.ndarray:
     """Build the typed array of one column from per-object values.
 
@@ -362,18 +342,18 @@ def _build_fast(column: Column, values: list) -> np.ndarray:
         return np.empty(0, dtype=column.numpy_dtype)
     if column.enum is not None and set(map(type, values)) == {column.enum}:
         # Members of the column's own enum are valid by construction.
-        return np.fromiter(values, dtype=np.int64, count=count)
+        return np.fromiter(values, dtype=_ENUM_NUMPY, count=count)
     array = np.asarray(values)
     if array.ndim != 1 or array.dtype.kind not in "buif":
         raise TypeError("not numeric")
     if column.enum is not None:
         if array.dtype.kind not in "biu":
             raise TypeError("not integer")
-        allowed = np.fromiter((int(m) for m in column.enum), dtype=np.int64)
+        allowed = np.fromiter((int(m) for m in column.enum), dtype=_ENUM_NUMPY)
         if not np.isin(array, allowed).all():
             raise ValueError("not a member")
-        return array.astype(np.int64)
-    if column.dtype in ("float32", "float64") and array.dtype.kind == "b":
+        return array.astype(_ENUM_NUMPY)
+    if ELEMENTS[column.dtype].kind == "float" and array.dtype.kind == "b":
         raise TypeError("bool for float")
     return _cast_array(column, array)
 
@@ -390,7 +370,7 @@ def _assemble(column: Column, converted: list) -> np.ndarray:
             return np.empty((0, column.length), dtype=column.numpy_dtype)
         return np.stack(converted).astype(column.numpy_dtype)
     if column.enum is not None:
-        return np.asarray([int(value) for value in converted], dtype=np.int64)
+        return np.asarray([int(value) for value in converted], dtype=_ENUM_NUMPY)
     return np.asarray(converted, dtype=column.numpy_dtype)
 
 
@@ -415,34 +395,8 @@ def decode_column(column: Column, data: np.ndarray) -> list:
         return list(array.astype(column.numpy_dtype))
     if column.enum is not None:
         members = {int(member): member for member in column.enum}
-        return [members.get(value, value) for value in np.asarray(data, dtype=np.int64).tolist()]
+        return [members.get(value, value) for value in np.asarray(data, dtype=_ENUM_NUMPY).tolist()]
     return np.asarray(data).astype(column.numpy_dtype).tolist()
-
-
-def objects_from_records(cls: type, columns: Sequence[Column], records: np.ndarray) -> list:
-    """Rebuild instances of a generated class from compound rows.
-
-    Columns missing from ``records`` take their defaults; columns the class
-    does not know are ignored (the reader reports them).
-    """
-    names = set(records.dtype.names or ())
-    count = len(records)
-    decoded = []
-    for column in columns:
-        if column.name in names:
-            decoded.append((column.name, decode_column(column, records[column.name])))
-        else:
-            decoded.append((column.name, None))
-    set_slot = object.__setattr__
-    out = []
-    new = cls.__new__
-    defaults = {column.name: column for column in columns}
-    for row in range(count):
-        obj = new(cls)
-        for name, values in decoded:
-            set_slot(obj, name, values[row] if values is not None else defaults[name].make_default())
-        out.append(obj)
-    return out
 
 
 def values_equal(left: Any, right: Any) -> bool:
@@ -457,17 +411,3 @@ def values_equal(left: Any, right: Any) -> bool:
     if isinstance(left, float) and isinstance(right, float) and math.isnan(left) and math.isnan(right):
         return True
     return bool(left == right)
-
-
-def objects_equal(left: Any, right: Any, columns: Sequence[Column]) -> bool:
-    """Return whether two objects hold equal values in every column (NaN-aware)."""
-    return all(values_equal(getattr(left, c.name), getattr(right, c.name)) for c in columns)
-
-
-def column_field(column: Column, class_name: str) -> Any:
-    """Return the attrs field of a column: its default and its converter."""
-    converter = column.converter(class_name)
-    metadata = {"column": column}
-    if column.storage in ("fixed", "vlen"):
-        return attrs.field(factory=column.make_default, converter=converter, metadata=metadata)
-    return attrs.field(default=column.make_default(), converter=converter, metadata=metadata)
