@@ -247,6 +247,16 @@ class V1Layout:
         start = _append_rows(node, payload.rows)
         return RegionMaker(node).regions(start, payload.counts)
 
+    def mark_complete(self, complete: bool = True) -> None:
+        """Set ``info.complete``: True once the writer finished the file, False while it writes.
+
+        Parameters
+        ----------
+        complete : bool, default True
+            The value written, as a numpy bool (an HDF5 enum boolean).
+        """
+        self.file[INFO].attrs["complete"] = np.bool_(complete)
+
 
 class _Datasets:
     """The datasets one append touches, by path, opened once per open file.

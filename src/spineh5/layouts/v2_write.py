@@ -592,6 +592,16 @@ class V2Layout:
         yield from found
         yield self.file[EVENTS]
 
+    def mark_complete(self, complete: bool = True) -> None:
+        """Set ``info.complete``: True once the writer finished the file, False while it writes.
+
+        Parameters
+        ----------
+        complete : bool, default True
+            The value written, as a numpy bool (an HDF5 enum boolean).
+        """
+        self.file[INFO].attrs["complete"] = np.bool_(complete)
+
 
 # -- helpers -------------------------------------------------------------------------------------------
 
