@@ -284,16 +284,14 @@ def convert_command(source: str, target: str, format_version: str | None, overwr
 
 def _other_layout(path: str) -> int:
     """Return the layout IN is not in (2 for a V1 file), or refuse a path that is not an HDF5 file."""
+    from .layouts import file_format_version
+
     try:
         with open_file(path) as h5file:
-            info = h5file.get("info")
-            version = info.attrs.get("format_version", 1) if info is not None else 1
+            version = file_format_version(h5file)
     except FileOpenError as err:
         raise click.ClickException(f"{path}: {err}") from None
-    try:
-        return 1 if int(version) == 2 else 2
-    except (TypeError, ValueError):
-        return 2
+    return 1 if version == 2 else 2
 
 
 # -- schema ----------------------------------------------------------------------------------------------

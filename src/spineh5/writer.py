@@ -152,30 +152,22 @@ class HDF5Writer(SpineWriterAPI):
         self._files = OutputFiles(self.file_names, self.layout, append=append, overwrite=overwrite, keep_open=keep_open)
 
     @classmethod
-    def from_specs(
-        cls, file_name: str | None = None, specs: Mapping[str, ProductSpec] = (), **options: Any
-    ) -> HDF5Writer:
-        """Return a writer whose products are stored as ``specs`` say, not as the first batch suggests.
+    def from_specs(cls, file_name: str | None, specs: Mapping[str, ProductSpec], **options: Any) -> HDF5Writer:
+        """Return a writer that stores each key of ``specs`` as its spec says, inferring nothing from data.
 
-        Nothing is inferred for these keys: a product whose entries are all
-        empty in the first batch keeps its kind, class, dtype and widths.
-        Keys of the data without a spec (``index``, when it is not given) are
-        decided from the first batch as usual.
+        A product whose entries are all empty in the first batch keeps its
+        kind, class, dtype and widths. Stored keys without a spec (``index``,
+        when not given) are decided from the first batch as usual.
 
         Parameters
         ----------
-        file_name : str, optional
+        file_name : str or None
             Output file name, as for :class:`HDF5Writer`.
         specs : mapping
-            ``{key: ProductSpec}``; each spec's ``key`` is its key.
+            ``{key: ProductSpec}`` (each spec of its own key).
         **options
-            The other :class:`HDF5Writer` arguments. ``keys`` defaults to
-            the keys of ``specs`` unless ``skip_keys`` is given.
-
-        Returns
-        -------
-        HDF5Writer
-            The writer, with no file written yet.
+            The other :class:`HDF5Writer` arguments; ``keys`` defaults to the
+            keys of ``specs`` unless ``skip_keys`` is given.
 
         Raises
         ------
