@@ -5,9 +5,9 @@
 writes it again with :class:`~spineh5.writer.HDF5Writer` in the
 requested ``format_version``. What the file holds is kept:
 
-* the products and their kinds: object-list products get a ``types`` hint
-  from the stored class, and empty flat lists of 2-D arrays their stored
-  width, so batches whose entries are all empty decide the same kind;
+* the products and their kinds: the writer is built from the stored specs
+  (:meth:`~spineh5.writer.HDF5Writer.from_specs`, see :func:`writer_specs`),
+  so a first batch whose entries are all empty decides nothing;
 * the stored ``index`` values (the reader replaces ``index`` by the reader
   position; the stored values are read with ``table``);
 * lite-ness: a file whose object products hold exactly the lite columns of
@@ -39,9 +39,9 @@ import numpy as np
 from .decode import resolve_class
 from .errors import ConvertError, IncompleteFileError, SpineFileError, SpineH5Error, UnknownColumnsWarning
 from .layouts import REGISTRY as LAYOUTS
-from .products import Kind, ProductSpec
+from .products import Kind, ProductSpec, object_spec
 
-__all__ = ["ConvertError", "ConvertResult", "convert", "detect_lite", "writer_types"]
+__all__ = ["ConvertError", "ConvertResult", "convert", "detect_lite", "writer_specs"]
 
 #: The layouts a file can be converted to (those of :data:`spineh5.layouts.REGISTRY`).
 FORMAT_VERSIONS = tuple(sorted(LAYOUTS))
@@ -77,19 +77,6 @@ class ConvertResult:
     notes: tuple[str, ...] = ()
 
 
-class _TypedEmpty(list):
-    """An empty entry of a flat list of arrays that carries its element dtype and width.
-
-    The writer decides a product from its first non-empty entry, or else from
-    the ``default`` of the first entry (SPINE's ``ObjectList`` convention):
-    this keeps a 2-D flat list 2-D when the first batch has no arrays.
-    """
-
-    def __init__(self, default: np.ndarray) -> None:
-        super().__init__()
-        self.default = default
-
-
 def _first_line(err: BaseException) -> str:
     text = str(err).strip() or type(err).__name__
     return text.splitlines()[0]
@@ -121,17 +108,25 @@ def detect_lite(specs: dict[str, ProductSpec]) -> bool:
     return bool(verdicts) and all(verdicts)
 
 
-def writer_types(specs: dict[str, ProductSpec]) -> dict[str, Any]:
-    """Return the writer's ``types`` hints: the class of object lists, the dtype of 1-D flat lists."""
-    types: dict[str, Any] = {}
+def writer_specs(specs: dict[str, ProductSpec], lite: bool) -> dict[str, ProductSpec]:
+    """Return the specs the converted file is written with, from the source's stored specs.
+
+    They are what the writer decides from the entries the reader gives back:
+    object products get their class's schema dtype (``LITE_DTYPE`` when
+    ``lite``; columns unknown to the schema are left out), global scalars
+    become per-entry scalars (the reader gives one value per entry), every
+    other product keeps its stored spec.
+    """
+    written: dict[str, ProductSpec] = {}
     for key, spec in specs.items():
-        if spec.kind is Kind.OBJECTS:
-            cls = _object_class(spec)
-            if cls is not None:
-                types[key] = cls.CLASS_NAME
-        elif spec.kind is Kind.FLAT and spec.widths[0] == 0:
-            types[key] = spec.dtype
-    return types
+        cls = _object_class(spec)
+        if cls is not None:
+            written[key] = object_spec(key, spec.kind, cls.CLASS_NAME, lite)
+        elif spec.kind is Kind.GLOBAL_SCALAR:
+            written[key] = attrs.evolve(spec, kind=Kind.SCALAR)
+        else:
+            written[key] = spec
+    return written
 
 
 def _unknown_columns(specs: dict[str, ProductSpec]) -> list[str]:
@@ -270,9 +265,6 @@ def _batch(reader: Any, specs: dict[str, ProductSpec], start: int, stop: int) ->
         data["index"] = np.asarray(rows)
     else:
         data["index"] = list(range(start, stop))
-    for key, spec in specs.items():
-        if spec.kind is Kind.FLAT and spec.widths[0] and len(data[key][0]) == 0:
-            data[key][0] = _TypedEmpty(np.empty((0, spec.widths[0]), dtype=spec.dtype))
     return data
 
 
@@ -297,13 +289,8 @@ def _write(
     total = len(reader)
     cfg = reader.cfg
     try:
-        writer = HDF5Writer(
-            file_name=temporary,
-            keys=list(specs),
-            overwrite=True,
-            lite=lite,
-            types=writer_types(specs),
-            format_version=format_version,
+        writer = HDF5Writer.from_specs(
+            temporary, writer_specs(specs, lite), overwrite=True, lite=lite, format_version=format_version
         )
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UnknownColumnsWarning)  # reported once, as notes

@@ -1,49 +1,51 @@
-"""``HDF5Writer``: SPINE's writer API on schema-generated types, writing SPINE V1 files.
+"""``HDF5Writer``: SPINE's writer API on schema-generated types, writing SPINE V1 or V2 files.
 
 The write path of one call (``writer(data, cfg)``):
 
 1. source provenance and ``dummy_ds`` products are added to the batch;
-2. the first call decides every product's storage (:mod:`.products`) and
-   creates or opens the output file(s);
+2. the first call decides every product's storage (:mod:`.products`, or the
+   specs given to :meth:`HDF5Writer.from_specs`) and creates or opens the
+   output file(s);
 3. every product of the whole batch is validated and converted into typed
    arrays (:mod:`.payload`): any error names the key, the entry and the field
    and is raised before a byte is written;
 4. each target file's layout appends the batch: one resize and one write per
    dataset, region references in bulk, ``events`` rows last.
+
+This module orchestrates batches (options, first-batch decisions, target
+files, split routing, flush counting). The files themselves (creation,
+appendability, handles, ``info.complete``) are :mod:`.output_files`'s job,
+and SPINE's per-entry API (``DataFormat``, ``get_data_type(s)``,
+``store*``, ``append_key``, ``initialize_datasets``) is :mod:`.spine_compat`'s.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from typing import Any
 
-import attrs
 import h5py
 import numpy as np
-import yaml
 
-from . import __version__
-from .errors import FileStateError, LayoutMismatchError, ProductError
-from .generated import REGISTRY, SCHEMA_VERSION
-from .layouts import file_format_version, layout_class
-from .layouts.v1_write import INFO, V1Layout
+from .errors import ProductError
+from .generated import REGISTRY
+from .layouts import layout_class
 from .naming import get_file_names
+from .output_files import SPINE_VERSION, WRITER, OutputFiles
 from .payload import Payload, prepare
-from .products import Kind, ProductSpec, UnknownProductError, decide, is_scalar
+from .products import ProductSpec, UnknownProductError, decide, is_scalar
+from .spine_compat import SpineWriterAPI
 
-#: SPINE release whose V1 format and classes the schema describes (written as ``info.version``).
-SPINE_VERSION = "0.14.1"
-#: Name and version of this writer (written as ``info.writer``).
-WRITER = f"spineh5 {__version__}"
+__all__ = ["SPINE_VERSION", "WRITER", "HDF5Writer"]
 
 
-class HDF5Writer:
-    """Write batches of SPINE reconstruction output to SPINE V1 HDF5 files.
+class HDF5Writer(SpineWriterAPI):
+    """Write batches of SPINE reconstruction output to SPINE V1 (or V2) HDF5 files.
 
     A drop-in for SPINE's ``spine.io.write.HDF5Writer``: same constructor,
     methods and files, with object dtypes taken from the schema instead of
-    guessed from values.
+    guessed from values. :meth:`from_specs` builds a writer whose products
+    are known beforehand instead of decided from the first batch.
 
     Parameters
     ----------
@@ -97,35 +99,6 @@ class HDF5Writer:
         "file_entry_index": "source_file_entry_index",
     }
 
-    @attrs.define
-    class DataFormat:
-        """How one product is stored (SPINE's ``DataFormat``, plus the spineh5 ``kind``).
-
-        Attributes
-        ----------
-        dtype : numpy.dtype
-            Element or compound dtype.
-        class_name : str or None
-            Object class, for object products.
-        width : int or list of int
-            Columns of 2-D arrays; a list for lists of arrays (one width per
-            list position for jagged lists), as in SPINE.
-        merge : bool
-            True for flat lists of same-width arrays (one ``elements`` dataset).
-        scalar : bool
-            The ``scalar`` attribute: one row per entry, read back as one value.
-        kind : str
-            spineh5 storage kind (``scalar``, ``object``, ``objects``, ``array``,
-            ``flat``, ``jagged``, ``global_scalar``).
-        """
-
-        dtype: Any = None
-        class_name: str | None = None
-        width: int | list[int] = 0
-        merge: bool = False
-        scalar: bool = False
-        kind: str = ""
-
     def __init__(
         self,
         file_name: str | None = None,
@@ -169,23 +142,47 @@ class HDF5Writer:
 
         self.keys: list[str] | None = None
         self.specs: dict[str, ProductSpec] = {}
-        self.type_dict: dict[str, HDF5Writer.DataFormat] = {}
+        self.type_dict: dict[str, SpineWriterAPI.DataFormat] = {}
         self.cfg: dict | None = None
         self.ready = False
-        self._created: set[int] = set()
-        self._finalized: set[int] = set()
-        self._handles: dict[int, h5py.File] = {}
-        self._handles_pid: int | None = None  # process that opened the cached handles
+        self._known_specs: dict[str, ProductSpec] = {}  # from_specs: storage given, not decided
         self._since_flush: dict[int, int] = {}  # entries written per file since its last flush
         self._max_file_id: int | None = None  # split: highest file id written so far
         self._split_sequential = True  # split: file ids never went back so far
+        self._files = OutputFiles(self.file_names, self.layout, append=append, overwrite=overwrite, keep_open=keep_open)
 
-        for path in self.file_names:
-            if os.path.exists(path):
-                if overwrite:
-                    os.remove(path)
-                elif not append:
-                    raise FileExistsError(f"output file {path} exists; pass overwrite=True or append=True")
+    @classmethod
+    def from_specs(cls, file_name: str | None, specs: Mapping[str, ProductSpec], **options: Any) -> HDF5Writer:
+        """Return a writer that stores each key of ``specs`` as its spec says, inferring nothing from data.
+
+        A product whose entries are all empty in the first batch keeps its
+        kind, class, dtype and widths. Stored keys without a spec (``index``,
+        when not given) are decided from the first batch as usual.
+
+        Parameters
+        ----------
+        file_name : str or None
+            Output file name, as for :class:`HDF5Writer`.
+        specs : mapping
+            ``{key: ProductSpec}`` (each spec of its own key).
+        **options
+            The other :class:`HDF5Writer` arguments; ``keys`` defaults to the
+            keys of ``specs`` unless ``skip_keys`` is given.
+
+        Raises
+        ------
+        ValueError
+            When a value is not a :class:`~spineh5.products.ProductSpec` of its key.
+        """
+        known = dict(specs)
+        for key, spec in known.items():
+            if not isinstance(spec, ProductSpec) or spec.key != key:
+                raise ValueError(f"specs[{key!r}] must be a ProductSpec of key {key!r}, got {spec!r}")
+        if "skip_keys" not in options:
+            options.setdefault("keys", list(known))
+        writer = cls(file_name, **options)
+        writer._known_specs = known
+        return writer
 
     # -- naming --------------------------------------------------------------------------------
 
@@ -260,34 +257,8 @@ class HDF5Writer:
             return self.dummy_ds[key]
         return self.types.get(key)
 
-    def get_data_type(self, data: dict[str, Any], key: str) -> HDF5Writer.DataFormat:
-        """Return how ``data[key]`` is (or would be) stored."""
-        spec = self.specs.get(key) or self._decide(data, key)
-        return self._format(spec)
-
-    def get_data_types(
-        self, data: dict[str, Any], keys: list[str] | set[str]
-    ) -> tuple[dict[str, HDF5Writer.DataFormat], list[list[tuple[str, Any]]]]:
-        """Return the storage of each key and the distinct object dtypes (as SPINE's ``object_dtypes``)."""
-        formats = {key: self.get_data_type(data, key) for key in sorted(keys)}
-        object_dtypes: list[list[tuple[str, Any]]] = []
-        for fmt in formats.values():
-            if fmt.class_name is not None:
-                columns = [(name, fmt.dtype.fields[name][0]) for name in fmt.dtype.names]
-                if columns not in object_dtypes:
-                    object_dtypes.append(columns)
-        return formats, object_dtypes
-
-    def get_object_dtype(self, obj: Any) -> list[tuple[str, Any]]:
-        """Return the ``(name, dtype)`` columns of an object (or class name) from the schema."""
-        class_name = obj if isinstance(obj, str) else getattr(obj, "CLASS_NAME", type(obj).__name__)
-        if class_name not in REGISTRY:
-            raise ValueError(f"no schema for class {class_name!r}; known: {sorted(REGISTRY)}")
-        cls = REGISTRY[class_name]
-        dtype = cls.LITE_DTYPE if self.lite else cls.DTYPE
-        return [(name, dtype.fields[name][0]) for name in dtype.names]
-
     def _decide(self, data: dict[str, Any], key: str) -> ProductSpec:
+        """Decide the storage of ``key`` from the batch ``data`` (and its ``types`` or ``dummy_ds`` hint)."""
         if key not in data:
             raise ProductError(key, "is a stored product but is missing from the data")
         hint = self._hint(key)
@@ -302,57 +273,46 @@ class HDF5Writer:
         return spec
 
     @staticmethod
-    def _format(spec: ProductSpec) -> HDF5Writer.DataFormat:
-        merge = spec.kind is Kind.FLAT
-        width: int | list[int] = list(spec.widths) if spec.kind in (Kind.FLAT, Kind.JAGGED) else spec.widths[0]
-        return HDF5Writer.DataFormat(spec.dtype, spec.class_name, width, merge, spec.kind.is_scalar, spec.kind.value)
-
-    # -- lifecycle -------------------------------------------------------------------------------
-
-    def create(self, data: dict[str, Any], cfg: dict | None = None, append: bool = False) -> None:
-        """Decide every product's storage from the first batch and prepare the output files."""
-        data, n_entries = self._batch(self._with_dummies(self.with_source_provenance(data), self._count(data)))
-        self.keys = self.get_stored_keys(data)
-        self.cfg = cfg
-        specs = {}
-        for key in self.keys:
-            specs[key] = self._decide_or_stored(data, key, append)
-        self.specs = specs
-        self.type_dict = {key: self._format(spec) for key, spec in specs.items()}
-        self.ready = True
-        if not self.split:
-            self._ensure_file(0)
-
-    @staticmethod
     def _count(data: dict[str, Any]) -> int:
         index = data.get("index")
         return 1 if index is None or is_scalar(index) else len(index)
 
-    def _decide_or_stored(self, data: dict[str, Any], key: str, append: bool) -> ProductSpec:
+    def _normalize(self, data: dict[str, Any]) -> tuple[dict[str, Any], int]:
+        """Return the batch with source provenance and dummies added, every value per entry, and its entry count."""
+        return self._batch(self._with_dummies(self.with_source_provenance(data), self._count(data)))
+
+    # -- the first batch -------------------------------------------------------------------------
+
+    def create(self, data: dict[str, Any], cfg: dict | None = None, append: bool = False) -> None:
+        """Decide every product's storage from the first batch and prepare the output files."""
+        batch, _n_entries = self._normalize(data)
+        self._create(batch, cfg, append)
+
+    def _create(self, batch: dict[str, Any], cfg: dict | None, append: bool) -> None:
+        """Decide every product's storage from a normalized first batch and prepare the output files."""
+        self.keys = self.get_stored_keys(batch)
+        self.cfg = cfg
+        self.specs = {key: self._first_spec(batch, key, append) for key in self.keys}
+        self.type_dict = {key: self._format(spec) for key, spec in self.specs.items()}
+        self.ready = True
+        if not self.split:
+            self._files.ensure(0, self.specs, self.initialize_datasets)
+
+    def _first_spec(self, batch: dict[str, Any], key: str, append: bool) -> ProductSpec:
+        """Return the spec given for ``key``, or decide it; an appending writer falls back to the file's."""
+        known = self._known_specs.get(key)
+        if known is not None:
+            return known
         try:
-            return self._decide(data, key)
+            return self._decide(batch, key)
         except ProductError:
-            if append:
-                for path in self.file_names:
-                    if os.path.exists(path):
-                        with h5py.File(path, "r") as h5file:
-                            layout = self.layout(h5file)
-                            if key in layout.stored_keys():
-                                return layout.stored_spec(key)
+            stored = self._files.stored_spec(key) if append else None
+            if stored is not None:
+                return stored
             raise
 
-    def _info(self) -> dict[str, Any]:
-        cfg = yaml.dump(self.cfg if self.cfg is not None else {})
-        return {
-            "version": SPINE_VERSION,
-            "complete": np.bool_(False),
-            "cfg": cfg,
-            "writer": WRITER,
-            "schema_version": np.int64(SCHEMA_VERSION),
-            **self.layout.info_attrs(SPINE_VERSION),
-        }
-
     def _dataset_options(self) -> dict[str, dict]:
+        """Return the ``compression``/``chunks`` options of each product's datasets."""
         options: dict[str, dict] = {}
         for key in self.specs:
             opts: dict[str, Any] = {}
@@ -367,103 +327,7 @@ class HDF5Writer:
             options[key] = opts
         return options
 
-    def initialize_datasets(self, out_file: h5py.File, type_dict: dict[str, DataFormat] | None = None) -> None:
-        """Create ``info``, every product and the empty ``events`` table in a new, empty file.
-
-        Parameters
-        ----------
-        out_file : h5py.File
-            The open file, with nothing in it yet.
-        type_dict : dict, optional
-            ``{key: DataFormat}`` as :meth:`get_data_types` returns; by default
-            the storage decided by :meth:`create`.
-        """
-        if type_dict is None:
-            specs = self.specs
-        else:
-            specs = {key: _spec_of_format(key, fmt) for key, fmt in type_dict.items()}
-        self.layout(out_file).create(specs, self._info(), self._dataset_options())
-
-    def _check_handle_pid(self) -> None:
-        """Refuse to use open handles from another process (SPINE's guard: handles are process-local).
-
-        A forked child writing through, or reopening, a file its parent holds
-        open would corrupt it. A writer without open handles may be used by
-        any one process.
-
-        Raises
-        ------
-        FileStateError
-            When the cached handles were opened by another process.
-        """
-        pid = os.getpid()
-        if not self._handles or self._handles_pid is None:
-            self._handles_pid = pid
-        elif self._handles_pid != pid:
-            raise FileStateError(
-                f"HDF5Writer file handles are process-local: they were opened by process {self._handles_pid} "
-                f"and cannot be used across process boundaries (this is process {pid})"
-            )
-
-    def _open(self, file_id: int) -> h5py.File:
-        self._check_handle_pid()
-        handle = self._handles.get(file_id)
-        if handle is not None and handle.id.valid:
-            return handle
-        handle = h5py.File(self.file_names[file_id], "a")
-        if self.keep_open:
-            self._handles[file_id] = handle
-            self._handles_pid = os.getpid()
-        return handle
-
-    def _release(self, file_id: int, handle: h5py.File) -> None:
-        if not self.keep_open:
-            handle.close()
-
-    def _check_appendable(self, file_id: int) -> None:
-        """Refuse an existing file an appending writer has not used yet if it cannot take the data (read-only)."""
-        path = self.file_names[file_id]
-        if file_id in self._created or not (self.append and os.path.exists(path)):
-            return
-        with h5py.File(path, "r") as h5file:
-            found = file_format_version(h5file)
-            if found != self.format_version:
-                raise LayoutMismatchError(
-                    f"cannot append to {path}: it is a format_version={found} file, "
-                    f"this writer writes format_version={self.format_version}"
-                )
-            layout = self.layout(h5file)
-            if "events" not in h5file:
-                raise LayoutMismatchError(f"cannot append to {path}: it has no 'events' dataset")
-            problems = layout.differences(self.specs)
-        if problems:
-            raise LayoutMismatchError(f"cannot append to {path}: " + "; ".join(problems))
-
-    def _ensure_file(self, file_id: int) -> None:
-        """Create the file (or check it, when appending) the first time it is used."""
-        if file_id in self._created:
-            return
-        path = self.file_names[file_id]
-        if self.append and os.path.exists(path):
-            self._check_appendable(file_id)
-            handle = self._open(file_id)
-            handle[INFO].attrs["complete"] = np.bool_(False)
-        else:
-            directory = os.path.dirname(path)
-            if directory:
-                os.makedirs(directory, exist_ok=True)
-            self._check_handle_pid()
-            handle = h5py.File(path, "w")
-            self.initialize_datasets(handle)
-            if self.keep_open:
-                self._handles[file_id] = handle
-                self._handles_pid = os.getpid()
-            else:
-                handle.close()
-                handle = None
-        if handle is not None:
-            self._release(file_id, handle)
-        self._created.add(file_id)
+    # -- writing ---------------------------------------------------------------------------------
 
     def __call__(self, data: dict[str, Any], cfg: dict | None = None) -> None:
         """Write one batch.
@@ -482,41 +346,42 @@ class HDF5Writer:
         ProductError
             When a product cannot be written (raised before anything is written).
         """
+        batch, n_entries = self._normalize(data)
         if not self.ready:
-            self.create(data, cfg, append=self.append)
-        n_entries = self._count(data)
-        batch, n_entries = self._batch(self._with_dummies(self.with_source_provenance(data), n_entries))
+            self._create(batch, cfg, self.append)
         self._check_keys(batch)
         self._check_entry_counts(batch, n_entries)
         targets = self._targets(batch, n_entries)
         prepared = []
         for file_id, rows in targets:
             try:
-                payloads = {
-                    key: prepare(self.specs[key], _take(batch[key], rows), len(rows), self.lite) for key in self.keys
-                }
+                payloads = self._payloads(batch, rows)
             except ProductError as err:
                 if err.entry is None or len(targets) == 1:
                     raise
                 # name the entry of the whole batch, not of this file's share of it
                 raise ProductError(err.key, err.problem, int(rows[err.entry]), err.field) from None
             prepared.append((file_id, payloads, len(rows)))
-        for file_id, _payloads, _count in prepared:
-            if file_id in self._finalized:
-                raise FileStateError(f"{self.file_names[file_id]} was finalized; it cannot take more entries")
-        for file_id, _payloads, _count in prepared:
-            self._check_appendable(file_id)  # every target file, before any is touched
-        for file_id, _payloads, _count in prepared:
-            self._ensure_file(file_id)
+        file_ids = [file_id for file_id, _payloads, _count in prepared]
+        self._files.refuse_finalized(file_ids)
+        for file_id in file_ids:
+            self._files.check_appendable(file_id, self.specs)  # every target file, before any is touched
+        for file_id in file_ids:
+            self._files.ensure(file_id, self.specs, self.initialize_datasets)
         for file_id, payloads, count in prepared:
-            handle = self._open(file_id)
-            try:
+            with self._files.opened(file_id) as handle:
                 self.layout(handle).append(payloads, count)
                 self._count_for_flush(file_id, count, handle)
-            finally:
-                self._release(file_id, handle)
         if self.split:
             self._finalize_split_predecessors(np.array([file_id for file_id, _ in targets]))
+
+    def _payload(self, batch: dict[str, Any], key: str, rows: np.ndarray) -> Payload:
+        """Return the validated payload of product ``key`` for the entries ``rows`` of the batch."""
+        return prepare(self.specs[key], _take(batch[key], rows), len(rows), self.lite)
+
+    def _payloads(self, batch: dict[str, Any], rows: np.ndarray) -> dict[str, Payload]:
+        """Return the payload of every stored product for the entries ``rows`` of the batch."""
+        return {key: self._payload(batch, key, rows) for key in self.keys}
 
     def _count_for_flush(self, file_id: int, count: int, handle: h5py.File) -> None:
         """Flush a file once ``flush_frequency`` entries were appended to it since its last flush (as SPINE)."""
@@ -551,6 +416,8 @@ class HDF5Writer:
             if len(value) != n_entries:
                 raise ProductError(key, f"has {len(value)} entries, the batch has {n_entries} (see 'index')")
 
+    # -- target files ----------------------------------------------------------------------------
+
     def _targets(self, batch: dict[str, Any], n_entries: int) -> list[tuple[int, np.ndarray]]:
         """Return ``(file id, entry rows)`` pairs the batch is written to, in file order."""
         rows = np.arange(n_entries)
@@ -582,45 +449,25 @@ class HDF5Writer:
         if self._max_file_id is not None and lowest < self._max_file_id:
             self._split_sequential = False
         if self._split_sequential:
-            for file_id in sorted(self._created - self._finalized):
+            for file_id in self._files.unfinished():
                 if file_id < lowest:
-                    self._finalize_file(file_id)
+                    self._files.finalize_file(file_id)
         self._max_file_id = highest if self._max_file_id is None else max(self._max_file_id, highest)
 
-    def _finalize_file(self, file_id: int) -> None:
-        handle = self._open(file_id)
-        handle[INFO].attrs["complete"] = np.bool_(True)
-        handle.flush()
-        self._release(file_id, handle)
-        self._finalized.add(file_id)
+    # -- the end ---------------------------------------------------------------------------------
 
     def flush(self) -> None:
         """Flush every open file to disk."""
-        self._check_handle_pid()
-        for handle in self._handles.values():
-            if handle.id.valid:
-                handle.flush()
+        self._files.flush()
         self._since_flush = {}
 
     def finalize(self) -> None:
         """Mark every written file complete (``info.complete = True``) and close it."""
-        for file_id in sorted(self._created - self._finalized):
-            self._finalize_file(file_id)
-        self.close()
+        self._files.finalize()
 
     def close(self) -> None:
-        """Close open files without marking them complete.
-
-        In a process other than the one that opened them (a forked child),
-        the handles are only dropped: closing them would flush this process's
-        copy of the file state into a file the parent still writes.
-        """
-        if self._handles_pid is None or self._handles_pid == os.getpid():
-            for handle in self._handles.values():
-                if handle.id.valid:
-                    handle.close()
-        self._handles = {}
-        self._handles_pid = None
+        """Close open files without marking them complete (see :meth:`.OutputFiles.close`)."""
+        self._files.close()
 
     def __enter__(self) -> HDF5Writer:
         return self
@@ -635,51 +482,28 @@ class HDF5Writer:
     def __del__(self) -> None:
         try:
             self.close()
-        except Exception:  # noqa: BLE001 - interpreter shutdown
+        except Exception:  # noqa: BLE001 - interpreter shutdown, or __init__ failed
             pass
 
-    # -- SPINE's per-entry API -------------------------------------------------------------------
+    # -- the output files' handle guard (SPINE's attribute names) ----------------------------------
 
-    def append_entry(self, out_file: h5py.File, data: dict[str, Any], batch_id: int) -> None:
-        """Append entry ``batch_id`` of a batch to an open file (one entry, all keys)."""
-        entry = {key: _take(value, np.array([batch_id])) for key, value in data.items() if key in self.keys}
-        payloads = {key: prepare(self.specs[key], entry[key], 1, self.lite) for key in self.keys}
-        self.layout(out_file).append(payloads, 1)
+    @property
+    def _handles(self) -> dict[int, h5py.File]:
+        """The open handles by file id."""
+        return self._files.handles
 
-    def append_key(self, out_file: h5py.File, event: np.ndarray, data: dict[str, Any], key: str, batch_id: int) -> None:
-        """Store product ``key`` of entry ``batch_id`` and set its reference in the ``event`` row."""
-        _require_v1(out_file)
-        value = _take(data[key], np.array([batch_id]))
-        payload = prepare(self.specs[key], value, 1, self.lite)
-        event[key] = V1Layout(out_file).append_product(payload)[0]
+    @property
+    def _handles_pid(self) -> int | None:
+        """The process that opened the cached handles."""
+        return self._files.handles_pid
 
-    @staticmethod
-    def store(out_file: h5py.File, event: np.ndarray, key: str, array: Any) -> None:
-        """Append one entry's array or scalar to ``key`` and reference it from ``event``."""
-        _store_one(out_file, event, key, array)
+    @_handles_pid.setter
+    def _handles_pid(self, pid: int | None) -> None:
+        self._files.handles_pid = pid
 
-    @staticmethod
-    def store_flat(out_file: h5py.File, event: np.ndarray, key: str, array_list: list[np.ndarray]) -> None:
-        """Append one entry's list of same-width arrays to group ``key``."""
-        _store_one(out_file, event, key, array_list)
-
-    @staticmethod
-    def store_jagged(out_file: h5py.File, event: np.ndarray, key: str, array_list: list[np.ndarray]) -> None:
-        """Append one entry's list of arrays of different widths to group ``key``."""
-        _store_one(out_file, event, key, array_list)
-
-    @staticmethod
-    def store_objects(
-        out_file: h5py.File, event: np.ndarray, key: str, array: Any, obj_dtype: Any = None, lite: bool = False
-    ) -> None:
-        """Append one entry's object(s) to ``key``; dtype and lite come from the file (arguments ignored)."""
-        _store_one(out_file, event, key, array)
-
-
-def _spec_of_format(key: str, fmt: HDF5Writer.DataFormat) -> ProductSpec:
-    """Return the product spec a :class:`HDF5Writer.DataFormat` describes."""
-    widths = tuple(fmt.width) if isinstance(fmt.width, (list, tuple)) else (int(fmt.width),)
-    return ProductSpec(key, Kind(fmt.kind), np.dtype(fmt.dtype), fmt.class_name, widths)
+    def _check_handle_pid(self) -> None:
+        """Refuse to use open handles from another process (see :meth:`.OutputFiles.check_handle_pid`)."""
+        self._files.check_handle_pid()
 
 
 def _take(value: Any, rows: np.ndarray) -> Any:
@@ -687,31 +511,3 @@ def _take(value: Any, rows: np.ndarray) -> Any:
     if is_scalar(value):
         return value
     return [value[int(row)] for row in rows]
-
-
-def _require_v1(out_file: h5py.File) -> None:
-    """Refuse SPINE's per-key V1 API (region references in an ``events`` row) on a file of another layout."""
-    version = file_format_version(out_file)
-    if version != 1:
-        raise LayoutMismatchError(
-            f"{out_file.filename} is a format_version={version} file: the per-key store/append_key API "
-            "writes V1 region references; write whole batches (writer(data)) instead"
-        )
-
-
-def _store_one(out_file: h5py.File, event: np.ndarray, key: str, value: Any) -> None:
-    _require_v1(out_file)
-    layout = V1Layout(out_file)
-    spec = layout.stored_spec(key)
-    # Lite or not is what the file stores, whatever the caller says.
-    lite = spec.class_name is not None and len(spec.dtype.names) != len(REGISTRY[spec.class_name].DTYPE.names)
-    # SPINE's convention: store/store_objects take the rows to append, so append_key wraps a
-    # one-row product (a scalar, or one object) in a one-element array: append all its rows.
-    if spec.kind in (Kind.SCALAR, Kind.GLOBAL_SCALAR) and not is_scalar(value):
-        spec = attrs.evolve(spec, kind=Kind.ARRAY, widths=(0,))
-        value = np.asarray(value)
-    elif spec.kind is Kind.OBJECT and isinstance(value, (list, tuple, np.ndarray)):
-        spec = attrs.evolve(spec, kind=Kind.OBJECTS)
-        value = list(value)
-    payload: Payload = prepare(spec, [value], 1, lite)
-    event[key] = layout.append_product(payload)[0]

@@ -1,0 +1,308 @@
+"""The output files of one :class:`~spineh5.writer.HDF5Writer`: create, reopen, finalize, close.
+
+:class:`OutputFiles` is the only code that opens or creates the files a
+writer writes. It
+
+* removes (``overwrite``) or refuses existing files when the writer is made;
+* creates a file the first time an entry goes to it (``info``, the products
+  and an empty ``events``, through the layout's ``create``), or, when
+  appending, checks that the existing file can take the data and reopens it;
+* keeps the handles open between batches (``keep_open``) and refuses to use
+  them from another process than the one that opened them;
+* marks a file complete through the layout's ``mark_complete`` when it is
+  finalized, and closes the handles.
+
+``info.complete`` is written only here: False among the attributes of a new
+file (:func:`info_attrs`), False again when an appending writer reopens a
+file, True when the file is finalized.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import h5py
+import numpy as np
+import yaml
+
+from . import __version__
+from .errors import FileStateError, LayoutMismatchError
+from .generated import SCHEMA_VERSION
+from .layouts import file_format_version
+from .products import ProductSpec
+
+__all__ = ["SPINE_VERSION", "WRITER", "OutputFiles", "info_attrs", "initialize"]
+
+#: SPINE release whose V1 format and classes the schema describes (written as ``info.version``).
+SPINE_VERSION = "0.14.1"
+#: Name and version of this writer (written as ``info.writer``).
+WRITER = f"spineh5 {__version__}"
+
+
+def info_attrs(layout: type, cfg: dict | None) -> dict[str, Any]:
+    """Return the ``info`` attributes of a new file, in creation order.
+
+    Parameters
+    ----------
+    layout : type
+        The layout class (it adds its own attributes with ``info_attrs``).
+    cfg : dict or None
+        The configuration, stored as YAML (``{}`` when None).
+
+    Returns
+    -------
+    dict
+        ``version``, ``complete`` (False), ``cfg``, ``writer``,
+        ``schema_version`` and the layout's attributes.
+    """
+    return {
+        "version": SPINE_VERSION,
+        "complete": np.bool_(False),
+        "cfg": yaml.dump(cfg if cfg is not None else {}),
+        "writer": WRITER,
+        "schema_version": np.int64(SCHEMA_VERSION),
+        **layout.info_attrs(SPINE_VERSION),
+    }
+
+
+def initialize(
+    h5file: h5py.File, layout: type, specs: dict[str, ProductSpec], cfg: dict | None, options: dict[str, dict]
+) -> None:
+    """Create ``info``, every product and the empty ``events`` table in a new, empty file.
+
+    Parameters
+    ----------
+    h5file : h5py.File
+        The open file, with nothing in it yet.
+    layout : type
+        The layout class the file is written in.
+    specs : dict
+        ``{key: ProductSpec}`` of the products.
+    cfg : dict or None
+        The configuration stored in ``info.cfg``.
+    options : dict
+        ``{key: dataset options}`` (compression, chunks).
+    """
+    layout(h5file).create(specs, info_attrs(layout, cfg), options)
+
+
+class OutputFiles:
+    """The files one writer writes, by file id (position in ``file_names``).
+
+    Parameters
+    ----------
+    file_names : list of str
+        Output paths.
+    layout : type
+        Layout class of the files (its ``format_version`` is the one written).
+    append : bool
+        Append to existing files instead of refusing them.
+    overwrite : bool
+        Delete existing files now.
+    keep_open : bool
+        Keep handles open between batches (else open and close at every use).
+
+    Raises
+    ------
+    FileExistsError
+        When a file exists and neither ``overwrite`` nor ``append`` is set.
+    """
+
+    def __init__(self, file_names: list[str], layout: type, append: bool, overwrite: bool, keep_open: bool) -> None:
+        self.file_names = file_names
+        self.layout = layout
+        self.append = append
+        self.keep_open = keep_open
+        #: Ids of the files created (or checked and reopened, when appending).
+        self.created: set[int] = set()
+        #: Ids of the files marked complete; they take no more entries.
+        self.finalized: set[int] = set()
+        #: Open handles by file id (``keep_open``).
+        self.handles: dict[int, h5py.File] = {}
+        #: Process that opened the cached handles.
+        self.handles_pid: int | None = None
+        for path in file_names:
+            if os.path.exists(path):
+                if overwrite:
+                    os.remove(path)
+                elif not append:
+                    raise FileExistsError(f"output file {path} exists; pass overwrite=True or append=True")
+
+    # -- existing files ----------------------------------------------------------------------------
+
+    def stored_spec(self, key: str) -> ProductSpec | None:
+        """Return how the first existing output file holding ``key`` stores it, or None (appending writers)."""
+        for path in self.file_names:
+            if os.path.exists(path):
+                with h5py.File(path, "r") as h5file:
+                    layout = self.layout(h5file)
+                    if key in layout.stored_keys():
+                        return layout.stored_spec(key)
+        return None
+
+    def check_appendable(self, file_id: int, specs: dict[str, ProductSpec]) -> None:
+        """Refuse an existing file not used yet if it cannot take data of ``specs`` (opened read-only).
+
+        Raises
+        ------
+        LayoutMismatchError
+            When the file is of another layout, has no ``events`` or stores
+            other products.
+        """
+        path = self.file_names[file_id]
+        if file_id in self.created or not (self.append and os.path.exists(path)):
+            return
+        with h5py.File(path, "r") as h5file:
+            found = file_format_version(h5file)
+            if found != self.layout.format_version:
+                raise LayoutMismatchError(
+                    f"cannot append to {path}: it is a format_version={found} file, "
+                    f"this writer writes format_version={self.layout.format_version}"
+                )
+            layout = self.layout(h5file)
+            if "events" not in h5file:
+                raise LayoutMismatchError(f"cannot append to {path}: it has no 'events' dataset")
+            problems = layout.differences(specs)
+        if problems:
+            raise LayoutMismatchError(f"cannot append to {path}: " + "; ".join(problems))
+
+    def refuse_finalized(self, file_ids: list[int]) -> None:
+        """Refuse entries for a file that was finalized.
+
+        Raises
+        ------
+        FileStateError
+            When one of ``file_ids`` was finalized.
+        """
+        for file_id in file_ids:
+            if file_id in self.finalized:
+                raise FileStateError(f"{self.file_names[file_id]} was finalized; it cannot take more entries")
+
+    # -- creation and handles ----------------------------------------------------------------------
+
+    def ensure(self, file_id: int, specs: dict[str, ProductSpec], create: Callable[[h5py.File], None]) -> None:
+        """Create the file (or check and reopen it, when appending) the first time it is used.
+
+        Parameters
+        ----------
+        file_id : int
+            The file.
+        specs : dict
+            ``{key: ProductSpec}`` the file must store (checked when appending).
+        create : callable
+            Fills a new, empty file (the writer's ``initialize_datasets``,
+            which calls :func:`initialize`).
+        """
+        if file_id in self.created:
+            return
+        path = self.file_names[file_id]
+        if self.append and os.path.exists(path):
+            self.check_appendable(file_id, specs)
+            handle = self.open(file_id)
+            self.layout(handle).mark_complete(False)
+        else:
+            directory = os.path.dirname(path)
+            if directory:
+                os.makedirs(directory, exist_ok=True)
+            self.check_handle_pid()
+            handle = h5py.File(path, "w")
+            create(handle)
+            if self.keep_open:
+                self.handles[file_id] = handle
+                self.handles_pid = os.getpid()
+            else:
+                handle.close()
+                handle = None
+        if handle is not None:
+            self.release(handle)
+        self.created.add(file_id)
+
+    def check_handle_pid(self) -> None:
+        """Refuse to use open handles from another process (SPINE's guard: handles are process-local).
+
+        A forked child writing through, or reopening, a file its parent holds
+        open would corrupt it. Files without open handles may be used by any
+        one process.
+
+        Raises
+        ------
+        FileStateError
+            When the cached handles were opened by another process.
+        """
+        pid = os.getpid()
+        if not self.handles or self.handles_pid is None:
+            self.handles_pid = pid
+        elif self.handles_pid != pid:
+            raise FileStateError(
+                f"HDF5Writer file handles are process-local: they were opened by process {self.handles_pid} "
+                f"and cannot be used across process boundaries (this is process {pid})"
+            )
+
+    def open(self, file_id: int) -> h5py.File:
+        """Return an open handle on a created file (cached with ``keep_open``); give it back with :meth:`release`."""
+        self.check_handle_pid()
+        handle = self.handles.get(file_id)
+        if handle is not None and handle.id.valid:
+            return handle
+        handle = h5py.File(self.file_names[file_id], "a")
+        if self.keep_open:
+            self.handles[file_id] = handle
+            self.handles_pid = os.getpid()
+        return handle
+
+    def release(self, handle: h5py.File) -> None:
+        """Give back a handle of :meth:`open`: closed unless ``keep_open``."""
+        if not self.keep_open:
+            handle.close()
+
+    @contextlib.contextmanager
+    def opened(self, file_id: int) -> Iterator[h5py.File]:
+        """Open a created file for the ``with`` block (:meth:`open`, then :meth:`release`)."""
+        handle = self.open(file_id)
+        try:
+            yield handle
+        finally:
+            self.release(handle)
+
+    # -- the end -----------------------------------------------------------------------------------
+
+    def unfinished(self) -> list[int]:
+        """Return the ids of the files created and not finalized, in order."""
+        return sorted(self.created - self.finalized)
+
+    def finalize_file(self, file_id: int) -> None:
+        """Mark one file complete (``info.complete = True``) and flush it; it takes no more entries."""
+        with self.opened(file_id) as handle:
+            self.layout(handle).mark_complete(True)
+            handle.flush()
+        self.finalized.add(file_id)
+
+    def finalize(self) -> None:
+        """Mark every file not yet finalized complete, then close every handle."""
+        for file_id in self.unfinished():
+            self.finalize_file(file_id)
+        self.close()
+
+    def flush(self) -> None:
+        """Flush every open file to disk."""
+        self.check_handle_pid()
+        for handle in self.handles.values():
+            if handle.id.valid:
+                handle.flush()
+
+    def close(self) -> None:
+        """Close open files without marking them complete.
+
+        In a process other than the one that opened them (a forked child),
+        the handles are only dropped: closing them would flush this process's
+        copy of the file state into a file the parent still writes.
+        """
+        if self.handles_pid is None or self.handles_pid == os.getpid():
+            for handle in self.handles.values():
+                if handle.id.valid:
+                    handle.close()
+        self.handles = {}
+        self.handles_pid = None
