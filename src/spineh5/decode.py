@@ -21,7 +21,7 @@ from .errors import SpineFileError, UnknownColumnsWarning
 from .generated import REGISTRY
 
 #: Legacy class name of image metadata, resolved to ImageMeta2D or ImageMeta3D.
-LEGACY_META = "Meta"
+_LEGACY_META = "Meta"
 
 
 @attrs.frozen
@@ -52,7 +52,7 @@ def resolve_class(class_name: str | None, rows: np.ndarray) -> type | None:
     """
     if class_name is None:
         return None
-    if class_name != LEGACY_META:
+    if class_name != _LEGACY_META:
         return REGISTRY.get(class_name)
     names = rows.dtype.names or ()
     if "count" not in names:
@@ -78,7 +78,7 @@ def _column_values(rows: np.ndarray, name: str) -> list:
     return list(column)
 
 
-def records_to_dicts(rows: np.ndarray) -> list[dict[str, Any]]:
+def _records_to_dicts(rows: np.ndarray) -> list[dict[str, Any]]:
     """Return one ``{column: value}`` dict per row, every column included, strings decoded."""
     names = rows.dtype.names or ()
     columns = [_column_values(rows, name) for name in names]
@@ -194,7 +194,7 @@ class ObjectDecoder:
                 raise SpineFileError("one object per entry is expected, the entry has none", path, key)
             rows = rows[:1]
         if not self.build_classes:
-            values: list = records_to_dicts(rows)
+            values: list = _records_to_dicts(rows)
         else:
             cls = self.object_class(product, key, path)
             self.check_columns(cls, rows.dtype, key, path)

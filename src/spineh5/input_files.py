@@ -124,7 +124,7 @@ def select_entries(total: int, entry_list: Sequence[int] | None, n_entry: int | 
 
 #: Called with a file's ``info`` attributes (None without ``info``), its path and its position,
 #: before its layout is chosen; raises to refuse the file.
-InfoCheck = Callable[[dict[str, Any] | None, str, int], None]
+_InfoCheck = Callable[[dict[str, Any] | None, str, int], None]
 
 
 class FileHandles:
@@ -144,7 +144,7 @@ class FileHandles:
         self._open: collections.OrderedDict[int, tuple[h5py.File, ReadLayout]] = collections.OrderedDict()
         self._pid = os.getpid()
 
-    def layout(self, file_id: int, check: InfoCheck | None = None) -> ReadLayout:
+    def layout(self, file_id: int, check: _InfoCheck | None = None) -> ReadLayout:
         """Return the read layout of a file, opening it (and closing the least recently used) as needed.
 
         ``check`` sees the file's ``info`` when the file is opened (not when
