@@ -25,11 +25,11 @@ string) and numbered by first appearance, and ``fixed`` ends with one
 two files of the same type have the same ``fixed`` dtype and pools whatever
 their data.
 
-Where SPINE's own V2 code is defective (V2 spec section 7) this layout differs:
-offset datasets get large chunks (SPINE: one 8-byte chunk per offset), an
-append whose products, kinds, classes, lite setting or dtypes differ is
-refused before anything is written (SPINE: silent corruption or a failure
-half-way), and a failed append is rolled back.
+Where SPINE's own V2 code is defective (``docs/format/spine-v2-format.md``
+section 7) this layout differs: offset datasets get large chunks (SPINE: one
+8-byte chunk per offset), an append whose products, kinds, classes, lite
+setting or dtypes differ is refused before anything is written (SPINE: silent
+corruption or a failure half-way), and a failed append is rolled back.
 """
 
 from __future__ import annotations
@@ -108,7 +108,10 @@ class V2Layout(WriteLayout):
 
     @classmethod
     def info_attrs(cls, spine_version: str) -> dict:
-        """Return the layout's own ``info`` attributes (V2 spec section 1.2): ``format_version`` is an int64."""
+        """Return the layout's own ``info`` attributes: ``format_version`` is an int64.
+
+        See ``docs/format/spine-v2-format.md`` section 1.2.
+        """
         return {"spine_version": spine_version, "format": "spine_hdf5", "format_version": np.int64(2)}
 
     # -- creation ------------------------------------------------------------------------------
