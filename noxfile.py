@@ -8,9 +8,12 @@ nox.options.sessions = ["check_generated", "lint", "tests"]
 nox.options.reuse_existing_virtualenvs = True
 
 
+#: The ruff of the lint session and of the generator (which formats the rendered code with it): the
+#: specifier of pyproject.toml's ``test`` and ``dev`` extras, one minor series so the format is stable.
+RUFF = "ruff>=0.17,<0.18"
 #: What the generator needs: the package's dependencies (numpy for the element table, attrs, pyyaml),
-#: Jinja2 for the templates and ruff, which formats the rendered code.
-CODEGEN_DEPS = ("-e", ".", "jinja2>=3.1", "ruff>=0.5")
+#: Jinja2 for the templates and ruff.
+CODEGEN_DEPS = ("-e", ".", "jinja2>=3.1", RUFF)
 
 
 @nox.session
@@ -30,7 +33,7 @@ def check_generated(session: nox.Session) -> None:
 @nox.session
 def lint(session: nox.Session) -> None:
     """Run ruff (lint and format check)."""
-    session.install("ruff")
+    session.install(RUFF)
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
 

@@ -44,7 +44,7 @@ from .products import Kind, ProductSpec, object_spec
 __all__ = ["ConvertError", "ConvertResult", "convert", "detect_lite", "writer_specs"]
 
 #: The layouts a file can be converted to (those of :data:`spineh5.layouts.REGISTRY`).
-FORMAT_VERSIONS = tuple(sorted(LAYOUTS))
+_FORMAT_VERSIONS = tuple(sorted(LAYOUTS))
 
 
 @attrs.frozen
@@ -216,8 +216,8 @@ def convert(
     ValueError
         For a ``format_version`` other than 1 or 2, or a ``batch_size`` below 1.
     """
-    if type(format_version) is not int or format_version not in FORMAT_VERSIONS:
-        raise ValueError(f"format_version must be {' or '.join(map(str, FORMAT_VERSIONS))}, got {format_version!r}")
+    if type(format_version) is not int or format_version not in _FORMAT_VERSIONS:
+        raise ValueError(f"format_version must be {' or '.join(map(str, _FORMAT_VERSIONS))}, got {format_version!r}")
     if type(batch_size) is not int or batch_size < 1:
         raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
     src, dst = os.fspath(src), os.fspath(dst)

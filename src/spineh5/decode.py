@@ -4,7 +4,8 @@ A file layout hands over the rows of one object product for one entry as an
 :class:`ObjectRows`; :class:`ObjectDecoder` resolves the class from the stored
 ``class_name`` (legacy ``"Meta"`` included), reports columns the schema does
 not know once, and builds generated objects, or plain dicts with
-``build_classes=False``.
+``build_classes=False``. :func:`concatenate_rows` joins the rows of one
+product read from several files, whose columns may differ.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from .errors import SpineFileError, UnknownColumnsWarning
 from .generated import REGISTRY
 
 #: Legacy class name of image metadata, resolved to ImageMeta2D or ImageMeta3D.
-LEGACY_META = "Meta"
+_LEGACY_META = "Meta"
 
 
 @attrs.frozen
@@ -51,7 +52,7 @@ def resolve_class(class_name: str | None, rows: np.ndarray) -> type | None:
     """
     if class_name is None:
         return None
-    if class_name != LEGACY_META:
+    if class_name != _LEGACY_META:
         return REGISTRY.get(class_name)
     names = rows.dtype.names or ()
     if "count" not in names:
@@ -77,11 +78,50 @@ def _column_values(rows: np.ndarray, name: str) -> list:
     return list(column)
 
 
-def records_to_dicts(rows: np.ndarray) -> list[dict[str, Any]]:
+def _records_to_dicts(rows: np.ndarray) -> list[dict[str, Any]]:
     """Return one ``{column: value}`` dict per row, every column included, strings decoded."""
     names = rows.dtype.names or ()
     columns = [_column_values(rows, name) for name in names]
     return [dict(zip(names, values)) for values in zip(*columns)] if names else [{} for _ in range(len(rows))]
+
+
+def concatenate_rows(parts: list[np.ndarray], cls: type | None) -> np.ndarray:
+    """Concatenate the rows of several files; compound rows with different columns get the union of columns.
+
+    A column missing from a file's rows takes the schema default (or zero/None
+    when the class or column is unknown to the schema).
+    """
+    try:
+        return np.concatenate(parts)
+    except (TypeError, ValueError):
+        if any(part.dtype.names is None for part in parts):
+            raise
+    fields: dict[str, np.dtype] = {}
+    for part in parts:
+        for name in part.dtype.names:
+            dtype = part.dtype.fields[name][0]
+            if name not in fields:
+                fields[name] = dtype
+            elif fields[name] != dtype:
+                try:
+                    fields[name] = np.result_type(fields[name], dtype)
+                except TypeError:
+                    fields[name] = np.dtype(object)
+    columns = {column.name: column for column in cls.COLUMNS} if cls is not None else {}
+    out = np.zeros(sum(len(part) for part in parts), dtype=np.dtype(list(fields.items())))
+    start = 0
+    for part in parts:
+        stop = start + len(part)
+        for name, dtype in fields.items():
+            if name in part.dtype.names:
+                out[name][start:stop] = part[name]
+            elif name in columns:
+                for row in range(start, stop):
+                    out[name][row] = columns[name].make_default()
+            elif dtype.kind == "O":
+                out[name][start:stop] = None
+        start = stop
+    return out
 
 
 class ObjectDecoder:
@@ -154,7 +194,7 @@ class ObjectDecoder:
                 raise SpineFileError("one object per entry is expected, the entry has none", path, key)
             rows = rows[:1]
         if not self.build_classes:
-            values: list = records_to_dicts(rows)
+            values: list = _records_to_dicts(rows)
         else:
             cls = self.object_class(product, key, path)
             self.check_columns(cls, rows.dtype, key, path)

@@ -1,4 +1,4 @@
-"""Exceptions raised by the spineh5."""
+"""Exceptions raised by spineh5: every error derives from :class:`SpineH5Error`."""
 
 from __future__ import annotations
 

@@ -21,7 +21,7 @@ _MEMORY_TYPES: dict[int, tuple[np.dtype, h5py.h5t.TypeID]] = {}
 _MAX_CACHED = 512
 
 
-def memory_type(dtype: np.dtype) -> h5py.h5t.TypeID:
+def _memory_type(dtype: np.dtype) -> h5py.h5t.TypeID:
     """Return the HDF5 memory type of a numpy dtype, built once per dtype object.
 
     The cache is keyed by identity, not equality: h5py's vlen dtypes of
@@ -66,7 +66,7 @@ def append_rows(dataset: h5py.Dataset, rows: np.ndarray, mem_type: h5py.h5t.Type
         return start
     rows = np.ascontiguousarray(rows)
     if mem_type is None:
-        mem_type = memory_type(rows.dtype)
+        mem_type = _memory_type(rows.dtype)
     try:
         dataset_id.set_extent((start + len(rows),) + shape[1:])
     except Exception:

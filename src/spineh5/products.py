@@ -70,7 +70,7 @@ class ProductSpec:
         return REGISTRY[self.class_name] if self.class_name else None
 
 
-def scalar_dtype(value: Any) -> np.dtype:
+def _scalar_dtype(value: Any) -> np.dtype:
     """Return the on-disk dtype of a Python or numpy scalar (SPINE's ``type(value)`` rule)."""
     if isinstance(value, (str, bytes, np.str_, np.bytes_)):
         return STR_DTYPE
@@ -112,7 +112,7 @@ def _hinted(key: str, hint: Any, lite: bool) -> ProductSpec:
         cls = REGISTRY[hint]
         return ProductSpec(key, Kind.OBJECTS, cls.LITE_DTYPE if lite else cls.DTYPE, hint)
     if isinstance(hint, np.ndarray):  # an example array: its dtype and width (e.g. np.empty((0, 2), np.int32))
-        return ProductSpec(key, Kind.FLAT, hint.dtype, None, (array_width(hint),))
+        return ProductSpec(key, Kind.FLAT, hint.dtype, None, (_array_width(hint),))
     try:
         dtype = np.dtype(hint)
     except TypeError:
@@ -133,7 +133,7 @@ def object_spec(key: str, kind: Kind, class_name: str, lite: bool) -> ProductSpe
     return ProductSpec(key, kind, cls.LITE_DTYPE if lite else cls.DTYPE, class_name)
 
 
-def array_width(array: np.ndarray) -> int:
+def _array_width(array: np.ndarray) -> int:
     """Return the column count of a 2-D array, 0 for a 1-D array."""
     if array.ndim == 1:
         return 0
@@ -162,13 +162,13 @@ def decide(key: str, value: Any, hint: Any = None, lite: bool = False) -> Produc
         When the data does not say what the product is and no hint does either.
     """
     if is_scalar(value):
-        return ProductSpec(key, Kind.GLOBAL_SCALAR, scalar_dtype(value))
+        return ProductSpec(key, Kind.GLOBAL_SCALAR, _scalar_dtype(value))
     entries: Sequence[Any] = value
     if len(entries) == 0:
         raise UnknownProductError("the batch has no entries")
     first = entries[0]
     if is_scalar(first):
-        return ProductSpec(key, Kind.SCALAR, scalar_dtype(first))
+        return ProductSpec(key, Kind.SCALAR, _scalar_dtype(first))
     if isinstance(first, dict):
         spec = _hinted(key, hint, lite) if hint is not None else None
         if spec is None or spec.kind is not Kind.OBJECTS:
@@ -179,7 +179,7 @@ def decide(key: str, value: Any, hint: Any = None, lite: bool = False) -> Produc
     if is_object(first):
         return object_spec(key, Kind.OBJECT, class_of(first), lite)
     if isinstance(first, np.ndarray) and first.dtype != object:
-        return ProductSpec(key, Kind.ARRAY, first.dtype, None, (array_width(first),))
+        return ProductSpec(key, Kind.ARRAY, first.dtype, None, (_array_width(first),))
     return _decide_list(key, entries, hint, lite)
 
 
@@ -200,7 +200,7 @@ def _decide_list(key: str, entries: Sequence[Any], hint: Any, lite: bool) -> Pro
             return object_spec(key, Kind.OBJECTS, class_of(item), lite)
         if isinstance(item, np.ndarray):
             arrays = [np.asarray(a) for a in entry]
-            widths = tuple(array_width(a) for a in arrays)
+            widths = tuple(_array_width(a) for a in arrays)
             if len(set(widths)) == 1:
                 return ProductSpec(key, Kind.FLAT, arrays[0].dtype, None, (widths[0],))
             return ProductSpec(key, Kind.JAGGED, arrays[0].dtype, None, widths)
@@ -211,7 +211,7 @@ def _decide_list(key: str, entries: Sequence[Any], hint: Any, lite: bool) -> Pro
     default = getattr(entries[0], "default", None)
     if default is not None:
         if isinstance(default, np.ndarray):
-            return ProductSpec(key, Kind.FLAT, default.dtype, None, (array_width(default),))
+            return ProductSpec(key, Kind.FLAT, default.dtype, None, (_array_width(default),))
         if is_object(default):
             return object_spec(key, Kind.OBJECTS, class_of(default), lite)
     if hint is not None:

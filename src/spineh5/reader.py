@@ -28,22 +28,17 @@ this reader.
 
 from __future__ import annotations
 
-import collections
-import glob
 import os
-import re
-import warnings
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-import h5py
 import numpy as np
-import yaml
 
-from .decode import ObjectDecoder, ObjectRows, resolve_class
+from .decode import ObjectDecoder, ObjectRows, concatenate_rows, resolve_class
 from .errors import IncompleteFileError, SpineFileError, UnknownColumnsWarning
-from .format.common import COMPLETE, layout_from_info, read_info
-from .layouts import ReadLayout, read_layout
+from .format.common import COMPLETE, layout_from_info
+from .input_files import FileHandles, parse_cfg, resolve_paths, select_entries
+from .layouts import ReadLayout
 from .layouts.base import RUN_DTYPE
 from .products import Kind, ProductSpec
 
@@ -54,96 +49,6 @@ __all__ = [
     "SpineFileError",
     "UnknownColumnsWarning",
 ]
-
-
-def _natural_key(path: str) -> list:
-    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", path)]
-
-
-def resolve_paths(file_keys: str | os.PathLike | Sequence[str | os.PathLike]) -> list[str]:
-    """Return the files named by a path, a glob pattern, or a list of them.
-
-    Raises
-    ------
-    FileNotFoundError
-        When a path or pattern names no file.
-    ValueError
-        When no file is given.
-    """
-    if isinstance(file_keys, (str, os.PathLike)):
-        file_keys = [file_keys]
-    paths: list[str] = []
-    for file_key in file_keys:
-        name = os.fspath(file_key)
-        if os.path.isfile(name):
-            paths.append(name)
-            continue
-        matches = sorted((path for path in glob.glob(name) if os.path.isfile(path)), key=_natural_key)
-        if not matches:
-            raise FileNotFoundError(f"no file matches {name!r}")
-        paths.extend(matches)
-    if not paths:
-        raise ValueError("no input file given")
-    return paths
-
-
-def open_h5(path: str) -> h5py.File:
-    """Open a file read-only, turning h5py's errors into :class:`SpineFileError`."""
-    try:
-        return h5py.File(path, "r")
-    except FileNotFoundError:
-        raise
-    except OSError as err:
-        text = str(err)
-        if "signature" in text:
-            problem = "not an HDF5 file"
-        elif "truncated" in text or "eof" in text.lower():
-            problem = "truncated or damaged HDF5 file"
-        else:
-            problem = "cannot be opened as an HDF5 file"
-        raise SpineFileError(f"{problem} ({text})", path) from err
-
-
-def parse_cfg(text: Any, path: str) -> Any:
-    """Return the YAML configuration stored in ``info.cfg`` (None, with a warning, when unreadable)."""
-    if text is None:
-        return None
-    if not isinstance(text, str):
-        warnings.warn(f"{path}: info.cfg is not a string ({type(text).__name__}); cfg is None", stacklevel=3)
-        return None
-    try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as err:
-        warnings.warn(f"{path}: info.cfg is not valid YAML ({err}); cfg is None", stacklevel=3)
-        return None
-
-
-def select_entries(total: int, entry_list: Sequence[int] | None, n_entry: int | None, n_skip: int | None) -> np.ndarray:
-    """Return the global entries a reader exposes, in order.
-
-    Raises
-    ------
-    ValueError
-        For contradicting or out-of-range selections.
-    """
-    if entry_list is not None:
-        if n_entry is not None or n_skip is not None:
-            raise ValueError("entry_list cannot be combined with n_entry or n_skip")
-        entries = np.asarray(entry_list)
-        if entries.size and entries.dtype.kind not in "iu":
-            raise ValueError(f"entry_list must hold integers, got {entries.dtype}")
-        entries = entries.astype(np.int64).reshape(-1)
-        bad = entries[(entries < 0) | (entries >= total)]
-        if len(bad):
-            raise ValueError(f"entry_list value {int(bad[0])} is out of range (the files hold {total} entries)")
-        return entries
-    skip = 0 if n_skip is None else int(n_skip)
-    if skip < 0 or (n_entry is not None and n_entry < 0):
-        raise ValueError("n_entry and n_skip must not be negative")
-    count = total - skip if n_entry is None else int(n_entry)
-    if skip + count > total:
-        raise ValueError(f"n_skip={skip} and n_entry={count} reach past the {total} entries of the files")
-    return np.arange(skip, skip + count, dtype=np.int64)
 
 
 class HDF5Reader:
@@ -223,6 +128,7 @@ class HDF5Reader:
         if max_open_files < 1:
             raise ValueError("max_open_files must be at least 1")
         self.file_paths = resolve_paths(file_keys)
+        self._open = FileHandles(self.file_paths, max_open_files)
         self.requested_keys = None if keys is None else tuple(keys)
         self.ignore_incomplete = ignore_incomplete
         self.build_classes = build_classes
@@ -230,8 +136,6 @@ class HDF5Reader:
         self.run_info_key = run_info_key
         self.max_open_files = max_open_files
         self._decoder = ObjectDecoder(build_classes, skip_unknown_attrs)
-        self._open: collections.OrderedDict[int, tuple[h5py.File, ReadLayout]] = collections.OrderedDict()
-        self._pid = os.getpid()
         self._file_keys: list[tuple[str, ...]] = []
         self._run_sorted: np.ndarray | None = None
         self._run_order: np.ndarray | None = None
@@ -270,32 +174,11 @@ class HDF5Reader:
     # -- files ----------------------------------------------------------------------------------------
 
     def _open_file(self, file_id: int, check: bool = False) -> ReadLayout:
-        """Return the layout of a file, opening it (and closing the least recently used) as needed."""
-        if os.getpid() != self._pid:
-            self._open.clear()  # handles inherited through fork belong to the parent
-            self._pid = os.getpid()
-        cached = self._open.get(file_id)
-        if cached is not None and cached[0].id.valid:
-            self._open.move_to_end(file_id)
-            return cached[1]
-        path = self.file_paths[file_id]
-        h5file = open_h5(path)
-        try:
-            info = read_info(h5file, path)
-            if check:
-                self._check_info(info, path, first=file_id == 0)
-            layout = read_layout(h5file, path, info)
-        except BaseException:
-            h5file.close()
-            raise
-        self._open[file_id] = (h5file, layout)
-        while len(self._open) > self.max_open_files:
-            _, (old, _) = self._open.popitem(last=False)
-            old.close()
-        return layout
+        """Return the read layout of a file, opened lazily (see :class:`~spineh5.input_files.FileHandles`)."""
+        return self._open.layout(file_id, self._check_info if check else None)
 
-    def _check_info(self, info: dict[str, Any] | None, path: str, first: bool) -> None:
-        if first:
+    def _check_info(self, info: dict[str, Any] | None, path: str, file_id: int) -> None:
+        if file_id == 0:
             self.info = info
         if info is not None and COMPLETE in info and not info[COMPLETE] and not self.ignore_incomplete:
             raise IncompleteFileError(
@@ -306,12 +189,7 @@ class HDF5Reader:
 
     def close(self) -> None:
         """Close every open file (the reader reopens them when read again)."""
-        for h5file, _ in self._open.values():
-            try:
-                h5file.close()
-            except Exception:  # noqa: BLE001 - closing is best effort
-                pass
-        self._open.clear()
+        self._open.close()
 
     def __enter__(self) -> HDF5Reader:
         return self
@@ -324,12 +202,6 @@ class HDF5Reader:
             self.close()
         except Exception:  # noqa: BLE001 - interpreter shutdown
             pass
-
-    def __getstate__(self) -> dict[str, Any]:
-        """Pickle without open file handles (a copy reopens its files lazily)."""
-        state = self.__dict__.copy()
-        state["_open"] = collections.OrderedDict()
-        return state
 
     def __repr__(self) -> str:
         return f"HDF5Reader({len(self)} entries from {len(self.file_paths)} file(s))"
@@ -475,7 +347,7 @@ class HDF5Reader:
             return self._empty_table(key, columns), np.zeros(1, dtype=np.int64)
         if len(parts) == 1:
             return parts[0], part_offsets[int(file_ids[0])][1]
-        rows = _concatenate(parts, self._table_class(key))
+        rows = concatenate_rows(parts, self._table_class(key))
         if np.all(np.diff(file_ids) >= 0):
             lengths = np.concatenate([np.diff(offsets) for _, offsets in part_offsets.values()])
         else:
@@ -556,42 +428,3 @@ class HDF5Reader:
         if at < len(self._run_sorted) and self._run_sorted[at].item() == wanted.item():
             return int(self._run_order[at])
         raise KeyError(f"no entry with run={run}, subrun={subrun}, event={event} among the {len(self)} entries")
-
-
-def _concatenate(parts: list[np.ndarray], cls: type | None) -> np.ndarray:
-    """Concatenate rows of several files; compound rows with different columns get the union of columns.
-
-    A column missing from a file's rows takes the schema default (or zero/None
-    when the class or column is unknown to the schema).
-    """
-    try:
-        return np.concatenate(parts)
-    except (TypeError, ValueError):
-        if any(part.dtype.names is None for part in parts):
-            raise
-    fields: dict[str, np.dtype] = {}
-    for part in parts:
-        for name in part.dtype.names:
-            dtype = part.dtype.fields[name][0]
-            if name not in fields:
-                fields[name] = dtype
-            elif fields[name] != dtype:
-                try:
-                    fields[name] = np.result_type(fields[name], dtype)
-                except TypeError:
-                    fields[name] = np.dtype(object)
-    columns = {column.name: column for column in cls.COLUMNS} if cls is not None else {}
-    out = np.zeros(sum(len(part) for part in parts), dtype=np.dtype(list(fields.items())))
-    start = 0
-    for part in parts:
-        stop = start + len(part)
-        for name, dtype in fields.items():
-            if name in part.dtype.names:
-                out[name][start:stop] = part[name]
-            elif name in columns:
-                for row in range(start, stop):
-                    out[name][row] = columns[name].make_default()
-            elif dtype.kind == "O":
-                out[name][start:stop] = None
-        start = stop
-    return out

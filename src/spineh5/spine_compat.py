@@ -4,7 +4,9 @@ SPINE's writer exposes the steps of its write path: ``get_data_type(s)``
 decide how keys are stored, ``initialize_datasets`` creates a file,
 ``append_entry``/``append_key`` write one entry and the static ``store*``
 methods append one product of one entry to an open V1 file and set its
-region reference in an ``events`` row. :class:`SpineWriterAPI` offers the
+region reference in an ``events`` row; ``get_file_names`` names the output
+files and ``_handles``/``_handles_pid``/``_check_handle_pid`` are its
+process-local handle guard. :class:`SpineWriterAPI` offers the
 same methods on :class:`~spineh5.writer.HDF5Writer`, on top of its batch
 write path: the storage decisions, the payloads and the layouts are the
 writer's.
@@ -22,7 +24,8 @@ from .errors import LayoutMismatchError
 from .generated import REGISTRY
 from .layouts import file_format_version
 from .layouts.v1_write import V1Layout
-from .output_files import initialize
+from .naming import get_file_names
+from .output_files import OutputFiles, initialize
 from .payload import Payload, prepare
 from .products import Kind, ProductSpec, is_scalar
 
@@ -63,7 +66,8 @@ class SpineWriterAPI:
     """SPINE's per-entry methods of ``HDF5Writer``, mixed into :class:`~spineh5.writer.HDF5Writer`.
 
     The host class provides ``specs``, ``keys``, ``lite``, ``cfg`` and
-    ``layout`` (the attributes the first batch sets) and the methods
+    ``layout`` (the attributes the first batch sets), its output files
+    ``_files`` and the methods
     ``_decide(data, key)``, ``_payload(batch, key, rows)``,
     ``_payloads(batch, rows)`` and ``_dataset_options()``.
     """
@@ -75,6 +79,20 @@ class SpineWriterAPI:
     lite: bool
     cfg: dict | None
     layout: type
+    _files: OutputFiles
+
+    # -- naming -----------------------------------------------------------------------------------
+
+    @staticmethod
+    def get_file_names(
+        file_name: str | None = None,
+        prefix: str | list[str] | None = None,
+        suffix: str = "spine",
+        split: bool = False,
+        directory: str | None = None,
+    ) -> list[str]:
+        """Return the output file names (see :func:`spineh5.naming.get_file_names`)."""
+        return get_file_names(file_name, prefix, suffix, split, directory)
 
     # -- storage decisions ------------------------------------------------------------------------
 
@@ -161,6 +179,26 @@ class SpineWriterAPI:
     ) -> None:
         """Append one entry's object(s) to ``key``; dtype and lite come from the file (arguments ignored)."""
         _store_one(out_file, event, key, array)
+
+    # -- the output files' handle guard (SPINE's attribute names) ----------------------------------
+
+    @property
+    def _handles(self) -> dict[int, h5py.File]:
+        """The open handles by file id."""
+        return self._files.handles
+
+    @property
+    def _handles_pid(self) -> int | None:
+        """The process that opened the cached handles."""
+        return self._files.handles_pid
+
+    @_handles_pid.setter
+    def _handles_pid(self, pid: int | None) -> None:
+        self._files.handles_pid = pid
+
+    def _check_handle_pid(self) -> None:
+        """Refuse to use open handles from another process (see :meth:`.OutputFiles.check_handle_pid`)."""
+        self._files.check_handle_pid()
 
 
 def _spec_of_format(key: str, fmt: DataFormat) -> ProductSpec:

@@ -65,6 +65,7 @@ __all__ = [
     "EVENT_MIX",
     "PRODUCT_KEYS",
     "VOXELS_PER_ENTRY",
+    "entry_rng",
     "make_batches",
     "make_entry",
     "plain_class",
@@ -97,31 +98,31 @@ PRODUCT_KEYS: tuple[str, ...] = (
     *EVENT_MIX,
 )
 
-N_INTERACTIONS = EVENT_MIX["reco_interactions"]
-N_RECO = EVENT_MIX["reco_particles"]
-N_TRUTH = EVENT_MIX["truth_particles"]
-N_FLASHES = EVENT_MIX["flashes"]
-N_CRT = EVENT_MIX["crthits"]
-PMT_CHANNELS = 180
-RUN_NUMBER = 9435
-ENTRIES_PER_SUBRUN = 50
+_N_INTERACTIONS = EVENT_MIX["reco_interactions"]
+_N_RECO = EVENT_MIX["reco_particles"]
+_N_TRUTH = EVENT_MIX["truth_particles"]
+_N_FLASHES = EVENT_MIX["flashes"]
+_N_CRT = EVENT_MIX["crthits"]
+_PMT_CHANNELS = 180
+_RUN_NUMBER = 9435
+_ENTRIES_PER_SUBRUN = 50
 
 #: Detector image: 0.3 cm voxels over a 720 x 360 x 1800 cm box.
-VOXEL_SIZE = np.full(3, 0.3, dtype=np.float32)
-VOXEL_COUNT = np.array([2400, 1200, 6000], dtype=np.int64)
-LOWER = np.array([-400.0, -200.0, -900.0], dtype=np.float32)
-UPPER = (LOWER + VOXEL_SIZE * VOXEL_COUNT).astype(np.float32)
-CATHODE_X = float(LOWER[0] + UPPER[0]) / 2.0
+_VOXEL_SIZE = np.full(3, 0.3, dtype=np.float32)
+_VOXEL_COUNT = np.array([2400, 1200, 6000], dtype=np.int64)
+_LOWER = np.array([-400.0, -200.0, -900.0], dtype=np.float32)
+_UPPER = (_LOWER + _VOXEL_SIZE * _VOXEL_COUNT).astype(np.float32)
+_CATHODE_X = float(_LOWER[0] + _UPPER[0]) / 2.0
 
 #: Per-PID constants, indexed by ParticlePID value (photon, electron, muon, pion, proton, kaon).
-PID_MASS = np.array([0.0, 0.511998, 105.658, 139.570, 938.272, 493.677])  # SPINE's constants
-PID_PDG = np.array([22, 11, 13, 211, 2212, 321])
-PID_TAG = ("g", "e", "mu", "pi", "p", "k")
-TRACK_PIDS = (ParticlePID.MUON, ParticlePID.PION, ParticlePID.PROTON, ParticlePID.KAON)
+_PID_MASS = np.array([0.0, 0.511998, 105.658, 139.570, 938.272, 493.677])  # SPINE's constants
+_PID_PDG = np.array([22, 11, 13, 211, 2212, 321])
+_PID_TAG = ("g", "e", "mu", "pi", "p", "k")
+_TRACK_PIDS = (ParticlePID.MUON, ParticlePID.PION, ParticlePID.PROTON, ParticlePID.KAON)
 #: Mean energy loss per cm for the range estimate (MeV/cm), per PID.
-PID_DEDX = np.array([2.0, 2.1, 2.1, 2.4, 4.5, 3.2])
-SECONDARY_PROCESSES = ("muIoni", "eIoni", "conv", "compt", "hadElastic", "protonInelastic", "Decay")
-CRT_TAGGERS = ("volTaggerTopHigh_0", "volTaggerTopLow_0", "volTaggerSideLeft_0", "volTaggerSideRight_0")
+_PID_DEDX = np.array([2.0, 2.1, 2.1, 2.4, 4.5, 3.2])
+_SECONDARY_PROCESSES = ("muIoni", "eIoni", "conv", "compt", "hadElastic", "protonInelastic", "Decay")
+_CRT_TAGGERS = ("volTaggerTopHigh_0", "volTaggerTopLow_0", "volTaggerSideLeft_0", "volTaggerSideRight_0")
 
 
 # -- plain objects ------------------------------------------------------------------------------
@@ -175,7 +176,7 @@ def _in_box(points: np.ndarray, margin: float) -> bool:
     """Return whether every point lies inside the detector box shrunk by ``margin`` cm."""
     if len(points) == 0:
         return True
-    return bool(np.all(points >= LOWER + margin) and np.all(points <= UPPER - margin))
+    return bool(np.all(points >= _LOWER + margin) and np.all(points <= _UPPER - margin))
 
 
 def _softmax(logits: np.ndarray) -> np.ndarray:
@@ -188,7 +189,7 @@ def _kinetic_energy_to_momentum(ke: np.ndarray, mass: np.ndarray) -> np.ndarray:
 
 
 def _topology(counts: np.ndarray) -> str:
-    return "".join(f"{count}{tag}" for count, tag in zip(counts, PID_TAG) if count)
+    return "".join(f"{count}{tag}" for count, tag in zip(counts, _PID_TAG) if count)
 
 
 def _pid_counts(pids: Sequence[int]) -> np.ndarray:
@@ -210,7 +211,7 @@ class _Image:
     depositions: np.ndarray  # file order
     module: np.ndarray  # file order, module (TPC side) of each voxel
     position: np.ndarray  # generation order -> file order
-    bounds: np.ndarray  # (N_RECO + 1,) generation-order boundaries of the reco particles
+    bounds: np.ndarray  # (_N_RECO + 1,) generation-order boundaries of the reco particles
 
     def index(self, start: int, stop: int) -> np.ndarray:
         """Return the sorted file positions of the voxels generated in ``[start, stop)``."""
@@ -229,37 +230,37 @@ class _Kinematics:
     direction: np.ndarray
     length: np.ndarray
     end: np.ndarray
-    vertex: np.ndarray  # (N_INTERACTIONS, 3)
-    times: np.ndarray  # (N_INTERACTIONS,) in ns
+    vertex: np.ndarray  # (_N_INTERACTIONS, 3)
+    times: np.ndarray  # (_N_INTERACTIONS,) in ns
 
 
 def _kinematics(rng: np.random.Generator, sizes: np.ndarray) -> _Kinematics:
     """Draw interactions (vertex, time) and particles (PID, shape, direction, length)."""
-    per = N_RECO // N_INTERACTIONS
-    interaction = np.repeat(np.arange(N_INTERACTIONS), per)
-    primary = np.tile(np.arange(per) < 3, N_INTERACTIONS)
-    vertex = rng.uniform(LOWER + 60.0, UPPER - 60.0, size=(N_INTERACTIONS, 3))
-    times = np.concatenate([[rng.normal(1600.0, 5.0)], rng.uniform(-1.5e6, 1.5e6, N_INTERACTIONS - 1)])
-    pid = rng.choice(6, size=N_RECO, p=[0.15, 0.15, 0.15, 0.15, 0.35, 0.05])
+    per = _N_RECO // _N_INTERACTIONS
+    interaction = np.repeat(np.arange(_N_INTERACTIONS), per)
+    primary = np.tile(np.arange(per) < 3, _N_INTERACTIONS)
+    vertex = rng.uniform(_LOWER + 60.0, _UPPER - 60.0, size=(_N_INTERACTIONS, 3))
+    times = np.concatenate([[rng.normal(1600.0, 5.0)], rng.uniform(-1.5e6, 1.5e6, _N_INTERACTIONS - 1)])
+    pid = rng.choice(6, size=_N_RECO, p=[0.15, 0.15, 0.15, 0.15, 0.35, 0.05])
     pid[::per] = ParticlePID.MUON
     shape = np.where(pid <= ParticlePID.ELECTRON, ParticleShape.SHOWER, ParticleShape.TRACK)
     showers = shape == ParticleShape.SHOWER
     special = rng.choice(
         [ParticleShape.SHOWER, ParticleShape.MICHEL, ParticleShape.DELTA, ParticleShape.LOWE],
-        size=N_RECO,
+        size=_N_RECO,
         p=[0.7, 0.1, 0.1, 0.1],
     )
     shape = np.where(showers & ~primary, special, shape)
-    direction = _random_dirs(rng, N_RECO)
+    direction = _random_dirs(rng, _N_RECO)
     direction[::per] = _unit(direction[::per] + np.array([0.0, 0.0, 1.5]))  # muons go forward-ish
-    length = np.where(showers, rng.uniform(15.0, 90.0, N_RECO), np.maximum(sizes, 1) * 0.25)
+    length = np.where(showers, rng.uniform(15.0, 90.0, _N_RECO), np.maximum(sizes, 1) * 0.25)
     start = vertex[interaction].copy()
     secondary = np.flatnonzero(~primary)
     parents = interaction[secondary] * per + rng.integers(0, 3, secondary.size)
     fractions = rng.uniform(0.2, 1.0, secondary.size)[:, None]
     start[secondary] = start[parents] + direction[parents] * length[parents, None] * fractions
-    start = np.clip(start, LOWER + 1.0, UPPER - 1.0)
-    end = np.clip(start + direction * length[:, None], LOWER + 1.0, UPPER - 1.0)
+    start = np.clip(start, _LOWER + 1.0, _UPPER - 1.0)
+    end = np.clip(start + direction * length[:, None], _LOWER + 1.0, _UPPER - 1.0)
     length = np.linalg.norm(end - start, axis=1)
     return _Kinematics(interaction, primary, pid, shape, start, direction, length, end, vertex, times)
 
@@ -268,15 +269,15 @@ def _image(rng: np.random.Generator, kin: _Kinematics, sizes: np.ndarray) -> _Im
     """Draw the voxels of every particle, snap them to the grid and sort them like SPINE does."""
     bounds = np.concatenate([[0], np.cumsum(sizes)])
     total = int(bounds[-1])
-    owner = np.repeat(np.arange(N_RECO), sizes)
+    owner = np.repeat(np.arange(_N_RECO), sizes)
     along = rng.uniform(0.0, 1.0, total)
     showers = kin.shape[owner] != ParticleShape.TRACK
     spread = np.where(showers, 0.5 + 6.0 * along, 0.4)
     points = kin.start[owner] + (kin.end - kin.start)[owner] * along[:, None]
     points += rng.normal(size=(total, 3)) * spread[:, None]
-    points = np.clip(points, LOWER, UPPER - 1e-3)
-    cells = np.floor((points - LOWER) / VOXEL_SIZE)
-    points = (LOWER + (cells + 0.5) * VOXEL_SIZE).astype(np.float32)
+    points = np.clip(points, _LOWER, _UPPER - 1e-3)
+    cells = np.floor((points - _LOWER) / _VOXEL_SIZE)
+    points = (_LOWER + (cells + 0.5) * _VOXEL_SIZE).astype(np.float32)
     depositions = np.where(showers, rng.gamma(2.0, 0.3, total), rng.gamma(4.0, 0.15, total)).astype(np.float32)
     order = np.lexsort((points[:, 2], points[:, 1], points[:, 0]))
     position = np.empty(total, dtype=np.int64)
@@ -285,14 +286,14 @@ def _image(rng: np.random.Generator, kin: _Kinematics, sizes: np.ndarray) -> _Im
     return _Image(
         points=points,
         depositions=depositions[order],
-        module=(points[:, 0] >= CATHODE_X).astype(np.int32),
+        module=(points[:, 0] >= _CATHODE_X).astype(np.int32),
         position=position,
         bounds=bounds,
     )
 
 
 def _partition_sizes(rng: np.random.Generator, n_voxels: int) -> np.ndarray:
-    weights = rng.dirichlet(np.full(N_RECO, 0.8))
+    weights = rng.dirichlet(np.full(_N_RECO, 0.8))
     return rng.multinomial(n_voxels, weights)
 
 
@@ -353,16 +354,16 @@ class _Entry:
 def _reco_particles(entry: _Entry, truth_pid: np.ndarray) -> list[dict[str, Any]]:
     """Return the constructor arguments of the reco particles."""
     rng, kin = entry.rng, entry.kin
-    mistakes = rng.uniform(size=N_RECO) < 0.1
-    pid = np.where(mistakes, rng.integers(0, 6, N_RECO), truth_pid)
+    mistakes = rng.uniform(size=_N_RECO) < 0.1
+    pid = np.where(mistakes, rng.integers(0, 6, _N_RECO), truth_pid)
     out = []
-    for i in range(N_RECO):
+    for i in range(_N_RECO):
         index = entry.image.index(*entry.image.bounds[i : i + 2])
         sums = entry.sums(index)
         track = kin.shape[i] == ParticleShape.TRACK
-        mass = PID_MASS[pid[i]]
+        mass = _PID_MASS[pid[i]]
         calo = sums["depositions_sum"] * rng.normal(1.0, 0.05)
-        csda = float(kin.length[i] * PID_DEDX[pid[i]])
+        csda = float(kin.length[i] * _PID_DEDX[pid[i]])
         mcs = csda * rng.normal(1.0, 0.12)
         contained = _in_box(entry.image.points[index], 5.0) and _in_box(kin.end[i : i + 1], 5.0)
         ke = (csda if contained else mcs) if track else calo
@@ -398,9 +399,9 @@ def _reco_particles(entry: _Entry, truth_pid: np.ndarray) -> list[dict[str, Any]
             "start_point": _f32(kin.start[i]),
             "end_point": _f32(kin.end[i]),
             "chi2_per_pid": _f32(chi2) if track else np.full(6, np.nan, np.float32),
-            "csda_ke_per_pid": _f32(kin.length[i] * PID_DEDX) if track else np.full(6, np.nan, np.float32),
-            "mcs_ke_per_pid": _f32(mcs * PID_DEDX / PID_DEDX[pid[i]]) if track else np.full(6, np.nan, np.float32),
-            "crt_ids": _i32([kin.interaction[i] % N_CRT]) if crt else _i32([]),
+            "csda_ke_per_pid": _f32(kin.length[i] * _PID_DEDX) if track else np.full(6, np.nan, np.float32),
+            "mcs_ke_per_pid": _f32(mcs * _PID_DEDX / _PID_DEDX[pid[i]]) if track else np.full(6, np.nan, np.float32),
+            "crt_ids": _i32([kin.interaction[i] % _N_CRT]) if crt else _i32([]),
             "crt_times": _f32([kin.times[kin.interaction[i]] * 1e-3]) if crt else _f32([]),
             "crt_scores": _f32([rng.uniform(0.5, 1.0)]) if crt else _f32([]),
             "start_dedx": float(rng.gamma(8.0, 0.3) if track else rng.choice([2.1, 4.2]) * rng.normal(1, 0.1)),
@@ -414,7 +415,7 @@ def _reco_particles(entry: _Entry, truth_pid: np.ndarray) -> list[dict[str, Any]
             "pid_scores": _f32(_softmax(logits)),
             "primary_scores": _f32([1.0 - score, score]),
             "ppn_ids": _i32(np.sort(rng.choice(64, rng.integers(0, 3), replace=False))),
-            "pdg_code": int(PID_PDG[pid[i]]),
+            "pdg_code": int(_PID_PDG[pid[i]]),
             "mass": float(mass),
             "ke": float(ke),
             "momentum": (start_dir * p).astype(np.float32),
@@ -469,9 +470,9 @@ def _reco_fragments(entry: _Entry, particles: list[dict[str, Any]]) -> list[dict
 def _truth_ranges(entry: _Entry) -> tuple[list[tuple[int, int]], list[int]]:
     """Split the ten largest reco particles in two: 40 truth voxel ranges and their reco particle."""
     sizes = np.diff(entry.image.bounds)
-    split = set(np.argsort(-sizes, kind="stable")[: N_TRUTH - N_RECO].tolist())
+    split = set(np.argsort(-sizes, kind="stable")[: _N_TRUTH - _N_RECO].tolist())
     ranges, source = [], []
-    for i in range(N_RECO):
+    for i in range(_N_RECO):
         lo, hi = int(entry.image.bounds[i]), int(entry.image.bounds[i + 1])
         parts = _split_in_two(lo, hi) if i in split else ((lo, hi),)
         ranges.extend(parts)
@@ -494,19 +495,19 @@ def _truth_particles(entry: _Entry, ranges: list[tuple[int, int]], source: list[
         primary = bool(kin.primary[i]) and first_of[i] == t
         fraction = (hi - lo) / max(entry.image.bounds[i + 1] - entry.image.bounds[i], 1)
         length = float(kin.length[i] * fraction)
-        ke = float(length * PID_DEDX[pid] * rng.normal(1.0, 0.03)) if kin.shape[i] == 1 else 0.0
+        ke = float(length * _PID_DEDX[pid] * rng.normal(1.0, 0.03)) if kin.shape[i] == 1 else 0.0
         ke = ke or float(max(sums["depositions_sum"], 1.0) * rng.normal(1.2, 0.05))
-        mass = float(PID_MASS[pid])
+        mass = float(_PID_MASS[pid])
         p = float(_kinetic_energy_to_momentum(ke, mass))
         direction = kin.direction[i]
         end_p = p * rng.uniform(0.0, 0.1)
-        parent = t if primary else first_of[i - i % (N_RECO // N_INTERACTIONS)]
+        parent = t if primary else first_of[i - i % (_N_RECO // _N_INTERACTIONS)]
         t_ns = float(kin.times[kin.interaction[i]] + rng.uniform(0.0, 2.0))
         n_g4 = int(len(index) * rng.uniform(1.0, 1.4))
         index_g4 = np.arange(g4_offset, g4_offset + n_g4, dtype=np.int32)
         g4_offset += n_g4
         nu = 0 if kin.interaction[i] == 0 else -1
-        process = "primary" if primary else str(rng.choice(SECONDARY_PROCESSES))
+        process = "primary" if primary else str(rng.choice(_SECONDARY_PROCESSES))
         out.append(
             {
                 "units": "cm",
@@ -522,9 +523,9 @@ def _truth_particles(entry: _Entry, ranges: list[tuple[int, int]], source: list[
                 "track_id": t + 1,
                 "parent_track_id": parent + 1,
                 "ancestor_track_id": parent + 1,
-                "pdg_code": int(PID_PDG[pid]),
-                "parent_pdg_code": int(PID_PDG[kin.pid[source[parent]]]),
-                "ancestor_pdg_code": int(PID_PDG[kin.pid[source[parent]]]),
+                "pdg_code": int(_PID_PDG[pid]),
+                "parent_pdg_code": int(_PID_PDG[kin.pid[source[parent]]]),
+                "ancestor_pdg_code": int(_PID_PDG[kin.pid[source[parent]]]),
                 "num_voxels": len(index),
                 "t": t_ns,
                 "end_t": t_ns + length / 29.98,
@@ -605,7 +606,7 @@ def _add_truth_reco_links(truth: list[dict], reco: list[dict], fragments: list[l
 def _truth_fragments(entry: _Entry, truth: list[dict], ranges: list[tuple[int, int]]) -> tuple[list, list]:
     """Return the 60 truth fragments (the 20 largest truth particles in two) and each particle's fragment ids."""
     sizes = np.array([hi - lo for lo, hi in ranges])
-    split = set(np.argsort(-sizes, kind="stable")[: EVENT_MIX["truth_fragments"] - N_TRUTH].tolist())
+    split = set(np.argsort(-sizes, kind="stable")[: EVENT_MIX["truth_fragments"] - _N_TRUTH].tolist())
     out: list[dict] = []
     fragment_ids: list[list[int]] = []
     for t, (lo, hi) in enumerate(ranges):
@@ -686,7 +687,7 @@ def _flash_columns(entry: _Entry, k: int) -> dict[str, Any]:
 
 def _reco_interactions(entry: _Entry, particles: list[dict]) -> list[dict[str, Any]]:
     out = []
-    for k in range(N_INTERACTIONS):
+    for k in range(_N_INTERACTIONS):
         members = [p for p in particles if p["interaction_id"] == k]
         index = np.sort(np.concatenate([m["index"] for m in members])).astype(np.int32)
         vertex = _f32(entry.kin.vertex[k] + entry.rng.normal(0.0, 0.5, 3))
@@ -708,7 +709,7 @@ def _reco_interactions(entry: _Entry, particles: list[dict]) -> list[dict[str, A
 
 def _truth_interactions(entry: _Entry, truth: list[dict], neutrino: dict[str, Any]) -> list[dict[str, Any]]:
     out = []
-    for k in range(N_INTERACTIONS):
+    for k in range(_N_INTERACTIONS):
         members = [p for p in truth if p["interaction_id"] == k]
         index = np.sort(np.concatenate([m["index"] for m in members])).astype(np.int32)
         index_g4 = np.sort(np.concatenate([m["index_g4"] for m in members])).astype(np.int32)
@@ -798,10 +799,10 @@ def _neutrino(entry: _Entry) -> dict[str, Any]:
 def _flashes(entry: _Entry) -> list[dict[str, Any]]:
     rng = entry.rng
     out = []
-    for i in range(N_FLASHES):
+    for i in range(_N_FLASHES):
         in_beam = i == 0
         time = float(entry.kin.times[0] * 1e-3) if in_beam else float(rng.uniform(-1500.0, 1500.0))
-        pe = rng.gamma(0.7, 30.0, PMT_CHANNELS).astype(np.float32)
+        pe = rng.gamma(0.7, 30.0, _PMT_CHANNELS).astype(np.float32)
         volume = i % 2
         out.append(
             {
@@ -817,7 +818,7 @@ def _flashes(entry: _Entry) -> list[dict[str, Any]]:
                 "total_pe": float(pe.sum(dtype=np.float64)),
                 "fast_to_total": float(rng.uniform(0.2, 0.45)),
                 "pe_per_ch": pe,
-                "center": _f32([LOWER[0] - 10.0 if volume == 0 else UPPER[0] + 10.0, *rng.uniform(-150, 150, 2)]),
+                "center": _f32([_LOWER[0] - 10.0 if volume == 0 else _UPPER[0] + 10.0, *rng.uniform(-150, 150, 2)]),
                 "width": _f32([0.0, *rng.uniform(20.0, 120.0, 2)]),
             }
         )
@@ -827,8 +828,8 @@ def _flashes(entry: _Entry) -> list[dict[str, Any]]:
 def _crthits(entry: _Entry) -> list[dict[str, Any]]:
     rng = entry.rng
     out = []
-    for i in range(N_CRT):
-        ts1 = float(entry.kin.times[i % N_INTERACTIONS] + rng.normal(0.0, 20.0))
+    for i in range(_N_CRT):
+        ts1 = float(entry.kin.times[i % _N_INTERACTIONS] + rng.normal(0.0, 20.0))
         out.append(
             {
                 "units": "cm",
@@ -840,9 +841,11 @@ def _crthits(entry: _Entry) -> list[dict[str, Any]]:
                 "ts0_ns_corr": float(rng.normal(0.0, 10.0)),
                 "ts1_ns": ts1,
                 "total_pe": float(rng.gamma(3.0, 60.0)),
-                "tagger": str(rng.choice(CRT_TAGGERS)),
+                "tagger": str(rng.choice(_CRT_TAGGERS)),
                 "feb_id": np.sort(rng.choice(256, 2, replace=False)).astype(np.uint8),
-                "center": _f32([rng.uniform(LOWER[0], UPPER[0]), UPPER[1] + 50.0, rng.uniform(LOWER[2], UPPER[2])]),
+                "center": _f32(
+                    [rng.uniform(_LOWER[0], _UPPER[0]), _UPPER[1] + 50.0, rng.uniform(_LOWER[2], _UPPER[2])]
+                ),
                 "width": _f32([rng.uniform(1.0, 10.0), 1.0, rng.uniform(1.0, 10.0)]),
                 "time": ts1 * 1e-3,
             }
@@ -851,7 +854,7 @@ def _crthits(entry: _Entry) -> list[dict[str, Any]]:
 
 
 def _meta() -> ImageMeta3D:
-    return ImageMeta3D(lower=LOWER.copy(), upper=UPPER.copy(), size=VOXEL_SIZE.copy(), count=VOXEL_COUNT.copy())
+    return ImageMeta3D(lower=_LOWER.copy(), upper=_UPPER.copy(), size=_VOXEL_SIZE.copy(), count=_VOXEL_COUNT.copy())
 
 
 def _build(cls: type, rows: list[dict[str, Any]], as_plain: bool) -> list[Any]:
@@ -923,7 +926,7 @@ def make_entry(rng: np.random.Generator, index: int, scale: float = 1.0, as_plai
     seg_label = np.full(n_voxels, ParticleShape.GHOST, dtype=np.int64)
     for row in reco:
         seg_label[row["index"]] = int(row["shape"])
-    run_info = RunInfo(run=RUN_NUMBER, subrun=index // ENTRIES_PER_SUBRUN, event=index)
+    run_info = RunInfo(run=_RUN_NUMBER, subrun=index // _ENTRIES_PER_SUBRUN, event=index)
     meta = _meta()
     return {
         "run_info": to_plain(run_info) if as_plain else run_info,

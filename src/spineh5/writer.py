@@ -16,7 +16,8 @@ This module orchestrates batches (options, first-batch decisions, target
 files, split routing, flush counting). The files themselves (creation,
 appendability, handles, ``info.complete``) are :mod:`.output_files`'s job,
 and SPINE's per-entry API (``DataFormat``, ``get_data_type(s)``,
-``store*``, ``append_key``, ``initialize_datasets``) is :mod:`.spine_compat`'s.
+``store*``, ``append_key``, ``initialize_datasets``, ``get_file_names`` and
+the handle attributes) is :mod:`.spine_compat`'s.
 """
 
 from __future__ import annotations
@@ -30,7 +31,6 @@ import numpy as np
 from .errors import ProductError
 from .generated import REGISTRY
 from .layouts import layout_class
-from .naming import get_file_names
 from .output_files import SPINE_VERSION, WRITER, OutputFiles
 from .payload import Payload, prepare
 from .products import ProductSpec, UnknownProductError, decide, is_scalar
@@ -183,19 +183,6 @@ class HDF5Writer(SpineWriterAPI):
         writer = cls(file_name, **options)
         writer._known_specs = known
         return writer
-
-    # -- naming --------------------------------------------------------------------------------
-
-    @staticmethod
-    def get_file_names(
-        file_name: str | None = None,
-        prefix: str | list[str] | None = None,
-        suffix: str = "spine",
-        split: bool = False,
-        directory: str | None = None,
-    ) -> list[str]:
-        """Return the output file names (see :func:`spineh5.naming.get_file_names`)."""
-        return get_file_names(file_name, prefix, suffix, split, directory)
 
     # -- batch preparation -----------------------------------------------------------------------
 
@@ -484,26 +471,6 @@ class HDF5Writer(SpineWriterAPI):
             self.close()
         except Exception:  # noqa: BLE001 - interpreter shutdown, or __init__ failed
             pass
-
-    # -- the output files' handle guard (SPINE's attribute names) ----------------------------------
-
-    @property
-    def _handles(self) -> dict[int, h5py.File]:
-        """The open handles by file id."""
-        return self._files.handles
-
-    @property
-    def _handles_pid(self) -> int | None:
-        """The process that opened the cached handles."""
-        return self._files.handles_pid
-
-    @_handles_pid.setter
-    def _handles_pid(self, pid: int | None) -> None:
-        self._files.handles_pid = pid
-
-    def _check_handle_pid(self) -> None:
-        """Refuse to use open handles from another process (see :meth:`.OutputFiles.check_handle_pid`)."""
-        self._files.check_handle_pid()
 
 
 def _take(value: Any, rows: np.ndarray) -> Any:

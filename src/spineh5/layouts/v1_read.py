@@ -31,7 +31,7 @@ from ..products import Kind, ProductSpec
 from .base import H5_ERRORS, RUN_FIELDS, ReadLayout
 
 #: Entries of the ``events`` table read at once (per-entry reads are cached by block).
-EVENT_BLOCK = 64
+_EVENT_BLOCK = 64
 
 
 def _is_str(dtype: np.dtype) -> bool:
@@ -47,7 +47,7 @@ def _decode_str_array(array: np.ndarray) -> np.ndarray:
     return out
 
 
-class Rows:
+class _Rows:
     """A dataset that region references point into, with what reading its rows needs cached.
 
     Parameters
@@ -108,8 +108,8 @@ class V1ReadLayout(ReadLayout):
         self._keys = tuple(events.dtype.names)
         self._count = int(events.shape[0])
         self._specs: dict[str, ProductSpec] = {}
-        self._targets: dict[str, Rows] = {}
-        self._parts: dict[str, list[Rows]] = {}
+        self._targets: dict[str, _Rows] = {}
+        self._parts: dict[str, list[_Rows]] = {}
         self._block: tuple[int, np.ndarray] | None = None
         self._bounds: dict[str, tuple[np.ndarray, np.ndarray]] = {}
 
@@ -140,19 +140,19 @@ class V1ReadLayout(ReadLayout):
         product = inspect_product(node)
         if product.problems:
             raise self._fail(product.problems[0], key)
-        self._targets[key] = Rows(product.target)
+        self._targets[key] = _Rows(product.target)
         if product.kind in (Kind.FLAT, Kind.JAGGED):
-            self._parts[key] = [Rows(part) for part in product.parts]
+            self._parts[key] = [_Rows(part) for part in product.parts]
         return product.spec(key)
 
-    def _target(self, key: str) -> Rows:
+    def _target(self, key: str) -> _Rows:
         """Return the dataset the ``events`` references of ``key`` point into."""
         self.spec(key)
         return self._targets[key]
 
     # -- region references --------------------------------------------------------------------------
 
-    def region(self, target: Rows, ref: Any, key: str, entry: int | None) -> tuple[int, int]:
+    def region(self, target: _Rows, ref: Any, key: str, entry: int | None) -> tuple[int, int]:
         """Return the ``[start, stop)`` rows a region reference selects in ``target``.
 
         Raises
@@ -199,12 +199,12 @@ class V1ReadLayout(ReadLayout):
 
     def _event(self, entry: int) -> np.void:
         """Return the ``events`` row of an entry (rows are read and cached by block)."""
-        block = entry // EVENT_BLOCK
+        block = entry // _EVENT_BLOCK
         if self._block is None or self._block[0] != block:
             with self._errors(EVENTS, entry):
-                rows = self.events[block * EVENT_BLOCK : (block + 1) * EVENT_BLOCK]
+                rows = self.events[block * _EVENT_BLOCK : (block + 1) * _EVENT_BLOCK]
             self._block = (block, rows)
-        return self._block[1][entry - block * EVENT_BLOCK]
+        return self._block[1][entry - block * _EVENT_BLOCK]
 
     def bounds(self, key: str, entries: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Return the ``[start, stop)`` rows of ``key`` for each entry (cached per key).
@@ -265,7 +265,7 @@ class V1ReadLayout(ReadLayout):
                 return target.read(start, start + 1)[0]
             return target.read(start, stop)
 
-    def _read_rows(self, part: Rows, refs: Sequence[Any], key: str, entry: int) -> list[np.ndarray]:
+    def _read_rows(self, part: _Rows, refs: Sequence[Any], key: str, entry: int) -> list[np.ndarray]:
         """Return the rows of several references into one dataset, with one read."""
         spans = [self.region(part, ref, key, entry) for ref in refs]
         filled = [span for span in spans if span[1] > span[0]]

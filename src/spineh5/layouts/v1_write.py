@@ -30,7 +30,8 @@ from ..types.dtypes import compound_signature, describe_dtype
 from .base import AppendSession, WriteLayout, key_differences, kind_difference
 from .v1_read import V1ReadLayout
 
-__all__ = ["EVENTS", "INFO", "V1Layout", "chunk_rows", "create_rows_dataset"]
+__all__ = ["CHUNK_BYTES", "V1Layout", "chunk_rows", "create_rows_dataset"]
+
 #: Target size of one chunk, in bytes, for append-heavy product datasets.
 CHUNK_BYTES = 1 << 16
 
@@ -55,7 +56,7 @@ def create_rows_dataset(group: h5py.Group, name: str, dtype: np.dtype, width: in
     return group.create_dataset(name, shape=shape, maxshape=maxshape, dtype=dtype, chunks=chunks, **kwargs)
 
 
-class RegionMaker:
+class _RegionMaker:
     """Creates region references into one dataset, reusing one dataspace."""
 
     def __init__(self, dataset: h5py.Dataset) -> None:
@@ -203,21 +204,21 @@ class V1Layout(WriteLayout):
         if spec.kind is Kind.FLAT:
             elements, index = session.dataset(f"{key}/{ELEMENTS}"), session.dataset(f"{key}/{INDEX}")
             start = session.append(elements, payload.rows)
-            refs = RegionMaker(elements).regions(start, payload.element_counts)
+            refs = _RegionMaker(elements).regions(start, payload.element_counts)
             index_start = session.append(index, refs)
-            return RegionMaker(index).regions(index_start, payload.counts)
+            return _RegionMaker(index).regions(index_start, payload.counts)
         if spec.kind is Kind.JAGGED:
             index = session.dataset(f"{key}/{INDEX}")
             refs = np.empty(payload.part_counts.shape, dtype=object)
             for position, rows in enumerate(payload.parts):
                 part = session.dataset(f"{key}/{element_name(position)}")
                 start = session.append(part, rows)
-                refs[:, position] = RegionMaker(part).regions(start, payload.part_counts[:, position])
+                refs[:, position] = _RegionMaker(part).regions(start, payload.part_counts[:, position])
             index_start = session.append(index, refs)
-            return RegionMaker(index).regions(index_start, payload.counts)
+            return _RegionMaker(index).regions(index_start, payload.counts)
         node = session.dataset(key)
         start = session.append(node, payload.rows)
-        return RegionMaker(node).regions(start, payload.counts)
+        return _RegionMaker(node).regions(start, payload.counts)
 
 
 def _dataset_paths(spec: ProductSpec) -> list[str]:

@@ -25,11 +25,11 @@ string) and numbered by first appearance, and ``fixed`` ends with one
 two files of the same type have the same ``fixed`` dtype and pools whatever
 their data.
 
-Where SPINE's own V2 code is defective (V2 spec section 7) this layout differs:
-offset datasets get large chunks (SPINE: one 8-byte chunk per offset), an
-append whose products, kinds, classes, lite setting or dtypes differ is
-refused before anything is written (SPINE: silent corruption or a failure
-half-way), and a failed append is rolled back.
+Where SPINE's own V2 code is defective (``docs/format/spine-v2-format.md``
+section 7) this layout differs: offset datasets get large chunks (SPINE: one
+8-byte chunk per offset), an append whose products, kinds, classes, lite
+setting or dtypes differ is refused before anything is written (SPINE: silent
+corruption or a failure half-way), and a failed append is rolled back.
 """
 
 from __future__ import annotations
@@ -62,7 +62,6 @@ from ..format.v2 import (
     VARIABLES,
     ObjectPlan,
     Pool,
-    logical_dtype,
     object_plan,
     v2_kind,
 )
@@ -71,6 +70,7 @@ from ..products import Kind, ProductSpec
 from ..types.dtypes import describe_dtype
 from .base import AppendSession, WriteLayout, key_differences, kind_difference
 from .v1_write import create_rows_dataset
+from .v2_append import object_difference, stored_object_dtype, structure_problems
 from .v2_read import V2ReadLayout
 
 __all__ = ["OFFSET_CHUNK_ROWS", "V2Layout", "object_plan"]
@@ -108,7 +108,10 @@ class V2Layout(WriteLayout):
 
     @classmethod
     def info_attrs(cls, spine_version: str) -> dict:
-        """Return the layout's own ``info`` attributes (V2 spec section 1.2): ``format_version`` is an int64."""
+        """Return the layout's own ``info`` attributes: ``format_version`` is an int64.
+
+        See ``docs/format/spine-v2-format.md`` section 1.2.
+        """
         return {"spine_version": spine_version, "format": "spine_hdf5", "format_version": np.int64(2)}
 
     # -- creation ------------------------------------------------------------------------------
@@ -209,7 +212,7 @@ class V2Layout(WriteLayout):
             if spec.kind is Kind.JAGGED and not spec.widths:
                 raise ValueError("multi_list product has no element_<j> group")
             if spec.kind in (Kind.OBJECT, Kind.OBJECTS):
-                spec = attrs.evolve(spec, dtype=_stored_object_dtype(reader.stored_plan(key), spec.class_name))
+                spec = attrs.evolve(spec, dtype=stored_object_dtype(reader.stored_plan(key), spec.class_name))
         except (SpineFileError, KeyError, ValueError, TypeError) as err:
             raise LayoutMismatchError(f"{key!r}: unreadable V2 product ({err})") from None
         return spec
@@ -240,19 +243,19 @@ class V2Layout(WriteLayout):
             have = self.stored_spec(key)
         except LayoutMismatchError as err:
             # a damaged group the reader refuses: its structure says why when it can
-            return (_structure_problems(key, group, n_entries) if isinstance(group, h5py.Group) else []) or [str(err)]
+            return (structure_problems(key, group, n_entries) if isinstance(group, h5py.Group) else []) or [str(err)]
         problem = kind_difference(key, have, want)
         if problem is not None:
             return [problem]
         if have.class_name is not None:
-            problem = _object_difference(key, self.reader().stored_plan(key), want)
+            problem = object_difference(key, self.reader().stored_plan(key), want)
             if problem:
                 return [problem]
         elif describe_dtype(have.dtype) != describe_dtype(want.dtype):
             return [f"{key!r}: stored dtype {describe_dtype(have.dtype)} differs from {describe_dtype(want.dtype)}"]
         elif have.widths != want.widths:
             return [f"{key!r}: stored widths {have.widths} differ from {want.widths}"]
-        return _structure_problems(key, group, n_entries)
+        return structure_problems(key, group, n_entries)
 
     # -- appending -------------------------------------------------------------------------------
 
@@ -433,76 +436,3 @@ def _var_offsets(lengths: np.ndarray, n_rows: int, n_fields: int, base: int) -> 
     bounds += base
     index = np.arange(n_rows, dtype=OFFSET_DTYPE)[:, None] * n_fields + np.arange(n_fields + 1, dtype=OFFSET_DTYPE)
     return bounds[index]
-
-
-def _stored_object_dtype(plan: ObjectPlan, class_name: str | None) -> np.dtype:
-    """Return the class's DTYPE/LITE_DTYPE whose split is the stored plan, else the plan's logical dtype.
-
-    The logical dtype lists the fixed columns, then the pool fields pool by
-    pool, so that splitting it again gives back the stored plan.
-    """
-    from ..generated import REGISTRY
-
-    cls = REGISTRY.get(class_name) if class_name else None
-    if cls is not None:
-        for dtype in (cls.DTYPE, cls.LITE_DTYPE):
-            if object_plan(dtype).signature() == plan.signature():
-                return dtype
-    return logical_dtype(plan)
-
-
-def _object_difference(key: str, have: ObjectPlan, want: ProductSpec) -> str | None:
-    """Describe how a stored object plan differs from the plan of ``want`` (None when identical)."""
-    from ..generated import REGISTRY
-
-    expected = object_plan(want.dtype)
-    if have.signature() == expected.signature():
-        return None
-    cls = REGISTRY.get(want.class_name or "")
-    if cls is not None:
-        lite = {describe_dtype(cls.DTYPE): False, describe_dtype(cls.LITE_DTYPE): True}
-        want_lite = lite.get(describe_dtype(want.dtype))
-        for stored_lite, dtype in ((False, cls.DTYPE), (True, cls.LITE_DTYPE)):
-            if want_lite is None or want_lite == stored_lite:
-                continue
-            if object_plan(dtype).signature() == have.signature():
-                return f"{key!r}: the file stores lite={stored_lite} {want.class_name} rows, data is lite={want_lite}"
-    stored_columns = _column_descriptions(have)
-    wanted_columns = _column_descriptions(expected)
-    details = []
-    only_file = [name for name in stored_columns if name not in wanted_columns]
-    only_data = [name for name in wanted_columns if name not in stored_columns]
-    if only_file:
-        details.append(f"columns only in the file: {only_file}")
-    if only_data:
-        details.append(f"columns only in the data: {only_data}")
-    for name, text in wanted_columns.items():
-        if name in stored_columns and stored_columns[name] != text:
-            details.append(f"column {name!r}: file {stored_columns[name]}, data {text}")
-    if not details:
-        details.append("same columns, stored in another order or other pools")
-    return f"{key!r}: stored {want.class_name} columns differ from the data's: " + "; ".join(details)
-
-
-def _column_descriptions(plan: ObjectPlan) -> dict[str, str]:
-    out = {name: describe_dtype(plan.fixed_dtype.fields[name][0]) for name in plan.fixed_names}
-    for pool in plan.pools:
-        for field in pool.fields:
-            out[field] = "str" if pool.is_string else f"vlen<{describe_dtype(pool.base)}>"
-    return out
-
-
-def _structure_problems(key: str, group: h5py.Group, n_entries: int) -> list[str]:
-    """Return the reasons a product group cannot safely grow: non-chunked datasets, offsets of the wrong length."""
-    problems = []
-    datasets: list[tuple[str, h5py.Dataset]] = []
-    group.visititems(lambda name, node: datasets.append((name, node)) if isinstance(node, h5py.Dataset) else None)
-    for name, dataset in datasets:
-        if dataset.chunks is None or dataset.maxshape[0] is not None:
-            problems.append(f"{key!r}: dataset {name!r} is not resizable (not chunked with maxshape None)")
-        if name.rsplit("/", 1)[-1] == EVENT_OFFSETS and dataset.shape[0] != n_entries + 1:
-            problems.append(
-                f"{key!r}: {name!r} has {dataset.shape[0]} rows, expected entries + 1 = {n_entries + 1} "
-                "(the file is damaged; appending would misalign it further)"
-            )
-    return problems

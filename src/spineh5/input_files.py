@@ -1,0 +1,193 @@
+"""The input files of one :class:`~spineh5.reader.HDF5Reader`: which files, and how they are opened.
+
+* :func:`resolve_paths`: the files named by paths and glob patterns (globs in
+  natural order, ``f_2`` before ``f_10``; explicit lists keep their order);
+* :func:`open_h5`: a read-only open that turns h5py's errors into
+  :class:`~spineh5.errors.SpineFileError`;
+* :class:`FileHandles`: the lazily opened files, each with its read layout
+  (:func:`spineh5.layouts.read_layout`), least recently used ones closed,
+  handles inherited through ``fork`` dropped, none pickled;
+* :func:`select_entries`: the global entries a reader exposes;
+* :func:`parse_cfg`: the YAML configuration stored in ``info.cfg``.
+"""
+
+from __future__ import annotations
+
+import collections
+import glob
+import os
+import re
+import warnings
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import h5py
+import numpy as np
+import yaml
+
+from .errors import SpineFileError
+from .format.common import read_info
+from .layouts import ReadLayout, read_layout
+
+__all__ = ["FileHandles", "open_h5", "parse_cfg", "resolve_paths", "select_entries"]
+
+
+def _natural_key(path: str) -> list:
+    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", path)]
+
+
+def resolve_paths(file_keys: str | os.PathLike | Sequence[str | os.PathLike]) -> list[str]:
+    """Return the files named by a path, a glob pattern, or a list of them.
+
+    Raises
+    ------
+    FileNotFoundError
+        When a path or pattern names no file.
+    ValueError
+        When no file is given.
+    """
+    if isinstance(file_keys, (str, os.PathLike)):
+        file_keys = [file_keys]
+    paths: list[str] = []
+    for file_key in file_keys:
+        name = os.fspath(file_key)
+        if os.path.isfile(name):
+            paths.append(name)
+            continue
+        matches = sorted((path for path in glob.glob(name) if os.path.isfile(path)), key=_natural_key)
+        if not matches:
+            raise FileNotFoundError(f"no file matches {name!r}")
+        paths.extend(matches)
+    if not paths:
+        raise ValueError("no input file given")
+    return paths
+
+
+def open_h5(path: str) -> h5py.File:
+    """Open a file read-only, turning h5py's errors into :class:`SpineFileError`."""
+    try:
+        return h5py.File(path, "r")
+    except FileNotFoundError:
+        raise
+    except OSError as err:
+        text = str(err)
+        if "signature" in text:
+            problem = "not an HDF5 file"
+        elif "truncated" in text or "eof" in text.lower():
+            problem = "truncated or damaged HDF5 file"
+        else:
+            problem = "cannot be opened as an HDF5 file"
+        raise SpineFileError(f"{problem} ({text})", path) from err
+
+
+def parse_cfg(text: Any, path: str) -> Any:
+    """Return the YAML configuration stored in ``info.cfg`` (None, with a warning, when unreadable)."""
+    if text is None:
+        return None
+    if not isinstance(text, str):
+        warnings.warn(f"{path}: info.cfg is not a string ({type(text).__name__}); cfg is None", stacklevel=3)
+        return None
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        warnings.warn(f"{path}: info.cfg is not valid YAML ({err}); cfg is None", stacklevel=3)
+        return None
+
+
+def select_entries(total: int, entry_list: Sequence[int] | None, n_entry: int | None, n_skip: int | None) -> np.ndarray:
+    """Return the global entries a reader exposes, in order.
+
+    Raises
+    ------
+    ValueError
+        For contradicting or out-of-range selections.
+    """
+    if entry_list is not None:
+        if n_entry is not None or n_skip is not None:
+            raise ValueError("entry_list cannot be combined with n_entry or n_skip")
+        entries = np.asarray(entry_list)
+        if entries.size and entries.dtype.kind not in "iu":
+            raise ValueError(f"entry_list must hold integers, got {entries.dtype}")
+        entries = entries.astype(np.int64).reshape(-1)
+        bad = entries[(entries < 0) | (entries >= total)]
+        if len(bad):
+            raise ValueError(f"entry_list value {int(bad[0])} is out of range (the files hold {total} entries)")
+        return entries
+    skip = 0 if n_skip is None else int(n_skip)
+    if skip < 0 or (n_entry is not None and n_entry < 0):
+        raise ValueError("n_entry and n_skip must not be negative")
+    count = total - skip if n_entry is None else int(n_entry)
+    if skip + count > total:
+        raise ValueError(f"n_skip={skip} and n_entry={count} reach past the {total} entries of the files")
+    return np.arange(skip, skip + count, dtype=np.int64)
+
+
+#: Called with a file's ``info`` attributes (None without ``info``), its path and its position,
+#: before its layout is chosen; raises to refuse the file.
+_InfoCheck = Callable[[dict[str, Any] | None, str, int], None]
+
+
+class FileHandles:
+    """The open input files of a reader, each with its read layout, opened on first use.
+
+    Parameters
+    ----------
+    paths : list of str
+        The files, by position.
+    max_open : int
+        Files kept open at once (at least 1); the least recently used one is closed past it.
+    """
+
+    def __init__(self, paths: Sequence[str], max_open: int) -> None:
+        self.paths = list(paths)
+        self.max_open = max_open
+        self._open: collections.OrderedDict[int, tuple[h5py.File, ReadLayout]] = collections.OrderedDict()
+        self._pid = os.getpid()
+
+    def layout(self, file_id: int, check: _InfoCheck | None = None) -> ReadLayout:
+        """Return the read layout of a file, opening it (and closing the least recently used) as needed.
+
+        ``check`` sees the file's ``info`` when the file is opened (not when
+        its handle is reused).
+        """
+        if os.getpid() != self._pid:
+            self._open.clear()  # handles inherited through fork belong to the parent
+            self._pid = os.getpid()
+        cached = self._open.get(file_id)
+        if cached is not None and cached[0].id.valid:
+            self._open.move_to_end(file_id)
+            return cached[1]
+        path = self.paths[file_id]
+        h5file = open_h5(path)
+        try:
+            info = read_info(h5file, path)
+            if check is not None:
+                check(info, path, file_id)
+            layout = read_layout(h5file, path, info)
+        except BaseException:
+            h5file.close()
+            raise
+        self._open[file_id] = (h5file, layout)
+        while len(self._open) > self.max_open:
+            _, (old, _) = self._open.popitem(last=False)
+            old.close()
+        return layout
+
+    def __len__(self) -> int:
+        """Return the number of files open now."""
+        return len(self._open)
+
+    def close(self) -> None:
+        """Close every open file (they are reopened when used again)."""
+        for h5file, _ in self._open.values():
+            try:
+                h5file.close()
+            except Exception:  # noqa: BLE001 - closing is best effort
+                pass
+        self._open.clear()
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickle without open file handles (a copy reopens its files lazily)."""
+        state = self.__dict__.copy()
+        state["_open"] = collections.OrderedDict()
+        return state
