@@ -28,7 +28,7 @@ from .describe import (
     summarize,
 )
 from .errors import SpineH5Error
-from .format.common import DEFAULT_FORMAT_VERSION, detect_layout
+from .format.common import DEFAULT_FORMAT_VERSION, EVENTS, detect_layout
 from .generated import REGISTRY, SCHEMA_VERSION
 from .layouts import REGISTRY as LAYOUTS
 from .validation import ERROR, RULES, WARNING, Problem, is_sound, validate
@@ -116,7 +116,7 @@ def _open_or_fail(path: str) -> h5py.File:
 
 
 def _entry_position(h5file: h5py.File, entry: int) -> int:
-    count = h5file["events"].shape[0]
+    count = h5file[EVENTS].shape[0]
     position = entry + count if entry < 0 else entry
     if not 0 <= position < count:
         raise click.BadParameter(f"entry {entry} is out of range: the file has {count} entries", param_hint="--entry")
