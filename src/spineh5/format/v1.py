@@ -139,7 +139,7 @@ def _inspect_group(group: h5py.Group) -> V1Product:
         return V1Product(kind, problems=(f"group {INDEX!r} does not hold region references",))
     if index.ndim not in (1, 2):
         return V1Product(kind, problems=(f"group {INDEX!r} has {index.ndim} dimensions, 1 or 2 are expected",))
-    names = [ELEMENTS] if index.ndim == 1 else [element_name(position) for position in range(index.shape[1])]
+    names = part_names(index)
     parts = [group.get(name) for name in names]
     for name, part in zip(names, parts):
         if not isinstance(part, h5py.Dataset) or part.ndim not in (1, 2):
@@ -147,3 +147,8 @@ def _inspect_group(group: h5py.Group) -> V1Product:
     widths = tuple(_width(part) for part in parts)
     dtype = parts[0].dtype if parts else None
     return V1Product(kind, dtype, None, widths, index, tuple(parts))
+
+
+def part_names(index: h5py.Dataset) -> list[str]:
+    """Return the element datasets a list group's ``index`` points into: ``elements`` (1-D), ``element_<j>`` (2-D)."""
+    return [ELEMENTS] if index.ndim == 1 else [element_name(position) for position in range(index.shape[1])]
