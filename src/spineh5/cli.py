@@ -1,6 +1,6 @@
 """The ``spineh5`` command: ``demo``, ``inspect``, ``validate``, ``convert`` and ``schema``.
 
-A thin layer over :mod:`spineh5.synthetic`, :mod:`spineh5.inspect_file`,
+A thin layer over :mod:`spineh5.synthetic`, :mod:`spineh5.describe`,
 :mod:`spineh5.validation`, :mod:`spineh5.conversion` and the generated registry:
 options are parsed here, the work is done there.
 """

@@ -22,8 +22,8 @@ import numpy as np
 
 from .errors import LayoutMismatchError
 from .generated import REGISTRY
+from .layouts import REGISTRY as LAYOUTS
 from .layouts import file_format_version
-from .layouts.v1_write import V1Layout
 from .naming import get_file_names
 from .output_files import OutputFiles, initialize
 from .payload import Payload, prepare
@@ -152,9 +152,9 @@ class SpineWriterAPI:
 
     def append_key(self, out_file: h5py.File, event: np.ndarray, data: dict[str, Any], key: str, batch_id: int) -> None:
         """Store product ``key`` of entry ``batch_id`` and set its reference in the ``event`` row."""
-        _require_v1(out_file)
+        layout = _per_key_layout(out_file)
         payload = self._payload(data, key, np.array([batch_id]))
-        event[key] = V1Layout(out_file).append_product(payload)[0]
+        event[key] = layout.append_product(payload)[0]
 
     # -- SPINE's static store methods -------------------------------------------------------------
 
@@ -207,20 +207,21 @@ def _spec_of_format(key: str, fmt: DataFormat) -> ProductSpec:
     return ProductSpec(key, Kind(fmt.kind), np.dtype(fmt.dtype), fmt.class_name, widths)
 
 
-def _require_v1(out_file: h5py.File) -> None:
-    """Refuse SPINE's per-key V1 API (region references in an ``events`` row) on a file of another layout."""
+def _per_key_layout(out_file: h5py.File) -> Any:
+    """Return the write layout of a file that takes SPINE's per-key API; refuse a file of another layout."""
     version = file_format_version(out_file)
-    if version != 1:
+    entry = LAYOUTS.get(version)
+    if entry is None or not entry.writer.per_key_store:
         raise LayoutMismatchError(
             f"{out_file.filename} is a format_version={version} file: the per-key store/append_key API "
             "writes V1 region references; write whole batches (writer(data)) instead"
         )
+    return entry.writer(out_file)
 
 
 def _store_one(out_file: h5py.File, event: np.ndarray, key: str, value: Any) -> None:
     """Append one entry's value of ``key`` to a V1 file, as the file stores ``key``, and reference it in ``event``."""
-    _require_v1(out_file)
-    layout = V1Layout(out_file)
+    layout = _per_key_layout(out_file)
     spec = layout.stored_spec(key)
     # Lite or not is what the file stores, whatever the caller says.
     lite = spec.class_name is not None and len(spec.dtype.names) != len(REGISTRY[spec.class_name].DTYPE.names)

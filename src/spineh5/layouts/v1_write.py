@@ -94,6 +94,7 @@ class V1Layout(WriteLayout):
 
     format_version = 1
     read_class = V1ReadLayout
+    per_key_store = True
 
     @classmethod
     def info_attrs(cls, spine_version: str) -> dict:
