@@ -135,7 +135,10 @@ class ProductComparer:
         else:
             columns = self._columns(rows_a, rows_b)
         for order, (name, column_a, column_b) in enumerate(columns):
-            found = compare_column(column_a[at_a], column_b[at_b], self.tolerance)
+            if len(at_a) == len(column_a) == len(column_b):  # every row aligned, in order: compare without copies
+                found = compare_column(column_a, column_b, self.tolerance)
+            else:
+                found = compare_column(column_a[at_a], column_b[at_b], self.tolerance)
             self._account(found, name)
             rows = np.flatnonzero(found.rows)
             differs[locals_[rows]] = True
