@@ -1,8 +1,8 @@
 """spineh5: schema-first HDF5 writer and reader for SPINE reconstruction output.
 
 The curated surface: :class:`HDF5Writer`, :class:`HDF5Reader`, :func:`validate`,
-:func:`convert` and the errors (all deriving from :class:`SpineH5Error`).
-``HDF5Writer``, ``HDF5Reader``, ``validate`` and ``convert`` are imported on
+:func:`convert`, :func:`compare` and the errors (all deriving from :class:`SpineH5Error`).
+``HDF5Writer``, ``HDF5Reader``, ``validate``, ``convert`` and ``compare`` are imported on
 first use, so that tools which only look at files (``spineh5 validate``) do not
 load the writer.
 """
@@ -13,6 +13,7 @@ from typing import Any
 
 from .errors import (
     ColumnError,
+    CompareError,
     ConvertError,
     FileOpenError,
     FileStateError,
@@ -29,6 +30,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "ColumnError",
+    "CompareError",
     "ConvertError",
     "FileOpenError",
     "FileStateError",
@@ -42,11 +44,18 @@ __all__ = [
     "UnknownColumnsWarning",
     "UnknownProductError",
     "__version__",
+    "compare",
     "convert",
     "validate",
 ]
 
-_LAZY = {"HDF5Writer": ".writer", "HDF5Reader": ".reader", "validate": ".validation", "convert": ".conversion"}
+_LAZY = {
+    "HDF5Writer": ".writer",
+    "HDF5Reader": ".reader",
+    "validate": ".validation",
+    "convert": ".conversion",
+    "compare": ".comparison",
+}
 
 
 def __getattr__(name: str) -> Any:

@@ -110,6 +110,10 @@ class ConvertError(SpineH5Error):
     """A file cannot be converted; the message is a one-line reason."""
 
 
+class CompareError(SpineH5Error, ValueError):
+    """Two files cannot be compared as asked (a product named is in neither); the message is one line."""
+
+
 class UnknownColumnsWarning(UserWarning):
     """Stored object rows carry columns the schema does not know (a later SPINE release).
 
