@@ -51,7 +51,7 @@ def _canon(value, f: h5py.File):
         return tuple(_canon(v, f) for v in value)
     if isinstance(value, np.ndarray):
         return (value.dtype.str, value.shape, [_canon(v, f) for v in value.ravel().tolist()])
-    if isinstance(value, float) and value != value:
+    if isinstance(value, (float, np.floating)) and value != value:
         return "nan"
     return value
 
