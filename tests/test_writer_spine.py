@@ -541,6 +541,7 @@ def _dataset_dtypes(path) -> dict:
     return out
 
 
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # SPINE recomputes derived columns of invalid particles
 @pytest.mark.parametrize(("source", "lite"), [(FULL, False), (LITE, True)])
 def test_real_events_get_spines_dtypes(tmp_path, source, lite):
     """Real events, written once by SPINE's own writer (the fixture) and again by spineh5 from the objects SPINE's
@@ -560,3 +561,63 @@ def test_real_events_get_spines_dtypes(tmp_path, source, lite):
     for name, text in spine_dtypes.items():
         assert our_dtypes[name] == text, name
     assert "momentum: float64[3]" in our_dtypes["reco_particles"] and "mass: float32" in our_dtypes["truth_particles"]
+
+
+# -- SPINE's writer behaviours (issue 12) ---------------------------------------------------------------------
+
+
+def test_stored_keys_are_a_set_as_in_spine(tmp_path):
+    data = {"index": [0], "acc": [1.0], "file_index": [0], "file_entry_index": [3]}
+    for options in ({}, {"keys": ["acc"]}, {"skip_keys": ["acc"]}, {"dummy_ds": {"flashes": "Flash"}}):
+        ours = HDF5Writer(str(tmp_path / "ours.h5"), **options).get_stored_keys(data)
+        theirs = SpineWriter(str(tmp_path / "spine.h5"), **options).get_stored_keys(data)
+        assert isinstance(ours, set) and ours == theirs, options
+
+
+@pytest.mark.parametrize("given", ["Flash", "class", "object", "spine object"])
+def test_dummy_ds_holds_default_instances_as_in_spine(tmp_path, given):
+    from spineh5.generated import Flash
+
+    kind = {"Flash": "Flash", "class": Flash, "object": Flash(), "spine object": sd.Flash()}[given]
+    ours = HDF5Writer(str(tmp_path / "ours.h5"), dummy_ds={"flashes": kind})
+    theirs = SpineWriter(str(tmp_path / "spine.h5"), dummy_ds={"flashes": "Flash"})
+    assert isinstance(ours.dummy_ds["flashes"], Flash) and ours.dummy_ds["flashes"] == Flash()
+    assert type(theirs.dummy_ds["flashes"]).__name__ == type(ours.dummy_ds["flashes"]).__name__
+    ours({"index": [0, 1], "acc": [1.0, 2.0]})
+    ours.finalize()
+    with h5py.File(tmp_path / "ours.h5", "r") as h5file:
+        assert h5file["flashes"].attrs["class_name"] == "Flash" and len(h5file["flashes"]) == 0
+
+
+def test_unknown_dummy_ds_class_is_refused(tmp_path):
+    with pytest.raises(ValueError, match="dummy_ds\\['x'\\]: unknown class 'Nope'"):
+        HDF5Writer(str(tmp_path / "ours.h5"), dummy_ds={"x": "Nope"})
+
+
+@pytest.mark.parametrize(
+    ("data", "key"),
+    [
+        ({"index": [0], "text": ["hello"]}, "text"),  # a list of strings: one string per entry
+        ({"text": ["hello"]}, "text"),
+        ({"index": [0], "text": "hello"}, "text"),  # one string for the batch
+        ({"index": [0], "jag": [[np.ones((4, 2)), np.ones((4, 3))]]}, "jag"),  # 2-D arrays of widths 2 and 3
+    ],
+)
+def test_data_format_of_strings_and_ragged_widths_match_spine(tmp_path, data, key):
+    mine = HDF5Writer(str(tmp_path / "ours.h5")).get_data_type(data, key)
+    reference = SpineWriter(str(tmp_path / "spine.h5")).get_data_type(data, key)
+    assert (mine.class_name, bool(mine.scalar), bool(mine.merge), mine.width) == (
+        reference.class_name,
+        bool(reference.scalar),
+        bool(reference.merge),
+        reference.width,
+    )
+    assert describe_dtype(np.dtype(mine.dtype)) == describe_dtype(np.dtype(reference.dtype))
+
+
+def test_missing_key_raises_key_error_like_spine(tmp_path):
+    data = {"index": [0], "acc": [1.0]}
+    with pytest.raises(KeyError):
+        SpineWriter(str(tmp_path / "spine.h5")).get_data_type(data, "missing")
+    with pytest.raises(KeyError, match="missing"):
+        HDF5Writer(str(tmp_path / "ours.h5")).get_data_type(data, "missing")
