@@ -1240,3 +1240,44 @@ def test_initialize_datasets_from_the_data_types_matches_create(tmp_path):
             assert got[name] == expected[name], name
     with h5py.File(manual, "r") as f:
         assert len(f["events"]) == 0 and f["info"].attrs["complete"] == np.False_
+
+
+# -- configuration of appending sessions ------------------------------------------------------------------------
+
+
+def _run_batch(i0: int, n: int) -> dict:
+    return {
+        "index": list(range(i0, i0 + n)),
+        "acc": [0.5] * n,
+        "run_info": [RunInfo(event=i) for i in range(i0, n + i0)],
+    }
+
+
+def test_append_with_another_cfg_records_it_in_the_history(tmp_path):
+    path = str(tmp_path / "cfg.h5")
+    with HDF5Writer(path) as writer:
+        writer(_run_batch(0, 3), cfg={"base": {"seed": 1}})
+    with HDF5Writer(path, append=True) as writer:  # the same cfg: nothing to record
+        writer(_run_batch(3, 1), cfg={"base": {"seed": 1}})
+    with HDF5Writer(path, append=True) as writer:
+        writer(_run_batch(4, 2), cfg={"base": {"seed": 2}})
+    with HDF5Writer(path, append=True) as writer:  # no cfg given: nothing to record
+        writer(_run_batch(6, 1))
+    with HDF5Reader(path) as reader:
+        assert len(reader) == 7
+        assert reader.cfg == {"base": {"seed": 1}}  # info.cfg stays the creating session's (SPINE reads it)
+        history = reader.cfg_history
+    assert [session["cfg"] for session in history] == [{"base": {"seed": 1}}, {"base": {"seed": 2}}]
+    assert [session["first_entry"] for session in history] == [0, 4]
+    assert history[0]["time"] is None and history[1]["time"].endswith("+00:00")
+    assert all(session["writer"].startswith("spineh5 ") for session in history)
+    with h5py.File(path, "r") as h5file:
+        assert yaml.safe_load(h5file["info"].attrs["cfg"]) == {"base": {"seed": 1}}
+
+
+def test_cfg_history_of_a_file_without_one(tmp_path):
+    path = str(tmp_path / "plain.h5")
+    with HDF5Writer(path) as writer:
+        writer(_run_batch(0, 2), cfg={"a": 1})
+    with HDF5Reader(path) as reader:
+        assert [session["cfg"] for session in reader.cfg_history] == [{"a": 1}]

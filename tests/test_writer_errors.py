@@ -51,7 +51,7 @@ def _canon(value, f: h5py.File):
         return tuple(_canon(v, f) for v in value)
     if isinstance(value, np.ndarray):
         return (value.dtype.str, value.shape, [_canon(v, f) for v in value.ravel().tolist()])
-    if isinstance(value, float) and value != value:
+    if isinstance(value, (float, np.floating)) and value != value:
         return "nan"
     return value
 
@@ -356,6 +356,8 @@ def test_split_error_names_the_entry_of_the_whole_batch(tmp_path):
     with pytest.raises(ProductError, match=r"'acc', entry 2") as err:
         writer(batch)
     assert err.value.entry == 2
+    # batch entry 2 goes to file 1, which holds 1 entry and takes batch entries 0 and 2: it would be entry 2 there
+    assert err.value.file_entry == 2 and "(file entry 2)" in str(err.value)
     assert [snapshot(name) for name in names] == before  # nothing written to either file
 
 
@@ -428,3 +430,36 @@ def test_data_contradicting_the_types_hint(tmp_path):
     writer = HDF5Writer(str(path), types={"parts": "RecoParticle"})
     with pytest.raises(ProductError, match=r"'parts'.*RecoParticle"):
         writer({"index": [0], "parts": [[np.arange(2)]]})
+
+
+# -- errors name the file entry -------------------------------------------------------------------------------
+
+
+def test_error_names_the_file_entry_as_well_as_the_batch_position(started):
+    writer, path, before, acc = started
+    with pytest.raises(ProductError, match=r"'acc', entry 1 of the batch \(file entry 7\)") as err:
+        writer(_entry("acc", "x"))  # the file holds 6 entries: batch entry 1 would be file entry 7
+    assert (err.value.entry, err.value.file_entry) == (1, 7)
+    writer.close()
+    assert_intact(path, before, acc)
+
+
+def test_error_of_an_appending_session_names_the_file_entry(started, tmp_path):
+    writer, path, before, acc = started
+    appending = HDF5Writer(str(path), append=True)
+    with pytest.raises(ProductError) as err:
+        appending(_entry("acc", "x"))
+    assert (err.value.entry, err.value.file_entry) == (1, 7)
+    appending.close()
+    assert_intact(path, before, acc)
+
+
+def test_a_missing_product_is_a_key_error(started):
+    """SPINE's writer raises KeyError for a stored key missing from the data; ours does too (and stays a ValueError)."""
+    writer, path, before, acc = started
+    with pytest.raises(KeyError, match="'seg'") as err:
+        writer(_bad({"seg": _DROP}))
+    assert isinstance(err.value, ProductError) and isinstance(err.value, ValueError)
+    assert str(err.value).startswith("product 'seg'")  # a plain message, not KeyError's repr of it
+    writer.close()
+    assert_intact(path, before, acc)

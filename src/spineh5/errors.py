@@ -18,17 +18,40 @@ class ProductError(SpineH5Error, ValueError):
         Position of the entry in the batch, when the problem is in one entry.
     field : str or None
         The object field, when the problem is in one column.
+    file_entry : int or None
+        The entry number the entry would have had in its output file, when known.
     """
 
-    def __init__(self, key: str, problem: str, entry: int | None = None, field: str | None = None) -> None:
+    def __init__(
+        self,
+        key: str,
+        problem: str,
+        entry: int | None = None,
+        field: str | None = None,
+        file_entry: int | None = None,
+    ) -> None:
         self.key = key
         self.entry = entry
         self.field = field
         self.problem = problem
+        self.file_entry = file_entry
         where = f"product {key!r}"
         if entry is not None:
-            where += f", entry {entry}"
+            where += f", entry {entry} of the batch"
+            if file_entry is not None:
+                where += f" (file entry {file_entry})"
         super().__init__(f"{where}: {problem}")
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+    def with_file_entry(self, entry: int, file_entry: int) -> ProductError:
+        """Return the same error for batch position ``entry``, naming the ``file_entry`` it would have had."""
+        return type(self)(self.key, self.problem, entry, self.field, file_entry)
+
+
+class MissingProductError(ProductError, KeyError):
+    """A product the file stores is missing from the data (a ``KeyError``, as in SPINE's writer)."""
 
 
 class LayoutMismatchError(SpineH5Error, ValueError):

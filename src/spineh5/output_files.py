@@ -20,6 +20,8 @@ file, True when the file is finalized.
 from __future__ import annotations
 
 import contextlib
+import datetime
+import json
 import os
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -30,6 +32,7 @@ import yaml
 
 from . import __version__
 from .errors import FileStateError, LayoutMismatchError
+from .format.common import CFG_HISTORY, INFO, cfg_history, read_info
 from .generated import SCHEMA_VERSION
 from .layouts import file_format_version
 from .products import ProductSpec
@@ -143,6 +146,17 @@ class OutputFiles:
                         return layout.stored_spec(key)
         return None
 
+    def entry_count(self, file_id: int) -> int:
+        """Return the entries output file ``file_id`` holds now (0 before it exists); used to name file entries."""
+        path = self.file_names[file_id]
+        handle = self.handles.get(file_id)
+        if handle is not None and handle.id.valid:
+            return self.layout(handle).entry_count()
+        if (file_id in self.created or self.append) and os.path.exists(path):
+            with h5py.File(path, "r") as h5file:
+                return self.layout(h5file).entry_count()
+        return 0
+
     def check_appendable(self, file_id: int, specs: dict[str, ProductSpec]) -> None:
         """Refuse an existing file not used yet if it cannot take data of ``specs`` (opened read-only).
 
@@ -183,7 +197,13 @@ class OutputFiles:
 
     # -- creation and handles ----------------------------------------------------------------------
 
-    def ensure(self, file_id: int, specs: dict[str, ProductSpec], create: Callable[[h5py.File], None]) -> None:
+    def ensure(
+        self,
+        file_id: int,
+        specs: dict[str, ProductSpec],
+        create: Callable[[h5py.File], None],
+        cfg: dict | None = None,
+    ) -> None:
         """Create the file (or check and reopen it, when appending) the first time it is used.
 
         Parameters
@@ -195,6 +215,9 @@ class OutputFiles:
         create : callable
             Fills a new, empty file (the writer's ``initialize_datasets``,
             which calls :func:`initialize`).
+        cfg : dict, optional
+            The session's configuration. Appending to an existing file whose
+            latest configuration differs records it in ``info.cfg_history``.
         """
         if file_id in self.created:
             return
@@ -203,6 +226,8 @@ class OutputFiles:
             self.check_appendable(file_id, specs)
             handle = self.open(file_id)
             self.layout(handle).mark_complete(False)
+            if cfg is not None:
+                _record_cfg(handle, cfg, self.layout(handle).entry_count())
         else:
             directory = os.path.dirname(path)
             if directory:
@@ -306,3 +331,21 @@ class OutputFiles:
                     handle.close()
         self.handles = {}
         self.handles_pid = None
+
+
+def _record_cfg(h5file: h5py.File, cfg: dict, first_entry: int) -> None:
+    """Record an appending session's configuration in ``info.cfg_history`` when it differs from the latest one."""
+    text = yaml.dump(cfg)
+    info = h5file[INFO]
+    sessions = cfg_history(read_info(h5file, h5file.filename))
+    if sessions and sessions[-1]["cfg"] == text:
+        return
+    later = sessions[1:] + [
+        {
+            "first_entry": int(first_entry),
+            "time": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+            "writer": WRITER,
+            "cfg": text,
+        }
+    ]
+    info.attrs[CFG_HISTORY] = json.dumps(later)

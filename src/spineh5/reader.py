@@ -36,7 +36,7 @@ import numpy as np
 
 from .decode import ObjectDecoder, ObjectRows, concatenate_rows, resolve_class
 from .errors import IncompleteFileError, SpineFileError, UnknownColumnsWarning
-from .format.common import COMPLETE, layout_from_info
+from .format.common import COMPLETE, cfg_history, layout_from_info
 from .input_files import FileHandles, parse_cfg, resolve_paths, select_entries
 from .layouts import ReadLayout
 from .layouts.base import RUN_DTYPE
@@ -94,6 +94,11 @@ class HDF5Reader:
         ``info`` attributes of the first file.
     cfg : Any
         Parsed ``info.cfg`` of the first file (None when absent or unreadable).
+    cfg_history : list of dict
+        The writing sessions of the first file, oldest first: ``first_entry``
+        (its first entry), ``time`` (UTC, ISO 8601; None for the session that
+        created the file), ``writer`` and ``cfg`` (parsed). An append whose
+        configuration differed from the file's latest adds a session.
     version : str or None
         SPINE version that wrote the first file (``spine_version`` or ``version``).
     writer : str or None
@@ -163,6 +168,9 @@ class HDF5Reader:
         self.entry_index = select_entries(self.num_entries, entry_list, n_entry, n_skip)
         info = self.info or {}
         self.cfg = parse_cfg(info.get("cfg"), self.file_paths[0])
+        self.cfg_history = [
+            {**session, "cfg": parse_cfg(session["cfg"], self.file_paths[0])} for session in cfg_history(self.info)
+        ]
         version = info.get("spine_version", info.get("version"))
         self.version = version if isinstance(version, str) else None
         writer = info.get("writer")

@@ -28,7 +28,7 @@ from typing import Any
 import h5py
 import numpy as np
 
-from .errors import ProductError
+from .errors import MissingProductError, ProductError
 from .generated import REGISTRY
 from .layouts import layout_class
 from .output_files import SPINE_VERSION, WRITER, OutputFiles
@@ -63,7 +63,8 @@ class HDF5Writer(SpineWriterAPI):
     skip_keys : list of str, optional
         Products not to store; exclusive with ``keys``.
     dummy_ds : dict, optional
-        ``{key: class_name}`` of empty object products written in every entry.
+        ``{key: class}`` of empty object products written in every entry: a class name (as in SPINE's
+        configuration), a class or an object. Kept as ``{key: default instance}``, as SPINE keeps them.
     overwrite : bool, default False
         Delete existing output files first.
     append : bool, default False
@@ -131,10 +132,7 @@ class HDF5Writer(SpineWriterAPI):
         self.file_names = self.get_file_names(file_name, prefix, suffix, split, directory)
         self.input_keys = None if keys is None else list(keys)
         self.skip_keys = list(skip_keys or [])
-        self.dummy_ds = dict(dummy_ds or {})
-        for key, class_name in self.dummy_ds.items():
-            if class_name not in REGISTRY:
-                raise ValueError(f"dummy_ds[{key!r}]: unknown class {class_name!r}; known: {sorted(REGISTRY)}")
+        self.dummy_ds = {key: _dummy_instance(key, kind) for key, kind in (dummy_ds or {}).items()}
         self.types = dict(types or {})
         self.overwrite, self.append, self.split, self.lite = overwrite, append, split, lite
         self.keep_open, self.flush_frequency = keep_open, flush_frequency
@@ -194,8 +192,8 @@ class HDF5Writer(SpineWriterAPI):
                 out[source_key] = out[key]
         return out
 
-    def get_stored_keys(self, data: dict[str, Any]) -> list[str]:
-        """Return the sorted products stored for data like ``data``.
+    def get_stored_keys(self, data: dict[str, Any]) -> set[str]:
+        """Return the set of products stored for data like ``data`` (a set, as SPINE's writer returns).
 
         Raises
         ------
@@ -209,19 +207,20 @@ class HDF5Writer(SpineWriterAPI):
             if missing:
                 raise KeyError(f"keys {missing} are not in the data (has: {sorted(data)})")
             keys = set(self.input_keys) | {"index"}
-            keys |= {key for key in self.source_index_keys.values() if key in data}
-            keys |= set(self.dummy_ds)
+        keys |= set(self.dummy_ds)
+        # the source provenance copies of file_index/file_entry_index, whether already added or not (as SPINE)
+        keys |= {copy for key, copy in self.source_index_keys.items() if key in data or copy in data}
         keys.add("index")
         for key in self.skip_keys:
             if key not in keys:
                 raise KeyError(f"skip_keys: {key!r} is not a stored key (stored: {sorted(keys)})")
             keys.discard(key)
-        return sorted(keys)
+        return keys
 
     def _with_dummies(self, data: dict[str, Any], n_entries: int) -> dict[str, Any]:
-        for key, class_name in self.dummy_ds.items():
+        for key, dummy in self.dummy_ds.items():
             if key in data:
-                raise ProductError(key, f"dummy_ds key conflicts with a real product of the data ({class_name})")
+                raise ProductError(key, f"dummy_ds key conflicts with a real product of the data ({dummy.CLASS_NAME})")
         if not self.dummy_ds:
             return data
         out = dict(data)
@@ -241,13 +240,13 @@ class HDF5Writer(SpineWriterAPI):
 
     def _hint(self, key: str) -> Any:
         if key in self.dummy_ds:
-            return self.dummy_ds[key]
+            return type(self.dummy_ds[key])
         return self.types.get(key)
 
     def _decide(self, data: dict[str, Any], key: str) -> ProductSpec:
         """Decide the storage of ``key`` from the batch ``data`` (and its ``types`` or ``dummy_ds`` hint)."""
         if key not in data:
-            raise ProductError(key, "is a stored product but is missing from the data")
+            raise MissingProductError(key, "is a stored product but is missing from the data")
         hint = self._hint(key)
         try:
             spec = decide(key, data[key], hint, self.lite)
@@ -277,13 +276,13 @@ class HDF5Writer(SpineWriterAPI):
 
     def _create(self, batch: dict[str, Any], cfg: dict | None, append: bool) -> None:
         """Decide every product's storage from a normalized first batch and prepare the output files."""
-        self.keys = self.get_stored_keys(batch)
+        self.keys = sorted(self.get_stored_keys(batch))
         self.cfg = cfg
         self.specs = {key: self._first_spec(batch, key, append) for key in self.keys}
         self.type_dict = {key: self._format(spec) for key, spec in self.specs.items()}
         self.ready = True
         if not self.split:
-            self._files.ensure(0, self.specs, self.initialize_datasets)
+            self._files.ensure(0, self.specs, self.initialize_datasets, self.cfg)
 
     def _first_spec(self, batch: dict[str, Any], key: str, append: bool) -> ProductSpec:
         """Return the spec given for ``key``, or decide it; an appending writer falls back to the file's."""
@@ -344,17 +343,18 @@ class HDF5Writer(SpineWriterAPI):
             try:
                 payloads = self._payloads(batch, rows)
             except ProductError as err:
-                if err.entry is None or len(targets) == 1:
+                if err.entry is None:
                     raise
-                # name the entry of the whole batch, not of this file's share of it
-                raise ProductError(err.key, err.problem, int(rows[err.entry]), err.field) from None
+                # name the entry of the whole batch (not of this file's share of it) and the file entry it would get
+                file_entry = self._files.entry_count(file_id) + err.entry
+                raise err.with_file_entry(int(rows[err.entry]), file_entry) from None
             prepared.append((file_id, payloads, len(rows)))
         file_ids = [file_id for file_id, _payloads, _count in prepared]
         self._files.refuse_finalized(file_ids)
         for file_id in file_ids:
             self._files.check_appendable(file_id, self.specs)  # every target file, before any is touched
         for file_id in file_ids:
-            self._files.ensure(file_id, self.specs, self.initialize_datasets)
+            self._files.ensure(file_id, self.specs, self.initialize_datasets, self.cfg)
         for file_id, payloads, count in prepared:
             with self._files.opened(file_id) as handle:
                 self.layout(handle).append(payloads, count)
@@ -383,7 +383,9 @@ class HDF5Writer(SpineWriterAPI):
     def _check_keys(self, batch: dict[str, Any]) -> None:
         missing = [key for key in self.keys if key not in batch]
         if missing:
-            raise ProductError(missing[0], f"is stored in the file but missing from this batch (missing: {missing})")
+            raise MissingProductError(
+                missing[0], f"is stored in the file but missing from this batch (missing: {missing})"
+            )
         if self.input_keys is None:
             ignored = set(self.skip_keys)
             extra = sorted(set(batch) - set(self.keys) - ignored)
@@ -478,3 +480,19 @@ def _take(value: Any, rows: np.ndarray) -> Any:
     if is_scalar(value):
         return value
     return [value[int(row)] for row in rows]
+
+
+def _dummy_instance(key: str, kind: Any) -> Any:
+    """Return the default object a ``dummy_ds`` entry stands for (SPINE keeps instances of the named classes).
+
+    ``kind`` is a class name (as in SPINE's configuration), a generated class or an object of one (SPINE's own
+    objects are taken by their class name).
+    """
+    if isinstance(kind, str):
+        name = kind
+    else:
+        cls = kind if isinstance(kind, type) else type(kind)
+        name = getattr(cls, "CLASS_NAME", cls.__name__)
+    if name not in REGISTRY:
+        raise ValueError(f"dummy_ds[{key!r}]: unknown class {name!r}; known: {sorted(REGISTRY)}")
+    return REGISTRY[name]()

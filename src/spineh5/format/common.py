@@ -6,6 +6,7 @@ References: ``docs/format/spine-v1-format.md`` sections 2.1-2.3 and 3.4
 
 from __future__ import annotations
 
+import json
 from typing import Any, NamedTuple
 
 import h5py
@@ -27,6 +28,11 @@ SCALAR = "scalar"
 CLASS_NAME = "class_name"
 #: Layout version of a file that does not say (SPINE's rule).
 DEFAULT_FORMAT_VERSION = 1
+#: ``info`` attribute holding the configuration of the session that created the file (YAML text).
+CFG = "cfg"
+#: ``info`` attribute (spineh5's, SPINE's readers ignore it): JSON list of the later writing sessions whose
+#: configuration differed, each ``{"first_entry", "time", "writer", "cfg"}`` (cfg as YAML text).
+CFG_HISTORY = "cfg_history"
 
 
 def element_name(position: int) -> str:
@@ -162,3 +168,26 @@ def detect_layout(h5file: h5py.File) -> LayoutDetection:
     except (OSError, RuntimeError, KeyError, ValueError, TypeError) as err:
         return LayoutDetection(None, f"{INFO}.{FORMAT_VERSION} cannot be read ({err})")
     return layout_from_info({FORMAT_VERSION: plain_value(raw)})
+
+
+# -- configuration history -----------------------------------------------------------------------------
+
+
+def cfg_history(info: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """Return the writing sessions recorded in a file's ``info`` (as :func:`read_info` gives it), oldest first.
+
+    The first session is the one that created the file (its ``cfg`` is ``info.cfg``; ``first_entry`` 0, ``time``
+    None); the others are the appending sessions whose configuration differed, from ``info.cfg_history``.
+    ``cfg`` is the YAML text as stored. An unreadable history is left out, never raised.
+    """
+    if not info:
+        return []
+    sessions = [{"first_entry": 0, "time": None, "writer": info.get("writer"), "cfg": info.get(CFG)}]
+    text = info.get(CFG_HISTORY)
+    try:
+        later = json.loads(text) if isinstance(text, str) else []
+    except ValueError:
+        later = []
+    if isinstance(later, list):
+        sessions += [session for session in later if isinstance(session, dict) and "cfg" in session]
+    return sessions
