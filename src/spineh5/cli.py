@@ -1,6 +1,6 @@
 """The ``spineh5`` command: ``demo``, ``inspect``, ``validate``, ``convert`` and ``schema``.
 
-A thin layer over :mod:`spineh5.synthetic`, :mod:`spineh5.describe`,
+A thin layer over :mod:`spineh5.demo`, :mod:`spineh5.describe`,
 :mod:`spineh5.validation`, :mod:`spineh5.conversion` and the generated registry:
 options are parsed here, the work is done there.
 """
@@ -89,7 +89,7 @@ def demo(path: str, events: int, batch_size: int, seed: int, scale: float, lite:
         raise click.ClickException(f"the spineh5 writer is not available: {err}") from None
     from tqdm import tqdm
 
-    from .synthetic import make_batches
+    from .demo import make_batches
 
     _refuse_foreign_file(path, force)
     cfg = {"demo": {"events": events, "batch_size": batch_size, "seed": seed, "scale": scale, "lite": lite}}
