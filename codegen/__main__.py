@@ -8,6 +8,7 @@ from pathlib import Path
 
 from . import SchemaError, load_schema, render, stale_outputs, write_outputs
 from .formatter import FormatterError
+from .versions import check_version
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -21,6 +22,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         schema = load_schema(args.schema)
+        recorded = check_version(schema, args.schema, record=not args.check)
     except SchemaError as err:
         print(f"schema error: {err}", file=sys.stderr)
         return 2
@@ -38,6 +40,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     changed = write_outputs(outputs, args.out)
     print(f"generated {len(outputs)} files into {args.out} ({len(changed)} changed)")
+    if recorded:
+        print(f"recorded schema_version {schema.version} in {args.schema / 'versions.json'}")
     return 0
 
 

@@ -813,3 +813,60 @@ def test_type_doc_that_cannot_sit_in_a_docstring(tmp_path: Path) -> None:
     objects = 'types:\n  Thing:\n    doc: "two\\nlines"\n    fields:\n      - {name: x, dtype: int64, default: 0}\n'
     message = schema_error(tmp_path, objects)
     assert_names(message, "objects.yaml", "Thing", "a line break")
+
+
+# -- schema_version must change with the on-disk columns (schema/versions.json) -----------------------
+
+
+def _schema_copy(tmp_path: Path) -> Path:
+    copy = tmp_path / "schema"
+    shutil.copytree(SCHEMA_DIR, copy)
+    return copy
+
+
+def _edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def test_the_repository_records_its_schema_version() -> None:
+    from codegen.versions import fingerprint, read_ledger
+
+    schema = load_schema(SCHEMA_DIR)
+    assert read_ledger(SCHEMA_DIR)[str(schema.version)] == fingerprint(schema)
+
+
+def test_a_column_change_without_a_version_bump_fails(tmp_path: Path) -> None:
+    schema = _schema_copy(tmp_path)
+    out = tmp_path / "out"
+    # RunInfo.run int64 -> int32: a retyped column
+    _edit(schema / "larcv.yaml", "- name: run\n        dtype: int64", "- name: run\n        dtype: int32")
+    for args in (["--check"], []):
+        result = run_codegen("--schema", str(schema), "--out", str(out), *args)
+        assert result.returncode == 2, result.stdout
+        assert "the on-disk columns changed but schema_version is still 2" in result.stderr
+        assert "bump schema_version to 3" in result.stderr
+    assert not out.exists()
+    _edit(schema / "spine.yaml", "schema_version: 2", "schema_version: 3")
+    assert run_codegen("--schema", str(schema), "--out", str(out), "--check").returncode == 2  # not recorded yet
+    result = run_codegen("--schema", str(schema), "--out", str(out))
+    assert result.returncode == 0 and "recorded schema_version 3" in result.stdout, result.stderr
+    assert run_codegen("--schema", str(schema), "--out", str(out), "--check").returncode == 0
+
+
+def test_docs_and_defaults_need_no_version_bump(tmp_path: Path) -> None:
+    from codegen.versions import fingerprint
+
+    schema = _schema_copy(tmp_path)
+    before = fingerprint(load_schema(schema))
+    _edit(schema / "larcv.yaml", "Run number of the event", "The run")
+    assert fingerprint(load_schema(schema)) == before
+
+
+def test_an_older_version_number_is_refused(tmp_path: Path) -> None:
+    schema = _schema_copy(tmp_path)
+    _edit(schema / "larcv.yaml", "- name: run\n        dtype: int64", "- name: run\n        dtype: int32")
+    _edit(schema / "spine.yaml", "schema_version: 2", "schema_version: 1")
+    result = run_codegen("--schema", str(schema), "--out", str(tmp_path / "out"))
+    assert result.returncode == 2 and "still 1" in result.stderr
