@@ -159,12 +159,17 @@ def test_inspect_one_entry() -> None:
 
 
 def test_inspect_one_product_of_one_entry() -> None:
-    result = run("inspect", FULL, "--entry", "0", "--key", "reco_particles")
+    # issue 12: objects are a table by default, the blocks of one object per column moved to --full
+    result = run("inspect", FULL, "--entry", "0", "--key", "reco_particles", "--full")
     assert result.exit_code == 0
     out = result.output
     assert "reco_particles[0]  RecoParticle" in out
     assert any(line.split()[:2] == ["units", "'cm'"] for line in out.splitlines())
     assert "TRACK (1)" in out or "SHOWER (0)" in out or "UNKNOWN (-1)" in out
+    table = run("inspect", FULL, "--entry", "0", "--key", "reco_particles").output.splitlines()
+    assert table[1].split()[:4] == ["#", "is_truth", "units", "id"]
+    assert any(line.split()[:3] == ["0", "True", "cm"] or line.split()[:3] == ["0", "False", "cm"] for line in table)
+    assert any(name in line.split() for name in ("TRACK", "SHOWER", "UNKNOWN") for line in table)
 
 
 @pytest.mark.parametrize(("key", "text"), [("clusts", "arrays"), ("points", "float32 (200, 3)"), ("index", "5")])

@@ -203,7 +203,7 @@ def leftovers(folder: Path) -> list[str]:
 def test_existing_target_needs_overwrite(synthetic: Path, tmp_path: Path) -> None:
     target = tmp_path / "out.h5"
     target.write_bytes(b"keep me")
-    with pytest.raises(ConvertError, match="exists; pass --overwrite"):
+    with pytest.raises(ConvertError, match="exists; pass overwrite=True to replace it"):
         convert(synthetic, target, 2)
     assert target.read_bytes() == b"keep me"
     convert(synthetic, target, 2, overwrite=True)

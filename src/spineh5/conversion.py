@@ -41,10 +41,27 @@ from .errors import ConvertError, IncompleteFileError, SpineFileError, SpineH5Er
 from .layouts import REGISTRY as LAYOUTS
 from .products import Kind, ProductSpec, object_spec
 
-__all__ = ["ConvertError", "ConvertResult", "convert", "detect_lite", "writer_specs"]
+__all__ = ["ConvertError", "ConvertResult", "OutputExistsError", "convert", "detect_lite", "writer_specs"]
 
 #: The layouts a file can be converted to (those of :data:`spineh5.layouts.REGISTRY`).
 _FORMAT_VERSIONS = tuple(sorted(LAYOUTS))
+
+
+class OutputExistsError(ConvertError):
+    """The output file exists and ``overwrite`` was not asked for.
+
+    The message speaks the Python API (``overwrite=True``); ``spineh5
+    convert`` says ``--overwrite`` instead, from :attr:`path`.
+
+    Attributes
+    ----------
+    path : str
+        The existing output file.
+    """
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        super().__init__(f"{path} exists; pass overwrite=True to replace it")
 
 
 @attrs.frozen
@@ -154,7 +171,7 @@ def _check_target(src: str, dst: str, overwrite: bool) -> None:
     if os.path.samefile(src, dst):
         raise ConvertError(f"{dst} is the input file; write the converted file elsewhere")
     if not overwrite:
-        raise ConvertError(f"{dst} exists; pass --overwrite (overwrite=True) to replace it")
+        raise OutputExistsError(dst)
 
 
 def _open_source(src: str) -> Any:
@@ -211,8 +228,9 @@ def convert(
     ------
     ConvertError
         When ``src`` is missing, not a SPINE file, incomplete or empty, when
-        ``dst`` exists without ``overwrite`` (or is ``src``), or when a product
-        cannot be written; nothing is left at ``dst`` then.
+        ``dst`` exists without ``overwrite`` (:class:`OutputExistsError`) or
+        is ``src``, or when a product cannot be written; nothing is left at
+        ``dst`` then.
     ValueError
         For a ``format_version`` other than 1 or 2, or a ``batch_size`` below 1.
     """

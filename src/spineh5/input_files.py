@@ -28,6 +28,7 @@ import yaml
 from .errors import SpineFileError
 from .format.common import read_info
 from .layouts import ReadLayout, read_layout
+from .open_problems import open_problem
 
 __all__ = ["FileHandles", "open_h5", "parse_cfg", "resolve_paths", "select_entries"]
 
@@ -64,20 +65,18 @@ def resolve_paths(file_keys: str | os.PathLike | Sequence[str | os.PathLike]) ->
 
 
 def open_h5(path: str) -> h5py.File:
-    """Open a file read-only, turning h5py's errors into :class:`SpineFileError`."""
+    """Open a file read-only, turning h5py's errors into :class:`SpineFileError`.
+
+    Its message says in one sentence why (:func:`spineh5.open_problems.open_problem`):
+    ``truncated: 50.0 MB of 233.8 MB present``, ``not an HDF5 file (no HDF5
+    signature)`` or ``damaged HDF5 file: <HDF5's reason>``.
+    """
     try:
         return h5py.File(path, "r")
     except FileNotFoundError:
         raise
     except OSError as err:
-        text = str(err)
-        if "signature" in text:
-            problem = "not an HDF5 file"
-        elif "truncated" in text or "eof" in text.lower():
-            problem = "truncated or damaged HDF5 file"
-        else:
-            problem = "cannot be opened as an HDF5 file"
-        raise SpineFileError(f"{problem} ({text})", path) from err
+        raise SpineFileError(open_problem(path, err), path) from err
 
 
 def parse_cfg(text: Any, path: str) -> Any:

@@ -8,7 +8,9 @@ Three views, each a plain function returning text:
 * :func:`format_product`: one product in detail (its columns on disk next to
   the schema's, rows per entry);
 * :func:`format_entry` / :func:`format_entry_overview`: the content of one
-  product (or every product) of one entry.
+  product (or every product) of one entry, under its run, subrun and event
+  (:func:`event_text`; :func:`entries_of_event` finds the entry of an event);
+  objects as a table of chosen columns, or one block per object.
 
 The layout is told by the registry (:func:`spineh5.layouts.detect`), and
 everything known about the on-disk format comes from :mod:`spineh5.format`.
@@ -21,16 +23,20 @@ Modules: :mod:`.files` (opening a file, its read layout), :mod:`.views`
 (which layout view describes a file), :mod:`.v1` and :mod:`.v2` (the
 products of each layout), :mod:`.product` (one product's summary and sizes),
 :mod:`.summary` (the file summary), :mod:`.text` (the text of the summary and
-tables), :mod:`.entries` (the content of entries).
+tables), :mod:`.entries` (the content of entries), :mod:`.objects` (object
+tables and blocks), :mod:`.numbers` (how values are written), :mod:`.runs`
+(run, subrun and event of entries), :mod:`.vlen` (variable-length bytes in the
+global heap).
 """
 
 from __future__ import annotations
 
 from ..errors import FileOpenError
 from ..format.common import attr_text, truthy
-from .entries import format_entry, format_entry_overview, read_entry
+from .entries import format_entry, format_entry_overview, object_columns, read_entry
 from .files import open_file
 from .product import ProductSummary
+from .runs import entries_of_event, event_text
 from .summary import FileSummary, summarize
 from .text import format_summary
 from .views import format_product, layout_of, product_keys
@@ -40,11 +46,14 @@ __all__ = [
     "FileSummary",
     "ProductSummary",
     "attr_text",
+    "entries_of_event",
+    "event_text",
     "format_entry",
     "format_entry_overview",
     "format_product",
     "format_summary",
     "layout_of",
+    "object_columns",
     "open_file",
     "product_keys",
     "read_entry",

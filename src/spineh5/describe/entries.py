@@ -8,20 +8,21 @@ it follows: the values shown are the values the reader returns.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Sequence
 from typing import Any
 
 import h5py
 import numpy as np
 
-from ..format.common import attr_text
-from ..generated import REGISTRY
 from ..products import Kind
 from .files import entry_layout
+from .numbers import array_text, value_text
+from .objects import object_blocks, object_table
 from .product import kind_text
+from .runs import event_text
 from .views import product_keys
 
-__all__ = ["format_entry", "format_entry_overview", "read_entry"]
+__all__ = ["format_entry", "format_entry_overview", "object_columns", "read_entry"]
 
 
 def read_entry(h5file: h5py.File, key: str, entry: int) -> Any:
@@ -44,68 +45,45 @@ def _kind_and_class(h5file: h5py.File, key: str) -> tuple[Kind, str]:
     return spec.kind, spec.class_name or "?"
 
 
-def _array_text(value: np.ndarray, indent: str = "") -> str:
-    head = f"{value.dtype} {tuple(value.shape)}"
-    if value.size == 0:
-        return f"{head} []"
-    body = np.array2string(value, threshold=12, edgeitems=3, max_line_width=100, precision=4, separator=" ")
-    if "\n" in body:
-        body = body.replace("\n", "\n" + indent + "  ")
-        return f"{head}\n{indent}  {body}"
-    return f"{head} {body}"
+def object_columns(h5file: h5py.File, key: str) -> tuple[str, ...] | None:
+    """Return the columns of the objects of a product as decoded (None for a product that holds no objects)."""
+    layout = entry_layout(h5file)
+    spec = layout.spec(key)
+    if spec.kind not in (Kind.OBJECT, Kind.OBJECTS):
+        return None
+    rows = read_entry(h5file, key, 0) if layout.entry_count() else None
+    dtype = rows.dtype if rows is not None else spec.dtype
+    return tuple(dtype.names or ())
 
 
-def _scalar_text(value: Any, enum: type | None = None) -> str:
-    if isinstance(value, (bytes, np.bytes_)):
-        return repr(bytes(value).decode("utf-8", "replace"))
-    if isinstance(value, str):
-        return repr(value)
-    if enum is not None:
-        try:
-            return f"{enum(int(value)).name} ({int(value)})"
-        except ValueError:
-            return f"{int(value)} (not a {enum.__name__} value)"
-    if isinstance(value, np.generic):
-        value = value.item()
-    return repr(value)
+def format_entry(
+    h5file: h5py.File, key: str, entry: int, columns: Sequence[str] | None = None, full: bool = False
+) -> str:
+    """Return the readable content of one product of one entry (``--entry N --key K``).
 
-
-def _value_text(value: Any, enum: type | None = None, indent: str = "") -> str:
-    if isinstance(value, np.ndarray):
-        return _array_text(value, indent)
-    return _scalar_text(value, enum)
-
-
-def _object_lines(key: str, rows: np.ndarray, class_name: str) -> Iterator[str]:
-    cls = REGISTRY.get(class_name)
-    columns = {column.name: column for column in cls.COLUMNS} if cls else {}
-    width = max(len(name) for name in rows.dtype.names)
-    for position, row in enumerate(rows):
-        yield f"{key}[{position}]  {class_name}"
-        instance_units = attr_text(row["units"]) if "units" in rows.dtype.names else ""
-        for name in rows.dtype.names:
-            column = columns.get(name)
-            text = _value_text(row[name], column.enum if column else None, indent="  " + " " * (width + 2))
-            units = (instance_units if column.units == "instance" else column.units) if column else None
-            if units and "\n" not in text:
-                text += f"  {units}"
-            yield f"  {name.ljust(width)}  {text}"
-
-
-def format_entry(h5file: h5py.File, key: str, entry: int) -> str:
-    """Return the readable content of one product of one entry (``--entry N --key K``)."""
+    Objects are shown as a table of one row per object (:func:`.objects.object_table`),
+    or with ``full`` one block per object with every value; ``columns`` limits
+    the columns shown (every column when None). The header names the entry's
+    run, subrun and event (:func:`.runs.event_text`).
+    """
     value = read_entry(h5file, key, entry)
     kind, class_name = _kind_and_class(h5file, key)
     header = f"{key}  entry {entry}  ({kind_text(kind)})"
+    event = event_text(h5file, entry)
     if kind in (Kind.OBJECT, Kind.OBJECTS):
         rows = np.atleast_1d(value)
-        header += f"  {len(rows)} {class_name}"
-        return "\n".join([header, *_object_lines(key, rows, class_name)])
-    if kind in (Kind.FLAT, Kind.JAGGED):
-        lines = [f"{header}  {len(value)} arrays"]
-        lines.extend(f"  [{i}] {_array_text(array, '    ')}" for i, array in enumerate(value))
+        names = list(columns) if columns is not None else list(rows.dtype.names)
+        lines = [f"{header}  {len(rows)} {class_name}  ({event})"]
+        if full:
+            lines.extend(object_blocks(key, rows, class_name, names))
+        elif len(rows):
+            lines.extend("  " + line if line else line for line in object_table(rows, class_name, names))
         return "\n".join(lines)
-    return f"{header}\n  {_value_text(value, indent='  ')}"
+    if kind in (Kind.FLAT, Kind.JAGGED):
+        lines = [f"{header}  {len(value)} arrays  ({event})"]
+        lines.extend(f"  [{i}] {array_text(array, '    ', full)}" for i, array in enumerate(value))
+        return "\n".join(lines)
+    return f"{header}  ({event})\n  {value_text(value, indent='  ', full=full)}"
 
 
 def _entry_line(h5file: h5py.File, key: str, entry: int) -> str:
@@ -119,14 +97,14 @@ def _entry_line(h5file: h5py.File, key: str, entry: int) -> str:
         sizes = [len(array) for array in value]
         return f"{len(value)} arrays, {sum(sizes)} values"
     if kind is Kind.SCALAR:
-        return _scalar_text(value)
+        return value_text(value)
     return f"{value.dtype} {tuple(value.shape)}"
 
 
 def format_entry_overview(h5file: h5py.File, entry: int) -> str:
     """Return one line per product of one entry (``--entry N`` without ``--key``)."""
     keys = sorted(product_keys(h5file))
-    lines = [f"entry {entry} of {entry_layout(h5file).entry_count()}"]
+    lines = [f"entry {entry} of {entry_layout(h5file).entry_count()}  ({event_text(h5file, entry)})"]
     width = max((len(key) for key in keys), default=0)
     for key in keys:
         kind, _ = _kind_and_class(h5file, key)

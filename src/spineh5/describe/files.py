@@ -10,6 +10,7 @@ import h5py
 
 from ..errors import FileOpenError
 from ..layouts import ReadLayout, read_layout
+from ..open_problems import open_problem
 
 __all__ = ["entry_layout", "first_line", "open_file"]
 
@@ -18,7 +19,11 @@ _READ_LAYOUTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def open_file(path: str | os.PathLike) -> h5py.File:
-    """Open an HDF5 file read-only, or raise :class:`FileOpenError` with a one-line reason."""
+    """Open an HDF5 file read-only, or raise :class:`FileOpenError` with a one-line reason.
+
+    A file HDF5 cannot open is told as truncated (``truncated: 50.0 MB of
+    233.8 MB present``) or damaged by :func:`spineh5.open_problems.open_problem`.
+    """
     path = os.fspath(path)
     if not os.path.exists(path):
         raise FileOpenError("no such file")
@@ -34,10 +39,7 @@ def open_file(path: str | os.PathLike) -> h5py.File:
     try:
         return h5py.File(path, "r")
     except OSError as err:
-        message = first_line(err)
-        if "truncated" in message.lower() or "eof" in message.lower():
-            raise FileOpenError(f"truncated HDF5 file ({message})") from None
-        raise FileOpenError(f"damaged HDF5 file ({message})") from None
+        raise FileOpenError(open_problem(path, err)) from None
 
 
 def first_line(err: BaseException) -> str:

@@ -9,6 +9,7 @@ from ..format.common import element_name
 from ..format.v1 import ELEMENTS
 from ..format.v2 import FIXED, VALUES
 from ..products import Kind
+from .vlen import HeapBytes, heap_bytes
 
 __all__ = [
     "KIND_TEXT",
@@ -17,6 +18,7 @@ __all__ = [
     "compression_text",
     "dtype_text",
     "has_vlen",
+    "heap_size",
     "kind_text",
     "storage_size",
     "values_dataset",
@@ -62,13 +64,18 @@ class ProductSummary:
     dtype : str
         Element dtype and width, e.g. ``float32 x3``.
     nbytes : int
-        Bytes on disk (vlen payloads excluded: they live in the global heap).
+        Bytes on disk: the storage of its datasets and its variable-length
+        values in the global heap (:attr:`vlen_bytes`).
     compression : str
         Compression of the values dataset.
     chunks : str
         Chunk shape of the values dataset.
     vlen : bool
         Whether the product has variable-length data (strings, vlen columns).
+    vlen_bytes : int
+        The part of :attr:`nbytes` in the global heap (:func:`.vlen.heap_bytes`).
+    vlen_estimated : bool
+        Whether :attr:`vlen_bytes` was extrapolated from a sample of rows.
     """
 
     key: str
@@ -82,10 +89,19 @@ class ProductSummary:
     compression: str
     chunks: str
     vlen: bool
+    vlen_bytes: int = 0
+    vlen_estimated: bool = False
+
+
+def heap_size(obj: h5py.Group | h5py.Dataset) -> HeapBytes:
+    """Return the global-heap bytes of the variable-length values of a dataset (or every dataset under a group)."""
+    if isinstance(obj, h5py.Dataset):
+        return heap_bytes(obj)
+    return sum((heap_size(child) for child in obj.values()), HeapBytes())
 
 
 def storage_size(obj: h5py.Group | h5py.Dataset) -> int:
-    """Return the bytes a dataset (or every dataset under a group) occupies on disk."""
+    """Return the bytes the storage of a dataset (or every dataset under a group) occupies (global heap excluded)."""
     if isinstance(obj, h5py.Dataset):
         return int(obj.id.get_storage_size())
     return sum(storage_size(child) for child in obj.values())

@@ -10,11 +10,13 @@ import yaml
 
 from ..format.common import FORMAT_VERSION
 from ..generated import REGISTRY
+from ..open_problems import human_bytes
 from ..types.dtypes import describe_dtype
 from .files import first_line
 from .product import chunks_text, compression_text, dtype_text
 
 if TYPE_CHECKING:
+    from .product import ProductSummary
     from .summary import FileSummary
 
 __all__ = [
@@ -22,20 +24,25 @@ __all__ = [
     "column_table",
     "counts_text",
     "dataset_line",
+    "disk_text",
     "format_summary",
     "human_bytes",
+    "size_text",
     "table_lines",
 ]
 
 
-def human_bytes(count: int) -> str:
-    """Return a byte count as ``812 B``, ``4.2 kB``, ``13.5 MB``..."""
-    size = float(count)
-    for unit in ("B", "kB", "MB", "GB"):
-        if size < 1000 or unit == "GB":
-            return f"{int(size)} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1000
-    return f"{size:.1f} TB"  # pragma: no cover
+def size_text(product: ProductSummary) -> str:
+    """Return a product's bytes on disk in a table cell: ``17.4 kB``, ``~1.2 GB`` when partly estimated."""
+    return ("~" if product.vlen_estimated else "") + human_bytes(product.nbytes)
+
+
+def disk_text(product: ProductSummary) -> str:
+    """Return a product's bytes on disk with the part in variable-length data: ``17.4 kB (9.1 kB variable-length)``."""
+    if not product.vlen_bytes:
+        return size_text(product)
+    sampled = ", estimated from a sample of rows" if product.vlen_estimated else ""
+    return f"{size_text(product)} ({human_bytes(product.vlen_bytes)} of it variable-length data{sampled})"
 
 
 def table_lines(rows: list[tuple[str, ...]]) -> list[str]:
@@ -145,10 +152,11 @@ def format_summary(summary: FileSummary) -> str:
 
 def _product_table(summary: FileSummary) -> list[str]:
     rows = [("product", "kind", "class", "cols", "rows", "per entry", "dtype", "on disk", "compression", "chunks")]
-    total = 0
+    total = heap = 0
     for product in summary.products:
         per_entry = product.lists if product.lists is not None else product.rows
         total += product.nbytes
+        heap += product.vlen_bytes
         rows.append(
             (
                 product.key,
@@ -158,15 +166,17 @@ def _product_table(summary: FileSummary) -> list[str]:
                 str(product.rows),
                 f"{per_entry / summary.entries:.1f}" if summary.entries else "-",
                 product.dtype,
-                human_bytes(product.nbytes),
+                size_text(product),
                 product.compression,
                 product.chunks,
             )
         )
     lines = table_lines(rows)
+    estimated = "~" if any(product.vlen_estimated for product in summary.products) else ""
+    vlen = f" ({estimated}{human_bytes(heap)} of it variable-length data)" if heap else ""
     lines.append(
-        f"{len(summary.products)} products, {human_bytes(total)} in datasets; "
-        f"{human_bytes(max(summary.file_size - total, 0))} in variable-length data and metadata"
+        f"{len(summary.products)} products, {estimated}{human_bytes(total)} on disk{vlen}; "
+        f"{human_bytes(max(summary.file_size - total, 0))} in metadata and free space"
     )
     if any(product.lists is not None for product in summary.products):
         lines.append("per entry: rows per entry; for lists, arrays per entry")

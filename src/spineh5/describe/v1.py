@@ -20,11 +20,12 @@ from .product import (
     compression_text,
     dtype_text,
     has_vlen,
+    heap_size,
     kind_text,
     storage_size,
     values_dataset,
 )
-from .text import column_table, counts_text, human_bytes
+from .text import column_table, counts_text, disk_text
 
 __all__ = ["format_product", "product_keys", "summarize_product", "summarize_products"]
 
@@ -38,6 +39,7 @@ def summarize_product(key: str, node: h5py.Group | h5py.Dataset) -> ProductSumma
     """Return the summary of the root dataset or group of a V1 product."""
     product = inspect_product(node)
     values = values_dataset(node)
+    heap = heap_size(node)
     index = node.get(INDEX) if isinstance(node, h5py.Group) else None
     lists = None
     if isinstance(index, h5py.Dataset):
@@ -54,10 +56,12 @@ def summarize_product(key: str, node: h5py.Group | h5py.Dataset) -> ProductSumma
         rows=rows,
         lists=lists,
         dtype=dtype_text(values),
-        nbytes=storage_size(node),
+        nbytes=storage_size(node) + heap.nbytes,
         compression=compression_text(values),
         chunks=chunks_text(values),
         vlen=has_vlen(values),
+        vlen_bytes=heap.nbytes,
+        vlen_estimated=heap.estimated,
     )
 
 
@@ -97,7 +101,7 @@ def format_product(h5file: h5py.File, key: str) -> str:
         line = _entry_counts_line(h5file, key, "arrays" if product.lists is not None else "rows")
         if line is not None:
             lines.append(line)
-    lines.append(f"on disk       {human_bytes(product.nbytes)}")
+    lines.append(f"on disk       {disk_text(product)}")
     lines.append(f"compression   {product.compression}; chunks {product.chunks}")
     if isinstance(node, h5py.Group):
         for name, child in node.items():

@@ -34,10 +34,11 @@ from .product import (
     chunks_text,
     compression_text,
     dtype_text,
+    heap_size,
     storage_size,
     values_dataset,
 )
-from .text import column_table, counts_text, dataset_line, human_bytes
+from .text import column_table, counts_text, dataset_line, disk_text
 
 __all__ = ["format_product", "product_keys", "summarize_product", "summarize_products"]
 
@@ -74,6 +75,7 @@ def summarize_product(key: str, group: h5py.Group) -> ProductSummary:
     """Return the summary of a V2 product group."""
     kind = kind_of(group)
     values = values_dataset(group)
+    heap = heap_size(group)
     lists = None
     dtype = dtype_text(values)
     rows = int(values.shape[0]) if values is not None else 0
@@ -102,10 +104,12 @@ def summarize_product(key: str, group: h5py.Group) -> ProductSummary:
         rows=rows,
         lists=lists,
         dtype=dtype,
-        nbytes=storage_size(group),
+        nbytes=storage_size(group) + heap.nbytes,
         compression=compression_text(values),
         chunks=chunks_text(values),
-        vlen=False,
+        vlen=heap.nbytes > 0,
+        vlen_bytes=heap.nbytes,
+        vlen_estimated=heap.estimated,
     )
 
 
@@ -161,7 +165,7 @@ def format_product(h5file: h5py.File, key: str) -> str:
         offsets = elements[0].get(EVENT_OFFSETS) if elements else None
     if isinstance(offsets, h5py.Dataset) and offsets.ndim == 1 and offsets.shape[0] > 1:
         lines.append(counts_text(np.diff(offsets[()].astype(np.int64)), _ENTRY_UNITS.get(kind, "rows")))
-    lines.append(f"on disk       {human_bytes(product.nbytes)}")
+    lines.append(f"on disk       {disk_text(product)}")
     datasets: list[tuple[str, h5py.Dataset]] = []
     group.visititems(lambda name, node: datasets.append((name, node)) if isinstance(node, h5py.Dataset) else None)
     width = max((len(name) for name, _ in datasets), default=0)
