@@ -1,0 +1,83 @@
+"""Object products as pandas DataFrames with SPINE's ``scalar_dict`` column names (the ``library="pd"`` view).
+
+One row per object, indexed by a ``MultiIndex`` ``(entry, subentry)``:
+``entry`` is the reader position, ``subentry`` the object's place in its entry
+(uproot's convention). Columns follow SPINE's ``DataBase.scalar_dict()``:
+
+* scalar columns keep their name (enums as integer codes, strings as ``str``);
+* a fixed array of length 3 (a position or a direction) ``start_point``
+  becomes ``start_point_x``, ``start_point_y``, ``start_point_z``;
+* any other fixed array ``foo`` becomes ``foo_0``, ``foo_1``, ...;
+* variable-length columns (index lists, pools) are left out.
+
+The schema marks no column as a vector, so the rule is ``length == 3``
+(:func:`scalar_names`). It matches SPINE 0.14.1's ``scalar_dict`` for every
+schema class except two length-3 columns SPINE does not declare as vectors:
+``RecoParticle.momentum`` and ``TruthParticle.reco_momentum`` come out
+``momentum_x/_y/_z`` here where SPINE writes ``momentum_0/_1/_2``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from .columns import OBJECT_KINDS, object_columns
+
+if TYPE_CHECKING:
+    from ..reader import HDF5Reader
+
+__all__ = ["VECTOR_AXES", "scalar_names", "to_dataframe"]
+
+#: Suffixes of the components of a length-3 fixed array.
+VECTOR_AXES = ("x", "y", "z")
+
+
+def scalar_names(name: str, length: int) -> list[str]:
+    """Return the ``scalar_dict`` names of the components of a fixed array column."""
+    if length == len(VECTOR_AXES):
+        return [f"{name}_{axis}" for axis in VECTOR_AXES]
+    return [f"{name}_{i}" for i in range(length)]
+
+
+def _decoded(values: np.ndarray) -> np.ndarray:
+    out = np.empty(len(values), dtype=object)
+    out[:] = [value.decode("utf-8") if isinstance(value, (bytes, np.bytes_)) else value for value in values]
+    return out
+
+
+def to_dataframe(
+    reader: HDF5Reader, key: str, positions: np.ndarray, columns: Sequence[str] | None = None
+) -> pd.DataFrame:
+    """Return the objects of one product as a DataFrame indexed by ``(entry, subentry)``."""
+    kind = reader.spec(key, reader._first_file_with(key)).kind
+    if kind not in OBJECT_KINDS:
+        raise ValueError(f"product {key!r} is not an object product ({kind.value}); use library='ak' or 'np'")
+    rows, offsets, cls = object_columns(reader, key, positions, columns)
+    known = {column.name: column for column in cls.COLUMNS} if cls is not None else {}
+    counts = np.diff(offsets)
+    entry = np.repeat(positions, counts)
+    subentry = np.arange(len(rows), dtype=np.int64) - np.repeat(offsets[:-1], counts)
+    data: dict[str, np.ndarray] = {}
+    for name in rows.dtype.names or ():
+        values = rows[name]
+        column = known.get(name)
+        if values.dtype.kind == "O":
+            is_str = (
+                column.dtype == "str"
+                if column is not None
+                else bool(len(values)) and isinstance(values[0], (bytes, str))
+            )
+            if is_str:
+                data[name] = _decoded(values)
+            continue  # variable-length arrays have no scalar_dict columns
+        if values.ndim == 2:
+            for component, label in enumerate(scalar_names(name, values.shape[1])):
+                data[label] = values[:, component]
+        else:
+            data[name] = values
+    index = pd.MultiIndex.from_arrays([entry, subentry], names=["entry", "subentry"])
+    return pd.DataFrame(data, index=index)
