@@ -17,7 +17,7 @@ from conftest import DATA, FULL, LITE  # noqa: E402
 from spine.io.read import HDF5Reader  # noqa: E402
 from spine.io.write import HDF5Writer as SpineWriter  # noqa: E402
 
-from spineh5 import HDF5Writer  # noqa: E402
+from spineh5 import HDF5Writer, SpineH5Error  # noqa: E402
 from spineh5.generated import REGISTRY  # noqa: E402
 from spineh5.types.columns import values_equal  # noqa: E402
 from spineh5.types.dtypes import describe_dtype  # noqa: E402
@@ -621,3 +621,26 @@ def test_missing_key_raises_key_error_like_spine(tmp_path):
         SpineWriter(str(tmp_path / "spine.h5")).get_data_type(data, "missing")
     with pytest.raises(KeyError, match="missing"):
         HDF5Writer(str(tmp_path / "ours.h5")).get_data_type(data, "missing")
+
+
+@pytest.mark.parametrize(
+    ("data", "builtin"),
+    [
+        ({"a": [1.0]}, KeyError),  # no index
+        ({"index": [0], "a": [np.ones((2, 2, 2))]}, TypeError),  # a 3-d array
+        ({"index": [0], "a": [np.array(["x"])]}, TypeError),  # an array of text
+    ],
+    ids=["no-index", "3d-array", "text-array"],
+)
+def test_misuse_raises_what_spine_raises(tmp_path, data, builtin):
+    """Where SPINE's writer raised a built-in exception, ours derives from it too (and stays a SpineH5Error)."""
+    with pytest.raises(builtin):
+        SpineWriter(str(tmp_path / "spine.h5"))(dict(data))
+    path = tmp_path / "ours.h5"
+    with pytest.raises(builtin) as err:
+        HDF5Writer(str(path))(dict(data))
+    assert isinstance(err.value, SpineH5Error)
+    assert str(err.value).startswith(f"product {err.value.key!r}: ") and err.value.key == (
+        "index" if "index" not in data else "a"
+    )
+    assert not path.exists()  # refused before the file was created

@@ -50,6 +50,10 @@ class ProductError(SpineH5Error, ValueError):
         return type(self)(self.key, self.problem, entry, self.field, file_entry)
 
 
+class UnsupportedProductError(ProductError, TypeError):
+    """A product's values are of a type or shape no product can hold (a ``TypeError`` too, as in SPINE's writer)."""
+
+
 class MissingProductError(ProductError, KeyError):
     """A product the file stores is missing from the data (a ``KeyError``, as in SPINE's writer)."""
 
@@ -123,6 +127,10 @@ class ColumnError(SpineH5Error, ValueError):
 
 class UnknownProductError(SpineH5Error, ValueError):
     """The kind of a product cannot be decided from the data and no hint was given."""
+
+
+class UnsupportedValueError(UnknownProductError, TypeError):
+    """A value of a type or shape no product can hold: arrays of 3 or more dimensions, arrays of text or objects."""
 
 
 class FileOpenError(SpineH5Error):

@@ -16,7 +16,7 @@ from typing import Any
 import attrs
 import numpy as np
 
-from .errors import UnknownProductError
+from .errors import UnknownProductError, UnsupportedValueError
 from .generated import REGISTRY
 from .types.columns import STR_DTYPE
 
@@ -139,7 +139,21 @@ def _array_width(array: np.ndarray) -> int:
         return 0
     if array.ndim == 2:
         return int(array.shape[1])
-    raise UnknownProductError(f"arrays of {array.ndim} dimensions are not supported (1 or 2)")
+    raise UnsupportedValueError(f"arrays of {array.ndim} dimensions are not supported (1 or 2)")
+
+
+#: numpy kinds an array product can hold: booleans, integers and floats.
+_ARRAY_KINDS = frozenset("biuf")
+
+
+def _array_dtype(array: np.ndarray) -> np.dtype:
+    """Return the element dtype of an array product; refuse text, bytes, object and other non-numeric arrays."""
+    if array.dtype.kind not in _ARRAY_KINDS:
+        raise UnsupportedValueError(
+            f"arrays of {array.dtype} cannot be stored as an array product (booleans, integers and floats only); "
+            "store text as one str per entry or as a str field of a data object"
+        )
+    return array.dtype
 
 
 def decide(key: str, value: Any, hint: Any = None, lite: bool = False) -> ProductSpec:
@@ -179,7 +193,7 @@ def decide(key: str, value: Any, hint: Any = None, lite: bool = False) -> Produc
     if is_object(first):
         return object_spec(key, Kind.OBJECT, class_of(first), lite)
     if isinstance(first, np.ndarray) and first.dtype != object:
-        return ProductSpec(key, Kind.ARRAY, first.dtype, None, (_array_width(first),))
+        return ProductSpec(key, Kind.ARRAY, _array_dtype(first), None, (_array_width(first),))
     return _decide_list(key, entries, hint, lite)
 
 
@@ -202,8 +216,8 @@ def _decide_list(key: str, entries: Sequence[Any], hint: Any, lite: bool) -> Pro
             arrays = [np.asarray(a) for a in entry]
             widths = tuple(_array_width(a) for a in arrays)
             if len(set(widths)) == 1:
-                return ProductSpec(key, Kind.FLAT, arrays[0].dtype, None, (widths[0],))
-            return ProductSpec(key, Kind.JAGGED, arrays[0].dtype, None, widths)
+                return ProductSpec(key, Kind.FLAT, _array_dtype(arrays[0]), None, (widths[0],))
+            return ProductSpec(key, Kind.JAGGED, _array_dtype(arrays[0]), None, widths)
         raise UnknownProductError(
             f"a list of {type(item).__name__} values cannot be stored; "
             "store a numpy array, a list of numpy arrays or a list of data objects"
@@ -211,7 +225,7 @@ def _decide_list(key: str, entries: Sequence[Any], hint: Any, lite: bool) -> Pro
     default = getattr(entries[0], "default", None)
     if default is not None:
         if isinstance(default, np.ndarray):
-            return ProductSpec(key, Kind.FLAT, default.dtype, None, (_array_width(default),))
+            return ProductSpec(key, Kind.FLAT, _array_dtype(default), None, (_array_width(default),))
         if is_object(default):
             return object_spec(key, Kind.OBJECTS, class_of(default), lite)
     if hint is not None:

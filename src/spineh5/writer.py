@@ -28,7 +28,7 @@ from typing import Any
 import h5py
 import numpy as np
 
-from .errors import MissingProductError, ProductError
+from .errors import MissingProductError, ProductError, UnsupportedProductError
 from .generated import REGISTRY
 from .layouts import layout_class
 from .output_files import SPINE_VERSION, WRITER, OutputFiles
@@ -232,7 +232,7 @@ class HDF5Writer(SpineWriterAPI):
     def _batch(data: dict[str, Any]) -> tuple[dict[str, Any], int]:
         """Return the batch with every value per entry, and its entry count."""
         if "index" not in data:
-            raise ProductError("index", "every batch needs an 'index' (one value per entry)")
+            raise MissingProductError("index", "every batch needs an 'index' (one value per entry)")
         index = data["index"]
         if is_scalar(index):
             return {key: [value] for key, value in data.items()}, 1
@@ -251,7 +251,8 @@ class HDF5Writer(SpineWriterAPI):
         try:
             spec = decide(key, data[key], hint, self.lite)
         except UnknownProductError as err:
-            raise ProductError(key, str(err)) from None
+            error = UnsupportedProductError if isinstance(err, TypeError) else ProductError
+            raise error(key, str(err)) from None
         declared = getattr(hint, "CLASS_NAME", hint)
         if isinstance(declared, str) and declared in REGISTRY and spec.class_name != declared:
             found = f"{spec.class_name} objects" if spec.class_name else f"a {spec.kind.value} product"
