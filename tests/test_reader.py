@@ -26,6 +26,7 @@ from spineh5 import HDF5Writer
 from spineh5.generated import REGISTRY, Flash, RunInfo
 from spineh5.h5io import read_ranges
 from spineh5.reader import HDF5Reader
+from spineh5.types.value_rules import META_CLASSES, META_COLUMNS, UNITS, inconsistent_meta
 
 SETTINGS = settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 SMALL = settings(max_examples=5, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -71,9 +72,38 @@ def draw_column(rng: np.random.Generator, column):
 
 
 def make_object(cls: type, seed: int):
-    """Return an instance of a generated class with every column drawn from a seeded generator."""
+    """Return an instance of a generated class with every column drawn from a seeded generator.
+
+    Values the writer refuses (as SPINE's classes and ``validate`` do) are made valid: ``units`` is 'cm' or
+    'px', and an ImageMeta has ``upper = lower + size * count`` (or is left unset when that overflows).
+    """
     rng = np.random.default_rng(seed)
-    return cls(**{column.name: draw_column(rng, column) for column in cls.COLUMNS})
+    values = {column.name: draw_column(rng, column) for column in cls.COLUMNS}
+    if "units" in values:
+        values["units"] = sorted(UNITS)[rng.integers(len(UNITS))]
+    if cls.CLASS_NAME in META_CLASSES:
+        with np.errstate(all="ignore"):
+            values["upper"] = (values["lower"] + values["size"] * values["count"]).astype(np.float32)
+        if len(inconsistent_meta(cls.to_records([cls(**values)]))):
+            values = {name: value for name, value in values.items() if name not in META_COLUMNS}
+    return cls(**values)
+
+
+def unique_run_info(data):
+    """Return nested lists of entries whose ``run_info`` events count 0, 1, ... in order (run and subrun kept).
+
+    The writer refuses repeated (run, subrun, event) triplets, as SPINE's run map does.
+    """
+    counter = iter(range(2**62))
+
+    def renumber(item):
+        if isinstance(item, list):
+            return [renumber(value) for value in item]
+        if isinstance(item, dict) and "run_info" in item:
+            return {**item, "run_info": attrs.evolve(item["run_info"], event=next(counter))}
+        return item
+
+    return renumber(data)
 
 
 def objects(cls: type) -> st.SearchStrategy:
@@ -115,7 +145,8 @@ TYPES = {"flashes": "Flash", "clusts": np.int64}
 
 
 def batches_of(entries: st.SearchStrategy, max_batches: int = 3, max_entries: int = 3) -> st.SearchStrategy:
-    return st.lists(st.lists(entries, min_size=1, max_size=max_entries), min_size=1, max_size=max_batches)
+    batches = st.lists(st.lists(entries, min_size=1, max_size=max_entries), min_size=1, max_size=max_batches)
+    return batches.map(unique_run_info)
 
 
 def batch_data(entries: list[dict], start: int, extra: dict | None = None) -> dict:
@@ -244,7 +275,11 @@ def test_every_class_round_trips(format_version, class_name, data, lite):
 
 @LAYOUTS
 @SMALL
-@given(sessions=st.lists(batches_of(storage_entries(), max_batches=2, max_entries=2), min_size=2, max_size=3))
+@given(
+    sessions=st.lists(batches_of(storage_entries(), max_batches=2, max_entries=2), min_size=2, max_size=3).map(
+        unique_run_info
+    )
+)
 def test_appends_across_writer_sessions(format_version, sessions):
     with tempfile.TemporaryDirectory() as folder:
         path = os.path.join(folder, "out.h5")

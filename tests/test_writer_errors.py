@@ -218,6 +218,10 @@ CASES = [
     ("product-removed", _bad({"seg": _DROP}), "seg", None, None, ["missing"]),
     ("product-added", _bad({"extra": [1, 2, 3]}), "extra", None, None, ["first batch"]),
     ("index-missing", _bad({"index": _DROP}), "index", None, None, []),
+    ("dict-unknown-key", _entry("parts", [{"idd": 5}]), "parts", 1, "idd", ["not a field", "'idd' -> 'id'"]),
+    ("units-not-cm-px", _entry("parts", [RecoParticle(units="mm")]), "parts", 1, "units", ["'mm'", "'cm' or 'px'"]),
+    ("triplet-in-the-file", _entry("run_info", RunInfo(run=1, event=2)), "run_info", 1, None, ["(1, -1, 2)"]),
+    ("triplet-repeated-in-batch", _entry("run_info", RunInfo(run=1, event=6)), "run_info", 1, None, ["entry 0 of"]),
 ]
 
 

@@ -449,6 +449,13 @@ def _default_valued(batch: dict) -> dict:
     return out
 
 
+def _from_event(batch: dict, first: int) -> dict:
+    """Return the batch with its run_info events renumbered from ``first``."""
+    for position, info in enumerate(batch["run_info"]):
+        info.event = first + position
+    return batch
+
+
 def _append_to_spine_file(tmp_path, make):
     keys = [k for k in worked_example() if k not in ("file_index", "file_entry_index")]
     path = tmp_path / "spine.h5"
@@ -457,9 +464,9 @@ def _append_to_spine_file(tmp_path, make):
     spine_writer.finalize()
     spine_writer.close()
     writer = HDF5Writer(str(path), append=True, keys=keys, dummy_ds={"flashes": "Flash"})
-    writer(make())
+    writer(_from_event(make(), 2))  # the appended entries repeat no (run, subrun, event) triplet
     writer.finalize()
-    assert_spine_reads(path, [make(), make()])
+    assert_spine_reads(path, [make(), _from_event(make(), 2)])
     with h5py.File(path, "r") as f:
         assert "writer" not in f["info"].attrs  # the file's info is SPINE's, untouched but for complete
         assert f["info"].attrs["complete"] == np.True_

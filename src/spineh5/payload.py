@@ -18,9 +18,12 @@ import numpy as np
 from .errors import ProductError
 from .products import Kind, ProductSpec, class_of, is_object, is_scalar
 from .types.columns import ColumnError, cast_array
+from .types.value_rules import UNITS, has_meta_columns, has_units, inconsistent_meta
 
 _NDIM = attrgetter("ndim")
 _DTYPE = attrgetter("dtype")
+#: Characters of a refused string shown in an error message.
+_SHOWN_CHARS = 40
 
 
 @attrs.define
@@ -154,18 +157,61 @@ def _check_objects(spec: ProductSpec, objects: Sequence[Any], entry: int) -> Non
 
 
 def _records(spec: ProductSpec, objects: list, counts: np.ndarray, lite: bool) -> np.ndarray:
+    """Return the compound rows of ``objects`` (``counts`` per entry), refusing what SPINE's classes refuse."""
     cls = spec.object_type
     try:
-        return cls.to_records(objects, lite=lite)
+        records = cls.to_records(objects, lite=lite)
     except ColumnError as err:
-        entry = None
-        position = err.position
-        if position is not None:
-            ends = np.cumsum(counts)
-            entry = int(np.searchsorted(ends, position, side="right"))
-            position -= int(ends[entry - 1]) if entry else 0
+        entry, position = _locate(counts, err.position)
         where = f"{spec.class_name} #{position}" if position is not None else spec.class_name
         raise ProductError(spec.key, f"{where}, field {err.field!r}: {err.problem}", entry, err.field) from None
+    _check_rules(spec, cls, records, counts)
+    return records
+
+
+def _locate(counts: np.ndarray, position: int | None) -> tuple[int | None, int | None]:
+    """Return the entry of the flat object ``position`` (``counts`` objects per entry) and its position there."""
+    if position is None:
+        return None, None
+    ends = np.cumsum(counts)
+    entry = int(np.searchsorted(ends, position, side="right"))
+    return entry, position - (int(ends[entry - 1]) if entry else 0)
+
+
+def _check_rules(spec: ProductSpec, cls: type, records: np.ndarray, counts: np.ndarray) -> None:
+    """Refuse rows ``validate`` would call errors: ``units`` outside cm/px, an inconsistent ImageMeta."""
+    names = records.dtype.names
+    if "units" in names and has_units(cls):
+        units = records["units"].tolist()
+        if not UNITS.issuperset(units):
+            flat = next(row for row, text in enumerate(units) if text not in UNITS)
+            entry, position = _locate(counts, flat)
+            text = units[flat]
+            size = f" ({len(text)} characters)" if len(text) > _SHOWN_CHARS else ""
+            raise ProductError(
+                spec.key,
+                f"{spec.class_name} #{position}, field 'units': {_shorten(text)}{size} is not a unit SPINE's classes "
+                f"accept ({' or '.join(map(repr, sorted(UNITS)))})",
+                entry,
+                "units",
+            )
+    if has_meta_columns(cls, names) and len(records):
+        bad = inconsistent_meta(records)
+        if len(bad):
+            entry, position = _locate(counts, int(bad[0]))
+            row = records[int(bad[0])]
+            values = ", ".join(f"{name} {row[name].tolist()}" for name in ("lower", "upper", "size", "count"))
+            raise ProductError(
+                spec.key,
+                f"{spec.class_name} #{position}: upper != lower + size * count ({values}): "
+                "SPINE's ImageMeta refuses inconsistent metadata",
+                entry,
+            )
+
+
+def _shorten(text: str) -> str:
+    """Return the repr of ``text``, cut to about :data:`_SHOWN_CHARS` characters."""
+    return repr(text) if len(text) <= _SHOWN_CHARS else repr(text[:_SHOWN_CHARS]) + "..."
 
 
 def _one_object(spec: ProductSpec, values: Sequence[Any], lite: bool) -> Payload:

@@ -7,8 +7,9 @@ The write path of one call (``writer(data, cfg)``):
    specs given to :meth:`HDF5Writer.from_specs`) and creates or opens the
    output file(s);
 3. every product of the whole batch is validated and converted into typed
-   arrays (:mod:`.payload`): any error names the key, the entry and the field
-   and is raised before a byte is written;
+   arrays (:mod:`.payload`), and its ``run_info`` triplets are checked against
+   each other and the target file's (:mod:`.triplet_guard`): any error names
+   the key, the entry and the field and is raised before a byte is written;
 4. each target file's layout appends the batch: one resize and one write per
    dataset, region references in bulk, ``events`` rows last.
 
@@ -35,6 +36,7 @@ from .output_files import SPINE_VERSION, WRITER, OutputFiles
 from .payload import Payload, prepare
 from .products import ProductSpec, UnknownProductError, decide, is_scalar
 from .spine_compat import SpineWriterAPI
+from .triplet_guard import TripletGuard
 
 __all__ = ["SPINE_VERSION", "WRITER", "HDF5Writer"]
 
@@ -92,6 +94,12 @@ class HDF5Writer(SpineWriterAPI):
     format_version : int, default 1
         On-disk layout: 1 (region references, SPINE 0.14) or 2 (SPINE's later
         offset-based product groups).
+    allow_duplicates : bool, default False
+        Write entries whose ``run_info`` (run, subrun, event) triplet repeats
+        one of the batch or of the target file (spineh5 extension). By
+        default such a batch is refused, as SPINE's run map (and ``validate``)
+        needs unique triplets; an existing file's triplets are read once,
+        when the writer first appends to it.
     """
 
     name = "hdf5"
@@ -120,6 +128,7 @@ class HDF5Writer(SpineWriterAPI):
         compression_opts: int | None = None,
         chunk_rows: int | dict[str, int] | None = None,
         format_version: int = 1,
+        allow_duplicates: bool = False,
     ) -> None:
         if keys is not None and skip_keys is not None:
             raise ValueError("keys and skip_keys are mutually exclusive: give one of them")
@@ -137,6 +146,7 @@ class HDF5Writer(SpineWriterAPI):
         self.overwrite, self.append, self.split, self.lite = overwrite, append, split, lite
         self.keep_open, self.flush_frequency = keep_open, flush_frequency
         self.compression, self.compression_opts, self.chunk_rows = compression, compression_opts, chunk_rows
+        self.allow_duplicates = allow_duplicates
 
         self.keys: list[str] | None = None
         self.specs: dict[str, ProductSpec] = {}
@@ -148,6 +158,7 @@ class HDF5Writer(SpineWriterAPI):
         self._max_file_id: int | None = None  # split: highest file id written so far
         self._split_sequential = True  # split: file ids never went back so far
         self._files = OutputFiles(self.file_names, self.layout, append=append, overwrite=overwrite, keep_open=keep_open)
+        self._triplets = TripletGuard(self._files)
 
     @classmethod
     def from_specs(cls, file_name: str | None, specs: Mapping[str, ProductSpec], **options: Any) -> HDF5Writer:
@@ -354,12 +365,15 @@ class HDF5Writer(SpineWriterAPI):
         self._files.refuse_finalized(file_ids)
         for file_id in file_ids:
             self._files.check_appendable(file_id, self.specs)  # every target file, before any is touched
+        triplets = self._check_triplets(targets, prepared)
         for file_id in file_ids:
             self._files.ensure(file_id, self.specs, self.initialize_datasets, self.cfg)
         for file_id, payloads, count in prepared:
             with self._files.opened(file_id) as handle:
                 self.layout(handle).append(payloads, count)
                 self._count_for_flush(file_id, count, handle)
+            if file_id in triplets:
+                self._triplets.commit(file_id, triplets[file_id])
         if self.split:
             self._finalize_split_predecessors(np.array([file_id for file_id, _ in targets]))
 
@@ -370,6 +384,16 @@ class HDF5Writer(SpineWriterAPI):
     def _payloads(self, batch: dict[str, Any], rows: np.ndarray) -> dict[str, Payload]:
         """Return the payload of every stored product for the entries ``rows`` of the batch."""
         return {key: self._payload(batch, key, rows) for key in self.keys}
+
+    def _check_triplets(self, targets: list, prepared: list) -> dict[int, list]:
+        """Refuse a batch repeating a ``run_info`` triplet of itself or of its file; return each file's triplets."""
+        if self.allow_duplicates:
+            return {}
+        return {
+            file_id: self._triplets.check(file_id, payloads, rows)
+            for (file_id, rows), (_, payloads, _count) in zip(targets, prepared)
+            if self._triplets.applies(payloads)
+        }
 
     def _count_for_flush(self, file_id: int, count: int, handle: h5py.File) -> None:
         """Flush a file once ``flush_frequency`` entries were appended to it since its last flush (as SPINE)."""

@@ -13,6 +13,7 @@ what the schema says: the columns (with :func:`column`), the docstring and the
 
 from __future__ import annotations
 
+import difflib
 import operator
 from collections.abc import Callable, Sequence
 from itertools import repeat
@@ -50,6 +51,8 @@ class SchemaObject:
     COLUMNS: ClassVar[tuple[Column, ...]]
     DTYPE: ClassVar[np.dtype]
     LITE_DTYPE: ClassVar[np.dtype]
+    #: The names of every column (the keys a dict of this class may have).
+    _NAMES: ClassVar[frozenset[str]]
     #: The columns that ``to_records`` fills: lite ones first, then (full records only) the others.
     _LITE_COLUMNS: ClassVar[tuple[Column, ...]]
     _FULL_COLUMNS: ClassVar[tuple[Column, ...]]
@@ -70,7 +73,7 @@ class SchemaObject:
         ----------
         objects : sequence
             Instances of this class, objects with the same attribute names, or dicts
-            (a missing key takes the default).
+            (a missing key takes the default; a key that is not a field is refused).
         lite : bool, default False
             Leave out the columns that lite files drop.
 
@@ -84,7 +87,7 @@ class SchemaObject:
         ColumnError
             Naming the class, the object position, the field and the problem.
         """
-        values = _column_values(objects)
+        values = _column_values(objects, cls)
         records = np.zeros(len(objects), dtype=cls.LITE_DTYPE if lite else cls.DTYPE)
         class_name = cls.CLASS_NAME
         for column in cls._LITE_COLUMNS if lite else cls._FULL_COLUMNS:
@@ -154,6 +157,7 @@ def object_type(cls: type[_T]) -> type[_T]:
             setattr(cls, name, _column_field(built, cls.__name__))
     cls.CLASS_NAME = cls.__name__
     cls.COLUMNS = tuple(columns)
+    cls._NAMES = frozenset(c.name for c in columns)
     cls._LITE_COLUMNS = tuple(c for c in columns if c.lite)
     cls._FULL_COLUMNS = cls._LITE_COLUMNS + tuple(c for c in columns if not c.lite)
     return attrs.define(kw_only=True, eq=False)(cls)
@@ -168,14 +172,16 @@ def _column_field(column: Column, class_name: str) -> Any:
     return attrs.field(default=column.make_default(), converter=converter, metadata=metadata)
 
 
-def _column_values(objects: Sequence[Any]) -> Callable[[Column], list]:
+def _column_values(objects: Sequence[Any], cls: type[SchemaObject]) -> Callable[[Column], list]:
     """Return a function giving the values of one column over ``objects``.
 
     Objects are read by attribute; plain dicts by key, a missing key giving the
-    column's default. An object without the attribute raises :class:`ColumnError`
-    at its position.
+    column's default. A dict with a key that is not a column of ``cls``, or an
+    object without the attribute, raises :class:`ColumnError` at its position.
     """
     has_dicts = any(map(isinstance, objects, repeat(dict)))
+    if has_dicts:
+        _check_dict_keys(objects, cls)
 
     def values(column: Column) -> list:
         name = column.name
@@ -196,3 +202,21 @@ def _column_values(objects: Sequence[Any]) -> Callable[[Column], list]:
         return out
 
     return values
+
+
+def _check_dict_keys(objects: Sequence[Any], cls: type[SchemaObject]) -> None:
+    """Refuse a dict with keys that are not columns of ``cls``, naming them and their close matches."""
+    names = cls._NAMES
+    for position, obj in enumerate(objects):
+        if isinstance(obj, dict) and not names.issuperset(obj):
+            unknown = [key for key in obj if key not in names]
+            shown = ", ".join(repr(key) for key in unknown)
+            matches = [
+                f"{key!r} -> {close[0]!r}"
+                for key in unknown
+                if isinstance(key, str) and (close := difflib.get_close_matches(key, names, n=1))
+            ]
+            hint = f"; close matches: {', '.join(matches)}" if matches else ""
+            verb = "are not fields" if len(unknown) > 1 else "is not a field"
+            problem = f"key{'s' if len(unknown) > 1 else ''} {shown} {verb} of {cls.CLASS_NAME}{hint}"
+            raise ColumnError(cls.CLASS_NAME, str(unknown[0]), problem, position)

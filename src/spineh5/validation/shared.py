@@ -15,6 +15,7 @@ import numpy as np
 
 from ..format.common import SCALAR
 from ..layouts.base import RUN_FIELDS
+from ..types.value_rules import UNITS, has_meta_columns, inconsistent_meta
 from .context import CHUNK_ROWS, Context
 from .rules import rule
 from .text import SHOWN, as_int, describe_value, rows_text
@@ -42,12 +43,6 @@ VALUE_META = rule("value.meta", "an ImageMeta row has upper != lower + size * co
 RUN_COLUMNS = rule("run_info.columns", "run_info lacks the run/subrun/event columns the run map needs")
 RUN_ROWS = rule("run_info.rows", "run_info does not hold exactly one row per entry")
 RUN_DUPLICATE = rule("run_info.duplicate", "(run, subrun, event) triplets repeat")
-
-#: The ``units`` SPINE's classes accept.
-UNITS = frozenset({"cm", "px"})
-#: The ImageMeta classes and the columns their consistency check needs.
-_META_CLASSES = ("ImageMeta2D", "ImageMeta3D")
-_META_COLUMNS = frozenset({"lower", "upper", "size", "count"})
 
 
 def report_missing_events(ctx: Context) -> None:
@@ -89,22 +84,11 @@ def report_units(ctx: Context, where: str, texts: Iterable[tuple[int, str]], not
         )
 
 
-def has_meta_columns(cls: type, names: Iterable[str]) -> bool:
-    """Return whether rows of ``cls`` with these columns get SPINE's ImageMeta consistency check."""
-    return cls.__name__ in _META_CLASSES and _META_COLUMNS <= set(names)
-
-
 def check_meta(ctx: Context, where: str, dataset: h5py.Dataset) -> None:
     """Check that every set ImageMeta row has ``upper == lower + size * count``."""
     bad: list[int] = []
     for start in range(0, dataset.shape[0], CHUNK_ROWS):
-        rows = dataset[start : start + CHUNK_ROWS]
-        lower, upper = rows["lower"].astype(np.float64), rows["upper"].astype(np.float64)
-        size, count = rows["size"].astype(np.float64), rows["count"].astype(np.float64)
-        unset = np.isnan(lower).all(axis=1) & np.isnan(upper).all(axis=1) & (count == -1).all(axis=1)
-        with np.errstate(invalid="ignore"):
-            close = np.isclose(upper, lower + size * count).all(axis=1)
-        bad.extend((start + np.flatnonzero(~(unset | close))).tolist())
+        bad.extend((start + inconsistent_meta(dataset[start : start + CHUNK_ROWS])).tolist())
     if bad:
         ctx.error(
             where,

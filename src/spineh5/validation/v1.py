@@ -15,6 +15,7 @@ import numpy as np
 from ..format.common import EVENTS, INFO, attr_text
 from ..format.v1 import INDEX, inspect_product, is_region_reference, part_names
 from ..products import Kind
+from ..types.value_rules import has_units
 from .context import CHUNK_ROWS, Context
 from .problems import ERROR
 from .refs import check_event_refs, check_index_refs
@@ -130,7 +131,7 @@ def _check_values(ctx: Context, dataset: h5py.Dataset, cls: type) -> None:
     """Check the row values SPINE's ``__post_init__`` checks: units and ImageMeta consistency."""
     where = dataset.name
     names = dataset.dtype.names
-    if "units" in names and any(column.name == "units" for column in cls.COLUMNS):
+    if "units" in names and has_units(cls):
         report_units(ctx, where, _units(dataset), "")
     if has_meta_columns(cls, names):
         check_meta(ctx, where, dataset)

@@ -27,6 +27,7 @@ from ..format.v2 import (
     pool_index,
 )
 from ..types.dtypes import describe_dtype
+from ..types.value_rules import has_units
 from .context import CHUNK_ROWS, Context
 from .problems import WARNING
 from .rules import rule
@@ -88,7 +89,7 @@ def check_objects(ctx: Context, group: h5py.Group, where: str, scalar: bool) -> 
         check_columns(ctx, where, logical, cls, TOLERANCE)
         if has_meta_columns(cls, fixed.dtype.names):
             ctx.guarded(where, check_meta, where, fixed)
-        if any(column.name == "units" for column in cls.COLUMNS):
+        if has_units(cls):
             ctx.guarded(where, _check_units, where, fixed, pools)
 
 
