@@ -7,73 +7,17 @@ from __future__ import annotations
 import h5py
 import numpy as np
 import pytest
+from conftest import good_batch, snapshot
 
 from spineh5 import HDF5Writer
 from spineh5 import h5io as h5write
 from spineh5.errors import FileStateError, ProductError
-from spineh5.generated import ImageMeta3D, Particle, RecoParticle, RunInfo, TruthParticle
+from spineh5.generated import ImageMeta3D, RecoParticle, RunInfo, TruthParticle
 
 try:
     from spine.io.read import HDF5Reader as SpineReader
 except ImportError:  # SPINE is optional: its reader is an extra check
     SpineReader = None
-
-
-def good_batch(i0: int, n: int = 3) -> dict:
-    ids = list(range(i0, i0 + n))
-    return {
-        "index": ids,
-        "acc": [i / 4 for i in ids],
-        "count": [i * 2 for i in ids],
-        "name": [f"n{i}" for i in ids],
-        "flag": [bool(i % 2) for i in ids],
-        "run_info": [RunInfo(run=1, event=i) for i in ids],
-        "parts": [[RecoParticle(id=j, index=np.arange(j, dtype=np.int32)) for j in range(i % 3)] for i in ids],
-        "truth": [[Particle(id=i)] for i in ids],
-        "data": [np.full((i % 3, 4), float(i)) for i in ids],
-        "seg": [np.arange(i % 4, dtype=np.int64) for i in ids],
-        "clusts": [[np.arange(k + 1, dtype=np.int64) for k in range(i % 2 + 1)] for i in ids],
-        "points": [[np.full((2, 3), i, np.float32)] for i in ids],
-        "jag": [[np.full((i % 2, 2), float(i)), np.arange(float(i % 3))] for i in ids],
-    }
-
-
-# -- what the file holds --------------------------------------------------------------------------------------
-
-
-def _canon(value, f: h5py.File):
-    """A comparable form of anything h5py returns (region references as their target and selection)."""
-    if isinstance(value, h5py.RegionReference):
-        space = h5py.h5r.get_region(value, f.id)
-        none = space.get_select_type() == h5py.h5s.SEL_NONE
-        return ("ref", h5py.h5r.get_name(value, f.id), None if none else space.get_select_bounds())
-    if isinstance(value, np.void):
-        return tuple(_canon(v, f) for v in value)
-    if isinstance(value, np.ndarray):
-        return (value.dtype.str, value.shape, [_canon(v, f) for v in value.ravel().tolist()])
-    if isinstance(value, (float, np.floating)) and value != value:
-        return "nan"
-    return value
-
-
-def snapshot(path) -> dict:
-    """Every object of the file: its attributes, and for datasets shape, dtype and content."""
-    out = {}
-    with h5py.File(path, "r") as f:
-
-        def visit(name, node):
-            attrs = {key: _canon(node.attrs[key], f) for key in node.attrs}
-            if isinstance(node, h5py.Dataset):
-                rows = node[()]
-                plain = node.dtype.names is None and node.dtype != object
-                content = rows.tolist() if plain else [_canon(row, f) for row in rows]
-                out[name] = (node.shape, node.dtype.descr, attrs, content)
-            else:
-                out[name] = attrs
-
-        f.visititems(visit)
-        out["/"] = {key: _canon(f.attrs[key], f) for key in f.attrs}
-    return out
 
 
 def _region(f: h5py.File, ref) -> tuple[str, int | None, int]:

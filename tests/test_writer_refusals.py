@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from test_writer_errors import good_batch, snapshot
+from conftest import good_batch, snapshot
 
 from spineh5 import HDF5Reader, HDF5Writer, validate
 from spineh5.errors import ProductError
@@ -115,8 +115,21 @@ def test_the_first_batch_of_a_new_file_is_checked_and_nothing_is_written(tmp_pat
     writer = HDF5Writer(str(path))
     refused(writer, _run_info(0, [0, 0]), "run_info", 1, ["(1, -1, 0)", "entry 0 of the batch"])
     writer.close()
-    reader = HDF5Reader(str(path), ignore_incomplete=True)
-    assert len(reader) == 0
+    assert not path.exists()  # the first batch is checked before the file is created
+
+
+def test_a_refused_first_batch_of_an_append_session_leaves_the_file_byte_identical(tmp_path):
+    path = tmp_path / "out.h5"
+    with HDF5Writer(str(path)) as writer:
+        writer(_run_info(0, [0, 1]), cfg={"a": 1})
+    before = path.read_bytes()
+    appending = HDF5Writer(str(path), append=True)
+    refused(appending, _run_info(2, [1, 5]), "run_info", 0, ["(1, -1, 1)"])
+    with pytest.raises(ProductError):
+        appending(_run_info(2, [1, 5]), cfg={"a": 2})  # not even the cfg history or info.complete is touched
+    appending.close()
+    assert path.read_bytes() == before
+    assert [entry["run_info"].event for entry in HDF5Reader(str(path))] == [0, 1]
 
 
 @LAYOUTS

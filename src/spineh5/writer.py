@@ -286,14 +286,17 @@ class HDF5Writer(SpineWriterAPI):
         batch, _n_entries = self._normalize(data)
         self._create(batch, cfg, append)
 
-    def _create(self, batch: dict[str, Any], cfg: dict | None, append: bool) -> None:
-        """Decide every product's storage from a normalized first batch and prepare the output files."""
+    def _create(self, batch: dict[str, Any], cfg: dict | None, append: bool, open_files: bool = True) -> None:
+        """Decide every product's storage from a normalized first batch and prepare the output files.
+
+        ``open_files=False`` (a first ``__call__``) leaves the files untouched until the batch is validated.
+        """
         self.keys = sorted(self.get_stored_keys(batch))
         self.cfg = cfg
         self.specs = {key: self._first_spec(batch, key, append) for key in self.keys}
         self.type_dict = {key: self._format(spec) for key, spec in self.specs.items()}
         self.ready = True
-        if not self.split:
+        if open_files and not self.split:
             self._files.ensure(0, self.specs, self.initialize_datasets, self.cfg)
 
     def _first_spec(self, batch: dict[str, Any], key: str, append: bool) -> ProductSpec:
@@ -346,7 +349,7 @@ class HDF5Writer(SpineWriterAPI):
         """
         batch, n_entries = self._normalize(data)
         if not self.ready:
-            self._create(batch, cfg, self.append)
+            self._create(batch, cfg, self.append, open_files=False)  # files are touched once the batch is sound
         self._check_keys(batch)
         self._check_entry_counts(batch, n_entries)
         targets = self._targets(batch, n_entries)
