@@ -43,7 +43,9 @@ def _assert_csv_equal(path: Path, want: pd.DataFrame) -> None:
                 actual.to_numpy(np.float64), expected.to_numpy(np.float64), rtol=1e-6, equal_nan=True, err_msg=name
             )
         else:  # strings: an empty string reads back as NaN
-            assert actual.astype(object).where(actual.notna(), "").astype(str).tolist() == expected.astype(str).tolist(), name
+            assert (
+                actual.astype(object).where(actual.notna(), "").astype(str).tolist() == expected.astype(str).tolist()
+            ), name
 
 
 @pytest.mark.parametrize("key", ["reco_particles", "run_info", "clusts", "points", "jag", "tag"])
@@ -64,7 +66,9 @@ def test_parquet_chunks_are_row_groups(production: list[str], tmp_path: Path) ->
     assert pq.ParquetFile(out).metadata.num_row_groups == 4
     back = ak.from_parquet(out)
     assert back.entry.tolist() == list(range(1, 8))
-    assert ak.array_equal(back.reco_particles, HDF5Reader(production).arrays("reco_particles", 1, 8).reco_particles, equal_nan=True)
+    assert ak.array_equal(
+        back.reco_particles, HDF5Reader(production).arrays("reco_particles", 1, 8).reco_particles, equal_nan=True
+    )
 
 
 def test_parquet_spine_fixture(tmp_path: Path) -> None:
@@ -115,7 +119,8 @@ def test_cli_entries_and_columns(production: list[str], tmp_path: Path) -> None:
     assert back.entry.tolist() == [6, 7, 8]
     assert ak.fields(back.reco_particles) == ["id", "index"]
     assert ak.array_equal(
-        back.reco_particles, HDF5Reader(production).arrays("reco_particles", 6, None, ["id", "index"]).reco_particles,
+        back.reco_particles,
+        HDF5Reader(production).arrays("reco_particles", 6, None, ["id", "index"]).reco_particles,
         equal_nan=True,
     )
 

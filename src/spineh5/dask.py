@@ -28,7 +28,6 @@ from __future__ import annotations
 import dataclasses
 import os
 from collections.abc import Sequence
-from typing import Any
 
 import awkward as ak
 import dask.dataframe as dd
@@ -124,7 +123,7 @@ class ReadProduct(ColumnProjectionMixin):
         return True
 
     def project_columns(self, columns: frozenset[str]) -> ReadProduct:
-        """Return the function reading only the record fields of ``columns`` (dotted paths, as dask-awkward names them)."""
+        """Return the function reading only the record fields of ``columns`` (dotted paths, as dask-awkward gives)."""
         fields = _fields(self.form)
         if not fields:
             return self

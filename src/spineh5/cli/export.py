@@ -52,7 +52,9 @@ def export_command(
     try:
         from ..views.export import export
     except ImportError as err:
-        raise click.ClickException(f"export needs the analysis extra ({err}): pip install 'spineh5[analysis]'") from None
+        raise click.ClickException(
+            f"export needs the analysis extra ({err}): pip install 'spineh5[analysis]'"
+        ) from None
     progress = not quiet and sys.stderr.isatty()
     try:
         written = export(
