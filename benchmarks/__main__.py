@@ -30,6 +30,13 @@ for this process's CPU time (steadier when other jobs share the machine).
   bare h5py reading the same datasets (``benchmarks.reads_v2``): full
   entries, the bulk table of one object product, and its fixed columns only.
   V2 MB/s counts the V2 payload (every dataset's new rows, offsets included).
+* Analysis-array rows (skipped with ``--no-arrays``; :mod:`benchmarks.arrays`),
+  V1 and V2: ``HDF5Reader.arrays(library="ak")`` of one object product, with
+  all columns, with its fixed columns only, and opening the file plus one
+  fixed column, against bare h5py reading the same datasets and building the
+  same awkward arrays with numpy (checked equal, field by field). Each row
+  shows its own target (issue 13): 0.8 (V2) / 0.6 (V1) with all columns, 0.9
+  fixed columns only, 0.5 (within 2x) for the open plus one column.
 """
 
 from __future__ import annotations
@@ -57,6 +64,8 @@ from . import floor, floor_v2, mix, reads, reads_v2, spine_ref
 
 TARGET = 0.75
 READ_KEY = "reco_particles"
+#: Issue 13's targets of the arrays rows, per layout: all columns, fixed columns, open + one fixed column (2x).
+ARRAYS_TARGETS = {1: (0.6, 0.9, 0.5), 2: (0.8, 0.9, 0.5)}
 COMPRESSIONS = (("gzip", 1), ("gzip", 4), ("lzf", None))
 
 
@@ -67,6 +76,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="32 entries, 1 round, no compression rows")
     parser.add_argument("--no-compression", action="store_true", help="skip the compression rows")
     parser.add_argument("--no-v2", action="store_true", help="skip the V2 (format_version=2) rows")
+    parser.add_argument("--no-arrays", action="store_true", help="skip the analysis-array rows (HDF5Reader.arrays)")
     parser.add_argument("--with-spine", action="store_true", help="add SPINE's own writer (slow; few entries)")
     parser.add_argument("--spine-entries", type=int, default=16, help="entries for --with-spine (default 16)")
     parser.add_argument("--dir", help="folder for the files (default: a temporary folder, removed at the end)")
@@ -292,8 +302,11 @@ def run(args: argparse.Namespace, folder: str) -> int:
     )
 
     add_read_rows(table, reads.read_cases(reference, READ_KEY), entries, repeat)
+    array_problems = [] if args.no_arrays else add_arrays_rows(table, reference, 1, entries, repeat)
 
     v2 = None if args.no_v2 else run_v2(batches, folder, table, entries, repeat)
+    if v2 is not None and not args.no_arrays:
+        array_problems += add_arrays_rows(table, v2["reference"], 2, entries, repeat)
 
     memory_batches = batches[: min(3, len(batches))]
     peak = peak_memory(memory_batches, paths["mem"])
@@ -388,17 +401,26 @@ def run(args: argparse.Namespace, folder: str) -> int:
             "same content as the floor's V2 file: "
             + ("yes" if not v2["problems"] else "NO: " + "; ".join(v2["problems"]))
         )
+    if not args.no_arrays:
+        print(
+            "arrays(library='ak') equal to the floor's arrays, field by field: "
+            + ("yes" if not array_problems else "NO: " + "; ".join(array_problems))
+        )
     if spine_ok is not None:
         print(f"SPINE's HDF5Reader reads spineh5's file: {spine_ok if isinstance(spine_ok, str) else 'yes'}")
     print(f"command: python -m benchmarks {' '.join(sys.argv[1:])}".rstrip())
     print(f"total time {time.perf_counter() - started:.0f} s")
-    return 1 if problems or (v2 is not None and v2["problems"]) else 0
+    return 1 if problems or array_problems or (v2 is not None and v2["problems"]) else 0
 
 
 def add_read_rows(
-    table: Table, cases: list[tuple[str, Callable[[], int] | None, Callable[[], int]]], entries: int, repeat: int
+    table: Table,
+    cases: list[tuple[str, Callable[[], object] | None, Callable[[], object]]],
+    entries: int,
+    repeat: int,
+    target: float = TARGET,
 ) -> None:
-    """Time each read case (spineh5 and bare h5py, interleaved) and add its row."""
+    """Time each read case (spineh5 and bare h5py, interleaved) and add its row (ratio against ``target``)."""
     for label, ours, bare in cases:
         runs = {"bare": lambda bare=bare: _timed_call(bare)}
         if ours is not None:
@@ -412,8 +434,19 @@ def add_read_rows(
                 label,
                 fmt_rate(entries, wall(result["ours"])),
                 fmt_rate(entries, bare_median),
-                fmt_ratio(paired(result["bare"], result["ours"])),
+                fmt_ratio(paired(result["bare"], result["ours"]), target),
             )
+
+
+def add_arrays_rows(table: Table, path: str, version: int, entries: int, repeat: int) -> list[str]:
+    """Add the ``arrays(library="ak")`` rows of one file (see :mod:`benchmarks.arrays`); return the differences."""
+    from . import arrays as arrays_bench  # awkward (spineh5[analysis]) only when these rows run
+
+    cases, problems = arrays_bench.read_cases(path, READ_KEY, version)
+    for case, target in zip(cases, ARRAYS_TARGETS[version]):
+        label, ours, bare = case
+        add_read_rows(table, [(f"{label} [target {target}]", ours, bare)], entries, repeat, target)
+    return problems
 
 
 def run_v2(batches: list[dict], folder: str, table: Table, entries: int, repeat: int) -> dict:
@@ -461,7 +494,7 @@ def run_v2(batches: list[dict], folder: str, table: Table, entries: int, repeat:
         finally:
             close()
     size = os.path.getsize(paths["v2_gen"])
-    return {"problems": problems, "seconds": seconds, "megabytes": megabytes, "size": size}
+    return {"problems": problems, "seconds": seconds, "megabytes": megabytes, "size": size, "reference": reference}
 
 
 def _plain(value):

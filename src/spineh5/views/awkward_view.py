@@ -57,7 +57,9 @@ def _numbers(values: np.ndarray, parameters: dict[str, Any] | None = None) -> _C
 
 def _variable(values: np.ndarray, dtype: np.dtype) -> _Content:
     """Return a ``ListOffsetArray`` of the arrays of an object column (V1 vlen, V2 pool)."""
-    arrays = [np.asarray(value, dtype=dtype).reshape(-1) for value in values]
+    arrays = values.tolist()
+    if not all(type(array) is np.ndarray and array.ndim == 1 for array in arrays):
+        arrays = [np.asarray(value, dtype=dtype).reshape(-1) for value in arrays]
     lengths = np.fromiter((len(array) for array in arrays), dtype=np.int64, count=len(arrays))
     flat = np.concatenate(arrays) if arrays else np.empty(0, dtype=dtype)
     return ak.contents.ListOffsetArray(_offsets(lengths), ak.contents.NumpyArray(flat.astype(dtype, copy=False)))
