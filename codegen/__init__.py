@@ -1,13 +1,28 @@
-"""Code generator: YAML schemas -> typed model -> Jinja2 -> ``src/spineh5/generated``.
+"""The generator's development entry point: ``python -m codegen [--check]`` renders spineh5's own types.
 
-A development tool: nothing under ``src/`` imports it. It shares the runtime's
-element-dtype table (``src/spineh5/types/elements.py``, loaded by path) and formats
-its output with ruff (:mod:`codegen.formatter`).
+The generator itself is :mod:`spineh5.codegen` (installed with the package, used by
+``spineh5 generate`` for user schemas too); this folder only runs it on the repository's
+``schema/`` into ``src/spineh5/generated/``.
 """
 
-from .formatter import FormatterError
-from .load import load_schema
-from .model import Schema, SchemaError
-from .render import render, stale_outputs, write_outputs
+from spineh5.codegen import (
+    FormatterError,
+    Schema,
+    SchemaError,
+    formatter,
+    load_schema,
+    render,
+    stale_outputs,
+    write_outputs,
+)
 
-__all__ = ["FormatterError", "Schema", "SchemaError", "load_schema", "render", "stale_outputs", "write_outputs"]
+__all__ = [
+    "FormatterError",
+    "Schema",
+    "SchemaError",
+    "formatter",
+    "load_schema",
+    "render",
+    "stale_outputs",
+    "write_outputs",
+]

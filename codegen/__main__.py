@@ -1,4 +1,4 @@
-"""Command line of the generator: ``python -m codegen [--check]``."""
+"""Command line of the generator for spineh5's own types: ``python -m codegen [--check]``."""
 
 from __future__ import annotations
 
@@ -6,42 +6,57 @@ import argparse
 import sys
 from pathlib import Path
 
-from . import SchemaError, load_schema, render, stale_outputs, write_outputs
-from .formatter import FormatterError
-from .versions import check_version
+from spineh5.codegen import SchemaError
+from spineh5.codegen.formatter import FormatterError
+from spineh5.codegen.library import LIBRARY_DIR, copy_library, stale_library
+from spineh5.codegen.run import generate
 
 ROOT = Path(__file__).resolve().parent.parent
+SCHEMA_DIR = ROOT / "schema"
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Regenerate ``src/spineh5/generated`` from ``schema/``, or check that it is up to date."""
+    """Regenerate ``src/spineh5/generated`` from ``schema/``, or check that it is up to date.
+
+    With the repository's ``schema/``, the copy of its YAML files shipped in the package
+    (``src/spineh5/codegen/schema/``, the library of user schemas) is written or checked too.
+    """
     parser = argparse.ArgumentParser(prog="python -m codegen", description=__doc__)
-    parser.add_argument("--schema", type=Path, default=ROOT / "schema", help="folder of *.yaml schemas")
+    parser.add_argument("--schema", type=Path, default=SCHEMA_DIR, help="folder of *.yaml schemas")
     parser.add_argument("--out", type=Path, default=ROOT / "src" / "spineh5" / "generated", help="output folder")
     parser.add_argument("--check", action="store_true", help="fail if the committed output is stale")
     args = parser.parse_args(argv)
     try:
-        schema = load_schema(args.schema)
-        recorded = check_version(schema, args.schema, record=not args.check)
+        outcome = generate(args.schema, args.out, check=args.check)
     except SchemaError as err:
         print(f"schema error: {err}", file=sys.stderr)
         return 2
-    try:
-        outputs = render(schema, args.schema.name)
     except FormatterError as err:
         print(f"cannot format the generated code: {err}", file=sys.stderr)
         return 3
+    library = args.schema.resolve() == SCHEMA_DIR
     if args.check:
-        stale = stale_outputs(outputs, args.out)
+        status = 0
+        if outcome.stale:
+            print(
+                f"stale generated code in {args.out}: {', '.join(outcome.stale)}; run `nox -s generate`",
+                file=sys.stderr,
+            )
+            status = 1
+        stale = stale_library(args.schema) if library else []
         if stale:
-            print(f"stale generated code in {args.out}: {', '.join(stale)}; run `nox -s generate`", file=sys.stderr)
-            return 1
-        print(f"{args.out} is up to date ({len(outputs)} files)")
-        return 0
-    changed = write_outputs(outputs, args.out)
-    print(f"generated {len(outputs)} files into {args.out} ({len(changed)} changed)")
-    if recorded:
-        print(f"recorded schema_version {schema.version} in {args.schema / 'versions.json'}")
+            print(f"stale schema copy in {LIBRARY_DIR}: {', '.join(stale)}; run `nox -s generate`", file=sys.stderr)
+            status = 1
+        if status == 0:
+            print(f"{args.out} is up to date ({len(outcome.outputs)} files)")
+        return status
+    print(f"generated {len(outcome.outputs)} files into {args.out} ({len(outcome.changed)} changed)")
+    if library:
+        copied = copy_library(args.schema)
+        if copied:
+            print(f"copied {', '.join(copied)} into {LIBRARY_DIR}")
+    if outcome.recorded:
+        print(f"recorded schema_version {outcome.schema.version} in {args.schema / 'versions.json'}")
     return 0
 
 

@@ -19,7 +19,7 @@ if str(ROOT) not in sys.path:  # codegen is a development tool, not part of the 
     sys.path.insert(0, str(ROOT))
 
 from codegen import SchemaError, load_schema, render, stale_outputs, write_outputs  # noqa: E402
-from codegen.model import resolve_columns  # noqa: E402
+from spineh5.codegen.model import resolve_columns  # noqa: E402
 
 SCHEMA_DIR = ROOT / "schema"
 GENERATED_DIR = ROOT / "src" / "spineh5" / "generated"
@@ -831,7 +831,7 @@ def _edit(path: Path, old: str, new: str) -> None:
 
 
 def test_the_repository_records_its_schema_version() -> None:
-    from codegen.versions import fingerprint, read_ledger
+    from spineh5.codegen.versions import fingerprint, read_ledger
 
     schema = load_schema(SCHEMA_DIR)
     assert read_ledger(SCHEMA_DIR)[str(schema.version)] == fingerprint(schema)
@@ -856,7 +856,7 @@ def test_a_column_change_without_a_version_bump_fails(tmp_path: Path) -> None:
 
 
 def test_docs_and_defaults_need_no_version_bump(tmp_path: Path) -> None:
-    from codegen.versions import fingerprint
+    from spineh5.codegen.versions import fingerprint
 
     schema = _schema_copy(tmp_path)
     before = fingerprint(load_schema(schema))

@@ -18,7 +18,7 @@ import h5py
 import numpy as np
 
 from .errors import SpineFileError, UnknownColumnsWarning
-from .generated import REGISTRY
+from .types.registry import REGISTRY
 
 #: Legacy class name of image metadata, resolved to ImageMeta2D or ImageMeta3D.
 _LEGACY_META = "Meta"

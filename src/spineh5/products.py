@@ -17,8 +17,8 @@ import attrs
 import numpy as np
 
 from .errors import UnknownProductError, UnsupportedValueError
-from .generated import REGISTRY
 from .types.columns import STR_DTYPE
+from .types.registry import REGISTRY
 
 
 class Kind(str, enum.Enum):

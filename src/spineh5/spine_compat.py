@@ -21,13 +21,13 @@ import h5py
 import numpy as np
 
 from .errors import LayoutMismatchError
-from .generated import REGISTRY
 from .layouts import REGISTRY as LAYOUTS
 from .layouts import file_format_version
 from .naming import get_file_names
 from .output_files import OutputFiles, initialize
 from .payload import Payload, prepare
 from .products import Kind, ProductSpec, is_scalar
+from .types.registry import REGISTRY
 
 __all__ = ["DataFormat", "SpineWriterAPI"]
 

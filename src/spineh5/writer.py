@@ -30,13 +30,13 @@ import h5py
 import numpy as np
 
 from .errors import MissingProductError, ProductError, UnsupportedProductError
-from .generated import REGISTRY
 from .layouts import layout_class
 from .output_files import SPINE_VERSION, WRITER, OutputFiles
 from .payload import Payload, prepare
 from .products import ProductSpec, UnknownProductError, decide, is_scalar
 from .spine_compat import SpineWriterAPI
 from .triplet_guard import TripletGuard
+from .types.registry import REGISTRY
 
 __all__ = ["SPINE_VERSION", "WRITER", "HDF5Writer"]
 

@@ -14,9 +14,9 @@ from typing import Any
 
 import numpy as np
 
-from ..generated import REGISTRY
 from ..products import Kind, ProductSpec
 from ..reader import HDF5Reader
+from ..types.registry import REGISTRY
 from .result import Difference, ProductComparison, Triplet
 from .values import ColumnDiff, Tolerance, compare_arrays, compare_column, format_value
 

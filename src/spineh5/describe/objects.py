@@ -15,7 +15,7 @@ from collections.abc import Iterator, Sequence
 import numpy as np
 
 from ..format.common import attr_text
-from ..generated import REGISTRY
+from ..types.registry import REGISTRY
 from .numbers import cell_text, value_text
 
 __all__ = ["TABLE_WIDTH", "object_blocks", "object_table"]

@@ -9,9 +9,9 @@ import numpy as np
 import yaml
 
 from ..format.common import FORMAT_VERSION
-from ..generated import REGISTRY
 from ..open_problems import human_bytes
 from ..types.dtypes import describe_dtype
+from ..types.registry import REGISTRY
 from .files import first_line
 from .product import chunks_text, compression_text, dtype_text
 

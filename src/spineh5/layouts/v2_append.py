@@ -30,7 +30,7 @@ def stored_object_dtype(plan: ObjectPlan, class_name: str | None) -> np.dtype:
     The logical dtype lists the fixed columns, then the pool fields pool by
     pool, so that splitting it again gives back the stored plan.
     """
-    from ..generated import REGISTRY
+    from ..types.registry import REGISTRY
 
     cls = REGISTRY.get(class_name) if class_name else None
     if cls is not None:
@@ -42,7 +42,7 @@ def stored_object_dtype(plan: ObjectPlan, class_name: str | None) -> np.dtype:
 
 def object_difference(key: str, have: ObjectPlan, want: ProductSpec) -> str | None:
     """Describe how a stored object plan differs from the plan of ``want`` (None when identical)."""
-    from ..generated import REGISTRY
+    from ..types.registry import REGISTRY
 
     expected = object_plan(want.dtype)
     if have.signature() == expected.signature():

@@ -66,7 +66,7 @@ class ObjectReading(ReadLayout):
     _count: int
 
     def _inspect_objects(self, key: str, group: h5py.Group, scalar: bool, problems: list[str]) -> Product:
-        from ..generated import REGISTRY
+        from ..types.registry import REGISTRY
 
         if CLASS_NAME not in group.attrs:
             raise self._fail(f"objects group has no {CLASS_NAME!r} attribute", key)

@@ -16,8 +16,8 @@ import h5py
 import numpy as np
 
 from ..format.common import CLASS_NAME, attr_text
-from ..generated import REGISTRY
 from ..types.dtypes import describe_dtype
+from ..types.registry import REGISTRY
 from .context import Context
 from .problems import ERROR, WARNING
 from .rules import rule

@@ -1,9 +1,9 @@
 """The formatter hook: rendered modules are laid out by ruff, not by the templates.
 
 Every rendered module goes through ``ruff check --select I --fix-only`` (import
-sorting) and ``ruff format``, with the project's ``pyproject.toml`` whatever the
-output folder, so that ``python -m codegen --check`` compares what a fresh run
-would write.
+sorting) and ``ruff format``, with the generator's own ``ruff.toml`` (shipped with it)
+whatever the output folder and the current directory, so that ``python -m codegen --check``
+compares what a fresh run would write and ``spineh5 generate`` lays out user code the same way.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from importlib.util import find_spec
 from pathlib import Path
 from shutil import which
 
-ROOT = Path(__file__).resolve().parent.parent
-CONFIG = ROOT / "pyproject.toml"
+HERE = Path(__file__).resolve().parent
+CONFIG = HERE / "ruff.toml"
 
 
 class FormatterError(RuntimeError):
@@ -30,7 +30,7 @@ def _ruff_command() -> list[str]:
     if found is None:
         raise FormatterError(
             "ruff is not installed: the generator formats its output with `ruff format`; "
-            "install the dev or test extras (`pip install -e .[dev]`) or `pip install ruff`"
+            "install the codegen extra (`pip install spineh5[codegen]`) or `pip install ruff`"
         )
     return [found]
 
@@ -43,8 +43,7 @@ def format_module(source: str, name: str) -> str:
     source : str
         Rendered Python source.
     name : str
-        File name of the module inside ``src/spineh5/generated`` (it selects the
-        project's per-file settings and appears in ruff's messages).
+        File name of the module inside its package (it appears in ruff's messages).
 
     Raises
     ------
@@ -52,14 +51,13 @@ def format_module(source: str, name: str) -> str:
         When ruff is not installed or cannot parse the source.
     """
     ruff = _ruff_command()
-    filename = str(ROOT / "src" / "spineh5" / "generated" / name)
-    common = ["--config", str(CONFIG), "--stdin-filename", filename, "-"]
+    common = ["--config", str(CONFIG), "--stdin-filename", name, "-"]
     source = _run([*ruff, "check", "--select", "I", "--fix-only", "--quiet", *common], source, name)
     return _run([*ruff, "format", "--quiet", *common], source, name)
 
 
 def _run(command: list[str], source: str, name: str) -> str:
-    result = subprocess.run(command, input=source, capture_output=True, encoding="utf-8", cwd=ROOT, check=False)
+    result = subprocess.run(command, input=source, capture_output=True, encoding="utf-8", cwd=HERE, check=False)
     if result.returncode != 0:
         raise FormatterError(f"ruff failed on the rendered {name}: {result.stderr.strip() or result.stdout.strip()}")
     return result.stdout

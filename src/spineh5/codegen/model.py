@@ -21,7 +21,8 @@ from typing import Any
 
 import attrs
 
-from .elements import ENUM_ELEMENT, NUMERIC_ELEMENTS
+from ..errors import SpineH5Error
+from ..types.elements import ENUM_ELEMENT, NUMERIC_ELEMENTS
 
 #: Element dtypes a field may declare, besides ``str`` and a declared enum (the runtime's table).
 NUMERIC_DTYPES = NUMERIC_ELEMENTS
@@ -29,7 +30,7 @@ NUMERIC_DTYPES = NUMERIC_ELEMENTS
 STORAGES = ("scalar", "fixed", "vlen")
 
 
-class SchemaError(ValueError):
+class SchemaError(SpineH5Error, ValueError):
     """A schema file is invalid; the message names the file, type, field and problem."""
 
 
@@ -112,10 +113,21 @@ class Schema:
     enums: dict[str, EnumDef]
     types: dict[str, TypeDef]
     files: tuple[str, ...]
+    #: The schema this one builds on (spineh5's own, for a user schema): its enums and types are in
+    #: ``enums`` and ``types`` so that bases and dtypes resolve, but they are not generated again.
+    library: Schema | None = None
+
+    def is_library(self, name: str) -> bool:
+        """Return whether an enum or type comes from the library schema."""
+        return self.library is not None and (name in self.library.types or name in self.library.enums)
+
+    def own_enums(self) -> list[EnumDef]:
+        """Return the enums this schema declares itself (not the library's), in declaration order."""
+        return [enum for name, enum in self.enums.items() if not self.is_library(name)]
 
     def concrete_types(self) -> list[TypeDef]:
-        """Return the object types (not groups), in declaration order."""
-        return [t for t in self.types.values() if not t.abstract]
+        """Return the object types (not groups, not the library's), in declaration order."""
+        return [t for t in self.types.values() if not t.abstract and not self.is_library(t.name)]
 
     def modules(self) -> dict[str, list[TypeDef]]:
         """Return the concrete types grouped by the module they generate into."""

@@ -22,9 +22,7 @@ LEDGER = "versions.json"
 def fingerprint(schema: Schema) -> str:
     """Return the sha256 of what the schema writes on disk (not docs, defaults or units)."""
     layout = []
-    for name in sorted(schema.types):
-        if schema.types[name].abstract:
-            continue
+    for name in sorted(typedef.name for typedef in schema.concrete_types()):
         columns = [
             [
                 field.name,

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import keyword
 import math
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from .elements import FLOAT_MAX, INT_RANGES
+from ..types.elements import FLOAT_MAX, INT_RANGES
 from .model import (
     NUMERIC_DTYPES,
     STORAGES,
@@ -56,37 +57,63 @@ def _check_keys(mapping: dict, allowed: set[str], where: Location, what: str) ->
         raise SchemaError(f"{where.describe()}: unknown {what} key(s) {unknown}; allowed: {sorted(allowed)}")
 
 
-def load_schema(directory: str | Path) -> Schema:
-    """Read every ``*.yaml`` file of a directory (sorted by name) into a :class:`Schema`.
+def schema_paths(source: str | Path | Sequence[str | Path]) -> list[Path]:
+    """Return the schema files of a folder (its ``*.yaml``, sorted by name) or of a list of files and folders."""
+    sources = [source] if isinstance(source, (str, Path)) else list(source)
+    paths: list[Path] = []
+    for item in map(Path, sources):
+        if item.is_dir():
+            found = sorted(item.glob("*.yaml"))
+            if not found:
+                raise SchemaError(f"{item}: no *.yaml schema files found")
+            paths.extend(found)
+        elif item.is_file():
+            paths.append(item)
+        else:
+            raise SchemaError(f"{item}: no such schema file or folder")
+    names = [path.name for path in paths]
+    twice = sorted({name for name in names if names.count(name) > 1})
+    if twice:
+        raise SchemaError(f"schema file name(s) {twice} given twice: each file names a generated module")
+    return paths
+
+
+def load_schema(source: str | Path | Sequence[str | Path], library: Schema | None = None) -> Schema:
+    """Read schema files into a :class:`Schema`.
 
     Parameters
     ----------
-    directory : str or Path
-        Folder holding the schema files.
+    source : str, Path or sequence of them
+        A folder (every ``*.yaml`` in it, sorted by name), or schema files and folders.
+    library : Schema, optional
+        A schema whose enums, groups and types this one may name (``bases``, ``dtype``)
+        without declaring them: spineh5's own (:func:`spineh5.codegen.library.load_library`).
 
     Returns
     -------
     Schema
         The validated schema, types in file order then declaration order.
     """
-    paths = sorted(Path(directory).glob("*.yaml"))
-    if not paths:
-        raise SchemaError(f"{directory}: no *.yaml schema files found")
     documents = []
-    for path in paths:
+    for path in schema_paths(source):
         try:
             content = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         except yaml.YAMLError as err:
-            raise SchemaError(f"{path.name}: not valid YAML: {err}") from err
+            raise SchemaError(f"{path.name}: not valid YAML: {_one_line(err)}") from err
         where = Location(path.name)
         _require_mapping(content, where, "the file")
         _check_keys(content, FILE_KEYS, where, "top-level")
         documents.append((path, content))
-    return build_schema(documents)
+    return build_schema(documents, library)
 
 
-def build_schema(documents: list[tuple[Path, dict]]) -> Schema:
-    """Build and validate a :class:`Schema` from parsed YAML documents."""
+def _one_line(err: Exception) -> str:
+    """Return an error's message on one line."""
+    return " ".join(str(err).split())
+
+
+def build_schema(documents: list[tuple[Path, dict]], library: Schema | None = None) -> Schema:
+    """Build and validate a :class:`Schema` from parsed YAML documents (on top of a ``library`` schema)."""
     versions = [(path.name, doc["schema_version"]) for path, doc in documents if "schema_version" in doc]
     if len(versions) != 1:
         found = ", ".join(name for name, _ in versions) or "none"
@@ -95,32 +122,43 @@ def build_schema(documents: list[tuple[Path, dict]]) -> Schema:
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
         raise SchemaError(f"{version_file}: schema_version must be a positive integer, got {version!r}")
 
-    enums: dict[str, EnumDef] = {}
+    enums: dict[str, EnumDef] = dict(library.enums) if library else {}
     for path, doc in documents:
         for name, body in _require_mapping(doc.get("enums", {}), Location(path.name), "enums").items():
             enum = _load_enum(path.name, name, body)
             if name in enums:
-                raise SchemaError(f"{path.name}: enum {name!r} already declared in {enums[name].location.file}")
+                raise SchemaError(f"{path.name}: enum {name!r} already declared in {_origin(enums[name], library)}")
             enums[name] = enum
 
-    types: dict[str, TypeDef] = {}
+    types: dict[str, TypeDef] = dict(library.types) if library else {}
+    own: list[str] = []
     for path, doc in documents:
         for section, abstract in (("groups", True), ("types", False)):
             entries = _require_mapping(doc.get(section, {}), Location(path.name), section)
             for name, body in entries.items():
                 typedef = _load_type(path, name, body, abstract, enums)
                 if name in types:
-                    raise SchemaError(f"{path.name}: {name!r} already declared in {types[name].location.file}")
+                    raise SchemaError(f"{path.name}: {name!r} already declared in {_origin(types[name], library)}")
                 if name in enums:
                     raise SchemaError(f"{path.name}: type {name!r} has the name of an enum")
                 types[name] = typedef
+                own.append(name)
 
-    for name in types:
+    for name in own:
         linearize(types, name)
         resolve_columns(types, name)
-    if not any(not t.abstract for t in types.values()):
+    if not any(not types[name].abstract for name in own):
         raise SchemaError("the schema declares no object type (section 'types')")
-    return Schema(version=version, enums=enums, types=types, files=tuple(p.name for p, _ in documents))
+    return Schema(version=version, enums=enums, types=types, files=tuple(p.name for p, _ in documents), library=library)
+
+
+def _origin(declaration: EnumDef | TypeDef, library: Schema | None) -> str:
+    """Return the file a declaration comes from, saying when it is the library's (spineh5's schema)."""
+    if library is not None and (
+        library.enums.get(declaration.name) is declaration or library.types.get(declaration.name) is declaration
+    ):
+        return f"{declaration.location.file} of spineh5's own schema (choose another name)"
+    return declaration.location.file
 
 
 def _doc(body: dict, where: Location) -> str:
