@@ -20,6 +20,7 @@ if str(ROOT) not in sys.path:  # codegen is a development tool, not part of the 
 
 from codegen import SchemaError, load_schema, render, stale_outputs, write_outputs  # noqa: E402
 from spineh5.codegen.model import resolve_columns  # noqa: E402
+from spineh5.types.registry import unregister  # noqa: E402
 
 SCHEMA_DIR = ROOT / "schema"
 GENERATED_DIR = ROOT / "src" / "spineh5" / "generated"
@@ -729,6 +730,7 @@ def import_generated(directory: Path, name: str):
     finally:
         for key in [k for k in sys.modules if k == spec.name or k.startswith(spec.name + ".")]:
             del sys.modules[key]
+    unregister(*module.REGISTRY.values())  # its import registered the classes; keep the registry spineh5's own
     return module
 
 

@@ -204,7 +204,8 @@ def render(schema: Schema, schema_dir_name: str = "schema", package: str | None 
     modules = schema.modules()
     for module, typedefs in modules.items():
         contexts = [type_context(schema, typedef) for typedef in typedefs]
-        base_files = sorted({cite(name) for t in typedefs for name in linearize(schema.types, t.name)})
+        cited = {cite(name) for t in typedefs for name in linearize(schema.types, t.name)}
+        base_files = sorted(cited, key=lambda file: (file.startswith("spineh5/"), file))  # the library's last
         outputs[f"{module}.py"] = env.get_template("types.py.j2").render(
             header=header(base_files),
             source=f"{schema_dir_name}/{typedefs[0].location.file}",
