@@ -1,6 +1,6 @@
 """Load the YAML schema files into the typed model, validating every declaration.
 
-Every problem raises :class:`~codegen.model.SchemaError` with a message that
+Every problem raises :class:`~spineh5.codegen.model.SchemaError` with a message that
 names the file, the type or group, the field and what is wrong.
 """
 
