@@ -30,6 +30,11 @@ for this process's CPU time (steadier when other jobs share the machine).
   bare h5py reading the same datasets (``benchmarks.reads_v2``): full
   entries, the bulk table of one object product, and its fixed columns only.
   V2 MB/s counts the V2 payload (every dataset's new rows, offsets included).
+* The checksum row (skipped with ``--no-checksum``): V1 written with
+  ``HDF5Writer(checksum=True)`` (HDF5's Fletcher-32 filter on every dataset
+  that takes it; the default, so the other spineh5 rows include it, and the
+  floors do not) against ``checksum=False``, uncompressed, in rounds; the
+  ratio is the rate with checksums over the rate without (elapsed and CPU).
 * Analysis-array rows (skipped with ``--no-arrays``; :mod:`benchmarks.arrays`),
   V1 and V2: ``HDF5Reader.arrays(library="ak")`` of one object product, with
   all columns, with its fixed columns only, and opening the file plus one
@@ -75,6 +80,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--repeat", type=int, default=3, help="runs per figure; the median is shown (default 3)")
     parser.add_argument("--quick", action="store_true", help="32 entries, 1 round, no compression rows")
     parser.add_argument("--no-compression", action="store_true", help="skip the compression rows")
+    parser.add_argument("--no-checksum", action="store_true", help="skip the Fletcher-32 checksum row")
     parser.add_argument("--no-v2", action="store_true", help="skip the V2 (format_version=2) rows")
     parser.add_argument("--no-arrays", action="store_true", help="skip the analysis-array rows (HDF5Reader.arrays)")
     parser.add_argument("--with-spine", action="store_true", help="add SPINE's own writer (slow; few entries)")
@@ -82,7 +88,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--dir", help="folder for the files (default: a temporary folder, removed at the end)")
     args = parser.parse_args(argv)
     if args.quick:
-        args.entries, args.repeat, args.no_compression = min(args.entries, 32), 1, True
+        args.entries, args.repeat, args.no_compression, args.no_checksum = min(args.entries, 32), 1, True, True
     if args.entries < 1 or args.repeat < 1:
         parser.error("--entries and --repeat must be positive")
     return args
@@ -351,6 +357,9 @@ def run(args: argparse.Namespace, folder: str) -> int:
                 f"{paired(result['none'], result['comp']):.2f} rate, {size / size_plain:.2f} size",
             )
 
+    if not args.no_checksum:
+        add_checksum_row(table, batches, folder, entries, repeat)
+
     spine_ok = None
     if args.with_spine and not spine_ref.available():
         print("--with-spine: SPINE is not installed here (pip install -e '.[spine]'); its row is left out")
@@ -411,6 +420,25 @@ def run(args: argparse.Namespace, folder: str) -> int:
     print(f"command: python -m benchmarks {' '.join(sys.argv[1:])}".rstrip())
     print(f"total time {time.perf_counter() - started:.0f} s")
     return 1 if problems or array_problems or (v2 is not None and v2["problems"]) else 0
+
+
+def add_checksum_row(table: Table, batches: list[dict], folder: str, entries: int, repeat: int) -> None:
+    """Add the row of ``HDF5Writer(checksum=True)`` (the default) against ``checksum=False``, in rounds."""
+    path, plain = os.path.join(folder, "fletcher32.h5"), os.path.join(folder, "no_checksum.h5")
+    result = interleaved(
+        {
+            "sum": lambda: timed(write_spineh5(batches, checksum=True), path),
+            "none": lambda: timed(write_spineh5(batches, checksum=False), plain),
+        },
+        repeat,
+    )
+    size, size_plain = os.path.getsize(path), os.path.getsize(plain)
+    table.add(
+        "write, fletcher32 checksums (file size)",
+        f"{fmt_rate(entries, wall(result['sum']))} ({size / 1e6:.1f} MB)",
+        f"checksum=False: {fmt_rate(entries, wall(result['none']))} ({size_plain / 1e6:.1f} MB)",
+        f"{paired(result['none'], result['sum']):.2f} rate; cpu {paired(result['none'], result['sum'], 'cpu'):.2f}",
+    )
 
 
 def add_read_rows(

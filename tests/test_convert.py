@@ -5,63 +5,21 @@ from __future__ import annotations
 import math
 import os
 import shutil
-import warnings
 from pathlib import Path
 from typing import Any
 
 import h5py
 import numpy as np
 import pytest
-from conftest import FULL, HEAD_V2, LITE, spine_plain, spine_v2_file, spine_v2_reader
+from conftest import FULL, HEAD_V2, LITE, assert_same_content, spine_plain, spine_v2_file, spine_v2_reader
 
 from spineh5 import HDF5Reader, HDF5Writer
 from spineh5.conversion import ConvertError, convert, detect_lite
-from spineh5.errors import UnknownColumnsWarning
 from spineh5.generated import Flash, RecoParticle, RunInfo
 from spineh5.synthetic import make_batches
 from spineh5.validation import is_sound, validate
 
 # -- helpers ----------------------------------------------------------------------------------------------
-
-
-def assert_same(a: Any, b: Any, where: str) -> None:
-    """Values read back from two files are identical: types, dtypes, shapes, NaN equal to NaN; objects by ==."""
-    if hasattr(a, "COLUMNS"):
-        assert type(a) is type(b) and a == b, where
-    elif isinstance(a, np.ndarray):
-        assert isinstance(b, np.ndarray) and a.dtype == b.dtype and a.shape == b.shape, (where, a, b)
-        if a.dtype.kind == "O":
-            for position, (x, y) in enumerate(zip(a.ravel(), b.ravel())):
-                assert_same(x, y, f"{where}[{position}]")
-        else:
-            assert np.array_equal(a, b, equal_nan=a.dtype.kind in "fc"), where
-    elif isinstance(a, (list, tuple)):
-        assert type(a) is type(b) and len(a) == len(b), (where, a, b)
-        for position, (x, y) in enumerate(zip(a, b)):
-            assert_same(x, y, f"{where}[{position}]")
-    else:
-        assert type(a) is type(b), (where, type(a), type(b))
-        if isinstance(a, (float, np.floating)) and math.isnan(a):
-            assert math.isnan(b), where
-        else:
-            assert a == b, (where, a, b)
-
-
-def assert_same_content(left: Path, right: Path) -> None:
-    """Both files read back to the same entries, key by key, and the same cfg."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UnknownColumnsWarning)
-        with HDF5Reader(str(left)) as a, HDF5Reader(str(right)) as b:
-            assert len(a) == len(b)
-            assert a.cfg == b.cfg
-            assert sorted(a.keys) == sorted(b.keys)
-            for position in range(len(a)):
-                x, y = a[position], b[position]
-                assert x.keys() == y.keys(), position
-                for key in x:
-                    assert_same(x[key], y[key], f"entry {position}, {key!r}")
-            stored = {"index": [a.raw(i, "index") for i in range(len(a))]}
-            assert [b.raw(i, "index") for i in range(len(b))] == stored["index"]
 
 
 def format_version(path: Path) -> int:

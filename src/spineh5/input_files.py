@@ -26,6 +26,7 @@ import numpy as np
 import yaml
 
 from .errors import SpineFileError
+from .file_lock import locked_problem
 from .format.common import read_info
 from .layouts import ReadLayout, read_layout
 from .open_problems import open_problem
@@ -69,14 +70,16 @@ def open_h5(path: str) -> h5py.File:
 
     Its message says in one sentence why (:func:`spineh5.open_problems.open_problem`):
     ``truncated: 50.0 MB of 233.8 MB present``, ``not an HDF5 file (no HDF5
-    signature)`` or ``damaged HDF5 file: <HDF5's reason>``.
+    signature)``, ``damaged HDF5 file: <HDF5's reason>``, or, for a file
+    another process is writing, ``open for writing by another process (pid
+    N); retry later, ...`` (:func:`spineh5.file_lock.locked_problem`).
     """
     try:
         return h5py.File(path, "r")
     except FileNotFoundError:
         raise
     except OSError as err:
-        raise SpineFileError(open_problem(path, err), path) from err
+        raise SpineFileError(locked_problem(path, err) or open_problem(path, err), path) from err
 
 
 def parse_cfg(text: Any, path: str) -> Any:

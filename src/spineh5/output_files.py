@@ -9,6 +9,10 @@ writer writes. It
   appending, checks that the existing file can take the data and reopens it;
 * keeps the handles open between batches (``keep_open``) and refuses to use
   them from another process than the one that opened them;
+* holds the advisory write lock of each file (:class:`~spineh5.file_lock.WriteLock`)
+  from its first use to its finalization or :meth:`OutputFiles.close`, and
+  refuses, when the writer is made, a path another writer holds (before
+  ``overwrite`` could delete that writer's file);
 * marks a file complete through the layout's ``mark_complete`` when it is
   finalized, and closes the handles.
 
@@ -32,6 +36,7 @@ import yaml
 
 from . import __version__
 from .errors import FileStateError, LayoutMismatchError
+from .file_lock import WriteLock, holder
 from .format.common import CFG_HISTORY, INFO, cfg_history, read_info
 from .generated import SCHEMA_VERSION
 from .layouts import file_format_version
@@ -72,7 +77,12 @@ def info_attrs(layout: type, cfg: dict | None) -> dict[str, Any]:
 
 
 def initialize(
-    h5file: h5py.File, layout: type, specs: dict[str, ProductSpec], cfg: dict | None, options: dict[str, dict]
+    h5file: h5py.File,
+    layout: type,
+    specs: dict[str, ProductSpec],
+    cfg: dict | None,
+    options: dict[str, dict],
+    checksum: bool = False,
 ) -> None:
     """Create ``info``, every product and the empty ``events`` table in a new, empty file.
 
@@ -87,9 +97,12 @@ def initialize(
     cfg : dict or None
         The configuration stored in ``info.cfg``.
     options : dict
-        ``{key: dataset options}`` (compression, chunks).
+        ``{key: dataset options}`` (compression, fletcher32, chunks).
+    checksum : bool, default False
+        Write the layout's own datasets (``events``, V2 offsets) with the
+        Fletcher-32 filter too.
     """
-    layout(h5file).create(specs, info_attrs(layout, cfg), options)
+    layout(h5file).create(specs, info_attrs(layout, cfg), options, checksum=checksum)
 
 
 class OutputFiles:
@@ -112,6 +125,8 @@ class OutputFiles:
     ------
     FileExistsError
         When a file exists and neither ``overwrite`` nor ``append`` is set.
+    FileStateError
+        When another writer holds a file's advisory lock (it is being written).
     """
 
     def __init__(self, file_names: list[str], layout: type, append: bool, overwrite: bool, keep_open: bool) -> None:
@@ -127,10 +142,19 @@ class OutputFiles:
         self.handles: dict[int, h5py.File] = {}
         #: Process that opened the cached handles.
         self.handles_pid: int | None = None
+        #: Advisory write locks by file id, taken when a file is first used.
+        self.locks: dict[int, WriteLock] = {}
         for path in file_names:
+            lock = WriteLock(path)
+            if holder(path) is not None:
+                lock.acquire()  # refuses, naming the holder
             if os.path.exists(path):
                 if overwrite:
-                    os.remove(path)
+                    lock.acquire()  # no writer may hold the file we delete
+                    try:
+                        os.remove(path)
+                    finally:
+                        lock.release()
                 elif not append:
                     raise FileExistsError(f"output file {path} exists; pass overwrite=True or append=True")
 
@@ -224,6 +248,7 @@ class OutputFiles:
         path = self.file_names[file_id]
         if self.append and os.path.exists(path):
             self.check_appendable(file_id, specs)
+            self.lock(file_id)
             handle = self.open(file_id)
             self.layout(handle).mark_complete(False)
             if cfg is not None:
@@ -233,6 +258,7 @@ class OutputFiles:
             if directory:
                 os.makedirs(directory, exist_ok=True)
             self.check_handle_pid()
+            self.lock(file_id)
             handle = h5py.File(path, "w")
             create(handle)
             if self.keep_open:
@@ -266,12 +292,32 @@ class OutputFiles:
                 f"and cannot be used across process boundaries (this is process {pid})"
             )
 
+    def lock(self, file_id: int) -> None:
+        """Take the advisory write lock of a file (again, after :meth:`close`).
+
+        Raises
+        ------
+        FileStateError
+            When another writer holds it.
+        """
+        lock = self.locks.get(file_id)
+        if lock is None:
+            lock = self.locks[file_id] = WriteLock(self.file_names[file_id])
+        lock.acquire()
+
+    def unlock(self, file_id: int) -> None:
+        """Release the advisory write lock of a file, if held."""
+        lock = self.locks.pop(file_id, None)
+        if lock is not None:
+            lock.release()
+
     def open(self, file_id: int) -> h5py.File:
         """Return an open handle on a created file (cached with ``keep_open``); give it back with :meth:`release`."""
         self.check_handle_pid()
         handle = self.handles.get(file_id)
         if handle is not None and handle.id.valid:
             return handle
+        self.lock(file_id)
         handle = h5py.File(self.file_names[file_id], "a")
         if self.keep_open:
             self.handles[file_id] = handle
@@ -299,11 +345,17 @@ class OutputFiles:
         return sorted(self.created - self.finalized)
 
     def finalize_file(self, file_id: int) -> None:
-        """Mark one file complete (``info.complete = True``) and flush it; it takes no more entries."""
+        """Mark one file complete (``info.complete = True``) and flush it; it takes no more entries.
+
+        Its advisory lock is released once its handle is closed (at once
+        unless ``keep_open``, else by :meth:`close`).
+        """
         with self.opened(file_id) as handle:
             self.layout(handle).mark_complete(True)
             handle.flush()
         self.finalized.add(file_id)
+        if file_id not in self.handles:
+            self.unlock(file_id)
 
     def finalize(self) -> None:
         """Mark every file not yet finalized complete, then close every handle."""
@@ -323,7 +375,8 @@ class OutputFiles:
 
         In a process other than the one that opened them (a forked child),
         the handles are only dropped: closing them would flush this process's
-        copy of the file state into a file the parent still writes.
+        copy of the file state into a file the parent still writes. The
+        advisory locks are released (a forked child only drops its copies).
         """
         if self.handles_pid is None or self.handles_pid == os.getpid():
             for handle in self.handles.values():
@@ -331,6 +384,8 @@ class OutputFiles:
                     handle.close()
         self.handles = {}
         self.handles_pid = None
+        for file_id in list(self.locks):
+            self.unlock(file_id)
 
 
 def _record_cfg(h5file: h5py.File, cfg: dict, first_entry: int) -> None:

@@ -144,7 +144,7 @@ class SpineWriterAPI:
             the storage decided from the first batch.
         """
         specs = self.specs if type_dict is None else {key: _spec_of_format(key, fmt) for key, fmt in type_dict.items()}
-        initialize(out_file, self.layout, specs, self.cfg, self._dataset_options())
+        initialize(out_file, self.layout, specs, self.cfg, self._dataset_options(), self.checksum)
 
     def append_entry(self, out_file: h5py.File, data: dict[str, Any], batch_id: int) -> None:
         """Append entry ``batch_id`` of a batch to an open file (one entry, all keys)."""

@@ -9,6 +9,7 @@ import weakref
 import h5py
 
 from ..errors import FileOpenError
+from ..file_lock import locked_problem
 from ..layouts import ReadLayout, read_layout
 from ..open_problems import open_problem
 
@@ -23,6 +24,10 @@ def open_file(path: str | os.PathLike) -> h5py.File:
 
     A file HDF5 cannot open is told as truncated (``truncated: 50.0 MB of
     233.8 MB present``) or damaged by :func:`spineh5.open_problems.open_problem`.
+    A file another process is writing (its advisory lock is held, or HDF5
+    refuses to lock it) is told as ``open for writing by another process
+    (pid N); retry later, ...`` (:func:`spineh5.file_lock.locked_problem`),
+    whether or not HDF5's own locking lets it open.
     """
     path = os.fspath(path)
     if not os.path.exists(path):
@@ -33,13 +38,16 @@ def open_file(path: str | os.PathLike) -> h5py.File:
         signature = h5py.is_hdf5(path)
     except OSError as err:
         raise FileOpenError(f"cannot read: {first_line(err)}") from None
+    locked = locked_problem(path)
+    if locked is not None:
+        raise FileOpenError(locked)
     if not signature:
         size = os.path.getsize(path)
         raise FileOpenError("empty file, not HDF5" if size == 0 else "not an HDF5 file (no HDF5 signature)")
     try:
         return h5py.File(path, "r")
     except OSError as err:
-        raise FileOpenError(open_problem(path, err)) from None
+        raise FileOpenError(locked_problem(path, err) or open_problem(path, err)) from None
 
 
 def first_line(err: BaseException) -> str:

@@ -122,15 +122,20 @@ def values_dataset(obj: h5py.Group | h5py.Dataset) -> h5py.Dataset | None:
 
 
 def compression_text(dataset: h5py.Dataset | None) -> str:
-    """Return ``none``, ``gzip(4)``, ``lzf+shuffle``..."""
-    if dataset is None or dataset.compression is None:
+    """Return ``none``, ``gzip(4)``, ``lzf+shuffle``, ``fletcher32``, ``gzip(4)+fletcher32``..."""
+    if dataset is None:
         return "none"
-    text = dataset.compression
-    if dataset.compression_opts is not None:
-        text += f"({dataset.compression_opts})"
-    if dataset.shuffle:
-        text += "+shuffle"
-    return text
+    parts = []
+    if dataset.compression is not None:
+        text = dataset.compression
+        if dataset.compression_opts is not None:
+            text += f"({dataset.compression_opts})"
+        if dataset.shuffle:
+            text += "+shuffle"
+        parts.append(text)
+    if dataset.fletcher32:
+        parts.append("fletcher32")
+    return "+".join(parts) or "none"
 
 
 def chunks_text(dataset: h5py.Dataset | None) -> str:

@@ -30,7 +30,7 @@ from ..types.dtypes import compound_signature, describe_dtype
 from .base import AppendSession, WriteLayout, key_differences, kind_difference
 from .v1_read import V1ReadLayout
 
-__all__ = ["CHUNK_BYTES", "V1Layout", "chunk_rows", "create_rows_dataset"]
+__all__ = ["CHUNK_BYTES", "V1Layout", "checksum_options", "chunk_rows", "create_rows_dataset", "filter_options"]
 
 #: Target size of one chunk, in bytes, for append-heavy product datasets.
 CHUNK_BYTES = 1 << 16
@@ -41,18 +41,50 @@ def chunk_rows(row_bytes: int, target: int = CHUNK_BYTES) -> int:
     return int(max(16, min(1 << 20, target // max(1, row_bytes))))
 
 
+#: Dataset options that are HDF5 filters, passed through to h5py.
+_FILTERS = ("compression", "compression_opts", "shuffle", "fletcher32")
+
+
+def checksum_options(checksum: bool) -> dict:
+    """Return the dataset options that add HDF5's Fletcher-32 checksum filter (none when ``checksum`` is off)."""
+    return {"fletcher32": True} if checksum else {}
+
+
+def filter_options(dtype: np.dtype, options: dict) -> dict:
+    """Return the filter arguments of ``options`` that a dataset of ``dtype`` can take.
+
+    HDF5 refuses the Fletcher-32 filter on datasets whose elements are
+    variable-length (strings, vlen arrays) or references (V1 region
+    references): those are written without it. Compounds holding such
+    members take it (the checksum then covers the heap ids, not the heap).
+    """
+    kwargs = {k: v for k, v in options.items() if k in _FILTERS}
+    if kwargs.get("fletcher32") and _unfilterable(dtype):
+        del kwargs["fletcher32"]
+    return kwargs
+
+
+def _unfilterable(dtype: np.dtype) -> bool:
+    """Return whether HDF5 refuses filters that need fixed-size elements (Fletcher-32) on ``dtype``."""
+    if h5py.check_vlen_dtype(dtype) is not None or h5py.check_ref_dtype(dtype) is not None:
+        return True
+    string = h5py.check_string_dtype(dtype)
+    return string is not None and string.length is None
+
+
 def create_rows_dataset(group: h5py.Group, name: str, dtype: np.dtype, width: int, options: dict) -> h5py.Dataset:
     """Create an empty, resizable dataset of rows of ``dtype`` (``width`` columns if 2-D).
 
     Chunks hold about :data:`CHUNK_BYTES` unless ``options['chunks']`` asks for a
-    row count; ``compression``, ``compression_opts`` and ``shuffle`` pass through.
+    row count; ``compression``, ``compression_opts``, ``shuffle`` and
+    ``fletcher32`` pass through (:func:`filter_options`).
     """
     shape, maxshape = ((0, width), (None, width)) if width else ((0,), (None,))
     row_bytes = dtype.itemsize * max(1, width)
     requested = options.get("chunks")
     rows = int(requested[0]) if requested else chunk_rows(row_bytes)
     chunks = (rows, width) if width else (rows,)
-    kwargs = {k: v for k, v in options.items() if k in ("compression", "compression_opts", "shuffle")}
+    kwargs = filter_options(dtype, options)
     return group.create_dataset(name, shape=shape, maxshape=maxshape, dtype=dtype, chunks=chunks, **kwargs)
 
 
@@ -103,7 +135,9 @@ class V1Layout(WriteLayout):
 
     # -- creation ------------------------------------------------------------------------------
 
-    def create(self, specs: dict[str, ProductSpec], info: dict, options: dict[str, dict] | None = None) -> None:
+    def create(
+        self, specs: dict[str, ProductSpec], info: dict, options: dict[str, dict] | None = None, checksum: bool = False
+    ) -> None:
         """Create ``info``, every product and the empty ``events`` table.
 
         Parameters
@@ -114,7 +148,10 @@ class V1Layout(WriteLayout):
             Attributes of the ``info`` group, in creation order.
         options : dict, optional
             Per-key dataset options (``compression``, ``compression_opts``,
-            ``shuffle``, ``chunks``).
+            ``shuffle``, ``fletcher32``, ``chunks``).
+        checksum : bool, default False
+            Write ``events`` with the Fletcher-32 filter (the region
+            references of the ``index`` datasets cannot take it).
         """
         options = options or {}
         group = self.file.create_group(INFO)
@@ -123,7 +160,9 @@ class V1Layout(WriteLayout):
         for key in sorted(specs):
             self._create_product(specs[key], options.get(key, {}))
         dtype = np.dtype([(key, REGIONREF) for key in sorted(specs)])
-        self.file.create_dataset(EVENTS, shape=(0,), maxshape=(None,), dtype=dtype, chunks=(256,))
+        self.file.create_dataset(
+            EVENTS, shape=(0,), maxshape=(None,), dtype=dtype, chunks=(256,), **checksum_options(checksum)
+        )
 
     def _create_product(self, spec: ProductSpec, options: dict) -> None:
         root = self.file

@@ -69,7 +69,7 @@ from ..payload import Payload
 from ..products import Kind, ProductSpec
 from ..types.dtypes import describe_dtype
 from .base import AppendSession, WriteLayout, key_differences, kind_difference
-from .v1_write import create_rows_dataset
+from .v1_write import checksum_options, create_rows_dataset
 from .v2_append import object_difference, stored_object_dtype, structure_problems
 from .v2_read import V2ReadLayout
 
@@ -116,7 +116,9 @@ class V2Layout(WriteLayout):
 
     # -- creation ------------------------------------------------------------------------------
 
-    def create(self, specs: dict[str, ProductSpec], info: dict, options: dict[str, dict] | None = None) -> None:
+    def create(
+        self, specs: dict[str, ProductSpec], info: dict, options: dict[str, dict] | None = None, checksum: bool = False
+    ) -> None:
         """Create ``info``, ``products`` with one group per product, and the empty ``events``.
 
         Parameters
@@ -127,35 +129,40 @@ class V2Layout(WriteLayout):
             Attributes of the ``info`` group, in creation order.
         options : dict, optional
             Per-key dataset options (``compression``, ``compression_opts``,
-            ``shuffle``, ``chunks``) for the value datasets (``values``,
-            ``fixed``, pools); offsets datasets always get
+            ``shuffle``, ``fletcher32``, ``chunks``) for the value datasets
+            (``values``, ``fixed``, pools); offsets datasets always get
             :data:`OFFSET_CHUNK_ROWS`-row chunks.
+        checksum : bool, default False
+            Write ``events`` and every offsets dataset with the Fletcher-32 filter.
         """
         options = options or {}
         group = self.file.create_group(INFO)
         for name, value in info.items():
             group.attrs[name] = value
         products = self.file.create_group(PRODUCTS)
+        filters = checksum_options(checksum)
         for key in sorted(specs):
-            self._create_product(products, specs[key], options.get(key, {}))
-        self.file.create_dataset(EVENTS, shape=(0,), maxshape=(None,), dtype=OFFSET_DTYPE, chunks=(OFFSET_CHUNK_ROWS,))
+            self._create_product(products, specs[key], options.get(key, {}), filters)
+        self.file.create_dataset(
+            EVENTS, shape=(0,), maxshape=(None,), dtype=OFFSET_DTYPE, chunks=(OFFSET_CHUNK_ROWS,), **filters
+        )
 
-    def _create_product(self, products: h5py.Group, spec: ProductSpec, options: dict) -> None:
+    def _create_product(self, products: h5py.Group, spec: ProductSpec, options: dict, filters: dict) -> None:
         kind, scalar = v2_kind(spec)
         group = products.create_group(spec.key)
         group.attrs[KIND] = kind
         group.attrs[SCALAR] = np.bool_(scalar)
         if kind == STRING:
             create_rows_dataset(group, VALUES, BYTES_DTYPE, 0, options)
-            _create_offsets(group, EVENT_OFFSETS)
+            _create_offsets(group, EVENT_OFFSETS, filters)
         elif kind == ARRAY:
             create_rows_dataset(group, VALUES, spec.dtype, spec.widths[0] if spec.kind is Kind.ARRAY else 0, options)
-            _create_offsets(group, EVENT_OFFSETS)
+            _create_offsets(group, EVENT_OFFSETS, filters)
         elif kind == OBJECTS:
             group.attrs[CLASS_NAME] = spec.class_name
             plan = object_plan(spec.dtype)
             create_rows_dataset(group, FIXED, plan.fixed_dtype, 0, options)
-            _create_offsets(group, EVENT_OFFSETS)
+            _create_offsets(group, EVENT_OFFSETS, filters)
             variables = group.create_group(VARIABLES)
             for pool in plan.pools:
                 pool_group = variables.create_group(pool.name)
@@ -164,13 +171,13 @@ class V2Layout(WriteLayout):
                 create_rows_dataset(pool_group, VALUES, pool.base, 0, _without_chunks(options))
         elif kind == LIST:
             create_rows_dataset(group, VALUES, spec.dtype, spec.widths[0], options)
-            _create_offsets(group, ELEMENT_OFFSETS)
-            _create_offsets(group, EVENT_OFFSETS)
+            _create_offsets(group, ELEMENT_OFFSETS, filters)
+            _create_offsets(group, EVENT_OFFSETS, filters)
         else:
             for position, width in enumerate(spec.widths):
                 element = group.create_group(element_name(position))
                 create_rows_dataset(element, VALUES, spec.dtype, width, options)
-                _create_offsets(element, EVENT_OFFSETS)
+                _create_offsets(element, EVENT_OFFSETS, filters)
 
     # -- what an existing file holds --------------------------------------------------------------
 
@@ -363,10 +370,18 @@ def _without_chunks(options: dict) -> dict:
     return {k: v for k, v in options.items() if k != "chunks"}
 
 
-def _create_offsets(group: h5py.Group, name: str) -> h5py.Dataset:
-    """Create an int64 offsets dataset holding the single boundary 0, chunked by :data:`OFFSET_CHUNK_ROWS`."""
+def _create_offsets(group: h5py.Group, name: str, filters: dict) -> h5py.Dataset:
+    """Create an int64 offsets dataset holding the single boundary 0, chunked by :data:`OFFSET_CHUNK_ROWS`.
+
+    ``filters`` are h5py filter arguments (:func:`.v1_write.checksum_options`).
+    """
     return group.create_dataset(
-        name, data=np.zeros(1, OFFSET_DTYPE), maxshape=(None,), chunks=(OFFSET_CHUNK_ROWS,), dtype=OFFSET_DTYPE
+        name,
+        data=np.zeros(1, OFFSET_DTYPE),
+        maxshape=(None,),
+        chunks=(OFFSET_CHUNK_ROWS,),
+        dtype=OFFSET_DTYPE,
+        **filters,
     )
 
 
