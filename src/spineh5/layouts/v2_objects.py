@@ -120,10 +120,12 @@ class ObjectReading(ReadLayout):
             raise self._fail(f"objects group has no {CLASS_NAME!r} attribute", key)
         class_name = attr_string(group.attrs[CLASS_NAME], strict=True)
         fixed = group.get(FIXED)
-        if not isinstance(fixed, h5py.Dataset) or fixed.ndim != 1 or fixed.dtype.names is None:
+        # h5py builds Dataset.dtype anew at every access (slow for a wide compound): taken once, kept in the plan
+        dtype = fixed.dtype if isinstance(fixed, h5py.Dataset) else None
+        if dtype is None or fixed.ndim != 1 or dtype.names is None:
             raise self._fail(f"{group.name}/fixed is missing or not a 1-D compound dataset", key)
         event_offsets = self._offsets(group, EVENT_OFFSETS, key, self._count + 1, problems)
-        names = fixed_names(fixed.dtype)
+        names = fixed_names(dtype)
         cls = REGISTRY.get(class_name or "")
         return Product(
             key,
@@ -133,15 +135,15 @@ class ObjectReading(ReadLayout):
             None,
             event_offsets,
             fixed=fixed,
-            plan=ObjectPlan(names, fixed.dtype, ()),
+            plan=ObjectPlan(names, dtype, ()),
             class_name=class_name,
             order=tuple(column.name for column in cls.COLUMNS) if cls is not None else (),
         )
 
     def _load_pools(self, product: Product) -> None:
         """Inspect the ``variables`` pools of an object product (only when variable fields are read)."""
-        key, fixed = product.key, product.fixed
-        helpers = [name for name in fixed.dtype.names if name.startswith(VAR_OFFSETS)]
+        key, dtype = product.key, product.plan.fixed_dtype
+        helpers = [name for name in dtype.names if name.startswith(VAR_OFFSETS)]
         variables = product.group.get(VARIABLES)
         pools: list[tuple[Pool, h5py.Dataset]] = []
         if isinstance(variables, h5py.Group):
@@ -158,7 +160,7 @@ class ObjectReading(ReadLayout):
                 key,
             )
         for pool, _ in pools:
-            column = fixed.dtype.fields.get(pool.column)
+            column = dtype.fields.get(pool.column)
             width = column[0].shape[0] if column is not None and column[0].shape else 0
             if column is None or width < len(pool.fields) + 1:
                 raise self._fail(
@@ -167,7 +169,7 @@ class ObjectReading(ReadLayout):
                     key,
                 )
         product.pools = pools
-        plan = ObjectPlan(product.plan.fixed_names, fixed.dtype, tuple(pool for pool, _ in pools))
+        plan = ObjectPlan(product.plan.fixed_names, dtype, tuple(pool for pool, _ in pools))
         product.row_dtype = logical_dtype(plan, product.order)
         kind = Kind.OBJECT if product.scalar else Kind.OBJECTS
         product.spec = ProductSpec(key, kind, product.row_dtype, product.class_name)
@@ -185,7 +187,7 @@ class ObjectReading(ReadLayout):
             product.file_type = False if file_type is None else file_type
         if product.file_type is False or stop <= start:
             return fixed[start:stop]
-        out = np.empty(stop - start, dtype=fixed.dtype)
+        out = np.empty(stop - start, dtype=product.plan.fixed_dtype)
         file_space = fixed.id.get_space()
         file_space.select_hyperslab((start,), (stop - start,))
         fixed.id.read(h5py.h5s.create_simple((stop - start,)), file_space, out, product.file_type)
@@ -346,7 +348,7 @@ class ObjectReading(ReadLayout):
         np.cumsum(lengths, out=offsets[1:])
         total = int(offsets[-1])
         if total == 0:
-            return np.empty(0, dtype=product.fixed.dtype), offsets
+            return np.empty(0, dtype=product.plan.fixed_dtype), offsets
         filled = lengths > 0
         low, high = int(starts[filled].min()), int(stops[filled].max())
         if high - low > 2 * total + 1024:
@@ -362,7 +364,7 @@ class ObjectReading(ReadLayout):
         product = self._product(key, lenient=True)
         if product.pools is None:
             self._load_pools(product)
-        return ObjectPlan(product.plan.fixed_names, product.fixed.dtype, tuple(pool for pool, _ in product.pools))
+        return ObjectPlan(product.plan.fixed_names, product.plan.fixed_dtype, tuple(pool for pool, _ in product.pools))
 
 
 def _check_utf8(layout: ReadLayout, product: Product, entry: int | None, block: np.ndarray, bounds: np.ndarray) -> None:

@@ -100,30 +100,49 @@ def _field(rows: np.ndarray, name: str, column: Column | None) -> _Content:
     return _variable(values, np.dtype(dtype))
 
 
-def _pool_list(field: PoolField, content: _Content, parameters: dict[str, Any] | None) -> _Content:
-    """Return a ``ListOffsetArray`` of the rows' spans in the pool slice.
+#: Mean elements per row above which a pool field's spans are joined as bytes rather than gathered by index.
+_JOIN_MIN_PER_ROW = 64
+
+
+def _join_spans(values: np.ndarray, starts: np.ndarray, stops: np.ndarray) -> np.ndarray:
+    """Return the spans ``values[starts[i]:stops[i]]`` back to back: one memory copy per span, no index array."""
+    size = values.itemsize
+    memory = memoryview(np.ascontiguousarray(values)).cast("B")
+    pieces = [memory[a:b] for a, b in zip((starts * size).tolist(), (stops * size).tolist())]
+    return np.frombuffer(bytearray().join(pieces), dtype=values.dtype)
+
+
+def _pool_list(
+    field: PoolField, values: np.ndarray, inner: dict[str, Any] | None, outer: dict[str, Any] | None
+) -> _Content:
+    """Return a ``ListOffsetArray`` of the rows' spans in the pool slice ``values``.
 
     Zero-copy when the rows are back to back in the pool (a field alone in
-    its pool); otherwise one vectorized gather of the spans (awkward's
-    ``ListArray`` compacted), never one array per row.
+    its pool); otherwise the spans are compacted in one pass, never as one
+    array per row: joined as bytes when they are long, else gathered by
+    awkward (``ListArray`` to ``ListOffsetArray``).
     """
     starts, stops = field.starts, field.stops
     if len(starts) == 0 or np.array_equal(starts[1:], stops[:-1]):
         offsets = np.concatenate((starts[:1] if len(starts) else np.zeros(1, np.int64), stops))
-        return ak.contents.ListOffsetArray(_Index(offsets), content, parameters=parameters)
-    spans = ak.contents.ListArray(_Index(starts), _Index(stops), content, parameters=parameters)
-    return spans.to_ListOffsetArray64(True)
+        content = ak.contents.NumpyArray(values, parameters=inner)
+        return ak.contents.ListOffsetArray(_Index(offsets), content, parameters=outer)
+    lengths = stops - starts
+    if int(lengths.sum()) >= _JOIN_MIN_PER_ROW * len(starts):
+        content = ak.contents.NumpyArray(_join_spans(values, starts, stops), parameters=inner)
+        return ak.contents.ListOffsetArray(_offsets(lengths), content, parameters=outer)
+    content = ak.contents.NumpyArray(values, parameters=inner)
+    return ak.contents.ListArray(_Index(starts), _Index(stops), content, parameters=outer).to_ListOffsetArray64(True)
 
 
 def _pool_field(field: PoolField, column: Column | None) -> _Content:
     """Return the layout of one pool field (strings as awkward strings, arrays in the schema's dtype)."""
     if field.is_string:
-        chars = ak.contents.NumpyArray(field.values.view(np.uint8), parameters={"__array__": "char"})
-        return _pool_list(field, chars, {"__array__": "string"})
-    values = field.values
+        return _pool_list(field, field.values.view(np.uint8), {"__array__": "char"}, {"__array__": "string"})
+    values = field.values.reshape(-1)
     if column is not None:
         values = values.astype(column.numpy_dtype, copy=False)
-    return _pool_list(field, ak.contents.NumpyArray(values.reshape(-1)), None)
+    return _pool_list(field, values, None, None)
 
 
 def _pool_records(data: ObjectColumns, columns: Sequence[str] | None) -> _Content:
