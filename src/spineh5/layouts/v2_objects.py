@@ -116,9 +116,10 @@ class ObjectReading(ReadLayout):
     def _inspect_objects(self, key: str, group: h5py.Group, scalar: bool, problems: list[str]) -> Product:
         from ..generated import REGISTRY
 
-        if CLASS_NAME not in group.attrs:
+        stored_class = group.attrs.get(CLASS_NAME)  # one attribute read
+        if stored_class is None:
             raise self._fail(f"objects group has no {CLASS_NAME!r} attribute", key)
-        class_name = attr_string(group.attrs[CLASS_NAME], strict=True)
+        class_name = attr_string(stored_class, strict=True)
         fixed = group.get(FIXED)
         # h5py builds Dataset.dtype anew at every access (slow for a wide compound): taken once, kept in the plan
         dtype = fixed.dtype if isinstance(fixed, h5py.Dataset) else None

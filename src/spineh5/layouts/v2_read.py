@@ -50,6 +50,7 @@ from ..format.v2 import (
     VALUES,
     element_names,
     kind_of,
+    member_kind,
     product_groups,
 )
 from ..products import Kind, ProductSpec
@@ -154,12 +155,12 @@ class V2ReadLayout(ObjectReading):
         if product is None:
             if key not in self._keys and "/" not in key:
                 raise KeyError(f"{self.path}: no product {key!r} (stored: {', '.join(self._keys)})")
-            node = self.products.get(key)
-            if node is None or kind_of(node) not in V2_KINDS:
+            kind = member_kind(self.products, key)
+            if kind not in V2_KINDS:
                 raise KeyError(f"{self.path}: no V2 product {key!r}")
             problems: list[str] = []
             with self._errors(key):
-                product = self._inspect(key, node, problems)
+                product = self._inspect(key, self.products[key], kind, problems)
             product.problems = tuple(problems)
             self._products[key] = product
         if product.problems and not lenient:
@@ -182,11 +183,11 @@ class V2ReadLayout(ObjectReading):
             raise self._fail(f"{group.name}/{name} is missing or not a 1-D or 2-D dataset", key)
         return dataset
 
-    def _inspect(self, key: str, group: h5py.Group, problems: list[str]) -> Product:
-        kind = kind_of(group)
-        if kind in (ARRAY, STRING, OBJECTS) and SCALAR not in group.attrs:
+    def _inspect(self, key: str, group: h5py.Group, kind: str, problems: list[str]) -> Product:
+        stored_scalar = group.attrs.get(SCALAR)  # one attribute read: h5py's attrs cost about 0.1 ms each
+        if kind in (ARRAY, STRING, OBJECTS) and stored_scalar is None:
             raise self._fail(f"product group has no {SCALAR!r} attribute", key)
-        scalar = bool(group.attrs.get(SCALAR, False))
+        scalar = False if stored_scalar is None else bool(stored_scalar)
         rows = self._count + 1
         if kind == STRING:
             spec = ProductSpec(key, Kind.SCALAR, STR_DTYPE)
