@@ -13,6 +13,7 @@ import pytest
 from conftest import DATA, every_case_batch, write_every_case
 
 from spineh5 import dask as spine_dask
+from spineh5.layouts.v2_read import V2ReadLayout
 from spineh5.reader import HDF5Reader
 
 SPINE_FIXTURE = DATA / "spine_f31056c8.h5"
@@ -29,15 +30,25 @@ def production(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 @pytest.fixture()
 def table_calls(monkeypatch: pytest.MonkeyPatch) -> list:
-    """Record the columns= of every HDF5Reader.table call (tasks run in this process: sync scheduler)."""
+    """Record the columns= of every bulk read (tasks run in this process: sync scheduler).
+
+    The bulk reads are HDF5Reader.table calls and, for V2 object products read
+    as awkward arrays, V2ReadLayout.read_columns calls (one per file).
+    """
     calls: list = []
     table = HDF5Reader.table
+    read_columns = V2ReadLayout.read_columns
 
     def recording(self, key, entries=None, columns=None, fixed_only=False):  # noqa: ANN001, ANN202
         calls.append((key, None if columns is None else tuple(columns)))
         return table(self, key, entries, columns, fixed_only)
 
+    def recording_columns(self, key, entries, columns=None):  # noqa: ANN001, ANN202
+        calls.append((key, None if columns is None else tuple(columns)))
+        return read_columns(self, key, entries, columns)
+
     monkeypatch.setattr(HDF5Reader, "table", recording)
+    monkeypatch.setattr(V2ReadLayout, "read_columns", recording_columns)
     with dask.config.set(scheduler="sync"):
         yield calls
 

@@ -12,6 +12,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+import awkward as ak
 import h5py
 import numpy as np
 import pytest
@@ -471,3 +472,79 @@ def test_table_fixed_only_reads_the_fixed_columns_without_the_pools(tmp_path, fo
     assert "start_point" in fixed.dtype.names and "shape" in fixed.dtype.names
     for name in fixed.dtype.names:
         assert np.array_equal(fixed[name], full[name], equal_nan=full[name].dtype.kind == "f"), name
+
+
+# -- bulk columns straight from the pools (the analysis views' path) ------------------------------------------
+
+
+def test_read_columns_equal_read_table(ours: tuple[Path, Path]) -> None:
+    """Each pool field's slice and row bounds give the arrays and strings read_table cuts per row."""
+    with h5py.File(ours[1], "r") as h5file:
+        layout = V2ReadLayout(h5file, str(ours[1]))
+        entries = np.array([3, 0, 2, 2, 5])
+        for columns in (None, ["index", "id", "units"], ["ke"]):
+            rows, offsets = layout.read_table("reco_particles", entries, columns)
+            data = layout.read_columns("reco_particles", entries, columns)
+            assert data.names == rows.dtype.names and np.array_equal(data.offsets, offsets)
+            for name in data.names:
+                field = data.variable.get(name)
+                if field is None:
+                    assert values_equal(data.fixed[name], rows[name]), name
+                    continue
+                for row, (start, stop) in enumerate(zip(field.starts, field.stops)):
+                    piece = field.values[start:stop]
+                    want = rows[name][row]
+                    if field.is_string:
+                        assert piece.tobytes() == want, name
+                    else:
+                        assert np.array_equal(piece, want), name
+
+
+@pytest.mark.parametrize(
+    ("change", "key", "match"),
+    [
+        (lambda p: _set(p["points/event_offsets"], 2, 5000), "reco_particles", None),
+        (
+            lambda p: _set_column(p["reco_particles/fixed"], "_var_offsets_1", (-1, 7), 999_999),
+            "reco_particles",
+            "pool_1 values",
+        ),
+        (lambda p: _set_column(p["reco_particles/fixed"], "_var_offsets_1", (0, 1), -5), "reco_particles", "decrease"),
+        (lambda p: _set(p["crthits/variables/pool_0/values"], 0, 0xFF), "crthits", "UTF-8"),
+    ],
+    ids=["other-product", "var-offsets-past-pool", "var-offsets-decrease", "bad-utf8"],
+)
+def test_bulk_arrays_keep_the_errors_of_the_table(tmp_path: Path, change: Any, key: str, match: str | None) -> None:
+    """arrays() on V2 raises what table() raises for a damaged pool; a damaged other product is never looked at."""
+    path = _damaged(tmp_path, change)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UnknownColumnsWarning)
+        with HDF5Reader(str(path), keys=[key]) as reader:
+            if match is None:
+                assert len(reader.arrays(key)[key]) == len(reader)
+                return
+            with pytest.raises(SpineFileError, match=match) as table_error:
+                reader.table(key)
+            with pytest.raises(SpineFileError, match=match) as arrays_error:
+                reader.arrays(key)
+    assert str(arrays_error.value) == str(table_error.value) and arrays_error.value.key == key
+
+
+def test_open_and_fixed_columns_inspect_only_the_product_used(tmp_path: Path) -> None:
+    """A product missing its attributes fails on first use only; fixed columns never parse the pools."""
+
+    def damage(products: h5py.Group) -> None:
+        del products["points"].attrs["scalar"]
+        del products["reco_particles/variables/pool_0"].attrs["fields"]
+
+    path = _damaged(tmp_path, damage)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UnknownColumnsWarning)
+        with HDF5Reader(str(path)) as reader:
+            assert "points" in reader.keys
+            ke = reader.arrays("reco_particles", columns=["ke"]).reco_particles.ke
+            assert ak.all(ak.num(ke) >= 0)
+            with pytest.raises(SpineFileError, match="scalar"):
+                reader.arrays("points")
+            with pytest.raises(SpineFileError):
+                reader.arrays("reco_particles")

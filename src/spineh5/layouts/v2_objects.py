@@ -10,6 +10,7 @@ the same bytes), the pools parsed by :func:`spineh5.format.v2.parse_pools`
 
 from __future__ import annotations
 
+import codecs
 from collections.abc import Sequence
 from typing import Any
 
@@ -60,6 +61,53 @@ class Product:
     problems: tuple[str, ...] = ()
 
 
+@attrs.frozen
+class PoolField:
+    """One variable field of many object rows, straight from its pool: flat values and each row's bounds.
+
+    Row ``i`` holds ``values[starts[i]:stops[i]]``; the fields of one pool share its ``values``.
+
+    Attributes
+    ----------
+    values : numpy.ndarray
+        The span of the pool the rows use (UTF-8 bytes as uint8 for string fields).
+    starts, stops : numpy.ndarray
+        int64, one per row.
+    is_string : bool
+        UTF-8 strings (checked) rather than arrays.
+    """
+
+    values: np.ndarray
+    starts: np.ndarray
+    stops: np.ndarray
+    is_string: bool
+
+
+@attrs.frozen
+class ObjectColumns:
+    """The columns of an object product for many entries, variable fields as pool slices (no per-row arrays).
+
+    Attributes
+    ----------
+    names : tuple of str
+        The columns read, in the order :meth:`V2ReadLayout.read_table` returns them.
+    fixed : numpy.ndarray
+        Compound rows holding (at least) the fixed columns among ``names``.
+    variable : dict of str to PoolField
+        The variable columns among ``names``.
+    offsets : numpy.ndarray
+        int64, entries + 1: entry ``i`` holds rows ``offsets[i]:offsets[i + 1]``.
+    class_name : str or None
+        The product's ``class_name`` attribute.
+    """
+
+    names: tuple[str, ...]
+    fixed: np.ndarray
+    variable: dict[str, PoolField]
+    offsets: np.ndarray
+    class_name: str | None
+
+
 class ObjectReading(ReadLayout):
     """The object-product half of the V2 read layout (it uses the layout's ``_count``, ``_offsets``, ``_product``)."""
 
@@ -68,14 +116,17 @@ class ObjectReading(ReadLayout):
     def _inspect_objects(self, key: str, group: h5py.Group, scalar: bool, problems: list[str]) -> Product:
         from ..types.registry import REGISTRY
 
-        if CLASS_NAME not in group.attrs:
+        stored_class = group.attrs.get(CLASS_NAME)  # one attribute read
+        if stored_class is None:
             raise self._fail(f"objects group has no {CLASS_NAME!r} attribute", key)
-        class_name = attr_string(group.attrs[CLASS_NAME], strict=True)
+        class_name = attr_string(stored_class, strict=True)
         fixed = group.get(FIXED)
-        if not isinstance(fixed, h5py.Dataset) or fixed.ndim != 1 or fixed.dtype.names is None:
+        # h5py builds Dataset.dtype anew at every access (slow for a wide compound): taken once, kept in the plan
+        dtype = fixed.dtype if isinstance(fixed, h5py.Dataset) else None
+        if dtype is None or fixed.ndim != 1 or dtype.names is None:
             raise self._fail(f"{group.name}/fixed is missing or not a 1-D compound dataset", key)
         event_offsets = self._offsets(group, EVENT_OFFSETS, key, self._count + 1, problems)
-        names = fixed_names(fixed.dtype)
+        names = fixed_names(dtype)
         cls = REGISTRY.get(class_name or "")
         return Product(
             key,
@@ -85,15 +136,15 @@ class ObjectReading(ReadLayout):
             None,
             event_offsets,
             fixed=fixed,
-            plan=ObjectPlan(names, fixed.dtype, ()),
+            plan=ObjectPlan(names, dtype, ()),
             class_name=class_name,
             order=tuple(column.name for column in cls.COLUMNS) if cls is not None else (),
         )
 
     def _load_pools(self, product: Product) -> None:
         """Inspect the ``variables`` pools of an object product (only when variable fields are read)."""
-        key, fixed = product.key, product.fixed
-        helpers = [name for name in fixed.dtype.names if name.startswith(VAR_OFFSETS)]
+        key, dtype = product.key, product.plan.fixed_dtype
+        helpers = [name for name in dtype.names if name.startswith(VAR_OFFSETS)]
         variables = product.group.get(VARIABLES)
         pools: list[tuple[Pool, h5py.Dataset]] = []
         if isinstance(variables, h5py.Group):
@@ -110,7 +161,7 @@ class ObjectReading(ReadLayout):
                 key,
             )
         for pool, _ in pools:
-            column = fixed.dtype.fields.get(pool.column)
+            column = dtype.fields.get(pool.column)
             width = column[0].shape[0] if column is not None and column[0].shape else 0
             if column is None or width < len(pool.fields) + 1:
                 raise self._fail(
@@ -119,7 +170,7 @@ class ObjectReading(ReadLayout):
                     key,
                 )
         product.pools = pools
-        plan = ObjectPlan(product.plan.fixed_names, fixed.dtype, tuple(pool for pool, _ in pools))
+        plan = ObjectPlan(product.plan.fixed_names, dtype, tuple(pool for pool, _ in pools))
         product.row_dtype = logical_dtype(plan, product.order)
         kind = Kind.OBJECT if product.scalar else Kind.OBJECTS
         product.spec = ProductSpec(key, kind, product.row_dtype, product.class_name)
@@ -137,7 +188,7 @@ class ObjectReading(ReadLayout):
             product.file_type = False if file_type is None else file_type
         if product.file_type is False or stop <= start:
             return fixed[start:stop]
-        out = np.empty(stop - start, dtype=fixed.dtype)
+        out = np.empty(stop - start, dtype=product.plan.fixed_dtype)
         file_space = fixed.id.get_space()
         file_space.select_hyperslab((start,), (stop - start,))
         fixed.id.read(h5py.h5s.create_simple((stop - start,)), file_space, out, product.file_type)
@@ -155,6 +206,33 @@ class ObjectReading(ReadLayout):
             self._fill_pool(product, rows, fixed, pool, values, entry)
         return rows
 
+    def _pool_slice(
+        self, product: Product, fixed: np.ndarray, pool: Pool, values: h5py.Dataset, entry: int | None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Read the span of one pool the rows use (one read); return it and each row's bounds in it.
+
+        Returns
+        -------
+        block : numpy.ndarray
+            The pool's ``values`` from the lowest to the highest bound of the rows (uint8 for strings).
+        bounds : numpy.ndarray
+            int64 of shape ``(rows, fields + 1)``: field ``j`` of row ``i`` is
+            ``block[bounds[i, j]:bounds[i, j + 1]]``.
+        """
+        width = len(pool.fields)
+        if len(fixed) == 0:
+            return np.empty(0, dtype=values.dtype), np.zeros((0, width + 1), dtype=np.int64)
+        bounds = np.asarray(fixed[pool.column], dtype=np.int64)[:, : width + 1]
+        if np.any(bounds[:, 1:] < bounds[:, :-1]):
+            raise self._fail(f"{pool.column} offsets decrease", product.key, entry)
+        low, high = int(bounds[:, 0].min()), int(bounds[:, -1].max())
+        self._checked(product, low, high, values.shape[0], entry, f"{pool.name} values")
+        block = values[low:high]
+        bounds = bounds - low
+        if pool.is_string:
+            _check_utf8(self, product, entry, block, bounds)
+        return block, bounds
+
     def _fill_pool(
         self,
         product: Product,
@@ -169,17 +247,10 @@ class ObjectReading(ReadLayout):
         count, width = len(fixed), len(pool.fields)
         if count == 0:
             return
-        bounds = np.asarray(fixed[pool.column], dtype=np.int64)[:, : width + 1]
-        if np.any(bounds[:, 1:] < bounds[:, :-1]):
-            raise self._fail(f"{pool.column} offsets decrease", product.key, entry)
-        low, high = int(bounds[:, 0].min()), int(bounds[:, -1].max())
-        self._checked(product, low, high, values.shape[0], entry, f"{pool.name} values")
-        block = values[low:high]
-        bounds = bounds - low
+        block, bounds = self._pool_slice(product, fixed, pool, values, entry)
         starts, stops = bounds[:, :-1].ravel().tolist(), bounds[:, 1:].ravel().tolist()
         if pool.is_string:
             raw = block.tobytes()
-            _check_utf8(self, product, entry, block, raw, bounds)
             pieces = np.fromiter((raw[a:b] for a, b in zip(starts, stops)), dtype=object, count=len(starts))
         else:
             pieces = np.fromiter((block[a:b] for a, b in zip(starts, stops)), dtype=object, count=len(starts))
@@ -188,14 +259,13 @@ class ObjectReading(ReadLayout):
             if wanted is None or field in wanted:
                 rows[field] = pieces[:, position]
 
-    def _object_table(
-        self,
-        product: Product,
-        starts: np.ndarray,
-        stops: np.ndarray,
-        columns: Sequence[str] | None,
-        fixed_only: bool,
-    ) -> tuple[np.ndarray, np.ndarray]:
+    def _wanted(
+        self, product: Product, columns: Sequence[str] | None, fixed_only: bool
+    ) -> tuple[list[str], list[str], list[tuple[Pool, h5py.Dataset]]]:
+        """Return the columns to read, the fixed ones among them and the pools holding the others.
+
+        Pools are inspected only when a pool field is asked for (or every column, without ``fixed_only``).
+        """
         plan = product.plan
         if columns is None:
             if not fixed_only and product.pools is None:
@@ -215,6 +285,18 @@ class ObjectReading(ReadLayout):
         wanted_set = set(wanted)
         pools = [(pool, values) for pool, values in pools if wanted_set.intersection(pool.fields)]
         fixed_names = [name for name in wanted if name in plan.fixed_names]
+        return wanted, fixed_names, pools
+
+    def _object_table(
+        self,
+        product: Product,
+        starts: np.ndarray,
+        stops: np.ndarray,
+        columns: Sequence[str] | None,
+        fixed_only: bool,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        plan = product.plan
+        wanted, fixed_names, pools = self._wanted(product, columns, fixed_only)
         read_names = fixed_names + [pool.column for pool, _ in pools]
         with self._errors(product.key):
             fixed, offsets = self._fixed_ranges(product, starts, stops, read_names)
@@ -226,10 +308,32 @@ class ObjectReading(ReadLayout):
         rows = np.zeros(len(fixed), dtype=np.dtype([(name, types[name]) for name in wanted]))
         if fixed_names:
             rows[fixed_names] = fixed[fixed_names]
+        wanted_set = set(wanted)
         with self._errors(product.key):
             for pool, values in pools:
                 self._fill_pool(product, rows, fixed, pool, values, None, wanted_set)
         return rows, offsets
+
+    def _object_columns(
+        self, product: Product, starts: np.ndarray, stops: np.ndarray, columns: Sequence[str] | None
+    ) -> ObjectColumns:
+        """Return the fixed rows and the pool slices of the rows ``[starts[i], stops[i])`` (see ``read_columns``)."""
+        wanted, fixed_names, pools = self._wanted(product, columns, False)
+        read_names = fixed_names + [pool.column for pool, _ in pools]
+        with self._errors(product.key):
+            fixed, offsets = self._fixed_ranges(product, starts, stops, read_names)
+        variable: dict[str, PoolField] = {}
+        with self._errors(product.key):
+            for pool, values in pools:
+                block, bounds = self._pool_slice(product, fixed, pool, values, None)
+                for position, field in enumerate(pool.fields):
+                    variable[field] = PoolField(
+                        block,
+                        np.ascontiguousarray(bounds[:, position]),
+                        np.ascontiguousarray(bounds[:, position + 1]),
+                        pool.is_string,
+                    )
+        return ObjectColumns(tuple(wanted), fixed, variable, offsets, product.class_name)
 
     def _fixed_ranges(
         self, product: Product, starts: np.ndarray, stops: np.ndarray, names: list[str]
@@ -245,7 +349,7 @@ class ObjectReading(ReadLayout):
         np.cumsum(lengths, out=offsets[1:])
         total = int(offsets[-1])
         if total == 0:
-            return np.empty(0, dtype=product.fixed.dtype), offsets
+            return np.empty(0, dtype=product.plan.fixed_dtype), offsets
         filled = lengths > 0
         low, high = int(starts[filled].min()), int(stops[filled].max())
         if high - low > 2 * total + 1024:
@@ -261,15 +365,13 @@ class ObjectReading(ReadLayout):
         product = self._product(key, lenient=True)
         if product.pools is None:
             self._load_pools(product)
-        return ObjectPlan(product.plan.fixed_names, product.fixed.dtype, tuple(pool for pool, _ in product.pools))
+        return ObjectPlan(product.plan.fixed_names, product.plan.fixed_dtype, tuple(pool for pool, _ in product.pools))
 
 
-def _check_utf8(
-    layout: ReadLayout, product: Product, entry: int | None, block: np.ndarray, raw: bytes, bounds: np.ndarray
-) -> None:
+def _check_utf8(layout: ReadLayout, product: Product, entry: int | None, block: np.ndarray, bounds: np.ndarray) -> None:
     """Refuse string bytes that are not UTF-8, or field boundaries that cut a character."""
     try:
-        raw.decode("utf-8")
+        codecs.decode(block, "utf-8")
     except UnicodeDecodeError as err:
         raise layout._fail(f"string bytes are not valid UTF-8 ({err})", product.key, entry) from None
     inner = bounds[(bounds > 0) & (bounds < len(block))]

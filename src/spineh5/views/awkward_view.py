@@ -4,8 +4,10 @@ Fixed columns become ``NumpyArray`` (scalars) or ``RegularArray`` (fixed
 arrays), per-entry lists ``ListOffsetArray`` over the entry offsets, and the
 object columns of the rows (variable-length arrays, strings) ``ListOffsetArray``
 built from their lengths. The numpy buffers of fixed columns are handed to
-awkward as read (no per-entry Python objects are built); variable-length
-columns are concatenated once per column. Enumerated columns carry their
+awkward as read (no per-entry Python objects are built). On V2 files the
+variable fields of object products are ``ListArray`` over the pool slice read
+once and each row's bounds (:meth:`~spineh5.layouts.v2_read.V2ReadLayout.read_columns`),
+with no per-row arrays; elsewhere they are concatenated once per column. Enumerated columns carry their
 names in the ``spineh5_enum`` (class name) and ``spineh5_enum_members``
 (``{name: code}``) parameters.
 """
@@ -18,10 +20,20 @@ from typing import TYPE_CHECKING, Any
 import awkward as ak
 import numpy as np
 
+from ..decode import resolve_class
 from ..products import Kind
-from .columns import OBJECT_KINDS, ListColumns, columns_for, object_columns, product_columns
+from .columns import (
+    OBJECT_KINDS,
+    ListColumns,
+    columns_for,
+    object_columns,
+    product_columns,
+    product_kind,
+    schema_names,
+)
 
 if TYPE_CHECKING:
+    from ..layouts.v2_objects import ObjectColumns, PoolField
     from ..reader import HDF5Reader
     from ..types.columns import Column
 
@@ -88,6 +100,98 @@ def _field(rows: np.ndarray, name: str, column: Column | None) -> _Content:
     return _variable(values, np.dtype(dtype))
 
 
+#: Mean elements per row above which a pool field's spans are joined as bytes rather than gathered by index.
+_JOIN_MIN_PER_ROW = 64
+
+
+def _join_spans(values: np.ndarray, starts: np.ndarray, stops: np.ndarray) -> np.ndarray:
+    """Return the spans ``values[starts[i]:stops[i]]`` back to back: one memory copy per span, no index array."""
+    size = values.itemsize
+    memory = memoryview(np.ascontiguousarray(values)).cast("B")
+    pieces = [memory[a:b] for a, b in zip((starts * size).tolist(), (stops * size).tolist())]
+    return np.frombuffer(bytearray().join(pieces), dtype=values.dtype)
+
+
+def _pool_list(
+    field: PoolField, values: np.ndarray, inner: dict[str, Any] | None, outer: dict[str, Any] | None
+) -> _Content:
+    """Return a ``ListOffsetArray`` of the rows' spans in the pool slice ``values``.
+
+    Zero-copy when the rows are back to back in the pool (a field alone in
+    its pool); otherwise the spans are compacted in one pass, never as one
+    array per row: joined as bytes when they are long, else gathered by
+    awkward (``ListArray`` to ``ListOffsetArray``).
+    """
+    starts, stops = field.starts, field.stops
+    if len(starts) == 0 or np.array_equal(starts[1:], stops[:-1]):
+        offsets = np.concatenate((starts[:1] if len(starts) else np.zeros(1, np.int64), stops))
+        content = ak.contents.NumpyArray(values, parameters=inner)
+        return ak.contents.ListOffsetArray(_Index(offsets), content, parameters=outer)
+    lengths = stops - starts
+    if int(lengths.sum()) >= _JOIN_MIN_PER_ROW * len(starts):
+        content = ak.contents.NumpyArray(_join_spans(values, starts, stops), parameters=inner)
+        return ak.contents.ListOffsetArray(_offsets(lengths), content, parameters=outer)
+    content = ak.contents.NumpyArray(values, parameters=inner)
+    return ak.contents.ListArray(_Index(starts), _Index(stops), content, parameters=outer).to_ListOffsetArray64(True)
+
+
+def _pool_field(field: PoolField, column: Column | None) -> _Content:
+    """Return the layout of one pool field (strings as awkward strings, arrays in the schema's dtype)."""
+    if field.is_string:
+        return _pool_list(field, field.values.view(np.uint8), {"__array__": "char"}, {"__array__": "string"})
+    values = field.values.reshape(-1)
+    if column is not None:
+        values = values.astype(column.numpy_dtype, copy=False)
+    return _pool_list(field, values, None, None)
+
+
+def _pool_records(data: ObjectColumns, columns: Sequence[str] | None) -> _Content:
+    """Return a ``RecordArray`` of object rows read by ``read_columns``, in the order :func:`_records` has."""
+    cls = resolve_class(data.class_name, np.empty(0, data.fixed.dtype))
+    by_name = {column.name: column for column in cls.COLUMNS} if cls is not None else {}
+    names = schema_names(data.names, cls, columns)
+    contents = []
+    for name in names:
+        pool_field = data.variable.get(name)
+        if pool_field is not None:
+            contents.append(_pool_field(pool_field, by_name.get(name)))
+        else:
+            contents.append(_numbers(data.fixed[name], _enum_parameters(by_name.get(name))))
+    parameters = {"__record__": cls.CLASS_NAME} if cls is not None else None
+    return ak.contents.RecordArray(contents, names, length=len(data.fixed), parameters=parameters)
+
+
+def _v2_objects(
+    reader: HDF5Reader, key: str, kind: Kind, positions: np.ndarray, columns: Sequence[str] | None
+) -> _Content | None:
+    """Return the layout of an object product read from pools, or None when a file is not V2.
+
+    The positions are read per run of consecutive positions in one file; runs are concatenated.
+    """
+    from ..layouts.v2_read import V2ReadLayout
+
+    file_ids, file_entries = reader._locations(positions)
+    cuts = np.flatnonzero(np.diff(file_ids)) + 1
+    runs = list(zip(np.split(file_ids, cuts), np.split(file_entries, cuts))) if len(positions) else []
+    if not runs:
+        runs = [(np.array([reader._first_file_with(key)]), np.empty(0, dtype=np.int64))]
+    parts = []
+    for ids, entries in runs:
+        layout = reader._open_file(int(ids[0]))
+        if not isinstance(layout, V2ReadLayout):
+            return None
+        if key not in layout.keys():
+            raise KeyError(f"{reader.file_paths[int(ids[0])]}: no product {key!r}")
+        parts.append(layout.read_columns(key, entries, columns))
+    layouts = []
+    for data in parts:
+        records = _pool_records(data, columns)
+        layouts.append(records if kind is Kind.OBJECT else ak.contents.ListOffsetArray(_Index(data.offsets), records))
+    if len(layouts) == 1:
+        return layouts[0]
+    return ak.concatenate([ak.Array(part) for part in layouts], axis=0, highlevel=False)
+
+
 def _records(rows: np.ndarray, cls: type | None) -> _Content:
     """Return a ``RecordArray`` of object rows, one field per column."""
     columns = {column.name: column for column in cls.COLUMNS} if cls is not None else {}
@@ -112,8 +216,11 @@ def product_layout(
     reader: HDF5Reader, key: str, positions: np.ndarray, columns: Sequence[str] | None = None
 ) -> _Content:
     """Return the awkward layout of one product, one element per position."""
-    kind = reader.spec(key, reader._first_file_with(key)).kind
+    kind = product_kind(reader, key)
     if kind in OBJECT_KINDS:
+        layout = _v2_objects(reader, key, kind, positions, columns)
+        if layout is not None:
+            return layout
         rows, offsets, cls = object_columns(reader, key, positions, columns)
         records = _records(rows, cls)
         return records if kind is Kind.OBJECT else ak.contents.ListOffsetArray(_Index(offsets), records)

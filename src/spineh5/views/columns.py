@@ -28,6 +28,8 @@ __all__ = [
     "nbytes",
     "object_columns",
     "product_columns",
+    "product_kind",
+    "schema_names",
     "select_positions",
 ]
 
@@ -74,6 +76,30 @@ def select_positions(count: int, entry_start: int | None, entry_stop: int | None
     return np.arange(start, max(start, stop), dtype=np.int64)
 
 
+def product_kind(reader: HDF5Reader, key: str) -> Kind:
+    """Return the kind of a product in the first file holding it (a V2 object product's pools stay unread)."""
+    from ..layouts.v2_read import V2ReadLayout
+
+    layout = reader._open_file(reader._first_file_with(key))
+    if isinstance(layout, V2ReadLayout):
+        return layout.kind(key)
+    return layout.spec(key).kind
+
+
+def schema_names(stored: Sequence[str], cls: type | None, columns: Sequence[str] | None) -> list[str]:
+    """Return the stored columns a view shows: the schema's, in schema order (or ``columns``' order).
+
+    Columns the schema does not know are left out, as the per-entry reader
+    leaves them out of the objects; without a schema class every stored column is kept.
+    """
+    if cls is None:
+        return list(stored)
+    names = [column.name for column in cls.COLUMNS if column.name in stored]
+    if columns is not None:
+        names = [name for name in columns if name in names]
+    return names
+
+
 def object_class(reader: HDF5Reader, key: str) -> type | None:
     """Return the generated class of an object product (None when the schema has none)."""
     spec = reader.spec(key, reader._first_file_with(key))
@@ -88,7 +114,7 @@ def columns_for(
     A sequence applies to every object product, a mapping per key; products
     that are not object products take None.
     """
-    if columns is None or reader.spec(key, reader._first_file_with(key)).kind not in OBJECT_KINDS:
+    if columns is None or product_kind(reader, key) not in OBJECT_KINDS:
         return None
     if isinstance(columns, Mapping):
         chosen = columns.get(key)
@@ -111,12 +137,9 @@ def object_columns(
     rows, offsets = reader.table(key, positions, columns)
     cls = object_class(reader, key)
     stored = rows.dtype.names or ()
-    if cls is not None:
-        names = [column.name for column in cls.COLUMNS if column.name in stored]
-        if columns is not None:
-            names = [name for name in columns if name in names]
-        if list(stored) != names:
-            rows = rows[names]
+    names = schema_names(stored, cls, columns)
+    if list(stored) != names:
+        rows = rows[names]
     return rows, offsets, cls
 
 
@@ -160,7 +183,7 @@ def product_columns(
         rows restricted to the schema's columns, see :func:`object_columns`);
         :class:`ListColumns` for ``flat`` and ``jagged`` products.
     """
-    kind = reader.spec(key, reader._first_file_with(key)).kind
+    kind = product_kind(reader, key)
     if kind in LIST_KINDS:
         if columns is not None:
             raise ValueError(f"product {key!r} is a list of arrays; columns= applies to object products only")
