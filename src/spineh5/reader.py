@@ -29,7 +29,7 @@ this reader.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -41,6 +41,7 @@ from .input_files import FileHandles, parse_cfg, resolve_paths, select_entries
 from .layouts import ReadLayout
 from .layouts.base import RUN_DTYPE
 from .products import Kind, ProductSpec
+from .reader_views import AnalysisViews
 
 __all__ = [
     "HDF5Reader",
@@ -51,7 +52,7 @@ __all__ = [
 ]
 
 
-class HDF5Reader:
+class HDF5Reader(AnalysisViews):
     """Read one or more SPINE HDF5 files as one sequence of entries.
 
     Parameters
@@ -390,90 +391,6 @@ class HDF5Reader:
         layout = self._open_file(self._first_file_with(key))
         rows, _ = layout.read_table(key, np.empty(0, dtype=np.int64), columns)
         return rows
-
-    # -- analysis views (spineh5.views; awkward and pandas are imported only when asked for) -------------
-
-    def arrays(
-        self,
-        keys: str | Sequence[str] | None = None,
-        entry_start: int | None = None,
-        entry_stop: int | None = None,
-        columns: Sequence[str] | Mapping[str, Sequence[str]] | None = None,
-        library: str = "ak",
-    ) -> Any:
-        """Return products of many entries as one awkward Array, numpy columns or pandas DataFrames.
-
-        Parameters
-        ----------
-        keys : str or sequence of str, optional
-            Products (default: :attr:`keys`).
-        entry_start, entry_stop : int, optional
-            Reader positions ``entry_start:entry_stop``, clipped and
-            negative-aware as a Python slice (default: all). Positions run
-            over every file of the reader.
-        columns : sequence of str or mapping, optional
-            Columns of object products: a sequence applies to every object
-            product, a mapping ``{key: columns}`` to each product (default: all).
-        library : {'ak', 'np', 'pd'}, default 'ak'
-            ``'ak'``: an ``awkward.Array`` of one record per entry, one field
-            per product (objects as lists of records, or a record for
-            single-object products; variable-length columns and arrays as
-            nested lists; lists of arrays as lists of lists, ``jagged`` ones
-            as a tuple of lists; enums as integer codes with their names in the
-            ``spineh5_enum_members`` parameter).
-            ``'np'``: ``{key: (rows, offsets)}`` as :meth:`table` returns them
-            (object rows restricted to the schema's columns), and
-            :class:`spineh5.views.ListColumns` for ``flat``/``jagged`` products.
-            ``'pd'``: a DataFrame per object product indexed by
-            ``(entry, subentry)`` with SPINE's ``scalar_dict`` column names
-            (:mod:`spineh5.views.pandas_view`); one DataFrame when ``keys`` is
-            a string, else ``{key: DataFrame}``.
-
-        Raises
-        ------
-        KeyError
-            When no file holds a product, or a column is not stored.
-        ValueError
-            For an unknown library, or ``'pd'`` of a product that is not an object product.
-        """
-        from .views.reading import arrays
-
-        return arrays(self, keys, entry_start, entry_stop, columns, library)
-
-    def iterate(
-        self,
-        keys: str | Sequence[str] | None = None,
-        step_size: int | str = 1000,
-        library: str = "ak",
-        columns: Sequence[str] | Mapping[str, Sequence[str]] | None = None,
-        entry_start: int | None = None,
-        entry_stop: int | None = None,
-        progress: bool = False,
-    ) -> Iterator[Any]:
-        """Yield the entries in bounded chunks, across file boundaries, as :class:`spineh5.views.Chunk` objects.
-
-        Each chunk has ``entry_start``/``entry_stop`` (its reader positions)
-        and ``data`` (what :meth:`arrays` returns for those entries).
-
-        Parameters
-        ----------
-        step_size : int or str, default 1000
-            Entries per chunk, or a memory size such as ``"100 MB"`` (the
-            entries per chunk are then estimated from the first 100 entries).
-        progress : bool, default False
-            Show a tqdm progress bar over the entries.
-        keys, library, columns, entry_start, entry_stop
-            As for :meth:`arrays`.
-        """
-        from .views.reading import iterate
-
-        return iterate(self, keys, step_size, library, columns, entry_start, entry_stop, progress)
-
-    def enum_names(self, key: str, field: str) -> dict[int, str]:
-        """Return ``{code: name}`` of an enumerated column of an object product (empty for other columns)."""
-        from .views.columns import enum_names
-
-        return enum_names(self, key, field)
 
     # -- run / subrun / event -------------------------------------------------------------------------
 
