@@ -12,7 +12,6 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-import awkward as ak
 import h5py
 import numpy as np
 import pytest
@@ -532,6 +531,7 @@ def test_bulk_arrays_keep_the_errors_of_the_table(tmp_path: Path, change: Any, k
 
 def test_open_and_fixed_columns_inspect_only_the_product_used(tmp_path: Path) -> None:
     """A product missing its attributes fails on first use only; fixed columns never parse the pools."""
+    ak = pytest.importorskip("awkward")  # the analysis extra (the SPINE >= 1.4 venv has only the core)
 
     def damage(products: h5py.Group) -> None:
         del products["points"].attrs["scalar"]
