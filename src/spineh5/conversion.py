@@ -36,7 +36,7 @@ from typing import Any
 import attrs
 import numpy as np
 
-from .decode import resolve_class
+from .decode import spec_class
 from .errors import ConvertError, IncompleteFileError, SpineFileError, SpineH5Error, UnknownColumnsWarning
 from .layouts import REGISTRY as LAYOUTS
 from .products import Kind, ProductSpec, object_spec
@@ -99,12 +99,6 @@ def _first_line(err: BaseException) -> str:
     return text.splitlines()[0]
 
 
-def _object_class(spec: ProductSpec) -> type | None:
-    if spec.class_name is None:
-        return None
-    return resolve_class(spec.class_name, np.empty(0, spec.dtype))
-
-
 def detect_lite(specs: dict[str, ProductSpec]) -> bool:
     """Return whether stored object products hold exactly their classes' lite columns.
 
@@ -114,8 +108,8 @@ def detect_lite(specs: dict[str, ProductSpec]) -> bool:
     """
     verdicts = []
     for spec in specs.values():
-        cls = _object_class(spec)
-        if cls is None or spec.kind not in (Kind.OBJECT, Kind.OBJECTS):
+        cls = spec_class(spec)
+        if cls is None:
             continue
         full, lite = set(cls.DTYPE.names), set(cls.LITE_DTYPE.names)
         if full == lite:
@@ -136,7 +130,7 @@ def writer_specs(specs: dict[str, ProductSpec], lite: bool) -> dict[str, Product
     """
     written: dict[str, ProductSpec] = {}
     for key, spec in specs.items():
-        cls = _object_class(spec)
+        cls = spec_class(spec)
         if cls is not None:
             written[key] = object_spec(key, spec.kind, cls.CLASS_NAME, lite)
         elif spec.kind is Kind.GLOBAL_SCALAR:
@@ -149,7 +143,7 @@ def writer_specs(specs: dict[str, ProductSpec], lite: bool) -> dict[str, Product
 def _unknown_columns(specs: dict[str, ProductSpec]) -> list[str]:
     notes = []
     for key, spec in sorted(specs.items()):
-        cls = _object_class(spec)
+        cls = spec_class(spec)
         if cls is None:
             continue
         unknown = [name for name in spec.dtype.names or () if name not in cls.DTYPE.fields]
@@ -252,7 +246,7 @@ def convert(
         except (SpineH5Error, OSError, KeyError, ValueError) as err:
             raise ConvertError(f"{src} cannot be read: {_first_line(err)}") from None
         for key, spec in specs.items():
-            if spec.class_name is not None and _object_class(spec) is None:
+            if spec.class_name is not None and spec_class(spec) is None:
                 raise ConvertError(
                     f"{src}: product {key!r} holds {spec.class_name} objects, a class the schema does not know; "
                     "it cannot be converted"

@@ -38,7 +38,6 @@ from dask_awkward.lib.io.columnar import ColumnProjectionMixin
 
 from .errors import SpineH5Error
 from .reader import HDF5Reader
-from .views.columns import OBJECT_KINDS
 
 __all__ = ["DaskError", "Partition", "dataframe", "from_files"]
 
@@ -78,7 +77,7 @@ def _open(paths_or_glob: Paths, key: str, columns: Sequence[str] | None) -> HDF5
             raise DaskError(f"no product {key!r}; products: {', '.join(sorted(reader.keys))}")
         spec = reader.spec(key, reader._first_file_with(key))
         if columns is not None:
-            if spec.kind not in OBJECT_KINDS:
+            if not spec.kind.holds_objects:
                 raise DaskError(f"product {key!r} is not an object product ({spec.kind.value}): it has no columns")
             stored = spec.dtype.names or ()
             unknown = [name for name in columns if name not in stored]
@@ -228,7 +227,7 @@ def dataframe(
     reader = _open(paths_or_glob, key, columns)
     with reader:
         spec = reader.spec(key, reader._first_file_with(key))
-        if spec.kind not in OBJECT_KINDS:
+        if not spec.kind.holds_objects:
             raise DaskError(f"product {key!r} is not an object product ({spec.kind.value}): use from_files")
         stored = reader.arrays(key, 0, 0, library="np")[key][0].dtype
         fixed = [name for name in stored.names if stored.fields[name][0].kind != "O"]

@@ -67,6 +67,13 @@ def resolve_class(class_name: str | None, rows: np.ndarray) -> type | None:
     return {2: REGISTRY["ImageMeta2D"], 3: REGISTRY["ImageMeta3D"]}.get(dims)
 
 
+def spec_class(spec: Any) -> type | None:
+    """Return the class of an object product's spec (None for products that hold no objects)."""
+    if spec.class_name is None or not spec.kind.holds_objects:
+        return None
+    return resolve_class(spec.class_name, np.empty(0, spec.dtype))
+
+
 def _is_str(dtype: np.dtype) -> bool:
     return h5py.check_string_dtype(dtype) is not None or dtype.kind == "S"
 

@@ -37,7 +37,7 @@ import yaml
 from . import __version__
 from .errors import FileStateError, LayoutMismatchError
 from .file_lock import WriteLock, holder
-from .format.common import CFG_HISTORY, INFO, cfg_history, read_info
+from .format.common import CFG, CFG_HISTORY, COMPLETE, EVENTS, INFO, cfg_history, read_info
 from .generated import SCHEMA_VERSION
 from .layouts import file_format_version
 from .products import ProductSpec
@@ -68,8 +68,8 @@ def info_attrs(layout: type, cfg: dict | None) -> dict[str, Any]:
     """
     return {
         "version": SPINE_VERSION,
-        "complete": np.bool_(False),
-        "cfg": yaml.dump(cfg if cfg is not None else {}),
+        COMPLETE: np.bool_(False),
+        CFG: yaml.dump(cfg if cfg is not None else {}),
         "writer": WRITER,
         "schema_version": np.int64(SCHEMA_VERSION),
         **layout.info_attrs(SPINE_VERSION),
@@ -201,8 +201,8 @@ class OutputFiles:
                     f"this writer writes format_version={self.layout.format_version}"
                 )
             layout = self.layout(h5file)
-            if "events" not in h5file:
-                raise LayoutMismatchError(f"cannot append to {path}: it has no 'events' dataset")
+            if EVENTS not in h5file:
+                raise LayoutMismatchError(f"cannot append to {path}: it has no {EVENTS!r} dataset")
             problems = layout.differences(specs)
         if problems:
             raise LayoutMismatchError(f"cannot append to {path}: " + "; ".join(problems))

@@ -33,6 +33,11 @@ class Kind(str, enum.Enum):
     JAGGED = "jagged"  # G: a fixed-length list of arrays of different widths per entry
 
     @property
+    def holds_objects(self) -> bool:
+        """Return whether products of this kind hold data objects (one per entry, or a list per entry)."""
+        return self in (Kind.OBJECT, Kind.OBJECTS)
+
+    @property
     def is_scalar(self) -> bool:
         """Return the value of the ``scalar`` attribute SPINE writes for this kind."""
         return self in (Kind.GLOBAL_SCALAR, Kind.SCALAR, Kind.OBJECT)

@@ -34,13 +34,13 @@ from typing import Any
 
 import numpy as np
 
-from .decode import ObjectDecoder, ObjectRows, concatenate_rows, resolve_class
+from .decode import ObjectDecoder, ObjectRows, concatenate_rows, spec_class
 from .errors import IncompleteFileError, SpineFileError, UnknownColumnsWarning
 from .format.common import COMPLETE, cfg_history, layout_from_info
 from .input_files import FileHandles, parse_cfg, resolve_paths, select_entries
 from .layouts import ReadLayout
 from .layouts.base import RUN_DTYPE
-from .products import Kind, ProductSpec
+from .products import ProductSpec
 from .reader_views import AnalysisViews
 
 __all__ = [
@@ -376,10 +376,7 @@ class HDF5Reader(AnalysisViews):
         return rows, offsets
 
     def _table_class(self, key: str) -> type | None:
-        spec = self.spec(key, self._first_file_with(key))
-        if spec.kind not in (Kind.OBJECT, Kind.OBJECTS):
-            return None
-        return resolve_class(spec.class_name, np.empty(0, spec.dtype))
+        return spec_class(self.spec(key, self._first_file_with(key)))
 
     def _first_file_with(self, key: str) -> int:
         for file_id, keys in enumerate(self._file_keys):

@@ -10,11 +10,12 @@ import click
 import h5py
 
 from ..describe import (
-    attr_text,
     format_summary,
     open_file,
     summarize,
 )
+from ..errors import SpineFileError
+from ..format.common import read_info
 from .group import main
 
 DEFAULT_DEMO_PATH = "spineh5_demo.h5"
@@ -26,9 +27,8 @@ def _refuse_foreign_file(path: str, force: bool) -> None:
         return
     try:
         with h5py.File(path, "r") as h5file:
-            info = h5file.get("info")
-            writer = attr_text(info.attrs.get("writer", "")) if info is not None else ""
-    except OSError:
+            writer = str((read_info(h5file, path) or {}).get("writer", ""))
+    except (OSError, SpineFileError):
         writer = ""
     if not writer.startswith("spineh5"):
         raise click.ClickException(f"{path} exists and was not written by spineh5; pass --force to overwrite it")

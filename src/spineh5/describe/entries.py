@@ -49,7 +49,7 @@ def object_columns(h5file: h5py.File, key: str) -> tuple[str, ...] | None:
     """Return the columns of the objects of a product as decoded (None for a product that holds no objects)."""
     layout = entry_layout(h5file)
     spec = layout.spec(key)
-    if spec.kind not in (Kind.OBJECT, Kind.OBJECTS):
+    if not spec.kind.holds_objects:
         return None
     rows = read_entry(h5file, key, 0) if layout.entry_count() else None
     dtype = rows.dtype if rows is not None else spec.dtype
@@ -70,7 +70,7 @@ def format_entry(
     kind, class_name = _kind_and_class(h5file, key)
     header = f"{key}  entry {entry}  ({kind_text(kind)})"
     event = event_text(h5file, entry)
-    if kind in (Kind.OBJECT, Kind.OBJECTS):
+    if kind.holds_objects:
         rows = np.atleast_1d(value)
         names = list(columns) if columns is not None else list(rows.dtype.names)
         lines = [f"{header}  {len(rows)} {class_name}  ({event})"]

@@ -257,7 +257,7 @@ class V1ReadLayout(ReadLayout):
                 return self._read_flat(key, entry, target.read(start, stop))
             if spec.kind is Kind.JAGGED:
                 return self._read_jagged(key, entry, target.read(start, stop))
-            if spec.kind in (Kind.OBJECT, Kind.OBJECTS):
+            if spec.kind.holds_objects:
                 return ObjectRows(spec.class_name, target.read(start, stop), spec.kind is Kind.OBJECT)
             if spec.kind is Kind.SCALAR:
                 if stop <= start:
@@ -317,7 +317,7 @@ class V1ReadLayout(ReadLayout):
         spec = self.spec(key)
         if spec.kind in (Kind.FLAT, Kind.JAGGED):
             raise ValueError(f"product {key!r} is a list of arrays ({spec.kind.value}); read it per entry")
-        if columns is not None and spec.kind not in (Kind.OBJECT, Kind.OBJECTS):
+        if columns is not None and not spec.kind.holds_objects:
             raise ValueError(f"product {key!r} is not an object product; columns= applies to object rows only")
         if columns is not None:
             unknown = [name for name in columns if name not in spec.dtype.names]
@@ -340,7 +340,7 @@ class V1ReadLayout(ReadLayout):
     def _has_run_columns(self, key: str) -> bool:
         spec = self.spec(key)
         names = spec.dtype.names or ()
-        return spec.kind in (Kind.OBJECT, Kind.OBJECTS) and all(name in names for name in RUN_FIELDS)
+        return spec.kind.holds_objects and all(name in names for name in RUN_FIELDS)
 
     def _run_rows(self, key: str) -> np.ndarray:
         """Return the run info rows: with one read when the product holds one row per entry in entry order.

@@ -218,7 +218,7 @@ class V2Layout(WriteLayout):
             spec = reader.spec(key, lenient=True)
             if spec.kind is Kind.JAGGED and not spec.widths:
                 raise ValueError("multi_list product has no element_<j> group")
-            if spec.kind in (Kind.OBJECT, Kind.OBJECTS):
+            if spec.kind.holds_objects:
                 spec = attrs.evolve(spec, dtype=stored_object_dtype(reader.stored_plan(key), spec.class_name))
         except (SpineFileError, KeyError, ValueError, TypeError) as err:
             raise LayoutMismatchError(f"{key!r}: unreadable V2 product ({err})") from None

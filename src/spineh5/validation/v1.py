@@ -14,7 +14,6 @@ import numpy as np
 
 from ..format.common import EVENTS, INFO, attr_text
 from ..format.v1 import INDEX, inspect_product, is_region_reference, part_names
-from ..products import Kind
 from ..types.value_rules import has_units
 from .context import CHUNK_ROWS, Context
 from .problems import ERROR
@@ -119,7 +118,7 @@ def _check_product(ctx: Context, key: str) -> None:
         return
     scalar = check_scalar_attr(ctx, where, node)
     product = inspect_product(node)
-    if product.kind in (Kind.OBJECT, Kind.OBJECTS):
+    if product.kind.holds_objects:
         cls = check_class(ctx, where, node, product.dtype, TOLERANCE)
         if cls is not None:
             check_columns(ctx, where, product.dtype, cls, TOLERANCE)

@@ -23,7 +23,6 @@ import numpy as np
 from ..decode import resolve_class
 from ..products import Kind
 from .columns import (
-    OBJECT_KINDS,
     ListColumns,
     columns_for,
     object_columns,
@@ -217,7 +216,7 @@ def product_layout(
 ) -> _Content:
     """Return the awkward layout of one product, one element per position."""
     kind = product_kind(reader, key)
-    if kind in OBJECT_KINDS:
+    if kind.holds_objects:
         layout = _v2_objects(reader, key, kind, positions, columns)
         if layout is not None:
             return layout

@@ -37,7 +37,6 @@ __all__ = [
 LIBRARIES = ("ak", "np", "pd")
 
 #: Product kinds stored as compound rows.
-OBJECT_KINDS = (Kind.OBJECT, Kind.OBJECTS)
 #: Product kinds that are lists of arrays.
 LIST_KINDS = (Kind.FLAT, Kind.JAGGED)
 
@@ -114,7 +113,7 @@ def columns_for(
     A sequence applies to every object product, a mapping per key; products
     that are not object products take None.
     """
-    if columns is None or product_kind(reader, key) not in OBJECT_KINDS:
+    if columns is None or not product_kind(reader, key).holds_objects:
         return None
     if isinstance(columns, Mapping):
         chosen = columns.get(key)
@@ -188,7 +187,7 @@ def product_columns(
         if columns is not None:
             raise ValueError(f"product {key!r} is a list of arrays; columns= applies to object products only")
         return _list_columns(reader, key, positions)
-    if kind in OBJECT_KINDS:
+    if kind.holds_objects:
         rows, offsets, _ = object_columns(reader, key, positions, columns)
         return rows, offsets
     return reader.table(key, positions)

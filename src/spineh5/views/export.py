@@ -27,7 +27,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import SpineH5Error
-from .columns import OBJECT_KINDS
 
 if TYPE_CHECKING:
     from ..reader import HDF5Reader
@@ -84,7 +83,7 @@ def _check_request(reader: HDF5Reader, key: str, columns: Sequence[str] | None, 
     if key not in reader.keys:
         raise ExportError(f"no product {key!r}; products: {', '.join(sorted(reader.keys))}")
     spec = reader.spec(key, reader._first_file_with(key))
-    if spec.kind not in OBJECT_KINDS:
+    if not spec.kind.holds_objects:
         if fmt == "csv":
             raise ExportError(
                 f"product {key!r} is not an object product ({spec.kind.value}): CSV holds object products only; "

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from .columns import OBJECT_KINDS, object_columns
+from .columns import object_columns
 
 if TYPE_CHECKING:
     from ..reader import HDF5Reader
@@ -54,7 +54,7 @@ def to_dataframe(
 ) -> pd.DataFrame:
     """Return the objects of one product as a DataFrame indexed by ``(entry, subentry)``."""
     kind = reader.spec(key, reader._first_file_with(key)).kind
-    if kind not in OBJECT_KINDS:
+    if not kind.holds_objects:
         raise ValueError(f"product {key!r} is not an object product ({kind.value}); use library='ak' or 'np'")
     rows, offsets, cls = object_columns(reader, key, positions, columns)
     known = {column.name: column for column in cls.COLUMNS} if cls is not None else {}
