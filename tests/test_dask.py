@@ -119,6 +119,10 @@ def test_dataframe_spine_fixture_and_projection(table_calls: list) -> None:
     pd.testing.assert_frame_equal(got, expected)
     read = {columns for key, columns in table_calls if key == "reco_particles"}
     assert read == {("pid", "start_point", "ke")} or read == {("start_point", "ke", "pid")}, read
+    table_calls.clear()  # momentum is no vector to SPINE: its components are momentum_0.._2, read as one column
+    got = frame[["momentum_1"]].compute().reset_index(drop=True)
+    pd.testing.assert_frame_equal(got, want[["momentum_1"]].reset_index(drop=True))
+    assert {columns for key, columns in table_calls if key == "reco_particles"} == {("momentum",)}
 
 
 def test_errors(production: str) -> None:

@@ -202,12 +202,8 @@ def test_pandas_scalar_dict_names_match_spine() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         frames = reader.arrays(["reco_particles", "truth_interactions"], library="pd")
-    # The two length-3 columns SPINE does not declare as vectors (see spineh5.views.pandas_view).
-    spine_names = [
-        name.replace("momentum_0", "momentum_x").replace("momentum_1", "momentum_y").replace("momentum_2", "momentum_z")
-        for name in RecoParticle().scalar_dict()
-    ]
-    assert frames["reco_particles"].columns.tolist() == spine_names
+    # momentum is not a vector to SPINE: momentum_0/_1/_2, while start_point is a position: start_point_x/_y/_z
+    assert frames["reco_particles"].columns.tolist() == list(RecoParticle().scalar_dict())
     assert frames["truth_interactions"].columns.tolist() == list(TruthInteraction().scalar_dict())
 
 
@@ -232,8 +228,31 @@ def test_pandas_values_match_objects(production: HDF5Reader) -> None:
 
 
 def test_scalar_names_rule() -> None:
-    assert scalar_names("start_point", 3) == ["start_point_x", "start_point_y", "start_point_z"]
+    assert scalar_names("start_point", 3, "position") == ["start_point_x", "start_point_y", "start_point_z"]
+    assert scalar_names("lower", 2, "vector") == ["lower_x", "lower_y"]
+    assert scalar_names("momentum", 3) == ["momentum_0", "momentum_1", "momentum_2"]
     assert scalar_names("primary_scores", 2) == ["primary_scores_0", "primary_scores_1"]
+
+
+def test_roles_match_spine_positions_and_vectors() -> None:
+    """Every schema class declares as position/vector exactly SPINE's stored positions and vectors."""
+    import spine.data as spine_data
+
+    from spineh5.types.registry import REGISTRY
+
+    checked = 0
+    for name, cls in REGISTRY.items():
+        peer = getattr(spine_data, name, None)
+        if peer is None or not hasattr(peer, "_pos_attrs"):
+            continue
+        instance = peer()
+        declared = {c.name for c in cls.COLUMNS if c.role is not None}
+        spine_roles = set(instance._pos_attrs + instance._vec_attrs) & {
+            c.name for c in cls.COLUMNS if c.storage == "fixed"
+        }
+        assert declared == spine_roles, name
+        checked += 1
+    assert checked >= 10
 
 
 # -- iteration and slicing --------------------------------------------------------------------------------

@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 from dask_awkward.lib.io.columnar import ColumnProjectionMixin
 
+from .decode import spec_class
 from .errors import SpineH5Error
 from .reader import HDF5Reader
 
@@ -238,14 +239,15 @@ def dataframe(
             fixed = list(columns)
         parts = _partitions(reader, step_size)
         meta = reader.arrays(key, 0, 0, fixed, library="pd").reset_index()
-    labels = {label: name for name in fixed for label in _labels(name, stored)}
+    roles = {column.name: column.role for column in getattr(spec_class(spec), "COLUMNS", ())}
+    labels = {label: name for name in fixed for label in _labels(name, stored, roles.get(name))}
     if not parts:
         return dd.from_pandas(meta, npartitions=1)
     return dd.from_map(ReadFrame(key, labels), parts, meta=meta, label=f"spineh5-{key}", enforce_metadata=False)
 
 
-def _labels(name: str, stored: np.dtype) -> list[str]:
+def _labels(name: str, stored: np.dtype, role: str | None) -> list[str]:
     from .views.pandas_view import scalar_names
 
     shape = stored.fields[name][0].shape
-    return scalar_names(name, shape[0]) if shape else [name]
+    return scalar_names(name, shape[0], role) if shape else [name]

@@ -30,7 +30,9 @@ from .model import (
 
 FILE_KEYS = {"schema_version", "enums", "groups", "types"}
 TYPE_KEYS = {"doc", "bases", "fields"}
-FIELD_KEYS = {"name", "dtype", "storage", "length", "default", "units", "doc", "lite", "derived"}
+FIELD_KEYS = {"name", "dtype", "storage", "length", "default", "units", "role", "doc", "lite", "derived"}
+#: Geometric roles of an array field (SPINE names their ``scalar_dict`` components ``_x``, ``_y``, ``_z``).
+ROLES = ("position", "vector")
 ENUM_KEYS = {"doc", "members"}
 #: Names a generated class body or its base ``SchemaObject`` (``spineh5.types.objects``) uses:
 #: a field of that name would shadow them.
@@ -261,6 +263,11 @@ def _load_field(file: str, owner: str, position: int, raw: Any, enums: dict[str,
     units = raw.get("units")
     if units is not None and not isinstance(units, str):
         raise SchemaError(f"{where.describe()}: units must be a string, got {units!r}")
+    role = raw.get("role")
+    if role is not None and role not in ROLES:
+        raise SchemaError(f"{where.describe()}: unknown role {role!r}; expected one of {list(ROLES)}")
+    if role is not None and (storage != "fixed" or dtype not in NUMERIC_DTYPES or length > 3):
+        raise SchemaError(f"{where.describe()}: role {role!r} needs a numeric fixed array of length 2 or 3")
     return FieldDef(
         name=name,
         dtype=dtype,
@@ -268,6 +275,7 @@ def _load_field(file: str, owner: str, position: int, raw: Any, enums: dict[str,
         length=length,
         default=default,
         units=units,
+        role=role,
         doc=_doc(raw, where),
         lite=raw.get("lite", True),
         derived=raw.get("derived", False),

@@ -76,6 +76,7 @@ class FieldDef:
     length: int | None
     default: Any
     units: str | None
+    role: str | None
     doc: str
     lite: bool
     derived: bool

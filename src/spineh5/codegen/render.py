@@ -73,6 +73,8 @@ def _column_arguments(field: FieldDef) -> list[str]:
         arguments.append(f"default={pyrepr(field.default)}")
     if field.units:
         arguments.append(f"units={field.units!r}")
+    if field.role:
+        arguments.append(f"role={field.role!r}")
     if not field.lite:
         arguments.append("lite=False")
     if field.derived:

@@ -139,6 +139,7 @@ class ImageMeta2D(SchemaObject):
         length=2,
         default=math.nan,
         units="cm",
+        role="vector",
         doc="Lower corner coordinates of the image volume",
     )
     upper: np.ndarray = column(
@@ -147,6 +148,7 @@ class ImageMeta2D(SchemaObject):
         length=2,
         default=math.nan,
         units="cm",
+        role="vector",
         doc="Upper corner coordinates of the image volume",
     )
     size: np.ndarray = column(
@@ -155,9 +157,12 @@ class ImageMeta2D(SchemaObject):
         length=2,
         default=math.nan,
         units="cm",
+        role="vector",
         doc="Pixel pitch (size of one pixel) along each axis",
     )
-    count: np.ndarray = column("int64", storage="fixed", length=2, default=-1, doc="Number of pixels along each axis")
+    count: np.ndarray = column(
+        "int64", storage="fixed", length=2, default=-1, role="vector", doc="Number of pixels along each axis"
+    )
 
 
 @object_type
@@ -199,6 +204,7 @@ class ImageMeta3D(SchemaObject):
         length=3,
         default=math.nan,
         units="cm",
+        role="vector",
         doc="Lower corner coordinates of the image volume",
     )
     upper: np.ndarray = column(
@@ -207,6 +213,7 @@ class ImageMeta3D(SchemaObject):
         length=3,
         default=math.nan,
         units="cm",
+        role="vector",
         doc="Upper corner coordinates of the image volume",
     )
     size: np.ndarray = column(
@@ -215,9 +222,12 @@ class ImageMeta3D(SchemaObject):
         length=3,
         default=math.nan,
         units="cm",
+        role="vector",
         doc="Pixel pitch (size of one pixel) along each axis",
     )
-    count: np.ndarray = column("int64", storage="fixed", length=3, default=-1, doc="Number of pixels along each axis")
+    count: np.ndarray = column(
+        "int64", storage="fixed", length=3, default=-1, role="vector", doc="Number of pixels along each axis"
+    )
 
 
 @object_type
@@ -318,6 +328,7 @@ class CRTHit(SchemaObject):
         length=3,
         default=math.nan,
         units="instance",
+        role="position",
         doc="Reconstructed position of the hit",
     )
     width: np.ndarray = column(
@@ -326,6 +337,7 @@ class CRTHit(SchemaObject):
         length=3,
         default=math.nan,
         units="instance",
+        role="vector",
         doc="Position uncertainty of the hit along each axis",
     )
     time: float = column(
@@ -434,6 +446,7 @@ class Flash(SchemaObject):
         length=3,
         default=math.nan,
         units="instance",
+        role="position",
         doc="PE-weighted center position of the flash",
     )
     width: np.ndarray = column(
@@ -442,6 +455,7 @@ class Flash(SchemaObject):
         length=3,
         default=math.nan,
         units="instance",
+        role="vector",
         doc="Spatial spread of the flash light along each axis",
     )
 
@@ -643,6 +657,7 @@ class Neutrino(SchemaObject):
         length=3,
         default=math.nan,
         units="instance",
+        role="position",
         doc="Position of the interaction vertex",
     )
     momentum: np.ndarray = column(
@@ -651,6 +666,7 @@ class Neutrino(SchemaObject):
         length=3,
         default=math.nan,
         units="MeV/c",
+        role="vector",
         doc="Momentum vector of the incoming neutrino",
     )
     dir: np.ndarray = column(
@@ -658,6 +674,7 @@ class Neutrino(SchemaObject):
         storage="fixed",
         length=3,
         default=math.nan,
+        role="vector",
         derived=True,
         doc="Unit direction vector of the incoming neutrino",
     )
@@ -898,7 +915,13 @@ class Particle(SchemaObject):
     )
     pid: ParticlePID = column("int64", default=-1, enum=ParticlePID, doc="Particle species label")
     position: np.ndarray = column(
-        "float32", storage="fixed", length=3, default=math.nan, units="instance", doc="Creation point of the particle"
+        "float32",
+        storage="fixed",
+        length=3,
+        default=math.nan,
+        units="instance",
+        role="position",
+        doc="Creation point of the particle",
     )
     end_position: np.ndarray = column(
         "float32",
@@ -906,6 +929,7 @@ class Particle(SchemaObject):
         length=3,
         default=math.nan,
         units="instance",
+        role="position",
         doc="End point of the particle's trajectory",
     )
     parent_position: np.ndarray = column(
@@ -914,6 +938,7 @@ class Particle(SchemaObject):
         length=3,
         default=math.nan,
         units="instance",
+        role="position",
         doc="Creation point of the parent particle",
     )
     ancestor_position: np.ndarray = column(
@@ -922,6 +947,7 @@ class Particle(SchemaObject):
         length=3,
         default=math.nan,
         units="instance",
+        role="position",
         doc="Creation point of the top-level ancestor particle",
     )
     first_step: np.ndarray = column(
@@ -930,6 +956,7 @@ class Particle(SchemaObject):
         length=3,
         default=math.nan,
         units="instance",
+        role="position",
         doc="Position of the first trajectory step inside the detector volume",
     )
     last_step: np.ndarray = column(
@@ -938,10 +965,17 @@ class Particle(SchemaObject):
         length=3,
         default=math.nan,
         units="instance",
+        role="position",
         doc="Position of the last trajectory step inside the detector volume",
     )
     momentum: np.ndarray = column(
-        "float32", storage="fixed", length=3, default=math.nan, units="MeV/c", doc="Momentum vector at creation"
+        "float32",
+        storage="fixed",
+        length=3,
+        default=math.nan,
+        units="MeV/c",
+        role="vector",
+        doc="Momentum vector at creation",
     )
     end_momentum: np.ndarray = column(
         "float32",
@@ -949,6 +983,7 @@ class Particle(SchemaObject):
         length=3,
         default=math.nan,
         units="MeV/c",
+        role="vector",
         doc="Momentum vector at the end of the trajectory",
     )
     p: float = column("float64", default=math.nan, units="MeV/c", derived=True, doc="Magnitude of the initial momentum")

@@ -193,6 +193,7 @@ class RecoFragment(SchemaObject):
         length=3,
         default=math.nan,
         units="instance",
+        role="position",
         doc="Position where the fragment starts",
     )
     end_point: np.ndarray = column(
@@ -201,13 +202,24 @@ class RecoFragment(SchemaObject):
         length=3,
         default=math.nan,
         units="instance",
+        role="position",
         doc="Position where the fragment ends (meaningful for track-like fragments)",
     )
     start_dir: np.ndarray = column(
-        "float32", storage="fixed", length=3, default=math.nan, doc="Unit direction vector estimated at the start point"
+        "float32",
+        storage="fixed",
+        length=3,
+        default=math.nan,
+        role="vector",
+        doc="Unit direction vector estimated at the start point",
     )
     end_dir: np.ndarray = column(
-        "float32", storage="fixed", length=3, default=math.nan, doc="Unit direction vector estimated at the end point"
+        "float32",
+        storage="fixed",
+        length=3,
+        default=math.nan,
+        role="vector",
+        doc="Unit direction vector estimated at the end point",
     )
     primary_scores: np.ndarray = column(
         "float32",
@@ -622,6 +634,7 @@ class TruthFragment(SchemaObject):
         length=3,
         default=math.nan,
         units="instance",
+        role="position",
         doc="Position where the fragment starts",
     )
     end_point: np.ndarray = column(
@@ -630,6 +643,7 @@ class TruthFragment(SchemaObject):
         length=3,
         default=math.nan,
         units="instance",
+        role="position",
         doc="Position where the fragment ends (meaningful for track-like fragments)",
     )
     parent_id: int = column("int64", default=-1, doc="ID of the parent particle")
@@ -675,7 +689,13 @@ class TruthFragment(SchemaObject):
     )
     pid: ParticlePID = column("int64", default=-1, enum=ParticlePID, doc="Particle species label")
     position: np.ndarray = column(
-        "float32", storage="fixed", length=3, default=math.nan, units="instance", doc="Creation point of the particle"
+        "float32",
+        storage="fixed",
+        length=3,
+        default=math.nan,
+        units="instance",
+        role="position",
+        doc="Creation point of the particle",
     )
     end_position: np.ndarray = column(
         "float32",
@@ -683,6 +703,7 @@ class TruthFragment(SchemaObject):
         length=3,
         default=math.nan,
         units="instance",
+        role="position",
         doc="End point of the particle's trajectory",
     )
     parent_position: np.ndarray = column(
@@ -691,6 +712,7 @@ class TruthFragment(SchemaObject):
         length=3,
         default=math.nan,
         units="instance",
+        role="position",
         doc="Creation point of the parent particle",
     )
     ancestor_position: np.ndarray = column(
@@ -699,6 +721,7 @@ class TruthFragment(SchemaObject):
         length=3,
         default=math.nan,
         units="instance",
+        role="position",
         doc="Creation point of the top-level ancestor particle",
     )
     first_step: np.ndarray = column(
@@ -707,6 +730,7 @@ class TruthFragment(SchemaObject):
         length=3,
         default=math.nan,
         units="instance",
+        role="position",
         doc="Position of the first trajectory step inside the detector volume",
     )
     last_step: np.ndarray = column(
@@ -715,10 +739,17 @@ class TruthFragment(SchemaObject):
         length=3,
         default=math.nan,
         units="instance",
+        role="position",
         doc="Position of the last trajectory step inside the detector volume",
     )
     momentum: np.ndarray = column(
-        "float32", storage="fixed", length=3, default=math.nan, units="MeV/c", doc="Momentum vector at creation"
+        "float32",
+        storage="fixed",
+        length=3,
+        default=math.nan,
+        units="MeV/c",
+        role="vector",
+        doc="Momentum vector at creation",
     )
     end_momentum: np.ndarray = column(
         "float32",
@@ -726,6 +757,7 @@ class TruthFragment(SchemaObject):
         length=3,
         default=math.nan,
         units="MeV/c",
+        role="vector",
         doc="Momentum vector at the end of the trajectory",
     )
     orig_interaction_id: int = column(
@@ -744,6 +776,7 @@ class TruthFragment(SchemaObject):
         storage="fixed",
         length=3,
         default=math.nan,
+        role="vector",
         doc="Start direction estimated by the reconstruction on the true cluster",
     )
     reco_end_dir: np.ndarray = column(
@@ -751,6 +784,7 @@ class TruthFragment(SchemaObject):
         storage="fixed",
         length=3,
         default=math.nan,
+        role="vector",
         doc="End direction estimated by the reconstruction on the true cluster",
     )
     start_dir: np.ndarray = column(
@@ -758,6 +792,7 @@ class TruthFragment(SchemaObject):
         storage="fixed",
         length=3,
         default=math.nan,
+        role="vector",
         derived=True,
         doc="True unit direction at the start, from the initial momentum",
     )
@@ -766,6 +801,7 @@ class TruthFragment(SchemaObject):
         storage="fixed",
         length=3,
         default=math.nan,
+        role="vector",
         derived=True,
         doc="True unit direction at the end, from the final momentum (tracks only)",
     )
@@ -1125,6 +1161,7 @@ class RecoParticle(SchemaObject):
         length=3,
         default=math.nan,
         units="instance",
+        role="position",
         doc="Position where the particle starts",
     )
     end_point: np.ndarray = column(
@@ -1133,6 +1170,7 @@ class RecoParticle(SchemaObject):
         length=3,
         default=math.nan,
         units="instance",
+        role="position",
         doc="Position where the particle ends (meaningful for tracks)",
     )
     chi2_per_pid: np.ndarray = column(
@@ -1185,10 +1223,20 @@ class RecoParticle(SchemaObject):
         "float64", default=math.nan, doc="Correlation between transverse spread and distance along the particle axis"
     )
     start_dir: np.ndarray = column(
-        "float32", storage="fixed", length=3, default=math.nan, doc="Unit direction vector estimated at the start point"
+        "float32",
+        storage="fixed",
+        length=3,
+        default=math.nan,
+        role="vector",
+        doc="Unit direction vector estimated at the start point",
     )
     end_dir: np.ndarray = column(
-        "float32", storage="fixed", length=3, default=math.nan, doc="Unit direction vector estimated at the end point"
+        "float32",
+        storage="fixed",
+        length=3,
+        default=math.nan,
+        role="vector",
+        doc="Unit direction vector estimated at the end point",
     )
     pid_scores: np.ndarray = column(
         "float32",
@@ -1728,6 +1776,7 @@ class TruthParticle(SchemaObject):
         length=3,
         default=math.nan,
         units="instance",
+        role="position",
         doc="Position where the particle starts",
     )
     end_point: np.ndarray = column(
@@ -1736,6 +1785,7 @@ class TruthParticle(SchemaObject):
         length=3,
         default=math.nan,
         units="instance",
+        role="position",
         doc="Position where the particle ends (meaningful for tracks)",
     )
     chi2_per_pid: np.ndarray = column(
@@ -1808,7 +1858,13 @@ class TruthParticle(SchemaObject):
         "str", default="", doc="Geant4 process that created the top-level ancestor particle"
     )
     position: np.ndarray = column(
-        "float32", storage="fixed", length=3, default=math.nan, units="instance", doc="Creation point of the particle"
+        "float32",
+        storage="fixed",
+        length=3,
+        default=math.nan,
+        units="instance",
+        role="position",
+        doc="Creation point of the particle",
     )
     end_position: np.ndarray = column(
         "float32",
@@ -1816,6 +1872,7 @@ class TruthParticle(SchemaObject):
         length=3,
         default=math.nan,
         units="instance",
+        role="position",
         doc="End point of the particle's trajectory",
     )
     parent_position: np.ndarray = column(
@@ -1824,6 +1881,7 @@ class TruthParticle(SchemaObject):
         length=3,
         default=math.nan,
         units="instance",
+        role="position",
         doc="Creation point of the parent particle",
     )
     ancestor_position: np.ndarray = column(
@@ -1832,6 +1890,7 @@ class TruthParticle(SchemaObject):
         length=3,
         default=math.nan,
         units="instance",
+        role="position",
         doc="Creation point of the top-level ancestor particle",
     )
     first_step: np.ndarray = column(
@@ -1840,6 +1899,7 @@ class TruthParticle(SchemaObject):
         length=3,
         default=math.nan,
         units="instance",
+        role="position",
         doc="Position of the first trajectory step inside the detector volume",
     )
     last_step: np.ndarray = column(
@@ -1848,10 +1908,17 @@ class TruthParticle(SchemaObject):
         length=3,
         default=math.nan,
         units="instance",
+        role="position",
         doc="Position of the last trajectory step inside the detector volume",
     )
     momentum: np.ndarray = column(
-        "float32", storage="fixed", length=3, default=math.nan, units="MeV/c", doc="Momentum vector at creation"
+        "float32",
+        storage="fixed",
+        length=3,
+        default=math.nan,
+        units="MeV/c",
+        role="vector",
+        doc="Momentum vector at creation",
     )
     end_momentum: np.ndarray = column(
         "float32",
@@ -1859,6 +1926,7 @@ class TruthParticle(SchemaObject):
         length=3,
         default=math.nan,
         units="MeV/c",
+        role="vector",
         doc="Momentum vector at the end of the trajectory",
     )
     orig_interaction_id: int = column(
@@ -1880,6 +1948,7 @@ class TruthParticle(SchemaObject):
         storage="fixed",
         length=3,
         default=math.nan,
+        role="vector",
         doc="Start direction estimated by the reconstruction on the true cluster",
     )
     reco_end_dir: np.ndarray = column(
@@ -1887,6 +1956,7 @@ class TruthParticle(SchemaObject):
         storage="fixed",
         length=3,
         default=math.nan,
+        role="vector",
         doc="End direction estimated by the reconstruction on the true cluster",
     )
     start_dir: np.ndarray = column(
@@ -1894,6 +1964,7 @@ class TruthParticle(SchemaObject):
         storage="fixed",
         length=3,
         default=math.nan,
+        role="vector",
         derived=True,
         doc="True unit direction at the start, from the initial momentum",
     )
@@ -1902,6 +1973,7 @@ class TruthParticle(SchemaObject):
         storage="fixed",
         length=3,
         default=math.nan,
+        role="vector",
         derived=True,
         doc="True unit direction at the end, from the final momentum (tracks only)",
     )
@@ -2184,6 +2256,7 @@ class RecoInteraction(SchemaObject):
         length=3,
         default=math.nan,
         units="instance",
+        role="position",
         doc="Position of the interaction vertex",
     )
     flash_ids: np.ndarray = column("int32", storage="vlen", doc="IDs of the optical flashes matched to the interaction")
@@ -2199,6 +2272,7 @@ class RecoInteraction(SchemaObject):
         storage="fixed",
         length=3,
         default=math.nan,
+        role="vector",
         doc="Reconstructed unit direction vector of the interaction",
     )
     primary_particle_ids: np.ndarray = column(
@@ -2638,6 +2712,7 @@ class TruthInteraction(SchemaObject):
         length=3,
         default=math.nan,
         units="instance",
+        role="position",
         doc="Position of the interaction vertex",
     )
     flash_ids: np.ndarray = column("int32", storage="vlen", doc="IDs of the optical flashes matched to the interaction")
@@ -2704,6 +2779,7 @@ class TruthInteraction(SchemaObject):
         length=3,
         default=math.nan,
         units="instance",
+        role="position",
         doc="Position of the interaction vertex",
     )
     momentum: np.ndarray = column(
@@ -2712,6 +2788,7 @@ class TruthInteraction(SchemaObject):
         length=3,
         default=math.nan,
         units="MeV/c",
+        role="vector",
         doc="Momentum vector of the incoming neutrino",
     )
     nu_id: int = column("int64", default=-1, doc="ID of the true neutrino matched to this interaction (-1 if none)")
@@ -2721,6 +2798,7 @@ class TruthInteraction(SchemaObject):
         length=3,
         default=math.nan,
         units="instance",
+        role="position",
         doc="Vertex position estimated by the reconstruction on the true particles",
     )
     reco_dir: np.ndarray = column(
@@ -2728,6 +2806,7 @@ class TruthInteraction(SchemaObject):
         storage="fixed",
         length=3,
         default=math.nan,
+        role="vector",
         doc="Interaction direction estimated by the reconstruction on the true particles",
     )
     dir: np.ndarray = column(
@@ -2735,6 +2814,7 @@ class TruthInteraction(SchemaObject):
         storage="fixed",
         length=3,
         default=math.nan,
+        role="vector",
         derived=True,
         doc="Unit direction vector of the incoming neutrino",
     )

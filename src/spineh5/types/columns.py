@@ -73,6 +73,10 @@ class Column:
         tuple for ``vlen``.
     units : str or None
         Physical units; ``instance`` follows the object's ``units`` field.
+    role : str or None
+        ``position`` or ``vector`` for a fixed array whose components are the
+        axes x, y(, z) (SPINE names their ``scalar_dict`` columns ``_x``, ``_y``,
+        ``_z``); None for any other column.
     lite : bool
         Whether the column is kept in lite files.
     derived : bool
@@ -89,6 +93,7 @@ class Column:
     length: int | None = None
     default: Any = None
     units: str | None = None
+    role: str | None = None
     lite: bool = True
     derived: bool = False
     enum: type[enum.IntEnum] | None = None

@@ -134,7 +134,7 @@ def column(dtype: str, **options: Any) -> Any:
         Element dtype name (see :mod:`.elements`); ``int64`` for an enum.
     **options
         The other fields of :class:`Column` (``storage``, ``length``, ``default``,
-        ``units``, ``lite``, ``derived``, ``enum``, ``doc``).
+        ``units``, ``role``, ``lite``, ``derived``, ``enum``, ``doc``).
     """
     return _DeclaredColumn(dtype, options)
 

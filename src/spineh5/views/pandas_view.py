@@ -5,16 +5,17 @@ One row per object, indexed by a ``MultiIndex`` ``(entry, subentry)``:
 (uproot's convention). Columns follow SPINE's ``DataBase.scalar_dict()``:
 
 * scalar columns keep their name (enums as integer codes, strings as ``str``);
-* a fixed array of length 3 (a position or a direction) ``start_point``
-  becomes ``start_point_x``, ``start_point_y``, ``start_point_z``;
+* a fixed array the schema declares a position or a vector (``role:
+  position`` or ``role: vector``), such as ``start_point``, becomes
+  ``start_point_x``, ``start_point_y``, ``start_point_z``;
 * any other fixed array ``foo`` becomes ``foo_0``, ``foo_1``, ...;
 * variable-length columns (index lists, pools) are left out.
 
-The schema marks no column as a vector, so the rule is ``length == 3``
-(:func:`scalar_names`). It matches SPINE 0.14.1's ``scalar_dict`` for every
-schema class except two length-3 columns SPINE does not declare as vectors:
-``RecoParticle.momentum`` and ``TruthParticle.reco_momentum`` come out
-``momentum_x/_y/_z`` here where SPINE writes ``momentum_0/_1/_2``.
+The roles are the schema's (:attr:`.Column.role`), declared where SPINE
+declares its positions and vectors, so the names match SPINE 0.14.1's
+``scalar_dict`` for every class (``RecoParticle.momentum``, which SPINE does
+not declare a vector, stays ``momentum_0/_1/_2``). Columns of a file read
+without a schema class follow the role-less rule.
 """
 
 from __future__ import annotations
@@ -36,10 +37,21 @@ __all__ = ["VECTOR_AXES", "scalar_names", "to_dataframe"]
 VECTOR_AXES = ("x", "y", "z")
 
 
-def scalar_names(name: str, length: int) -> list[str]:
-    """Return the ``scalar_dict`` names of the components of a fixed array column."""
-    if length == len(VECTOR_AXES):
-        return [f"{name}_{axis}" for axis in VECTOR_AXES]
+def scalar_names(name: str, length: int, role: str | None = None) -> list[str]:
+    """Return the ``scalar_dict`` names of the components of a fixed array column.
+
+    Parameters
+    ----------
+    name : str
+        Column name.
+    length : int
+        Number of components.
+    role : str or None
+        The column's schema role: a ``position`` or ``vector`` is named by
+        axis (``_x``, ``_y``, ``_z``), anything else by index (``_0``, ``_1``, ...).
+    """
+    if role is not None and length <= len(VECTOR_AXES):
+        return [f"{name}_{axis}" for axis in VECTOR_AXES[:length]]
     return [f"{name}_{i}" for i in range(length)]
 
 
@@ -75,7 +87,8 @@ def to_dataframe(
                 data[name] = _decoded(values)
             continue  # variable-length arrays have no scalar_dict columns
         if values.ndim == 2:
-            for component, label in enumerate(scalar_names(name, values.shape[1])):
+            role = column.role if column is not None else None
+            for component, label in enumerate(scalar_names(name, values.shape[1], role)):
                 data[label] = values[:, component]
         else:
             data[name] = values
