@@ -345,3 +345,11 @@ def test_random_productions(version: int, files: list[list[int]], first: int, st
             assert [chunk.entry_start for chunk in chunks] == list(positions)[::2]
         finally:
             reader.close()
+
+
+def test_enum_members_compare_with_awkward_arrays(production: HDF5Reader) -> None:
+    from spineh5.generated import ParticlePID
+
+    pid = production.arrays("reco_particles", columns=["pid"]).reco_particles.pid
+    assert ak.to_list(pid == ParticlePID.MUON) == ak.to_list(pid == 2)
+    assert ParticlePID.MUON.dtype == np.dtype(np.int64) and ParticlePID(2) is ParticlePID.MUON

@@ -202,6 +202,7 @@ def render(schema: Schema, schema_dir_name: str = "schema", package: str | None 
             header=header(enum_files),
             source=", ".join(f"{schema_dir_name}/{s}" for s in enum_files),
             enums=own_enums,
+            runtime=runtime,
         )
     modules = schema.modules()
     for module, typedefs in modules.items():

@@ -2,10 +2,10 @@
 # Do not edit by hand: change the schema and run `nox -s generate`.
 """Enumerations shared by the object types (from schema/spine.yaml)."""
 
-import enum
+from ..types.enums import SchemaEnum
 
 
-class ParticleShape(enum.IntEnum):
+class ParticleShape(SchemaEnum):
     """Semantic class of a particle or fragment, as predicted or labelled."""
 
     UNKNOWN = -1
@@ -18,7 +18,7 @@ class ParticleShape(enum.IntEnum):
     LARCV_UNKNOWN = 6
 
 
-class ParticlePID(enum.IntEnum):
+class ParticlePID(SchemaEnum):
     """Particle species hypothesis."""
 
     UNKNOWN = -1
@@ -30,7 +30,7 @@ class ParticlePID(enum.IntEnum):
     KAON = 5
 
 
-class NuCurrentType(enum.IntEnum):
+class NuCurrentType(SchemaEnum):
     """Weak current of a neutrino interaction."""
 
     UNKNOWN = -1
@@ -38,7 +38,7 @@ class NuCurrentType(enum.IntEnum):
     NC = 1
 
 
-class NuInteractionScheme(enum.IntEnum):
+class NuInteractionScheme(SchemaEnum):
     """Generator convention used to interpret the interaction mode and type codes."""
 
     UNKNOWN = -1
