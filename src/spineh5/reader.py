@@ -255,7 +255,7 @@ class HDF5Reader(AnalysisViews):
         Parameters
         ----------
         class_name : str, optional
-            One class: its record (``class_name``, ``schema_version``, ``package``,
+            One class: its record (``class_name``, ``schema_version``, ``module``,
             ``columns``, ``yaml``). Default: ``{class name: record}`` of every class
             (empty for files written before spineh5 stored schemas, or by SPINE).
         file_id : int, default 0

@@ -29,7 +29,7 @@ SCHEMA = "schema"
 #: Largest record kept as an attribute (HDF5's limit is 64 KiB per attribute, header included).
 MAX_ATTRIBUTE_BYTES = 60_000
 #: Keys of one record (JSON object).
-RECORD_KEYS = ("class_name", "schema_version", "package", "columns", "yaml")
+RECORD_KEYS = ("class_name", "schema_version", "module", "columns", "yaml")
 
 
 def write_class_schemas(h5file: h5py.File, records: dict[str, dict[str, Any]]) -> None:

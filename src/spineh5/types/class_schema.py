@@ -100,11 +100,15 @@ def class_yaml(cls: type) -> str:
 
 
 def class_record(cls: type) -> dict[str, Any]:
-    """Return the record a file stores for a generated class (keys of :data:`spineh5.format.schema.RECORD_KEYS`)."""
+    """Return the record a file stores for a generated class.
+
+    Its keys are :data:`spineh5.format.schema.RECORD_KEYS`; ``module`` is the
+    generated module of the class, ``columns`` one entry per column in on-disk order.
+    """
     return {
         "class_name": cls.CLASS_NAME,
         "schema_version": _package_version(cls),
-        "package": cls.__module__,
+        "module": cls.__module__,
         "columns": [_column_entry(column) for column in cls.COLUMNS],
         "yaml": class_yaml(cls),
     }
