@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -187,3 +188,18 @@ def test_an_append_of_another_schema_is_refused_untouched(packages, tmp_path: Pa
     assert "dtype changed score (float32 -> float64)" in message
     writer.close()
     assert digest(path) == before
+
+
+def test_the_readme_commands_run_as_written(packages, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
+    section = (ROOT / "README.md").read_text(encoding="utf-8").split("## The schema travels with the file", 1)[1]
+    (block,) = re.findall(r"```sh\n(.*?)```", section.split("\n## ", 1)[0], re.DOTALL)
+    package = packages("cands", CANDIDATES)
+    monkeypatch.chdir(tmp_path)
+    with HDF5Writer("candidates_v2.h5", format_version=2) as writer:
+        writer({"index": [0], "candidates": [[package.MyCandidate(id=0)]]})
+    for line in block.strip().splitlines():
+        command = line.split("#", 1)[0].split()
+        assert command[0] == "spineh5"
+        result = run(*command[1:])
+        assert result.exit_code == 0, (line, result.output)
+    assert "MyCandidate" in (tmp_path / "rebuilt" / "__init__.py").read_text(encoding="utf-8")
