@@ -7,6 +7,7 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -175,7 +176,11 @@ def test_an_append_of_another_schema_is_refused_untouched(packages, tmp_path: Pa
     path = tmp_path / f"cands_v{format_version}.h5"
     with HDF5Writer(str(path), format_version=format_version) as writer:
         writer({"index": [0], "candidates": [[first.MyCandidate(id=0, score=0.5)]]})
-    before = digest(path)
+    unrecorded = tmp_path / f"unrecorded_v{format_version}.h5"  # as earlier writers wrote it: no info/schema
+    shutil.copyfile(path, unrecorded)
+    with h5py.File(unrecorded, "a") as h5file:
+        del h5file[INFO][SCHEMA]
+    before, before_unrecorded = digest(path), digest(unrecorded)
     unregister(*first.REGISTRY.values())
     later = packages("cands_later", CANDIDATES_LATER)
     assert REGISTRY["MyCandidate"] is later.MyCandidate
@@ -188,6 +193,15 @@ def test_an_append_of_another_schema_is_refused_untouched(packages, tmp_path: Pa
     assert "dtype changed score (float32 -> float64)" in message
     writer.close()
     assert digest(path) == before
+    # without a stored schema the layout's own check names the class and columns
+    writer = HDF5Writer(str(unrecorded), append=True, format_version=format_version)
+    with pytest.raises(LayoutMismatchError) as caught:
+        writer({"index": [1], "candidates": [[later.MyCandidate(id=1)]]})
+    message = str(caught.value)
+    assert "'candidates': stored MyCandidate columns differ from the data's" in message, message
+    assert all(name in message for name in ("quality", "muon_id", "score")), message
+    writer.close()
+    assert digest(unrecorded) == before_unrecorded
 
 
 def test_the_readme_commands_run_as_written(packages, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811

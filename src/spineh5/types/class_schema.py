@@ -14,12 +14,14 @@ the enums its columns use.
 from __future__ import annotations
 
 import enum
+import functools
 import importlib
 from typing import Any
 
 import yaml
 
 from .columns import Column
+from .dtypes import column_changes_text
 
 __all__ = ["class_record", "class_yaml", "column_changes", "records_of"]
 
@@ -84,8 +86,13 @@ def _first_doc_line(cls: type) -> str:
     return lines[0].strip() if lines else ""
 
 
+@functools.cache
 def class_yaml(cls: type) -> str:
-    """Return a self-contained YAML schema document declaring ``cls`` and the enums its columns use."""
+    """Return a self-contained YAML schema document declaring ``cls`` and the enums its columns use.
+
+    Computed once per class (PyYAML takes tens of milliseconds for the larger
+    classes, and every new output file stores it).
+    """
     enums = {column.enum.__name__: column.enum for column in cls.COLUMNS if column.enum is not None}
     document: dict[str, Any] = {"schema_version": _package_version(cls) or 1}
     if enums:
@@ -139,14 +146,4 @@ def column_changes(stored: dict[str, Any], current: dict[str, Any]) -> list[str]
     """
     have = {entry["name"]: _signature(entry) for entry in stored.get("columns", []) if "name" in entry}
     want = {entry["name"]: _signature(entry) for entry in current.get("columns", []) if "name" in entry}
-    changes = []
-    added = [name for name in want if name not in have]
-    removed = [name for name in have if name not in want]
-    changed = [f"{name} ({have[name]} -> {want[name]})" for name in want if name in have and have[name] != want[name]]
-    if added:
-        changes.append(f"added {', '.join(added)}")
-    if removed:
-        changes.append(f"removed {', '.join(removed)}")
-    if changed:
-        changes.append(f"dtype changed {', '.join(changed)}")
-    return changes
+    return column_changes_text(have, want)
