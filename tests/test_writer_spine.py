@@ -18,6 +18,8 @@ from spine.io.read import HDF5Reader  # noqa: E402
 from spine.io.write import HDF5Writer as SpineWriter  # noqa: E402
 
 from spineh5 import HDF5Writer, SpineH5Error  # noqa: E402
+from spineh5.format.common import INFO  # noqa: E402
+from spineh5.format.schema import SCHEMA, read_class_schemas  # noqa: E402
 from spineh5.generated import REGISTRY  # noqa: E402
 from spineh5.types.columns import values_equal  # noqa: E402
 from spineh5.types.dtypes import describe_dtype  # noqa: E402
@@ -167,6 +169,9 @@ def assert_spine_reads(path, batches, **reader_options) -> None:
     """SPINE's HDF5Reader opens the file and rebuilds every entry with the values written."""
     with h5py.File(path, "r") as f:
         stored = set(f["events"].dtype.names)
+        classes = {f[key].attrs["class_name"] for key in stored if "class_name" in f[key].attrs}
+        # the stored schema of each class (spineh5's files; none in SPINE's), which SPINE ignores
+        assert set(read_class_schemas(f)) == (classes if "writer" in f["info"].attrs else set())
     reader = HDF5Reader(str(path), **reader_options)
     expected = [(b, k) for b in batches for k in range(len(b["index"]))]
     assert len(reader) == len(expected)
@@ -376,6 +381,8 @@ def test_worked_example_layout_matches_spine_writer(tmp_path, lite):
         names_a, names_b = [], []
         a.visit(names_a.append)
         b.visit(names_b.append)
+        assert f"{INFO}/{SCHEMA}" in names_b  # spineh5's stored schema, a member of info SPINE never reads
+        names_b.remove(f"{INFO}/{SCHEMA}")
         assert sorted(names_a) == sorted(names_b)
         assert set(a["events"].dtype.names) == set(b["events"].dtype.names)
         assert list(b["events"].dtype.names) == sorted(b["events"].dtype.names)  # ours: sorted, SPINE: set order
@@ -413,6 +420,7 @@ def test_worked_example_values_match_spine_writer(tmp_path):
     ref, ours = _write_both(tmp_path)
     reference = snapshot(ref, skip_info=("writer", "schema_version"))
     written = snapshot(ours, skip_info=("writer", "schema_version"))
+    assert written.pop(f"{INFO}/{SCHEMA}")  # spineh5's stored schema, a member of info SPINE never reads
     assert reference.keys() == written.keys()
     for name in reference:
         if name == "events":

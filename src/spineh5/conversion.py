@@ -22,6 +22,9 @@ listed in :attr:`ConvertResult.notes`.
 The output is written to a temporary file beside the target and renamed into
 place only when complete, so a failed conversion leaves no partial file and an
 existing target (with ``overwrite``) untouched.
+
+:func:`upgrade` (``spineh5 upgrade``) is the same rewrite into the current
+schema, keeping the layout unless told otherwise.
 """
 
 from __future__ import annotations
@@ -41,7 +44,7 @@ from .errors import ConvertError, IncompleteFileError, SpineFileError, SpineH5Er
 from .layouts import REGISTRY as LAYOUTS
 from .products import Kind, ProductSpec, object_spec
 
-__all__ = ["ConvertError", "ConvertResult", "OutputExistsError", "convert", "detect_lite", "writer_specs"]
+__all__ = ["ConvertError", "ConvertResult", "OutputExistsError", "convert", "detect_lite", "upgrade", "writer_specs"]
 
 #: The layouts a file can be converted to (those of :data:`spineh5.layouts.REGISTRY`).
 _FORMAT_VERSIONS = tuple(sorted(LAYOUTS))
@@ -266,6 +269,81 @@ def convert(
         seconds=time.perf_counter() - started,
         notes=tuple(notes),
     )
+
+
+def upgrade(
+    src: str | os.PathLike,
+    dst: str | os.PathLike,
+    format_version: int | None = None,
+    batch_size: int = 64,
+    overwrite: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+) -> ConvertResult:
+    """Rewrite the SPINE file ``src`` as ``dst`` in the current schema: the logic behind ``spineh5 upgrade``.
+
+    The same rewrite as :func:`convert` (read with the current classes, write
+    with the writer, into a temporary file moved into place), in the layout of
+    ``src`` unless ``format_version`` is given. Object columns the file lacks
+    take their schema defaults (listed in the notes); ``dst`` records the
+    schema of the current classes.
+
+    Parameters
+    ----------
+    src, dst : str or path-like
+        The file to upgrade and the file to write.
+    format_version : int, optional
+        Layout of ``dst`` (default: the layout of ``src``).
+    batch_size, overwrite, progress
+        As for :func:`convert`.
+
+    Raises
+    ------
+    ConvertError
+        As :func:`convert` does.
+    """
+    src = os.fspath(src)
+    if format_version is None:
+        format_version = _layout_of(src)
+    filled = _defaulted_columns(src)
+    result = convert(src, dst, format_version, batch_size=batch_size, overwrite=overwrite, progress=progress)
+    return attrs.evolve(result, notes=(*filled, *result.notes))
+
+
+def _layout_of(src: str) -> int:
+    """Return the layout of ``src`` (the default layout when it cannot be told: :func:`convert` then says why)."""
+    import h5py
+
+    from .format.common import DEFAULT_FORMAT_VERSION, detect_layout
+
+    try:
+        with h5py.File(src, "r") as h5file:
+            version = detect_layout(h5file).version
+    except (OSError, ValueError):
+        return DEFAULT_FORMAT_VERSION
+    return version if version in _FORMAT_VERSIONS else DEFAULT_FORMAT_VERSION
+
+
+def _defaulted_columns(src: str) -> list[str]:
+    """Return, per object product of ``src``, the columns of its current class the file lacks (one note each)."""
+    from .reader import HDF5Reader
+
+    try:
+        reader = HDF5Reader(src, build_classes=False, ignore_incomplete=True)
+    except (SpineH5Error, OSError, KeyError, ValueError):
+        return []  # convert says why the file cannot be read
+    notes = []
+    with reader:
+        specs = {key: reader.spec(key) for key in reader.keys}
+        lite = detect_lite(specs)
+        for key, spec in sorted(specs.items()):
+            cls = spec_class(spec)
+            if cls is None:
+                continue
+            stored = set(spec.dtype.names or ())
+            missing = [name for name in (cls.LITE_DTYPE if lite else cls.DTYPE).names if name not in stored]
+            if missing:
+                notes.append(f"{key!r} ({cls.CLASS_NAME}): columns filled with their defaults: {', '.join(missing)}")
+    return notes
 
 
 def _batch(reader: Any, specs: dict[str, ProductSpec], start: int, stop: int) -> dict[str, Any]:

@@ -38,9 +38,11 @@ from . import __version__
 from .errors import FileStateError, LayoutMismatchError
 from .file_lock import WriteLock, holder
 from .format.common import CFG, CFG_HISTORY, COMPLETE, EVENTS, INFO, cfg_history, read_info
+from .format.schema import read_class_schemas, write_class_schemas
 from .generated import SCHEMA_VERSION
 from .layouts import file_format_version
 from .products import ProductSpec
+from .types.class_schema import column_changes, records_of
 
 __all__ = ["SPINE_VERSION", "WRITER", "OutputFiles", "info_attrs", "initialize"]
 
@@ -84,7 +86,7 @@ def initialize(
     options: dict[str, dict],
     checksum: bool = False,
 ) -> None:
-    """Create ``info``, every product and the empty ``events`` table in a new, empty file.
+    """Create ``info``, every product, the empty ``events`` table and the stored schema in a new, empty file.
 
     Parameters
     ----------
@@ -103,6 +105,27 @@ def initialize(
         Fletcher-32 filter too.
     """
     layout(h5file).create(specs, info_attrs(layout, cfg), options, checksum=checksum)
+    write_class_schemas(h5file, records_of(_class_names(specs)))
+
+
+def _class_names(specs: dict[str, ProductSpec]) -> set[str]:
+    """Return the classes the object products of ``specs`` hold."""
+    return {spec.class_name for spec in specs.values() if spec.class_name}
+
+
+def schema_differences(h5file: h5py.File, specs: dict[str, ProductSpec]) -> list[str]:
+    """Return, per class, how the schema stored in the file differs from the classes of ``specs`` (append problems).
+
+    Classes the file has no record of (files of earlier writers) are left to the layout's checks.
+    """
+    stored = read_class_schemas(h5file)
+    problems = []
+    for name, current in records_of(_class_names(specs)).items():
+        if name in stored:
+            changes = column_changes(stored[name], current)
+            if changes:
+                problems.append(f"class {name}: the file's schema differs from the data's: " + "; ".join(changes))
+    return problems
 
 
 class OutputFiles:
@@ -187,8 +210,9 @@ class OutputFiles:
         Raises
         ------
         LayoutMismatchError
-            When the file is of another layout, has no ``events`` or stores
-            other products.
+            When the file is of another layout, has no ``events``, stores
+            other products, or stores classes of another schema (the message
+            names each class and its columns added, removed or changed).
         """
         path = self.file_names[file_id]
         if file_id in self.created or not (self.append and os.path.exists(path)):
@@ -203,7 +227,7 @@ class OutputFiles:
             layout = self.layout(h5file)
             if EVENTS not in h5file:
                 raise LayoutMismatchError(f"cannot append to {path}: it has no {EVENTS!r} dataset")
-            problems = layout.differences(specs)
+            problems = schema_differences(h5file, specs) or layout.differences(specs)
         if problems:
             raise LayoutMismatchError(f"cannot append to {path}: " + "; ".join(problems))
 

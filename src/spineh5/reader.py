@@ -249,6 +249,33 @@ class HDF5Reader(AnalysisViews):
             return self.requested_keys
         return self._file_keys[0] if self._file_keys else ()
 
+    def file_schema(self, class_name: str | None = None, file_id: int = 0) -> dict[str, Any]:
+        """Return the schema one file records for its object classes (:mod:`spineh5.format.schema`).
+
+        Parameters
+        ----------
+        class_name : str, optional
+            One class: its record (``class_name``, ``schema_version``, ``module``,
+            ``columns``, ``yaml``). Default: ``{class name: record}`` of every class
+            (empty for files written before spineh5 stored schemas, or by SPINE).
+        file_id : int, default 0
+            Which file of the reader.
+
+        Raises
+        ------
+        KeyError
+            When the file records no schema for ``class_name``.
+        """
+        from .format.schema import read_class_schemas
+
+        records = read_class_schemas(self._open_file(file_id).file)
+        if class_name is None:
+            return records
+        if class_name not in records:
+            known = ", ".join(records) or "none"
+            raise KeyError(f"{self.file_paths[file_id]} records no schema for class {class_name!r} (recorded: {known})")
+        return records[class_name]
+
     def spec(self, key: str, file_id: int = 0) -> ProductSpec:
         """Return how a product is stored in one file (kind, dtype, class name, widths)."""
         return self._open_file(file_id).spec(key)

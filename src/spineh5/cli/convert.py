@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import click
@@ -40,28 +42,16 @@ def convert_command(source: str, target: str, format_version: str | None, overwr
     are listed. IN must be complete; OUT is written to a temporary file and
     moved into place at the end.
     """
-    from tqdm import tqdm
-
     from ..conversion import ConvertError, OutputExistsError, convert
 
     version = int(format_version) if format_version is not None else _other_layout(source)
-    bar: Any = None
-
-    def progress(done: int, total: int) -> None:
-        nonlocal bar
-        if bar is None:
-            bar = tqdm(total=total, unit="entry", desc="converting", file=sys.stderr, dynamic_ncols=True)
-        bar.update(done - bar.n)
-
-    try:
-        result = convert(source, target, version, batch_size=batch_size, overwrite=overwrite, progress=progress)
-    except OutputExistsError as err:
-        raise click.ClickException(f"{err.path} exists; pass --overwrite to replace it") from None
-    except ConvertError as err:
-        raise click.ClickException(str(err)) from None
-    finally:
-        if bar is not None:
-            bar.close()
+    with progress_bar("converting") as progress:
+        try:
+            result = convert(source, target, version, batch_size=batch_size, overwrite=overwrite, progress=progress)
+        except OutputExistsError as err:
+            raise click.ClickException(f"{err.path} exists; pass --overwrite to replace it") from None
+        except ConvertError as err:
+            raise click.ClickException(str(err)) from None
     lite = ", lite" if result.lite else ""
     click.echo(
         f"converted {result.entries} entries of {source} (V{result.source_version}) to {target} "
@@ -69,6 +59,26 @@ def convert_command(source: str, target: str, format_version: str | None, overwr
     )
     for note in result.notes:
         click.echo(f"note: {note}")
+
+
+@contextlib.contextmanager
+def progress_bar(description: str) -> Iterator[Callable[[int, int], None]]:
+    """Yield a ``progress(done, total)`` callback drawing a tqdm bar of entries on stderr (closed at the end)."""
+    from tqdm import tqdm
+
+    bar: Any = None
+
+    def progress(done: int, total: int) -> None:
+        nonlocal bar
+        if bar is None:
+            bar = tqdm(total=total, unit="entry", desc=description, file=sys.stderr, dynamic_ncols=True)
+        bar.update(done - bar.n)
+
+    try:
+        yield progress
+    finally:
+        if bar is not None:
+            bar.close()
 
 
 def _other_layout(path: str) -> int:

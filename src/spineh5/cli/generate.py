@@ -24,7 +24,7 @@ def _package_name(out: Path, package: str | None) -> str:
 
 
 @main.command("generate")
-@click.argument("schema", metavar="SCHEMA_DIR_OR_FILES...", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("schema", metavar="[SCHEMA_DIR_OR_FILES...]", nargs=-1, type=click.Path(path_type=Path))
 @click.option(
     "--out",
     "-o",
@@ -34,17 +34,34 @@ def _package_name(out: Path, package: str | None) -> str:
 )
 @click.option("--package", "-p", help="Import name of the package (default: the --out folder's name).")
 @click.option("--check", is_flag=True, help="Write nothing; exit 1 when the package differs from a fresh generation.")
-def generate_command(schema: tuple[Path, ...], out: Path, package: str | None, check: bool) -> None:
+@click.option(
+    "--from-file",
+    "from_file",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="Instead of a schema: regenerate the classes this file records (its stored schema).",
+)
+def generate_command(
+    schema: tuple[Path, ...], out: Path, package: str | None, check: bool, from_file: Path | None
+) -> None:
     """Render the object types of SCHEMA_DIR_OR_FILES (a folder of *.yaml, or files) into the package --out.
 
     A schema may name spineh5's own enums, field groups and types (``bases:
     [ParticleBase]``, ``dtype: ParticleShape``). Importing the generated package
     registers its types with HDF5Writer and HDF5Reader. Its ``schema_version`` is
     recorded in ``versions.json`` beside the schema; a change of columns needs a new
-    version. Exit status: 0 done, 1 stale (--check), 2 invalid schema, 3 generator
-    dependencies missing (pip install 'spineh5[codegen]').
+    version. With --from-file F, the classes F records (not spineh5's own) are
+    rendered instead, as podio-dump --dump-edm does. Exit status: 0 done, 1 stale
+    (--check), 2 invalid schema, 3 generator dependencies missing (pip install
+    'spineh5[codegen]').
     """
+    if bool(schema) == (from_file is not None):
+        _fail("error: give either SCHEMA_DIR_OR_FILES or --from-file FILE", 2)
+    if from_file is not None and check:
+        _fail("error: --check compares with a schema folder; it does not combine with --from-file", 2)
     name = _package_name(out, package)
+    if from_file is not None:
+        _generate_from_file(from_file, out, name)
+        return
     try:
         from ..codegen import FormatterError, SchemaError
         from ..codegen.library import load_library
@@ -66,3 +83,23 @@ def generate_command(schema: tuple[Path, ...], out: Path, package: str | None, c
     click.echo(f"generated package {name} ({types}) into {out}: {len(outcome.changed)} files changed")
     if outcome.recorded:
         click.echo(f"recorded schema_version {outcome.schema.version} in {outcome.ledger_dir / 'versions.json'}")
+
+
+def _generate_from_file(path: Path, out: Path, name: str) -> None:
+    try:
+        from ..codegen import FormatterError, SchemaError
+        from ..codegen.from_file import generate_from_file
+    except ImportError as err:
+        _fail(f"error: spineh5 generate needs the codegen extra ({err}): pip install 'spineh5[codegen]'", 3)
+    try:
+        result = generate_from_file(path, out, package=name)
+    except SchemaError as err:
+        _fail(f"schema error: {err}", 2)
+    except FormatterError as err:
+        _fail(f"error: cannot format the generated code: {err}", 3)
+    except OSError as err:
+        _fail(f"error: cannot read {path}: {err}", 2)
+    types = ", ".join(t.name for t in result.outcome.schema.concrete_types())
+    click.echo(f"generated package {name} ({types}) from the schema stored in {path} into {out}")
+    if result.skipped:
+        click.echo(f"spineh5's own classes, read with spineh5's types: {', '.join(result.skipped)}")

@@ -91,12 +91,48 @@ def _default_text(column: Any) -> str:
 
 @main.command()
 @click.argument("class_name", required=False, metavar="[CLASS]")
-def schema(class_name: str | None) -> None:
-    """List the object types of the schema, or the columns of one type CLASS."""
+@click.option(
+    "--file",
+    "-f",
+    "path",
+    type=click.Path(dir_okay=False),
+    help="Show the schema this file records for its classes instead of the current one.",
+)
+@click.option("--yaml", "as_yaml", is_flag=True, help="With --file: print the stored YAML schema documents.")
+@click.option("--json", "as_json", is_flag=True, help="With --file: print the stored records as JSON.")
+def schema(class_name: str | None, path: str | None, as_yaml: bool, as_json: bool) -> None:
+    """List the object types of the schema, or the columns of one type CLASS (with --file: as a file stores them)."""
+    if path is not None:
+        click.echo(_stored_schema(path, class_name, as_yaml, as_json))
+        return
+    if as_yaml or as_json:
+        raise click.UsageError("--yaml and --json need --file")
     if class_name is None:
         click.echo(_schema_overview())
         return
     click.echo(_schema_of(_resolve_class(class_name)))
 
 
-# -- compare ---------------------------------------------------------------------------------------------
+def _stored_schema(path: str, class_name: str | None, as_yaml: bool, as_json: bool) -> str:
+    """Return the schema a file records, as text, YAML or JSON (one class with ``class_name``)."""
+    from ..describe import FileOpenError, open_file
+    from ..describe.stored_schema import records_json, records_text, records_yaml
+    from ..format.schema import read_class_schemas
+
+    if as_yaml and as_json:
+        raise click.UsageError("pass --yaml or --json, not both")
+    try:
+        with open_file(path) as h5file:
+            records = read_class_schemas(h5file)
+    except FileOpenError as err:
+        raise click.ClickException(f"{path}: {err}") from None
+    if class_name is not None:
+        if class_name not in records:
+            known = ", ".join(records) or "none"
+            raise click.BadParameter(f"{path} records no class {class_name!r} (recorded: {known})", param_hint="CLASS")
+        records = {class_name: records[class_name]}
+    if as_yaml:
+        return records_yaml(records).rstrip("\n")
+    if as_json:
+        return records_json(records)
+    return records_text(path, records, class_name)

@@ -26,7 +26,7 @@ from ..format.common import CLASS_NAME, EVENTS, INFO, SCALAR, element_name
 from ..format.v1 import ELEMENTS, INDEX, REGIONREF
 from ..payload import Payload
 from ..products import Kind, ProductSpec
-from ..types.dtypes import compound_signature, describe_dtype
+from ..types.dtypes import column_changes_text, compound_columns, compound_signature, describe_dtype
 from .base import AppendSession, WriteLayout, key_differences, kind_difference
 from .v1_read import V1ReadLayout
 
@@ -210,9 +210,7 @@ class V1Layout(WriteLayout):
             elif describe_dtype(have.dtype) != describe_dtype(want.dtype) and not (
                 have.dtype.names is not None and compound_signature(have.dtype) == compound_signature(want.dtype)
             ):
-                problems.append(
-                    f"{key!r}: stored dtype {describe_dtype(have.dtype)} differs from {describe_dtype(want.dtype)}"
-                )
+                problems.append(_dtype_problem(key, have, want))
             elif have.widths != want.widths:
                 problems.append(f"{key!r}: stored widths {have.widths} differ from {want.widths}")
         return problems
@@ -259,6 +257,14 @@ class V1Layout(WriteLayout):
         node = session.dataset(key)
         start = session.append(node, payload.rows)
         return _RegionMaker(node).regions(start, payload.counts)
+
+
+def _dtype_problem(key: str, have: ProductSpec, want: ProductSpec) -> str:
+    """Describe a stored dtype that differs from the data's; for objects, by the columns that differ."""
+    changes = column_changes_text(compound_columns(have.dtype), compound_columns(want.dtype))
+    if have.class_name is not None and changes:
+        return f"{key!r}: stored {have.class_name} columns differ from the data's: " + "; ".join(changes)
+    return f"{key!r}: stored dtype {describe_dtype(have.dtype)} differs from {describe_dtype(want.dtype)}"
 
 
 def _dataset_paths(spec: ProductSpec) -> list[str]:

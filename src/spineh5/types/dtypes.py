@@ -80,3 +80,21 @@ def compound_signature(dtype: np.dtype) -> list[tuple[str, str]]:
             continue
         out.append((name, _leaf_family(member)))
     return out
+
+
+def column_changes_text(have: dict[str, str], want: dict[str, str]) -> list[str]:
+    """Return the columns added (only in ``want``), removed (only in ``have``) and changed, one phrase each.
+
+    ``have`` and ``want`` map column names to a description of each column
+    (as :func:`describe_dtype` gives it); the phrases are empty when they agree.
+    """
+    added = [name for name in want if name not in have]
+    removed = [name for name in have if name not in want]
+    changed = [f"{name} ({have[name]} -> {want[name]})" for name in want if name in have and have[name] != want[name]]
+    phrases = [("added", added), ("removed", removed), ("dtype changed", changed)]
+    return [f"{what} {', '.join(names)}" for what, names in phrases if names]
+
+
+def compound_columns(dtype: np.dtype) -> dict[str, str]:
+    """Return ``{column: description}`` of a compound dtype (empty for other dtypes)."""
+    return {name: describe_dtype(dtype.fields[name][0]) for name in dtype.names or ()}
