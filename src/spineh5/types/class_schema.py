@@ -56,6 +56,7 @@ def _column_entry(column: Column) -> dict[str, Any]:
         "length": column.length,
         "default": _plain(column.default),
         "units": column.units,
+        "role": column.role,
         "lite": column.lite,
         "derived": column.derived,
     }
@@ -72,6 +73,8 @@ def _field_declaration(column: Column) -> dict[str, Any]:
         field["default"] = _plain(column.default)
     if column.units:
         field["units"] = column.units
+    if column.role:
+        field["role"] = column.role
     if not column.lite:
         field["lite"] = False
     if column.derived:
