@@ -71,7 +71,8 @@ def runtime_class(name: str, columns: Sequence[Column], renamed_from: Sequence[s
         "__module__": f"evolution_runtime_{name}",
     }
     for c in columns:
-        options = {field: getattr(c, field) for field in ("storage", "length", "default", "units", "enum")}
+        fields = ("storage", "length", "default", "units", "lite", "derived", "enum", "doc")
+        options = {field: getattr(c, field) for field in fields}
         body[c.name] = column(c.dtype, renamed_from=c.renamed_from, cast_from=c.cast_from, **options)
     return object_type(type(name, (SchemaObject,), body))
 
