@@ -353,3 +353,25 @@ def test_nan_default_of_an_added_fixed_field(packages: Path) -> None:
     """The old schema's NaN start reads back as NaN after the widening (not as a default)."""
     with using("evo_new", packages), HDF5Reader(str(OLD_FILES[1])) as reader:
         assert math.isnan(reader[0]["tracks"][1].start[0])
+
+
+@LAYOUTS
+def test_old_and_new_files_in_one_reader(packages: Path, tmp_path: Path, version: int) -> None:
+    """A reader over an old file and a file of the new schema: the old rows evolve, the tables join."""
+    from spineh5 import HDF5Writer
+
+    with using("evo_new", packages) as new:
+        track = new.EvoTrack(id=9, calo_ke=2.5, quality=0.5, hits=[1], tag="fresh")
+        with HDF5Writer(str(tmp_path / "new.h5"), format_version=version) as writer:
+            writer({"index": [0], "tracks": [[track]], "clusters": [[new.EvoBlob(id=3, volume_id=4)]]})
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UnknownColumnsWarning)
+            with HDF5Reader([str(OLD_FILES[version]), str(tmp_path / "new.h5")]) as reader:
+                assert reader[3]["tracks"] == [track]
+                _check_evolved_track(reader[0]["tracks"][0], OLD_TRACKS[0][0])
+                rows, offsets = reader.table("tracks")
+                assert offsets.tolist() == [0, 2, 2, 3, 4]
+                assert rows["quality"].tolist() == [1.0, 1.0, 1.0, 0.5]
+                assert _same(rows["calo_ke"][3:], [2.5]) and rows["legacy_flag"][3] == False  # noqa: E712
+                blobs, _ = reader.table("clusters")
+                assert blobs["volume_id"].tolist() == [-1, -1, -1, 4]

@@ -34,7 +34,16 @@ import numpy as np
 from ..errors import SchemaEvolutionError
 from .columns import Column
 
-__all__ = ["EvolutionPlan", "evolve_rows", "fill_missing", "plan_for", "stored_name", "widens"]
+__all__ = [
+    "EvolutionPlan",
+    "evolve_rows",
+    "evolve_table",
+    "fill_missing",
+    "plan_for",
+    "read_names",
+    "stored_name",
+    "widens",
+]
 
 #: Element kinds numpy may hold in a stored numeric column.
 _NUMERIC_KINDS = "biuf"
@@ -131,18 +140,12 @@ class EvolutionPlan:
         """Whether the stored rows are exactly the schema's columns (nothing renamed, cast, missing or unknown)."""
         return self.identity and not self.missing and not self.unknown
 
-    def stored(self, name: str) -> str:
-        """Return the stored name of a schema column (itself when not renamed)."""
-        for old, new in self.renames.items():
-            if new == name:
-                return old
-        return name
 
-
+#: Plans by (class, stored compound dtype): each is worked out once per process.
 _PLANS: dict[tuple[type, np.dtype], EvolutionPlan] = {}
 
 
-def stored_name(cls: type, column: Column, stored_names: Sequence[str]) -> str | None:
+def stored_name(column: Column, stored_names: Sequence[str]) -> str | None:
     """Return the name a schema column has among ``stored_names`` (its own or a ``renamed_from``), or None."""
     if column.name in stored_names:
         return column.name
@@ -170,7 +173,7 @@ def plan_for(cls: type, stored: np.dtype, key: str | None = None, path: str | No
     missing = []
     by_stored: dict[str, Column] = {}
     for column in cls.COLUMNS:
-        name = stored_name(cls, column, names)
+        name = stored_name(column, names)
         if name is None:
             missing.append(column)
             continue
@@ -259,7 +262,9 @@ def _cast(column: Column, values: np.ndarray, cls: type, key: str | None, path: 
     return _checked(np.asarray(values), target, column, cls, key, path)
 
 
-def _checked(values: np.ndarray, target: np.dtype, column: Column, cls: type, key: str | None, path: str | None):
+def _checked(
+    values: np.ndarray, target: np.dtype, column: Column, cls: type, key: str | None, path: str | None
+) -> np.ndarray:
     if target.kind in "iu" and values.size and values.dtype.kind in "iuf" and not widens(values.dtype, target):
         info = np.iinfo(target)
         finite = values[np.isfinite(values)] if values.dtype.kind == "f" else values
@@ -313,7 +318,7 @@ def read_names(cls: type, requested: Sequence[str] | None, stored_names: Sequenc
     names = []
     for name in requested:
         column = columns.get(name)
-        stored = stored_name(cls, column, stored_names) if column is not None else name
+        stored = stored_name(column, stored_names) if column is not None else name
         if stored is not None:
             names.append(stored)
     return names
