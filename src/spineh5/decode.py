@@ -2,8 +2,10 @@
 
 A file layout hands over the rows of one object product for one entry as an
 :class:`ObjectRows`; :class:`ObjectDecoder` resolves the class from the stored
-``class_name`` (legacy ``"Meta"`` included), reports columns the schema does
-not know once, and builds generated objects, or plain dicts with
+``class_name`` (legacy ``"Meta"`` and renamed classes included), applies the
+schema's evolution rules (:mod:`spineh5.types.evolution`: renamed, widened and
+added fields), reports columns the schema does not know once per class and
+column set, and builds generated objects, or plain dicts with
 ``build_classes=False``. :func:`concatenate_rows` joins the rows of one
 product read from several files, whose columns may differ.
 """
@@ -18,10 +20,11 @@ import h5py
 import numpy as np
 
 from .errors import SpineFileError, UnknownColumnsWarning
+from .types.evolution import evolve_rows
 from .types.registry import REGISTRY
 
 #: Legacy class name of image metadata, resolved to ImageMeta2D or ImageMeta3D.
-_LEGACY_META = "Meta"
+LEGACY_META = "Meta"
 
 
 @attrs.frozen
@@ -52,8 +55,8 @@ def resolve_class(class_name: str | None, rows: np.ndarray) -> type | None:
     """
     if class_name is None:
         return None
-    if class_name != _LEGACY_META:
-        return REGISTRY.get(class_name)
+    if class_name != LEGACY_META:
+        return REGISTRY.resolve(class_name)
     names = rows.dtype.names or ()
     if "count" not in names:
         return None
@@ -182,16 +185,22 @@ class ObjectDecoder:
                 path,
                 key,
             )
+        self.report_unknown(cls, dtype, key, stacklevel=5)
+
+    def report_unknown(self, cls: type, dtype: np.dtype, key: str, stacklevel: int = 4) -> None:
+        """Warn (:class:`UnknownColumnsWarning`), once per class and column set, of columns ``cls`` does not know."""
+        unknown = self.unknown_columns(cls, dtype)
         report = (cls.CLASS_NAME, unknown)
-        if report not in self._reported:
-            self._reported.add(report)
-            warnings.warn(
-                f"{cls.CLASS_NAME} rows of product {key!r} carry columns unknown to the schema, left out of the "
-                f"objects: {', '.join(unknown)} (they stay readable with reader.raw(), reader.table() "
-                "or build_classes=False)",
-                UnknownColumnsWarning,
-                stacklevel=4,
-            )
+        if not unknown or report in self._reported:
+            return
+        self._reported.add(report)
+        warnings.warn(
+            f"{cls.CLASS_NAME} rows of product {key!r} carry columns unknown to the schema (removed from it, "
+            f"or written by a later release), left out of the objects: {', '.join(unknown)} (they stay "
+            "readable with reader.raw(), reader.table() or build_classes=False)",
+            UnknownColumnsWarning,
+            stacklevel=stacklevel,
+        )
 
     def decode(self, product: ObjectRows, key: str, path: str | None = None) -> Any:
         """Return the objects (or dicts) of one entry: a list, or one object for scalar products."""
@@ -201,9 +210,11 @@ class ObjectDecoder:
                 raise SpineFileError("one object per entry is expected, the entry has none", path, key)
             rows = rows[:1]
         if not self.build_classes:
-            values: list = _records_to_dicts(rows)
+            cls = resolve_class(product.class_name, rows)
+            values: list = _records_to_dicts(rows if cls is None else evolve_rows(cls, rows, key, path))
         else:
             cls = self.object_class(product, key, path)
+            rows = evolve_rows(cls, rows, key, path)
             self.check_columns(cls, rows.dtype, key, path)
             try:
                 values = cls.from_records(rows)

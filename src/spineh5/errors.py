@@ -101,6 +101,14 @@ class IncompleteFileError(SpineFileError):
     """A file's ``info.complete`` attribute says its writer did not finish it."""
 
 
+class SchemaEvolutionError(SpineFileError):
+    """Stored rows cannot be read under the current schema: a dtype change that no evolution rule allows.
+
+    The message names the class, the field, the file's dtype and the schema's, and
+    how to declare the change (``cast_from``) when one can be declared.
+    """
+
+
 class ColumnError(SpineH5Error, ValueError):
     """A value cannot be stored in a column.
 

@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from .decode import ObjectDecoder, ObjectRows, concatenate_rows, spec_class
+from .decode import LEGACY_META, ObjectDecoder, ObjectRows, concatenate_rows, resolve_class, spec_class
 from .errors import IncompleteFileError, SpineFileError, UnknownColumnsWarning
 from .format.common import COMPLETE, cfg_history, layout_from_info
 from .input_files import FileHandles, parse_cfg, resolve_paths, select_entries
@@ -42,6 +42,7 @@ from .layouts import ReadLayout
 from .layouts.base import RUN_DTYPE
 from .products import ProductSpec
 from .reader_views import AnalysisViews
+from .types import evolution
 
 __all__ = [
     "HDF5Reader",
@@ -368,17 +369,12 @@ class HDF5Reader(AnalysisViews):
                 raise IndexError(f"entry {int(bad[0])} is out of range for a reader of {len(self)} entries")
         file_ids, file_entries = self._locations(positions)
         if fixed_only and columns is None and len(file_ids):
-            stored = self._open_file(int(file_ids[0])).spec(key).dtype
-            if stored.names is not None:
-                columns = [name for name in stored.names if stored.fields[name][0].kind != "O"]
+            columns = self._fixed_columns(key, int(file_ids[0]))
         parts: list[np.ndarray] = []
         part_offsets: dict[int, tuple[int, np.ndarray]] = {}
         base = 0
         for file_id in np.unique(file_ids).tolist():
-            layout = self._open_file(file_id)
-            if key not in layout.keys():
-                raise KeyError(f"{self.file_paths[file_id]}: no product {key!r}")
-            rows, offsets = layout.read_table(key, file_entries[file_ids == file_id], columns)
+            rows, offsets = self._file_table(file_id, key, file_entries[file_ids == file_id], columns)
             parts.append(rows)
             part_offsets[file_id] = (base, offsets)
             base += len(rows)
@@ -405,6 +401,37 @@ class HDF5Reader(AnalysisViews):
     def _table_class(self, key: str) -> type | None:
         return spec_class(self.spec(key, self._first_file_with(key)))
 
+    def _file_table(
+        self, file_id: int, key: str, entries: np.ndarray, columns: Sequence[str] | None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Return one file's table of a product under the schema's evolution rules (:mod:`.types.evolution`)."""
+        layout = self._open_file(file_id)
+        if key not in layout.keys():
+            raise KeyError(f"{self.file_paths[file_id]}: no product {key!r}")
+        class_name = layout.stored_class(key)
+        legacy = class_name == LEGACY_META  # resolved from the rows' dtype; any other name by name alone
+        cls = resolve_class(class_name, np.empty(0, layout.spec(key).dtype if legacy else None))
+        if cls is None:
+            return layout.read_table(key, entries, columns)
+        stored = (
+            None if columns is None else evolution.read_names(cls, columns, layout.stored_dtype(key, columns).names)
+        )
+        rows, offsets = layout.read_table(key, entries, stored)
+        return evolution.evolve_table(cls, rows, columns, key, self.file_paths[file_id]), offsets
+
+    def _fixed_columns(self, key: str, file_id: int) -> list[str] | None:
+        """Return the fixed-size columns of an object product (``fixed_only``), under the schema's names."""
+        stored = self._open_file(file_id).spec(key).dtype
+        if stored.names is None:
+            return None
+        names = [name for name in stored.names if stored.fields[name][0].kind != "O"]
+        cls = spec_class(self.spec(key, file_id))
+        if cls is None:
+            return names
+        plan = evolution.plan_for(cls, stored, key, self.file_paths[file_id])
+        added = [c.name for c in plan.missing if c.storage != "vlen" and c.dtype != "str"]
+        return [plan.renames.get(name, name) for name in names] + added
+
     def _first_file_with(self, key: str) -> int:
         for file_id, keys in enumerate(self._file_keys):
             if key in keys:
@@ -412,8 +439,7 @@ class HDF5Reader(AnalysisViews):
         raise KeyError(f"no file holds product {key!r}")
 
     def _empty_table(self, key: str, columns: Sequence[str] | None) -> np.ndarray:
-        layout = self._open_file(self._first_file_with(key))
-        rows, _ = layout.read_table(key, np.empty(0, dtype=np.int64), columns)
+        rows, _ = self._file_table(self._first_file_with(key), key, np.empty(0, dtype=np.int64), columns)
         return rows
 
     # -- run / subrun / event -------------------------------------------------------------------------

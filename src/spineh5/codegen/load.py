@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import yaml
 
 from ..types.elements import FLOAT_MAX, INT_RANGES
@@ -29,8 +30,11 @@ from .model import (
 )
 
 FILE_KEYS = {"schema_version", "enums", "groups", "types"}
-TYPE_KEYS = {"doc", "bases", "fields"}
-FIELD_KEYS = {"name", "dtype", "storage", "length", "default", "units", "role", "doc", "lite", "derived"}
+TYPE_KEYS = {"doc", "bases", "fields", "renamed_from"}
+FIELD_KEYS = {"name", "dtype", "storage", "length", "default", "units", "role", "doc", "lite", "derived"} | {
+    "renamed_from",
+    "cast_from",
+}
 #: Geometric roles of an array field (SPINE names their ``scalar_dict`` components ``_x``, ``_y``, ``_z``).
 ROLES = ("position", "vector")
 ENUM_KEYS = {"doc", "members"}
@@ -38,7 +42,7 @@ ENUM_KEYS = {"doc", "members"}
 #: a field of that name would shadow them.
 RESERVED_FIELD_NAMES = frozenset(
     {"column", "math", "CLASS_NAME", "COLUMNS", "DTYPE", "LITE_DTYPE", "to_records", "from_records"}
-    | {"_LITE_COLUMNS", "_FULL_COLUMNS"}
+    | {"_LITE_COLUMNS", "_FULL_COLUMNS", "RENAMED_FROM"}
 )
 
 
@@ -148,7 +152,8 @@ def build_schema(documents: list[tuple[Path, dict]], library: Schema | None = No
 
     for name in own:
         linearize(types, name)
-        resolve_columns(types, name)
+        check_renames(types[name], resolve_columns(types, name))
+    check_class_renames(types, own)
     if not any(not types[name].abstract for name in own):
         raise SchemaError("the schema declares no object type (section 'types')")
     return Schema(version=version, enums=enums, types=types, files=tuple(p.name for p, _ in documents), library=library)
@@ -222,7 +227,10 @@ def _load_type(path: Path, name: Any, body: Any, abstract: bool, enums: dict[str
     module = path.stem
     if not abstract and not is_identifier(module):
         raise SchemaError(f"{file}: file name {path.stem!r} must be a valid module name")
-    return TypeDef(name, _doc(body, where), tuple(bases), tuple(fields), abstract, module, where)
+    renamed_from = _names(body, "renamed_from", where)
+    if renamed_from and abstract:
+        raise SchemaError(f"{where.describe()}: renamed_from applies to types (class names on disk), not to groups")
+    return TypeDef(name, _doc(body, where), tuple(bases), tuple(fields), abstract, module, where, renamed_from)
 
 
 def _load_field(file: str, owner: str, position: int, raw: Any, enums: dict[str, EnumDef]) -> FieldDef:
@@ -268,6 +276,10 @@ def _load_field(file: str, owner: str, position: int, raw: Any, enums: dict[str,
         raise SchemaError(f"{where.describe()}: unknown role {role!r}; expected one of {list(ROLES)}")
     if role is not None and (storage != "fixed" or dtype not in NUMERIC_DTYPES or length > 3):
         raise SchemaError(f"{where.describe()}: role {role!r} needs a numeric fixed array of length 2 or 3")
+    renamed_from = _names(raw, "renamed_from", where)
+    if name in renamed_from:
+        raise SchemaError(f"{where.describe()}: renamed_from names the field itself")
+    cast_from = _cast_from(raw, where, dtype, enum)
     return FieldDef(
         name=name,
         dtype=dtype,
@@ -281,6 +293,8 @@ def _load_field(file: str, owner: str, position: int, raw: Any, enums: dict[str,
         derived=raw.get("derived", False),
         enum=enum,
         location=where,
+        renamed_from=renamed_from,
+        cast_from=cast_from,
     )
 
 
@@ -346,3 +360,78 @@ def _check_element(where: Location, value: Any, dtype: str, enum: EnumDef | None
     if math.isfinite(value) and abs(value) > FLOAT_MAX[dtype]:
         raise SchemaError(wrong)
     return value
+
+
+def _names(body: dict, key: str, where: Location) -> tuple[str, ...]:
+    """Return ``renamed_from``: one identifier or a list of them (earlier names, most recent first)."""
+    value = body.get(key, [])
+    names = [value] if isinstance(value, str) else value
+    if not isinstance(names, list) or not all(is_identifier(name) for name in names):
+        raise SchemaError(f"{where.describe()}: {key} must be a name or a list of names, got {value!r}")
+    if len(set(names)) != len(names):
+        raise SchemaError(f"{where.describe()}: a name is listed twice in {key} {names}")
+    return tuple(names)
+
+
+def _cast_from(raw: dict, where: Location, dtype: str, enum: EnumDef | None) -> tuple[str, ...]:
+    """Return ``cast_from``: numeric elements (numpy names) a file may store the numeric field as."""
+    value = raw.get("cast_from", [])
+    names = [value] if isinstance(value, str) else value
+    if not isinstance(names, list):
+        raise SchemaError(f"{where.describe()}: cast_from must be a dtype or a list of dtypes, got {value!r}")
+    if names and (dtype == "str" or enum is not None):
+        raise SchemaError(f"{where.describe()}: cast_from applies to numeric fields only (not {dtype})")
+    for name in names:
+        if not _numeric_numpy_name(name):
+            raise SchemaError(
+                f"{where.describe()}: cast_from {name!r} is not a numeric dtype (bool, int8..int64, "
+                "uint8..uint64, float16..float64)"
+            )
+        if name == dtype:
+            raise SchemaError(f"{where.describe()}: cast_from {name!r} is the field's own dtype")
+    return tuple(names)
+
+
+def _numeric_numpy_name(name: object) -> bool:
+    if not isinstance(name, str):
+        return False
+    try:
+        dtype = np.dtype(name)
+    except TypeError:
+        return False
+    return dtype.kind in "biuf" and dtype.name == name
+
+
+def check_renames(typedef: TypeDef, columns: list[FieldDef]) -> None:
+    """Refuse a ``renamed_from`` naming a current column of the type, or an old name two columns claim."""
+    names = {field.name for field in columns}
+    claimed: dict[str, str] = {}
+    for field in columns:
+        for old in field.renamed_from:
+            if old in names:
+                raise SchemaError(
+                    f"{field.location.describe()}: renamed_from {old!r} is a field of {typedef.name}: "
+                    "a file storing it would have two readings"
+                )
+            if old in claimed:
+                raise SchemaError(
+                    f"{field.location.describe()}: renamed_from {old!r} is already claimed by {claimed[old]}"
+                )
+            claimed[old] = field.name
+
+
+def check_class_renames(types: dict[str, TypeDef], own: list[str]) -> None:
+    """Refuse a type-level ``renamed_from`` naming a declared type, or an old name two types claim."""
+    claimed: dict[str, str] = {}
+    for name in own:
+        typedef = types[name]
+        for old in typedef.renamed_from:
+            if old in types:
+                raise SchemaError(
+                    f"{typedef.location.describe()}: renamed_from {old!r} is a declared type (or group) name"
+                )
+            if old in claimed:
+                raise SchemaError(
+                    f"{typedef.location.describe()}: renamed_from {old!r} is already claimed by {claimed[old]}"
+                )
+            claimed[old] = name

@@ -82,6 +82,10 @@ class FieldDef:
     derived: bool
     enum: EnumDef | None = attrs.field(eq=False)
     location: Location = attrs.field(eq=False)
+    #: Earlier names of the field (``renamed_from``): files storing one of them read it under ``name``.
+    renamed_from: tuple[str, ...] = ()
+    #: Stored elements the field may be cast from besides the widening ones (``cast_from``).
+    cast_from: tuple[str, ...] = ()
 
     @property
     def base_dtype(self) -> str:
@@ -104,6 +108,8 @@ class TypeDef:
     abstract: bool
     module: str
     location: Location = attrs.field(eq=False)
+    #: Earlier class names (``renamed_from``): files storing objects under one of them read as this type.
+    renamed_from: tuple[str, ...] = ()
 
 
 @attrs.frozen

@@ -83,6 +83,10 @@ def _column_arguments(field: FieldDef) -> list[str]:
         arguments.append(f"enum={field.enum.name}")
     if field.doc:
         arguments.append(f"doc={field.doc!r}")
+    if field.renamed_from:
+        arguments.append(f"renamed_from={pyrepr(field.renamed_from)}")
+    if field.cast_from:
+        arguments.append(f"cast_from={pyrepr(field.cast_from)}")
     return arguments
 
 
@@ -120,6 +124,7 @@ def type_context(schema: Schema, typedef: TypeDef) -> dict:
     return {
         "name": typedef.name,
         "doc": typedef.doc,
+        "renamed_from": pyrepr(typedef.renamed_from) if typedef.renamed_from else None,
         "fields": fields,
         "columns": [column_context(field) for field in fields],
     }

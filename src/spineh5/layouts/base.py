@@ -217,6 +217,15 @@ class ReadLayout:
         """Return how a product is stored."""
         raise NotImplementedError
 
+    def stored_dtype(self, key: str, wanted: Sequence[str] | None = None) -> np.dtype:
+        """Return the compound dtype of a product's rows (a layout may return less, holding at least ``wanted``)."""
+        return self.spec(key).dtype
+
+    def stored_class(self, key: str) -> str | None:
+        """Return a product's stored ``class_name`` (None for products that hold no objects)."""
+        spec = self.spec(key)
+        return spec.class_name if spec.kind.holds_objects else None
+
     def read_entry(self, entry: int, keys: Iterable[str]) -> dict[str, Any]:
         """Return the products of one entry, objects as ``ObjectRows``."""
         raise NotImplementedError

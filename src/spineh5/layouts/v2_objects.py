@@ -127,7 +127,7 @@ class ObjectReading(ReadLayout):
             raise self._fail(f"{group.name}/fixed is missing or not a 1-D compound dataset", key)
         event_offsets = self._offsets(group, EVENT_OFFSETS, key, self._count + 1, problems)
         names = fixed_names(dtype)
-        cls = REGISTRY.get(class_name or "")
+        cls = REGISTRY.resolve(class_name or "")
         return Product(
             key,
             group,

@@ -131,6 +131,20 @@ class V2ReadLayout(ObjectReading):
             return product.spec.kind
         return Kind.OBJECT if product.scalar else Kind.OBJECTS
 
+    def stored_dtype(self, key: str, wanted: Sequence[str] | None = None) -> np.dtype:
+        """Return the rows' compound dtype; only the ``fixed`` columns when they hold ``wanted`` (pools unparsed)."""
+        product = self._product(key)
+        if product.kind == OBJECTS and wanted is not None:
+            fixed = product.plan.fixed_dtype
+            if all(name in product.plan.fixed_names for name in wanted):
+                return np.dtype([(name, fixed.fields[name][0]) for name in product.plan.fixed_names])
+        return self.spec(key).dtype
+
+    def stored_class(self, key: str) -> str | None:
+        """Return a product's stored ``class_name``; the pools of an object product are not inspected."""
+        product = self._product(key)
+        return product.class_name if product.kind == OBJECTS else None
+
     def product_metadata(self, key: str) -> dict[str, Any] | None:
         """Return the parsed ``product_metadata`` of a SPINE typed product, None for plain products."""
         group = self._product(key).group

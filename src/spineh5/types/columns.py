@@ -85,6 +85,11 @@ class Column:
         Enumeration of the allowed values.
     doc : str
         One-line description.
+    renamed_from : tuple of str
+        Earlier names of the column: a file storing one of them reads it under ``name``.
+    cast_from : tuple of str
+        Stored elements this column may be cast from besides the widening ones
+        (a declared narrowing or change of kind, see :mod:`.evolution`).
     """
 
     name: str
@@ -98,6 +103,8 @@ class Column:
     derived: bool = False
     enum: type[enum.IntEnum] | None = None
     doc: str = ""
+    renamed_from: tuple[str, ...] = ()
+    cast_from: tuple[str, ...] = ()
 
     @property
     def numpy_dtype(self) -> np.dtype:

@@ -43,6 +43,8 @@ class SchemaObject:
         Compound dtype of a row.
     LITE_DTYPE : numpy.dtype
         Compound dtype of a row in lite files (without the non-lite columns).
+    RENAMED_FROM : tuple of str
+        Earlier class names: files storing objects under one of them read as this class.
     """
 
     __slots__ = ()
@@ -51,6 +53,7 @@ class SchemaObject:
     COLUMNS: ClassVar[tuple[Column, ...]]
     DTYPE: ClassVar[np.dtype]
     LITE_DTYPE: ClassVar[np.dtype]
+    RENAMED_FROM: ClassVar[tuple[str, ...]] = ()
     #: The names of every column (the keys a dict of this class may have).
     _NAMES: ClassVar[frozenset[str]]
     #: The columns that ``to_records`` fills: lite ones first, then (full records only) the others.
@@ -134,7 +137,7 @@ def column(dtype: str, **options: Any) -> Any:
         Element dtype name (see :mod:`.elements`); ``int64`` for an enum.
     **options
         The other fields of :class:`Column` (``storage``, ``length``, ``default``,
-        ``units``, ``role``, ``lite``, ``derived``, ``enum``, ``doc``).
+        ``units``, ``role``, ``lite``, ``derived``, ``enum``, ``doc``, ``renamed_from``, ``cast_from``).
     """
     return _DeclaredColumn(dtype, options)
 

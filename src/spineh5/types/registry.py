@@ -6,6 +6,11 @@ the first look-up) and those of a user package rendered by ``spineh5 generate``.
 writer stores an object under its class name; the reader and the decoders look that
 name up here. Two classes may not share a name: the second is refused with an error
 naming both modules.
+
+A class renamed in its schema (``renamed_from`` at the type level) keeps its earlier
+names as *aliases*: :meth:`ClassRegistry.resolve` reads files storing an old name as
+the new class, unless a class of that name is itself registered. Aliases are not
+keys of the mapping (the writer stores only current names).
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ class ClassRegistry(Mapping):
 
     def __init__(self) -> None:
         self._classes: dict[str, type] = {}
+        self._aliases: dict[str, type] = {}
         self._builtin_loaded = False
 
     def _load_builtin(self) -> None:
@@ -48,6 +54,11 @@ class ClassRegistry(Mapping):
     def __len__(self) -> int:
         self._load_builtin()
         return len(self._classes)
+
+    def resolve(self, name: str) -> type | None:
+        """Return the class stored under ``name``: the class of that name, else the class renamed from it."""
+        self._load_builtin()
+        return self._classes.get(name) or self._aliases.get(name)
 
     def __repr__(self) -> str:
         return f"ClassRegistry({sorted(self)})"
@@ -85,7 +96,18 @@ def register(*classes: type) -> None:
                 "in its schema and generate again"
             )
         pending[name] = cls
+    aliases: dict[str, type] = {}
+    for cls in pending.values():
+        for old in getattr(cls, "RENAMED_FROM", ()):
+            other = aliases.get(old) or REGISTRY._aliases.get(old)
+            if other is not None and other is not cls and _origin(other) != _origin(cls):
+                raise ClassNameClashError(
+                    f"cannot register {_origin(cls)}: it is renamed from {old!r}, as {_origin(other)} is; "
+                    "files storing that name would have two readers, so keep renamed_from on one of them"
+                )
+            aliases[old] = cls
     known.update(pending)
+    REGISTRY._aliases.update(aliases)
 
 
 def unregister(*classes: type) -> None:
@@ -94,3 +116,6 @@ def unregister(*classes: type) -> None:
     for cls in classes:
         if known.get(cls.CLASS_NAME) is cls:
             del known[cls.CLASS_NAME]
+        for old in getattr(cls, "RENAMED_FROM", ()):
+            if REGISTRY._aliases.get(old) is cls:
+                del REGISTRY._aliases[old]

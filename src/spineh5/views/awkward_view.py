@@ -22,6 +22,7 @@ import numpy as np
 
 from ..decode import resolve_class
 from ..products import Kind
+from ..types import evolution
 from .columns import (
     ListColumns,
     columns_for,
@@ -160,6 +161,23 @@ def _pool_records(data: ObjectColumns, columns: Sequence[str] | None) -> _Conten
     return ak.contents.RecordArray(contents, names, length=len(data.fixed), parameters=parameters)
 
 
+def _evolves(layout: Any, key: str, columns: Sequence[str] | None) -> bool:
+    """Return whether a V2 object product's rows need the schema's evolution rules (renamed, cast or added columns).
+
+    Asked for fixed columns only, the pools stay unparsed.
+    """
+    cls = resolve_class(layout.stored_class(key), np.empty(0))
+    if cls is None:
+        return False
+    stored = layout.stored_dtype(key, columns)
+    if columns is not None:
+        stored = np.dtype([(name, stored.fields[name][0]) for name in columns if name in stored.names])
+        if len(stored.names or ()) < len(columns):
+            return True  # a column asked for is stored under an older name, or not stored (the table decides)
+    plan = evolution.plan_for(cls, stored, key, layout.path)
+    return not plan.identity or (columns is None and bool(plan.missing))
+
+
 def _v2_objects(
     reader: HDF5Reader, key: str, kind: Kind, positions: np.ndarray, columns: Sequence[str] | None
 ) -> _Content | None:
@@ -181,6 +199,8 @@ def _v2_objects(
             return None
         if key not in layout.keys():
             raise KeyError(f"{reader.file_paths[int(ids[0])]}: no product {key!r}")
+        if _evolves(layout, key, columns):
+            return None  # an older schema's rows: read through the table, which applies the evolution rules
         parts.append(layout.read_columns(key, entries, columns))
     layouts = []
     for data in parts:

@@ -128,8 +128,11 @@ def object_columns(
 ) -> tuple[np.ndarray, np.ndarray, type | None]:
     """Return the rows of an object product (the schema's columns, in schema order), offsets and class.
 
-    Columns the schema does not know are left out, as the per-entry reader
-    leaves them out of the objects; they stay readable through
+    The rows follow the schema's evolution rules (added fields at their defaults,
+    renamed and widened ones under the schema's name and dtype; see
+    :mod:`spineh5.types.evolution`). Columns the schema does not know are left
+    out, as the per-entry reader leaves them out of the objects (reported once
+    per class and column set); they stay readable through
     :meth:`~spineh5.reader.HDF5Reader.table`. When the class is unknown to
     the schema every stored column is kept.
     """
@@ -138,6 +141,8 @@ def object_columns(
     stored = rows.dtype.names or ()
     names = schema_names(stored, cls, columns)
     if list(stored) != names:
+        if cls is not None and columns is None:
+            reader._decoder.report_unknown(cls, rows.dtype, key)
         rows = rows[names]
     return rows, offsets, cls
 
