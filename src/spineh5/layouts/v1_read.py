@@ -197,6 +197,29 @@ class V1ReadLayout(ReadLayout):
             )
         return start, stop
 
+    def part_ends(self, key: str, start: int, stop: int, entry: int | None = None) -> dict[str, int]:
+        """Return, for each element dataset of a list product, the end of the rows ``index`` rows ``[start, stop)`` select.
+
+        Only the ``index`` rows are read; the bounds of each reference come from
+        its selection (:meth:`region`), so no element row is read. Keys are the
+        element datasets' HDF5 paths; 0 when no reference selects a row.
+
+        Raises
+        ------
+        SpineFileError
+            For the first reference that is null, unreadable, points elsewhere
+            or reaches past its dataset.
+        """
+        self.spec(key)
+        parts = self._parts[key]
+        with self._errors(key, entry):
+            refs = self._targets[key].read(start, stop)
+        ends = dict.fromkeys((part.name for part in parts), 0)
+        for row in refs.reshape(len(refs), -1):
+            for part, ref in zip(parts, row):
+                ends[part.name] = max(ends[part.name], self.region(part, ref, key, entry)[1])
+        return ends
+
     def _event(self, entry: int) -> np.void:
         """Return the ``events`` row of an entry (rows are read and cached by block)."""
         block = entry // _EVENT_BLOCK

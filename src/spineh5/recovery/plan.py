@@ -1,0 +1,211 @@
+"""What recovering a file left by a killed writer means: the entries kept and the rows each dataset keeps.
+
+:func:`plan_recovery` looks at an open file (read-only) and returns a
+:class:`RecoveryPlan`: how many leading entries are whole (every product of
+the entry fully on disk) and, for every dataset, how many rows those entries
+reach. The layout scans live in :mod:`.v1_scan` and :mod:`.v2_scan`; applying
+a plan is :func:`apply_plan`. ``validate`` uses the plan too, to tell the
+leftovers of an unfinished batch from damage.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+from typing import Any
+
+import attrs
+import h5py
+import numpy as np
+
+from ..errors import SpineH5Error
+from ..format.common import COMPLETE, INFO, detect_layout, truthy
+from ..layouts import layout_problem
+
+__all__ = [
+    "RECOVERED",
+    "RecoveryError",
+    "RecoveryPlan",
+    "Trim",
+    "apply_plan",
+    "plan_recovery",
+    "readable_prefix",
+    "whole_items",
+]
+
+#: ``info`` attribute (spineh5's; SPINE's readers ignore it) recording what ``spineh5 recover`` kept and dropped (JSON).
+RECOVERED = "recovered"
+#: Errors h5py raises on damaged data.
+_H5_ERRORS = (OSError, RuntimeError, KeyError, ValueError, TypeError)
+
+
+class RecoveryError(SpineH5Error):
+    """A file cannot be recovered (or the recovery was refused); the message is one line."""
+
+
+@attrs.frozen
+class Trim:
+    """The rows one dataset keeps.
+
+    Attributes
+    ----------
+    product : str
+        The product the dataset belongs to (``events`` for the events table).
+    dataset : str
+        HDF5 path of the dataset.
+    rows : int
+        Rows on disk now.
+    keep : int
+        Rows the kept entries reach.
+    """
+
+    product: str
+    dataset: str
+    rows: int
+    keep: int
+
+    @property
+    def dropped(self) -> int:
+        """Return the rows past what the kept entries reach."""
+        return self.rows - self.keep
+
+
+@attrs.frozen
+class RecoveryPlan:
+    """What recovering a file keeps.
+
+    Attributes
+    ----------
+    format_version : int
+        The file's layout.
+    entries : int
+        Rows of ``events`` on disk.
+    kept : int
+        Leading entries whose every product is fully on disk.
+    trims : tuple of Trim
+        Every dataset of the file with the rows it keeps.
+    complete : bool
+        The file's ``info.complete`` as found.
+    reasons : tuple of str
+        Why entry ``kept`` is not whole (per product, first problem), empty when every entry is.
+    """
+
+    format_version: int
+    entries: int
+    kept: int
+    trims: tuple[Trim, ...]
+    complete: bool
+    reasons: tuple[str, ...] = ()
+
+    @property
+    def leftovers(self) -> bool:
+        """Return whether the file holds rows past its whole entries (partial entries or partial rows)."""
+        return self.kept < self.entries or any(trim.dropped for trim in self.trims)
+
+    def dropped_by_product(self) -> dict[str, int]:
+        """Return the rows dropped per product (summed over its datasets), products with none left out."""
+        dropped: dict[str, int] = {}
+        for trim in self.trims:
+            if trim.dropped:
+                dropped[trim.product] = dropped.get(trim.product, 0) + trim.dropped
+        return dropped
+
+    def summary(self) -> str:
+        """Return the dropped rows as short text (``events 2, run_info 3 rows``)."""
+        dropped = self.dropped_by_product()
+        if not dropped:
+            return "no rows"
+        return ", ".join(f"{product} {rows}" for product, rows in sorted(dropped.items())) + " rows"
+
+
+def readable_prefix(dataset: h5py.Dataset, fields: list[str] | None = None) -> np.ndarray:
+    """Return the leading rows of a dataset that can be read (a damaged chunk, e.g. a checksum error, ends them).
+
+    Read whole, or chunk by chunk when the whole read fails.
+    """
+    view = dataset.fields(fields) if fields else dataset
+    try:
+        return np.asarray(view[:])
+    except _H5_ERRORS:
+        pass
+    step = (dataset.chunks or (1024,))[0]
+    parts = []
+    for start in range(0, dataset.shape[0], step):
+        try:
+            parts.append(np.asarray(view[start : start + step]))
+        except _H5_ERRORS:
+            break
+    if not parts:
+        return np.asarray(view[:0])
+    return np.concatenate(parts)
+
+
+def whole_items(offsets: np.ndarray, size: int) -> int:
+    """Return how many leading items an offsets array delimits whole inside a dataset of ``size`` rows.
+
+    Item ``i`` is whole when ``offsets[0..i+1]`` start inside the dataset, never
+    decrease and end inside it.
+    """
+    offsets = np.asarray(offsets, dtype=np.int64).reshape(-1)
+    if len(offsets) == 0 or not 0 <= offsets[0] <= size:
+        return 0
+    bad = np.flatnonzero((np.diff(offsets) < 0) | (offsets[1:] > size))
+    return int(bad[0]) if len(bad) else len(offsets) - 1
+
+
+def plan_recovery(h5file: h5py.File, path: str, show_progress: bool = False) -> RecoveryPlan:
+    """Return what recovering an open file keeps (the file is only read).
+
+    Raises
+    ------
+    RecoveryError
+        When the file has no ``info`` group, its layout is not supported, or
+        the layout's structure (``events``, product groups) is unusable.
+    """
+    from . import v1_scan, v2_scan
+
+    if not isinstance(h5file.get(INFO), (h5py.Group, h5py.Dataset)):
+        raise RecoveryError(f"{path}: no {INFO!r} group: not a SPINE output file spineh5 can recover")
+    detection = detect_layout(h5file)
+    problem = layout_problem(detection)
+    if problem is not None:
+        raise RecoveryError(f"{path}: {problem}")
+    complete = truthy(h5file[INFO].attrs.get(COMPLETE, True))
+    scan = v1_scan.scan if detection.version == 1 else v2_scan.scan
+    try:
+        entries, kept, trims, reasons = scan(h5file, path, show_progress)
+    except RecoveryError:
+        raise
+    except (SpineH5Error, *_H5_ERRORS) as err:
+        raise RecoveryError(f"{path}: cannot be recovered ({str(err).splitlines()[0] if str(err) else err!r})") from err
+    return RecoveryPlan(detection.version, entries, kept, tuple(trims), complete, tuple(reasons))
+
+
+def apply_plan(h5file: h5py.File, plan: RecoveryPlan, record: dict[str, Any] | None = None) -> None:
+    """Shrink every dataset of a file open for writing to the rows it keeps; mark it complete.
+
+    Parameters
+    ----------
+    h5file : h5py.File
+        The file the plan was made from, open in mode ``r+``.
+    plan : RecoveryPlan
+        What to keep.
+    record : dict, optional
+        Extra items of the ``info.recovered`` record (tool, time); no record is
+        written when None.
+    """
+    for trim in plan.trims:
+        if trim.dropped > 0:
+            h5file[trim.dataset].resize(trim.keep, axis=0)
+    info = h5file[INFO]
+    info.attrs[COMPLETE] = np.bool_(True)
+    if record is not None:
+        entry = {
+            "entries_found": plan.entries,
+            "entries_kept": plan.kept,
+            "rows_trimmed": plan.dropped_by_product(),
+            "was_complete": plan.complete,
+            "time": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+            **record,
+        }
+        info.attrs[RECOVERED] = json.dumps(entry, sort_keys=True)

@@ -1,0 +1,177 @@
+"""The whole entries of a V2 file: every offset inside its dataset, never decreasing, one boundary per entry.
+
+Each product group (and each child product group nested in one) is checked
+from its offsets alone: ``event_offsets`` against the rows they index,
+``element_offsets`` against ``values``, and the ``_var_offsets_<i>`` columns
+of ``fixed`` against their pools. ``events`` must hold ``0..K-1``. The
+whole entries are those every product holds whole; each dataset keeps the
+rows they reach.
+"""
+
+from __future__ import annotations
+
+import h5py
+import numpy as np
+
+from ..format.common import EVENTS
+from ..format.v2 import (
+    ARRAY,
+    ELEMENT_OFFSETS,
+    EVENT_OFFSETS,
+    FIXED,
+    LIST,
+    MULTI_LIST,
+    OBJECTS,
+    PRODUCTS,
+    STRING,
+    V2_KINDS,
+    VALUES,
+    VARIABLES,
+    element_names,
+    inspect_objects,
+    kind_of,
+    product_groups,
+)
+from .plan import RecoveryError, Trim, readable_prefix, whole_items
+
+__all__ = ["scan"]
+
+
+class _Product:
+    """The offsets of one product group, read once, and the datasets they index."""
+
+    def __init__(self, key: str, group: h5py.Group, kind: str) -> None:
+        self.key, self.group, self.kind = key, group, kind
+        self.parts: list[tuple[h5py.Dataset, h5py.Dataset]] = []  # (values or fixed, event_offsets)
+        if kind in (ARRAY, STRING, LIST, OBJECTS):
+            target = FIXED if kind == OBJECTS else VALUES
+            self.parts.append((_dataset(group, target, key), _dataset(group, EVENT_OFFSETS, key)))
+        elif kind == MULTI_LIST:
+            for name in element_names(group):
+                self.parts.append((_dataset(group, f"{name}/{VALUES}", key), _dataset(group, f"{name}/{EVENT_OFFSETS}", key)))
+        self.offsets = [readable_prefix(offsets).astype(np.int64) for _, offsets in self.parts]
+
+    def whole(self) -> tuple[int, str | None]:
+        """Return how many leading entries of the product are whole, and the first part that limits them."""
+        best, reason = None, None
+        for (target, offsets_set), offsets in zip(self.parts, self.offsets):
+            rows = self._whole_rows(target)
+            whole = whole_items(offsets, rows)
+            if best is None or whole < best:
+                best, reason = whole, f"{offsets_set.name} ends its whole entries at {whole} ({rows} whole rows)"
+        return (best if best is not None else 0), reason
+
+    def _whole_rows(self, target: h5py.Dataset) -> int:
+        """Return the leading rows of ``target`` fully on disk (a list's elements, an object's pools)."""
+        if self.kind == LIST:
+            elements = readable_prefix(_dataset(self.group, ELEMENT_OFFSETS, self.key)).astype(np.int64)
+            return whole_items(elements, target.shape[0])
+        if self.kind == OBJECTS:
+            return self._whole_objects(target)
+        return int(target.shape[0])
+
+    def _pools(self) -> list[tuple[str, h5py.Dataset]]:
+        report = inspect_objects(self.group)
+        if report.plan is None or report.pools is None or report.pools.first_fatal():
+            problem = (report.pools.first_fatal() if report.pools else None) or "; ".join(report.problems)
+            raise RecoveryError(f"product {self.key!r}: {problem}")
+        return [(pool.column, values) for pool, values in report.pools.pools]
+
+    def _whole_objects(self, fixed: h5py.Dataset) -> int:
+        pools = self._pools()
+        if not pools:
+            return int(fixed.shape[0])
+        columns = readable_prefix(fixed, [column for column, _ in pools])
+        whole = len(columns)
+        for column, values in pools:
+            width = max(1, int(np.prod(fixed.dtype.fields[column][0].shape)))
+            bounds = np.asarray(columns[column], dtype=np.int64).reshape(len(columns), width)
+            flat = bounds.reshape(-1)
+            bad = np.flatnonzero((np.diff(flat) < 0) | (flat[1:] > values.shape[0]))
+            if len(flat) and not 0 <= flat[0] <= values.shape[0]:
+                return 0
+            if len(bad):
+                whole = min(whole, int(bad[0] + 1) // bounds.shape[1])
+        return whole
+
+    def trims(self, kept: int) -> list[Trim]:
+        """Return the rows each dataset of the product keeps for the first ``kept`` entries."""
+        trims = []
+        for (target, offsets_set), offsets in zip(self.parts, self.offsets):
+            stop = int(offsets[kept]) if kept < len(offsets) else 0
+            trims.append(Trim(self.key, offsets_set.name, int(offsets_set.shape[0]), kept + 1))
+            trims.append(Trim(self.key, target.name, int(target.shape[0]), stop))
+            if self.kind == LIST:
+                elements = _dataset(self.group, ELEMENT_OFFSETS, self.key)
+                values_stop = int(elements[stop]) if stop < elements.shape[0] else 0
+                trims[-1] = Trim(self.key, target.name, int(target.shape[0]), values_stop)
+                trims.append(Trim(self.key, elements.name, int(elements.shape[0]), stop + 1))
+            if self.kind == OBJECTS:
+                trims.extend(self._pool_trims(target, stop))
+        return trims
+
+    def _pool_trims(self, fixed: h5py.Dataset, rows: int) -> list[Trim]:
+        trims = []
+        for column, values in self._pools():
+            keep = int(np.asarray(fixed.fields(column)[rows - 1]).reshape(-1)[-1]) if rows else 0
+            trims.append(Trim(self.key, values.name, int(values.shape[0]), keep))
+        return trims
+
+
+def _dataset(group: h5py.Group, name: str, key: str) -> h5py.Dataset:
+    node = group.get(name)
+    if not isinstance(node, h5py.Dataset) or node.ndim not in (1, 2):
+        raise RecoveryError(f"product {key!r}: {group.name}/{name} is missing or not a 1-D or 2-D dataset")
+    return node
+
+
+def _products(products: h5py.Group) -> list[_Product]:
+    """Return every product group under ``products`` and the child product groups nested in them."""
+    keys, _ = product_groups(products)
+    found = []
+    pending = [(key, products[key]) for key in keys]
+    while pending:
+        key, group = pending.pop(0)
+        found.append(_Product(key, group, kind_of(group)))
+        pending.extend(
+            (f"{key}/{name}", node)
+            for name, node in sorted(group.items())
+            if name not in (VARIABLES,) and kind_of(node) in V2_KINDS
+        )
+    return found
+
+
+def scan(h5file: h5py.File, path: str, show_progress: bool = False) -> tuple[int, int, list[Trim], list[str]]:
+    """Return the ``events`` rows, the whole entries, the rows each dataset keeps and why the next entry is not whole.
+
+    Raises
+    ------
+    RecoveryError
+        When ``events`` or ``products`` is missing, or a product group lacks a dataset.
+    """
+    events = h5file.get(EVENTS)
+    products = h5file.get(PRODUCTS)
+    if not isinstance(events, h5py.Dataset) or not isinstance(products, h5py.Group):
+        missing = EVENTS if not isinstance(events, h5py.Dataset) else PRODUCTS
+        raise RecoveryError(f"{path}: no {missing!r}: not a SPINE V2 output file spineh5 can recover")
+    entries = int(events.shape[0])
+    values = readable_prefix(events).astype(np.int64).reshape(-1)
+    wrong = np.flatnonzero(values != np.arange(len(values)))
+    kept = int(wrong[0]) if len(wrong) else len(values)
+    reasons = [] if kept == entries else [f"{EVENTS}: row {kept} is not {kept} (never written)"]
+    try:
+        found = _products(products)
+    except RecoveryError as err:
+        raise RecoveryError(f"{path}: {err}") from err
+    if show_progress:
+        from tqdm import tqdm
+
+        found = tqdm(found, desc="checking products", unit="product", leave=False)
+    for product in found:
+        whole, reason = product.whole()
+        if whole < kept:
+            kept, reasons = whole, [f"{product.key}: {reason}"]
+    trims = [Trim(EVENTS, events.name, entries, kept)]
+    for product in found:
+        trims.extend(product.trims(kept))
+    return entries, kept, trims, reasons
