@@ -198,7 +198,7 @@ class V1ReadLayout(ReadLayout):
         return start, stop
 
     def part_ends(self, key: str, start: int, stop: int, entry: int | None = None) -> dict[str, int]:
-        """Return, for each element dataset of a list product, the end of the rows ``index`` rows ``[start, stop)`` select.
+        """Return where the rows end that ``index`` rows ``[start, stop)`` of a list product select (per element).
 
         Only the ``index`` rows are read; the bounds of each reference come from
         its selection (:meth:`region`), so no element row is read. Keys are the

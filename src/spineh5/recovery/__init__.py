@@ -1,6 +1,7 @@
 """``spineh5 recover``: files left by a killed writer made complete, keeping their whole entries.
 
-* :mod:`.plan`: :class:`RecoveryPlan` (entries kept, rows each dataset keeps), :func:`plan_recovery`, :func:`apply_plan`;
+* :mod:`.plan`: :class:`RecoveryPlan` (entries kept, rows each dataset keeps), :func:`plan_recovery`,
+  :func:`apply_plan`;
 * :mod:`.v1_scan`, :mod:`.v2_scan`: the whole entries of each layout, from references and offsets alone;
 * :mod:`.run`: :func:`recover` (which file, where the result goes, working on a copy) and :class:`RecoveryReport`.
 """

@@ -48,7 +48,8 @@ class _Product:
             self.parts.append((_dataset(group, target, key), _dataset(group, EVENT_OFFSETS, key)))
         elif kind == MULTI_LIST:
             for name in element_names(group):
-                self.parts.append((_dataset(group, f"{name}/{VALUES}", key), _dataset(group, f"{name}/{EVENT_OFFSETS}", key)))
+                values = _dataset(group, f"{name}/{VALUES}", key)
+                self.parts.append((values, _dataset(group, f"{name}/{EVENT_OFFSETS}", key)))
         self.offsets = [readable_prefix(offsets).astype(np.int64) for _, offsets in self.parts]
 
     def whole(self) -> tuple[int, str | None]:
