@@ -29,7 +29,10 @@ __all__ = [
     "Trim",
     "apply_plan",
     "plan_recovery",
+    "Reach",
+    "reach",
     "readable_prefix",
+    "readable_rows",
     "whole_items",
 ]
 
@@ -153,8 +156,63 @@ def whole_items(offsets: np.ndarray, size: int) -> int:
     return int(bad[0]) if len(bad) else len(offsets) - 1
 
 
-def plan_recovery(h5file: h5py.File, path: str, show_progress: bool = False) -> RecoveryPlan:
+#: A dataset of a product and the rows it keeps when k entries are kept: ``ends[k]`` (non-decreasing).
+Reach = tuple[str, h5py.Dataset, np.ndarray]
+
+
+def reach(product: str, dataset: h5py.Dataset, ends: np.ndarray, base: int = 0) -> Reach:
+    """Return the :data:`Reach` of a dataset whose entry ``e`` ends at row ``ends[e]`` (``base`` rows for none)."""
+    ends = np.maximum.accumulate(np.asarray(ends, dtype=np.int64).reshape(-1)) if len(ends) else ends
+    return product, dataset, np.concatenate([np.array([base], np.int64), np.maximum(ends, base)])
+
+
+def readable_rows(dataset: h5py.Dataset, stop: int) -> int:
+    """Return how many of the first ``stop`` rows of a dataset can be read (a damaged chunk ends them).
+
+    Rows are read with plain slices, chunk by chunk, so a checksum (Fletcher-32)
+    or decompression failure is found at the chunk it damages.
+    """
+    step = (dataset.chunks or (65536,))[0]
+    for start in range(0, stop, step):
+        try:
+            dataset[start : min(start + step, stop)]
+        except _H5_ERRORS:
+            return start
+    return stop
+
+
+def _verified(reaches: list[Reach], kept: int, show_progress: bool) -> tuple[int, list[str]]:
+    """Return the entries whose rows can all be read (at most ``kept``) and why the next cannot."""
+    reasons = []
+    items = reaches
+    if show_progress:
+        from tqdm import tqdm
+
+        items = tqdm(reaches, desc="reading kept rows", unit="dataset", leave=False)
+    for product, dataset, ends in items:
+        need = int(ends[kept])
+        readable = readable_rows(dataset, need)
+        if readable < need:
+            kept = int(np.searchsorted(ends[: kept + 1], readable, side="right")) - 1
+            reasons = [f"{product}: {dataset.name} cannot be read from row {readable} (damaged chunk)"]
+    return max(kept, 0), reasons
+
+
+def plan_recovery(h5file: h5py.File, path: str, show_progress: bool = False, verify: bool = True) -> RecoveryPlan:
     """Return what recovering an open file keeps (the file is only read).
+
+    Parameters
+    ----------
+    h5file : h5py.File
+        The open file.
+    path : str
+        Its path, for messages.
+    show_progress : bool, default False
+        Show progress bars.
+    verify : bool, default True
+        Also read every row the whole entries reach (chunk by chunk, plain
+        slices): an entry with a row in a damaged chunk (a checksum failure)
+        is not whole.
 
     Raises
     ------
@@ -173,12 +231,17 @@ def plan_recovery(h5file: h5py.File, path: str, show_progress: bool = False) -> 
     complete = truthy(h5file[INFO].attrs.get(COMPLETE, True))
     scan = v1_scan.scan if detection.version == 1 else v2_scan.scan
     try:
-        entries, kept, trims, reasons = scan(h5file, path, show_progress)
+        entries, kept, reaches, reasons = scan(h5file, path, show_progress)
+        if verify:
+            verified, damaged = _verified(reaches, kept, show_progress)
+            if verified < kept:
+                kept, reasons = verified, damaged
     except RecoveryError:
         raise
     except (SpineH5Error, *_H5_ERRORS) as err:
         raise RecoveryError(f"{path}: cannot be recovered ({str(err).splitlines()[0] if str(err) else err!r})") from err
-    return RecoveryPlan(detection.version, entries, kept, tuple(trims), complete, tuple(reasons))
+    trims = tuple(Trim(product, data.name, int(data.shape[0]), int(ends[kept])) for product, data, ends in reaches)
+    return RecoveryPlan(detection.version, entries, kept, trims, complete, tuple(reasons))
 
 
 def apply_plan(h5file: h5py.File, plan: RecoveryPlan, record: dict[str, Any] | None = None) -> None:

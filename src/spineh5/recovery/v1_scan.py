@@ -18,13 +18,13 @@ from ..format.common import EVENTS
 from ..format.v1 import events_problem, inspect_product
 from ..layouts.v1_read import V1ReadLayout
 from ..products import Kind
-from .plan import RecoveryError, Trim, readable_prefix
+from .plan import Reach, RecoveryError, reach, readable_prefix
 
 __all__ = ["scan"]
 
 
-def scan(h5file: h5py.File, path: str, show_progress: bool = False) -> tuple[int, int, list[Trim], list[str]]:
-    """Return the ``events`` rows, the whole entries, the rows each dataset keeps and why the next entry is not whole.
+def scan(h5file: h5py.File, path: str, show_progress: bool = False) -> tuple[int, int, list[Reach], list[str]]:
+    """Return the ``events`` rows, the whole entries, what each dataset keeps per entry and why the next is not whole.
 
     Raises
     ------
@@ -37,24 +37,21 @@ def scan(h5file: h5py.File, path: str, show_progress: bool = False) -> tuple[int
         raise RecoveryError(f"{path}: {problem}")
     entries = int(events.shape[0])
     keys = list(events.dtype.names)
-    layout = V1ReadLayout(h5file, path)
     for key in keys:
         product = inspect_product(h5file.get(key)) if key in h5file else None
         if product is None or product.problems:
-            reason = "missing" if product is None else product.problems[0]
-            raise RecoveryError(f"{path}: product {key!r}: {reason}")
+            raise RecoveryError(f"{path}: product {key!r}: {'missing' if product is None else product.problems[0]}")
+    layout = V1ReadLayout(h5file, path)
     kept = len(readable_prefix(events))
     reasons = [] if kept == entries else [f"{EVENTS}: rows from {kept} cannot be read"]
     for key in _progress(keys, show_progress):
         whole, reason = _whole_entries(layout, key, kept)
         if whole < kept:
             kept, reasons = whole, [reason]
-        elif reason and whole == kept and kept < entries:
-            reasons.append(reason)
-    trims = [Trim(EVENTS, events.name, entries, kept)]
+    reaches = [reach(EVENTS, events, np.arange(1, kept + 1))]
     for key in keys:
-        trims.extend(_trims(layout, h5file, key, kept))
-    return entries, kept, trims, reasons
+        reaches.extend(_reaches(layout, h5file, key, kept))
+    return entries, kept, reaches, reasons
 
 
 def _progress(keys: list[str], show: bool) -> list[str]:
@@ -62,25 +59,24 @@ def _progress(keys: list[str], show: bool) -> list[str]:
         return keys
     from tqdm import tqdm
 
-    return tqdm(keys, desc="checking products", unit="product", leave=False)
+    return tqdm(keys, desc="checking references", unit="product", leave=False)
 
 
 def _whole_entries(layout: V1ReadLayout, key: str, limit: int) -> tuple[int, str | None]:
     """Return how many leading entries (up to ``limit``) of ``key`` are fully on disk, and why the next is not."""
     try:
-        layout.bounds(key, np.arange(limit))
+        starts, stops = layout.bounds(key, np.arange(limit))
     except SpineFileError as err:
         whole = err.entry if err.entry is not None else 0
         return min(whole, limit), f"{key}: {err.problem}"
     if layout.spec(key).kind not in (Kind.FLAT, Kind.JAGGED) or limit == 0:
         return limit, None
-    starts, stops = layout.bounds(key, np.arange(limit))
     try:
         layout.part_ends(key, 0, int(stops.max()))
         return limit, None
     except SpineFileError:
         pass
-    for entry in range(limit):  # the slow path names the first entry whose element references fail
+    for entry in range(limit):  # the slow path finds the first entry whose element references fail
         try:
             layout.part_ends(key, int(starts[entry]), int(stops[entry]), entry)
         except SpineFileError as err:
@@ -88,15 +84,17 @@ def _whole_entries(layout: V1ReadLayout, key: str, limit: int) -> tuple[int, str
     return limit, None
 
 
-def _trims(layout: V1ReadLayout, h5file: h5py.File, key: str, kept: int) -> list[Trim]:
-    """Return the rows each dataset of ``key`` keeps for the first ``kept`` entries."""
+def _reaches(layout: V1ReadLayout, h5file: h5py.File, key: str, kept: int) -> list[Reach]:
+    """Return the rows each dataset of ``key`` keeps for each count of kept entries up to ``kept``."""
     product = inspect_product(h5file[key])
-    stop = 0
-    if kept:
-        _, stops = layout.bounds(key, np.arange(kept))
-        stop = int(stops.max())
-    trims = [Trim(key, product.target.name, int(product.target.shape[0]), stop)]
+    _, stops = layout.bounds(key, np.arange(kept))
+    target = reach(key, product.target, stops)
+    reaches = [target]
     if product.kind in (Kind.FLAT, Kind.JAGGED):
-        ends = layout.part_ends(key, 0, stop) if stop else {}
-        trims.extend(Trim(key, part.name, int(part.shape[0]), ends.get(part.name, 0)) for part in product.parts)
-    return trims
+        rows = int(target[2][-1])
+        ends = layout.part_ends(key, 0, rows)
+        index_ends = target[2]
+        for part in product.parts:
+            by_row = reach(key, part, ends[part.name])[2]  # by_row[r]: rows kept when r index rows are
+            reaches.append((key, part, by_row[index_ends]))
+    return reaches

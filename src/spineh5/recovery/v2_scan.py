@@ -32,7 +32,7 @@ from ..format.v2 import (
     kind_of,
     product_groups,
 )
-from .plan import RecoveryError, Trim, readable_prefix, whole_items
+from .plan import Reach, RecoveryError, reach, readable_prefix, whole_items
 
 __all__ = ["scan"]
 
@@ -95,28 +95,31 @@ class _Product:
                 whole = min(whole, int(bad[0] + 1) // bounds.shape[1])
         return whole
 
-    def trims(self, kept: int) -> list[Trim]:
-        """Return the rows each dataset of the product keeps for the first ``kept`` entries."""
-        trims = []
+    def reaches(self, kept: int) -> list[Reach]:
+        """Return the rows each dataset of the product keeps for each count of kept entries up to ``kept``."""
+        reaches = []
         for (target, offsets_set), offsets in zip(self.parts, self.offsets):
-            stop = int(offsets[kept]) if kept < len(offsets) else 0
-            trims.append(Trim(self.key, offsets_set.name, int(offsets_set.shape[0]), kept + 1))
-            trims.append(Trim(self.key, target.name, int(target.shape[0]), stop))
+            ends = offsets[1 : kept + 1]
+            reaches.append(reach(self.key, offsets_set, np.arange(2, kept + 2), base=1))
             if self.kind == LIST:
-                elements = _dataset(self.group, ELEMENT_OFFSETS, self.key)
-                values_stop = int(elements[stop]) if stop < elements.shape[0] else 0
-                trims[-1] = Trim(self.key, target.name, int(target.shape[0]), values_stop)
-                trims.append(Trim(self.key, elements.name, int(elements.shape[0]), stop + 1))
+                elements = readable_prefix(_dataset(self.group, ELEMENT_OFFSETS, self.key)).astype(np.int64)
+                reaches.append(reach(self.key, _dataset(self.group, ELEMENT_OFFSETS, self.key), ends + 1, base=1))
+                reaches.append(reach(self.key, target, elements[ends]))
+            else:
+                reaches.append(reach(self.key, target, ends))
             if self.kind == OBJECTS:
-                trims.extend(self._pool_trims(target, stop))
-        return trims
+                reaches.extend(self._pool_reaches(target, reaches[-1][2]))
+        return reaches
 
-    def _pool_trims(self, fixed: h5py.Dataset, rows: int) -> list[Trim]:
-        trims = []
+    def _pool_reaches(self, fixed: h5py.Dataset, row_ends: np.ndarray) -> list[Reach]:
+        """Return the reach of each pool; ``row_ends[k]`` is the ``fixed`` rows kept with ``k`` entries."""
+        reaches = []
         for column, values in self._pools():
-            keep = int(np.asarray(fixed.fields(column)[rows - 1]).reshape(-1)[-1]) if rows else 0
-            trims.append(Trim(self.key, values.name, int(values.shape[0]), keep))
-        return trims
+            rows = int(row_ends[-1]) if len(row_ends) else 0
+            last = np.asarray(fixed.fields(column)[:rows], dtype=np.int64).reshape(rows, -1)[:, -1] if rows else []
+            by_row = reach(self.key, values, last)[2]  # by_row[r]: pool values kept when r rows are
+            reaches.append((self.key, values, by_row[row_ends]))
+        return reaches
 
 
 def _dataset(group: h5py.Group, name: str, key: str) -> h5py.Dataset:
@@ -142,8 +145,8 @@ def _products(products: h5py.Group) -> list[_Product]:
     return found
 
 
-def scan(h5file: h5py.File, path: str, show_progress: bool = False) -> tuple[int, int, list[Trim], list[str]]:
-    """Return the ``events`` rows, the whole entries, the rows each dataset keeps and why the next entry is not whole.
+def scan(h5file: h5py.File, path: str, show_progress: bool = False) -> tuple[int, int, list[Reach], list[str]]:
+    """Return the ``events`` rows, the whole entries, what each dataset keeps per entry and why the next is not whole.
 
     Raises
     ------
@@ -172,7 +175,7 @@ def scan(h5file: h5py.File, path: str, show_progress: bool = False) -> tuple[int
         whole, reason = product.whole()
         if whole < kept:
             kept, reasons = whole, [f"{product.key}: {reason}"]
-    trims = [Trim(EVENTS, events.name, entries, kept)]
+    reaches = [reach(EVENTS, events, np.arange(1, kept + 1))]
     for product in found:
-        trims.extend(product.trims(kept))
-    return entries, kept, trims, reasons
+        reaches.extend(product.reaches(kept))
+    return entries, kept, reaches, reasons
