@@ -74,13 +74,15 @@ def test_v1_reference_past_its_dataset(tmp_path: Path, reference: dict[int, Path
     source = _unfinished(reference[1], tmp_path / "killed.h5", 12)
     with h5py.File(source, "r+") as h5file:
         h5file["run_info"].resize(10, axis=0)
+    rules = {problem.rule for problem in validate(source)}  # references past their dataset: damage, named as such
+    assert "file.unfinished_batch" not in rules and "ref.outside" in rules
     report = recover(source, out=tmp_path / "fixed.h5")
     assert report.entries_kept == 10
     assert_recovered(tmp_path / "fixed.h5", reference[1], 10)
 
 
 def test_v2_offsets_past_the_pool(tmp_path: Path, reference: dict[int, Path]) -> None:
-    """Offsets of a half-written V2 batch: past their values, object rows whose pool offsets are unwritten."""
+    """Offsets past their values, object rows whose pool offsets are unwritten (0): recover keeps the whole entries."""
     source = _unfinished(reference[2], tmp_path / "killed.h5", 12)
     with h5py.File(source, "r+") as h5file:
         events = h5file["events"]
@@ -95,7 +97,8 @@ def test_v2_offsets_past_the_pool(tmp_path: Path, reference: dict[int, Path]) ->
         offsets.resize(14, axis=0)
         offsets[13] = fixed.shape[0]
     before = file_bytes(source)
-    _only_finding(source)
+    rules = {problem.rule for problem in validate(source)}  # offsets past their values: damage, named as such
+    assert "file.unfinished_batch" not in rules and "info.incomplete" in rules and len(rules) > 1
     report = recover(source, out=tmp_path / "fixed.h5")
     assert (report.entries_found, report.entries_kept) == (13, 12)
     assert report.rows_trimmed["reco_particles"] == 3 and report.rows_trimmed["seg"] == 2

@@ -32,6 +32,7 @@ __all__ = [
     "Reach",
     "reach",
     "readable_prefix",
+    "past_end",
     "readable_rows",
     "whole_items",
 ]
@@ -91,6 +92,10 @@ class RecoveryPlan:
         The file's ``info.complete`` as found.
     reasons : tuple of str
         Why entry ``kept`` is not whole (per product, first problem), empty when every entry is.
+    damaged : bool
+        Whether something other than the leftovers of an unfinished batch limits the
+        whole entries: references or offsets past their dataset, unreadable rows
+        (leftovers are rows past the whole entries, null references, offsets of 0).
     """
 
     format_version: int
@@ -99,6 +104,7 @@ class RecoveryPlan:
     trims: tuple[Trim, ...]
     complete: bool
     reasons: tuple[str, ...] = ()
+    damaged: bool = False
 
     @property
     def leftovers(self) -> bool:
@@ -154,6 +160,17 @@ def whole_items(offsets: np.ndarray, size: int) -> int:
         return 0
     bad = np.flatnonzero((np.diff(offsets) < 0) | (offsets[1:] > size))
     return int(bad[0]) if len(bad) else len(offsets) - 1
+
+
+def past_end(offsets: np.ndarray, size: int) -> bool:
+    """Return whether the first bad boundary of an offsets array (:func:`whole_items`) lies past ``size``.
+
+    Boundaries that go back (to the 0 a resize fills in) are what an unfinished
+    append leaves; a boundary past its dataset is damage.
+    """
+    offsets = np.asarray(offsets, dtype=np.int64).reshape(-1)
+    whole = whole_items(offsets, size)
+    return whole < len(offsets) - 1 and bool(offsets[whole + 1] > size) or (len(offsets) > 0 and offsets[0] > size)
 
 
 #: A dataset of a product and the rows it keeps when k entries are kept: ``ends[k]`` (non-decreasing).
@@ -231,17 +248,17 @@ def plan_recovery(h5file: h5py.File, path: str, show_progress: bool = False, ver
     complete = truthy(h5file[INFO].attrs.get(COMPLETE, True))
     scan = v1_scan.scan if detection.version == 1 else v2_scan.scan
     try:
-        entries, kept, reaches, reasons = scan(h5file, path, show_progress)
+        entries, kept, reaches, reasons, damaged = scan(h5file, path, show_progress)
         if verify:
-            verified, damaged = _verified(reaches, kept, show_progress)
-            if verified < kept:
-                kept, reasons = verified, damaged
+            verified, unreadable = _verified(reaches, kept, show_progress)
+            if verified < kept or unreadable:
+                kept, reasons, damaged = verified, unreadable, True
     except RecoveryError:
         raise
     except (SpineH5Error, *_H5_ERRORS) as err:
         raise RecoveryError(f"{path}: cannot be recovered ({str(err).splitlines()[0] if str(err) else err!r})") from err
     trims = tuple(Trim(product, data.name, int(data.shape[0]), int(ends[kept])) for product, data, ends in reaches)
-    return RecoveryPlan(detection.version, entries, kept, trims, complete, tuple(reasons))
+    return RecoveryPlan(detection.version, entries, kept, trims, complete, tuple(reasons), damaged)
 
 
 def apply_plan(h5file: h5py.File, plan: RecoveryPlan, record: dict[str, Any] | None = None) -> None:

@@ -23,8 +23,10 @@ from .plan import Reach, RecoveryError, reach, readable_prefix
 __all__ = ["scan"]
 
 
-def scan(h5file: h5py.File, path: str, show_progress: bool = False) -> tuple[int, int, list[Reach], list[str]]:
-    """Return the ``events`` rows, the whole entries, what each dataset keeps per entry and why the next is not whole.
+def scan(h5file: h5py.File, path: str, show_progress: bool = False) -> tuple[int, int, list[Reach], list[str], bool]:
+    """Return the ``events`` rows, the whole entries, what each dataset keeps per entry, why the next is not whole.
+
+    And whether damage (not only null references) limits the whole entries.
 
     Raises
     ------
@@ -44,14 +46,17 @@ def scan(h5file: h5py.File, path: str, show_progress: bool = False) -> tuple[int
     layout = V1ReadLayout(h5file, path)
     kept = len(readable_prefix(events))
     reasons = [] if kept == entries else [f"{EVENTS}: rows from {kept} cannot be read"]
+    damaged = kept < entries
     for key in _progress(keys, show_progress):
         whole, reason = _whole_entries(layout, key, kept)
+        if reason is not None and not reason.startswith(f"{key}: null region reference"):
+            damaged = True
         if whole < kept:
             kept, reasons = whole, [reason]
     reaches = [reach(EVENTS, events, np.arange(1, kept + 1))]
     for key in keys:
         reaches.extend(_reaches(layout, h5file, key, kept))
-    return entries, kept, reaches, reasons
+    return entries, kept, reaches, reasons, damaged
 
 
 def _progress(keys: list[str], show: bool) -> list[str]:

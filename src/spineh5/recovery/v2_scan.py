@@ -10,6 +10,8 @@ rows they reach.
 
 from __future__ import annotations
 
+from typing import Any
+
 import h5py
 import numpy as np
 
@@ -32,7 +34,7 @@ from ..format.v2 import (
     kind_of,
     product_groups,
 )
-from .plan import Reach, RecoveryError, reach, readable_prefix, whole_items
+from .plan import Reach, RecoveryError, past_end, reach, readable_prefix, whole_items
 
 __all__ = ["scan"]
 
@@ -51,6 +53,8 @@ class _Product:
                 values = _dataset(group, f"{name}/{VALUES}", key)
                 self.parts.append((values, _dataset(group, f"{name}/{EVENT_OFFSETS}", key)))
         self.offsets = [readable_prefix(offsets).astype(np.int64) for _, offsets in self.parts]
+        #: Whether an offset past its dataset or an unreadable chunk (not an unfinished append) was found.
+        self.damaged = any(len(read) < offsets.shape[0] for read, (_, offsets) in zip(self.offsets, self.parts))
 
     def whole(self) -> tuple[int, str | None]:
         """Return how many leading entries of the product are whole, and the first part that limits them."""
@@ -58,6 +62,7 @@ class _Product:
         for (target, offsets_set), offsets in zip(self.parts, self.offsets):
             rows = self._whole_rows(target)
             whole = whole_items(offsets, rows)
+            self.damaged |= past_end(offsets, rows)
             if best is None or whole < best:
                 best, reason = whole, f"{offsets_set.name} ends its whole entries at {whole} ({rows} whole rows)"
         return (best if best is not None else 0), reason
@@ -66,6 +71,7 @@ class _Product:
         """Return the leading rows of ``target`` fully on disk (a list's elements, an object's pools)."""
         if self.kind == LIST:
             elements = readable_prefix(_dataset(self.group, ELEMENT_OFFSETS, self.key)).astype(np.int64)
+            self.damaged |= past_end(elements, target.shape[0])
             return whole_items(elements, target.shape[0])
         if self.kind == OBJECTS:
             return self._whole_objects(target)
@@ -84,15 +90,13 @@ class _Product:
             return int(fixed.shape[0])
         columns = readable_prefix(fixed, [column for column, _ in pools])
         whole = len(columns)
+        self.damaged |= whole < fixed.shape[0]
         for column, values in pools:
             width = max(1, int(np.prod(fixed.dtype.fields[column][0].shape)))
             bounds = np.asarray(columns[column], dtype=np.int64).reshape(len(columns), width)
             flat = bounds.reshape(-1)
-            bad = np.flatnonzero((np.diff(flat) < 0) | (flat[1:] > values.shape[0]))
-            if len(flat) and not 0 <= flat[0] <= values.shape[0]:
-                return 0
-            if len(bad):
-                whole = min(whole, int(bad[0] + 1) // bounds.shape[1])
+            self.damaged |= past_end(flat, values.shape[0])
+            whole = min(whole, (whole_items(flat, values.shape[0]) + 1) // bounds.shape[1])
         return whole
 
     def reaches(self, kept: int) -> list[Reach]:
@@ -145,8 +149,10 @@ def _products(products: h5py.Group) -> list[_Product]:
     return found
 
 
-def scan(h5file: h5py.File, path: str, show_progress: bool = False) -> tuple[int, int, list[Reach], list[str]]:
-    """Return the ``events`` rows, the whole entries, what each dataset keeps per entry and why the next is not whole.
+def scan(h5file: h5py.File, path: str, show_progress: bool = False) -> tuple[int, int, list[Reach], list[str], bool]:
+    """Return the ``events`` rows, the whole entries, what each dataset keeps per entry, why the next is not whole.
+
+    And whether damage (offsets past their dataset, unreadable offsets) was found.
 
     Raises
     ------
@@ -167,15 +173,16 @@ def scan(h5file: h5py.File, path: str, show_progress: bool = False) -> tuple[int
         found = _products(products)
     except RecoveryError as err:
         raise RecoveryError(f"{path}: {err}") from err
+    checked: Any = found
     if show_progress:
         from tqdm import tqdm
 
-        found = tqdm(found, desc="checking products", unit="product", leave=False)
-    for product in found:
+        checked = tqdm(found, desc="checking products", unit="product", leave=False)
+    for product in checked:
         whole, reason = product.whole()
         if whole < kept:
             kept, reasons = whole, [f"{product.key}: {reason}"]
     reaches = [reach(EVENTS, events, np.arange(1, kept + 1))]
     for product in found:
         reaches.extend(product.reaches(kept))
-    return entries, kept, reaches, reasons
+    return entries, kept, reaches, reasons, any(product.damaged for product in found)

@@ -33,7 +33,11 @@ UNFINISHED_BATCH = rule(
 
 
 def unfinished_batch(h5file: h5py.File, path: str) -> RecoveryPlan | None:
-    """Return the recovery plan of an unfinished file with leftover rows, None for any other file."""
+    """Return the recovery plan of an unfinished file with leftover rows, None for any other file.
+
+    A file whose whole entries are limited by damage (references or offsets past
+    their dataset, unreadable rows) is left to the other checks, which name it.
+    """
     info = h5file.get(INFO)
     if info is None or truthy(info.attrs.get(COMPLETE, True)):
         return None
@@ -41,7 +45,7 @@ def unfinished_batch(h5file: h5py.File, path: str) -> RecoveryPlan | None:
         plan = plan_recovery(h5file, path)
     except RecoveryError:
         return None
-    return plan if plan.leftovers else None
+    return plan if plan.leftovers and not plan.damaged else None
 
 
 def finding(path: str, plan: RecoveryPlan) -> Problem:
