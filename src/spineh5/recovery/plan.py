@@ -285,6 +285,7 @@ def apply_plan(h5file: h5py.File, plan: RecoveryPlan, record: dict[str, Any] | N
             "entries_kept": plan.kept,
             "rows_trimmed": plan.dropped_by_product(),
             "was_complete": plan.complete,
+            "damaged": plan.damaged,
             "time": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
             **record,
         }

@@ -51,6 +51,11 @@ class RecoveryReport:
         Rows dropped per product (``events`` included), products with none left out.
     was_complete : bool
         The source's ``info.complete``.
+    damaged : bool
+        Whether damage (references or offsets past their dataset, unreadable
+        rows), not only an unfinished batch, limited the entries kept.
+    reasons : tuple of str
+        Why the next entry is not whole (empty when every entry is kept).
     seconds : float
         Wall time of the recovery.
     """
@@ -62,6 +67,8 @@ class RecoveryReport:
     entries_kept: int
     rows_trimmed: dict[str, int]
     was_complete: bool
+    damaged: bool
+    reasons: tuple[str, ...]
     seconds: float
 
     def summary(self) -> str:
@@ -70,6 +77,7 @@ class RecoveryReport:
         return (
             f"recovered {self.entries_kept} of {self.entries_found} entries (V{self.format_version}) from "
             f"{self.source} to {self.out}; trimmed {dropped} partial rows in {len(self.rows_trimmed)} products"
+            + (f" (damaged: {self.reasons[0]})" if self.damaged and self.reasons else "")
         )
 
 
@@ -118,14 +126,14 @@ def _plan(path: str, show_progress: bool) -> RecoveryPlan:
         return plan_recovery(h5file, path, show_progress)
 
 
-def _repair(path: str, plan: RecoveryPlan) -> None:
+def _repair(path: str, plan: RecoveryPlan, shown: str) -> None:
     from .. import __version__
 
     try:
         with h5py.File(path, "r+") as h5file:
             apply_plan(h5file, plan, {"tool": f"spineh5 {__version__} recover"})
-    except OSError as err:
-        raise RecoveryError(f"{path}: cannot be repaired ({str(err).splitlines()[0]})") from err
+    except (OSError, RuntimeError, ValueError, KeyError) as err:  # e.g. a damaged chunk HDF5 must rewrite to shrink
+        raise RecoveryError(f"{shown}: cannot be repaired ({str(err).splitlines()[0]})") from err
 
 
 def recover(
@@ -149,7 +157,9 @@ def recover(
         Where to write the recovered file (must not exist). Default: the final
         name of a partial file; required for other files unless ``in_place``.
     in_place : bool, default False
-        Repair the file where it is (a partial file is then renamed to its final name).
+        Repair the file where it is (a partial file is then renamed to its final name). A
+        repair HDF5 refuses midway (a damaged chunk it must rewrite to shrink a dataset)
+        leaves the file with some datasets trimmed and still marked incomplete.
     progress : bool, default False
         Show a progress bar while products are checked.
 
@@ -169,7 +179,7 @@ def recover(
     _refuse_if_written(source)
     plan = _plan(source, progress)
     if in_place:
-        _repair(source, plan)
+        _repair(source, plan, source)
         if target != source:
             publish(source, target)
     else:
@@ -177,7 +187,7 @@ def recover(
         scratch = os.path.join(folder, f".{name}.recovering")
         try:
             shutil.copyfile(source, scratch)
-            _repair(scratch, plan)
+            _repair(scratch, plan, source)
             publish(scratch, target)
         finally:
             if os.path.exists(scratch):
@@ -190,5 +200,7 @@ def recover(
         plan.kept,
         plan.dropped_by_product(),
         plan.complete,
+        plan.damaged,
+        plan.reasons,
         time.perf_counter() - started,
     )
