@@ -52,8 +52,12 @@ def validate(path: str | os.PathLike) -> list[Problem]:
         plan = unfinished_batch(h5file, os.fspath(path))
         if plan is None:
             return _check(h5file)
-    with trimmed_copy(os.fspath(path), plan) as copy:
-        return [finding(os.fspath(path), plan), *validate(copy)]
+    try:
+        with trimmed_copy(os.fspath(path), plan) as copy:
+            return [finding(os.fspath(path), plan), *validate(copy)]
+    except (OSError, RuntimeError, ValueError, KeyError):  # the copy cannot be trimmed: check the file as it is
+        with open_file(path) as h5file:
+            return _check(h5file)
 
 
 def _check(h5file: h5py.File) -> list[Problem]:
