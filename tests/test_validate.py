@@ -264,6 +264,12 @@ def unreadable_run_info(h5file: h5py.File) -> None:
 
 
 #: (rule, severity, mutation of the f31056c8 file)
+def unfinished_batch(f: h5py.File) -> None:
+    """A writer killed inside a batch: ``events`` rows never written (null references), not complete."""
+    f["events"].resize(f["events"].shape[0] + 2, axis=0)
+    f["info"].attrs["complete"] = np.bool_(False)
+
+
 BROKEN: list[tuple[str, str, Callable[[h5py.File], None]]] = [
     ("info.missing", ERROR, delete("info")),
     ("info.cfg.missing", ERROR, del_attr("info", "cfg")),
@@ -311,6 +317,7 @@ BROKEN: list[tuple[str, str, Callable[[h5py.File], None]]] = [
     ("run_info.rows", ERROR, run_info_extra_row),
     ("run_info.duplicate", ERROR, edit("run_info", duplicate_triplets)),
     ("read.failed", ERROR, unreadable_run_info),
+    ("file.unfinished_batch", ERROR, unfinished_batch),
 ]
 
 #: Rules broken by whole files rather than by a mutation (tested below).

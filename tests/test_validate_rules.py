@@ -29,7 +29,7 @@ PACKAGE = Path(validation.__file__).parent
 
 def test_rules_come_from_the_registry() -> None:
     assert RULES == rules_table()
-    assert len(RULES) == 64
+    assert len(RULES) == 65
     assert all(description for description in RULES.values())
 
 

@@ -1,7 +1,7 @@
 """spineh5: schema-first HDF5 writer and reader for SPINE reconstruction output.
 
 The curated surface: :class:`HDF5Writer`, :class:`HDF5Reader`, :func:`validate`,
-:func:`convert`, :func:`compare` and the errors (all deriving from :class:`SpineH5Error`).
+:func:`convert`, :func:`compare`, :func:`recover` and the errors (all deriving from :class:`SpineH5Error`).
 ``HDF5Writer``, ``HDF5Reader``, ``validate``, ``convert`` and ``compare`` are imported on
 first use, so that tools which only look at files (``spineh5 validate``) do not
 load the writer.
@@ -54,6 +54,7 @@ __all__ = [
     "__version__",
     "compare",
     "convert",
+    "recover",
     "validate",
 ]
 
@@ -63,6 +64,7 @@ _LAZY = {
     "validate": ".validation",
     "convert": ".conversion",
     "compare": ".comparison",
+    "recover": ".recovery",
 }
 
 

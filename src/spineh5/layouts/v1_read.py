@@ -197,6 +197,31 @@ class V1ReadLayout(ReadLayout):
             )
         return start, stop
 
+    def part_ends(self, key: str, start: int, stop: int, entry: int | None = None) -> dict[str, np.ndarray]:
+        """Return where the selection of each ``index`` row ``[start, stop)`` of a list product ends, per element.
+
+        Only the ``index`` rows are read; the bounds of each reference come from
+        its selection (:meth:`region`), so no element row is read. Keys are the
+        element datasets' HDF5 paths; values hold one end per ``index`` row (0
+        for an empty selection).
+
+        Raises
+        ------
+        SpineFileError
+            For the first reference that is null, unreadable, points elsewhere
+            or reaches past its dataset.
+        """
+        self.spec(key)
+        parts = self._parts[key]
+        with self._errors(key, entry):
+            refs = self._targets[key].read(start, stop)
+        refs = refs.reshape(len(refs), -1)
+        ends = {part.name: np.zeros(len(refs), np.int64) for part in parts}
+        for row, row_refs in enumerate(refs):
+            for part, ref in zip(parts, row_refs):
+                ends[part.name][row] = self.region(part, ref, key, entry)[1]
+        return ends
+
     def _event(self, entry: int) -> np.void:
         """Return the ``events`` row of an entry (rows are read and cached by block)."""
         block = entry // _EVENT_BLOCK
