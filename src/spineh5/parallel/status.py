@@ -120,7 +120,10 @@ def _folder_status(folder: str) -> ProductionStatus:
     from ..input_files import _natural_key, open_h5
     from ..layouts import read_layout
 
-    names = sorted((name for name in os.listdir(folder) if name.endswith(".h5") or is_partial(name)), key=_natural_key)
+    names = sorted(
+        (name for name in os.listdir(folder) if name.endswith(".h5") or is_partial(name)),
+        key=lambda name: _natural_key(os.path.basename(final_path(name)) if is_partial(name) else name),
+    )
     shards = []
     for name in names:
         path = os.path.join(folder, name)
