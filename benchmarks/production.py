@@ -102,7 +102,7 @@ def measure(folder: str, entries: int, repeat: int) -> dict[str, list[float]]:
     try:
         for workers in (1, 2):
             cluster = distributed.LocalCluster(
-                n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
+                n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0",
                 silence_logs=logging.ERROR,
             )  # fmt: skip
             clusters[workers] = (cluster, distributed.Client(cluster))

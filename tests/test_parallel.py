@@ -80,7 +80,7 @@ def client():
     """A local cluster of 2 worker processes, shared by the module."""
     with dask.config.set({"distributed.comm.timeouts.connect": "30s"}):
         cluster = distributed.LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=logging.ERROR
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0", silence_logs=logging.ERROR
         )
         with cluster, distributed.Client(cluster, timeout="60s") as connected:
             yield connected
@@ -135,7 +135,7 @@ def assert_truthful(manifest_path: Path) -> Manifest:
 
 def test_parallel_production_equals_serial(client, tmp_path: Path, serial: Path) -> None:
     inputs = _inputs(tmp_path / "in")
-    result = write_production(produce, tmp_path / "prod", "run7", inputs=inputs, client=client)
+    result = write_production(produce, tmp_path / "prod", "run7", inputs=inputs, client=client, timeout=120)
     assert result.written == (0, 1, 2) and result.skipped == () and result.failed == ()
     manifest = assert_truthful(tmp_path / "prod" / "production.json")
     assert [record.path for record in manifest.shards] == ["run7_00000.h5", "run7_00001.h5", "run7_00002.h5"]
@@ -156,7 +156,7 @@ def test_parallel_production_equals_serial(client, tmp_path: Path, serial: Path)
 
 def test_killed_worker_has_its_partition_redone(client, tmp_path: Path, serial: Path) -> None:
     inputs = _inputs(tmp_path / "in")
-    result = write_production(produce_killing, tmp_path / "prod", inputs=inputs, client=client, retries=0)
+    result = write_production(produce_killing, tmp_path / "prod", inputs=inputs, client=client, retries=0, timeout=120)
     killed = Path(inputs[1] + ".killed")
     assert killed.exists(), "the producer did not kill its worker"
     assert int(killed.read_text()) not in client.run(os.getpid).values()  # that worker process is gone
@@ -169,7 +169,7 @@ def test_killed_worker_has_its_partition_redone(client, tmp_path: Path, serial: 
 def test_failed_partition_is_never_complete(client, tmp_path: Path) -> None:
     inputs = _inputs(tmp_path / "in")
     with pytest.raises(ProductionError, match=r"1 of 3 shards failed \(shard_00002.h5: RuntimeError: detector"):
-        write_production(produce_failing, tmp_path / "prod", inputs=inputs, client=client, retries=1)
+        write_production(produce_failing, tmp_path / "prod", inputs=inputs, client=client, retries=1, timeout=120)
     manifest = assert_truthful(tmp_path / "prod" / "production.json")
     assert [record.complete for record in manifest.shards] == [True, True, False]
     assert "detector database unreachable" in manifest.shards[2].error
@@ -183,7 +183,7 @@ def test_failed_partition_is_never_complete(client, tmp_path: Path) -> None:
 def test_rerun_skips_complete_shards(client, tmp_path: Path, serial: Path) -> None:
     inputs = _inputs(tmp_path / "in")
     folder = tmp_path / "prod"
-    write_production(produce_counting, folder, inputs=inputs, client=client)
+    write_production(produce_counting, folder, inputs=inputs, client=client, timeout=120)
     shards = [folder / f"shard_{index:05d}.h5" for index in range(SHARDS)]
     before = [(path.stat().st_ino, path.stat().st_mtime_ns) for path in shards]
     shards[1].unlink()  # a lost shard
@@ -195,7 +195,7 @@ def test_rerun_skips_complete_shards(client, tmp_path: Path, serial: Path) -> No
     manifest = Manifest.load(folder / "production.json")
     assert [shard_state(manifest, record)[0] for record in manifest.shards] == ["complete", "missing", "invalid"]
 
-    result = write_production(produce_counting, folder, inputs=inputs, client=client)
+    result = write_production(produce_counting, folder, inputs=inputs, client=client, timeout=120)
     assert result.skipped == (0,) and result.written == (1, 2)
     calls = [len(Path(path + ".calls").read_text().splitlines()) for path in inputs]
     assert calls == [1, 2, 2]  # shard 0's producer was not called again
@@ -203,7 +203,7 @@ def test_rerun_skips_complete_shards(client, tmp_path: Path, serial: Path) -> No
     assert_truthful(folder / "production.json")
     assert_same_entries(str(folder), str(serial))
 
-    again = write_production(produce_counting, folder, inputs=inputs, client=client)
+    again = write_production(produce_counting, folder, inputs=inputs, client=client, timeout=120)
     assert again.skipped == (0, 1, 2) and again.written == ()
     assert [len(Path(path + ".calls").read_text().splitlines()) for path in inputs] == [1, 2, 2]
 
@@ -232,3 +232,19 @@ def test_another_production_in_the_folder_is_refused(tmp_path: Path) -> None:
             write_production(produce, tmp_path / "prod", "b", inputs=inputs, client=None)
     data = json.loads((tmp_path / "prod" / "production.json").read_text())
     assert data["format"] == "spineh5-production" and data["name"] == "a"
+
+
+def produce_slowly(path: str):
+    """:func:`produce`, sleeping 4 s first (longer than the test's timeout)."""
+    import time
+
+    time.sleep(4)
+    yield from produce(path)
+
+
+def test_timeout_names_the_shards_not_done(client, tmp_path: Path) -> None:
+    inputs = _inputs(tmp_path / "in", 2)
+    with pytest.raises(ProductionError, match=r"2 shards were not done within 1 s \(shard_00000.h5, shard_00001.h5\)"):
+        write_production(produce_slowly, tmp_path / "prod", inputs=inputs, client=client, timeout=1)
+    manifest = Manifest.load(tmp_path / "prod" / "production.json")
+    assert [record.complete for record in manifest.shards] == [False, False]

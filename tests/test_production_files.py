@@ -74,6 +74,15 @@ def test_merge_cli_from_a_manifest(tmp_path: Path) -> None:
     assert done.exit_code == 0, done.output
     assert "merged 9 entries of 3 shards" in done.output and "(V2)" in done.output
     _same_entries(str(tmp_path / "m.h5"), str(manifest))
+    with HDF5Reader(str(manifest)) as reader, HDF5Reader(str(tmp_path / "m.h5")) as merged:
+        chunks = list(reader.iterate("nhits", step_size=4))  # chunks cross shard boundaries
+        assert [(chunk.entry_start, chunk.entry_stop, len(chunk.data["nhits"])) for chunk in chunks] == [
+            (0, 4, 4),
+            (4, 8, 4),
+            (8, 9, 1),
+        ]
+        values = [value for chunk in chunks for value in chunk.data["nhits"].tolist()]
+        assert values == merged.arrays("nhits")["nhits"].tolist() == list(range(1, 10))
     again = _run("merge", tmp_path / "m.h5", "--manifest", manifest)
     assert again.exit_code == 1 and "exists; pass --overwrite" in again.output
     assert _run("merge", tmp_path / "m.h5").exit_code == 2  # neither shards nor a manifest

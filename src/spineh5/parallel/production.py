@@ -139,6 +139,7 @@ def write_production(
     retries: int = 2,
     progress: bool = False,
     raise_on_failure: bool = True,
+    timeout: float | None = None,
     **writer_options: Any,
 ) -> ProductionResult:
     """Write a production in parallel, one shard per partition, and keep its manifest.
@@ -167,6 +168,9 @@ def write_production(
         Show a bar of the shards done.
     raise_on_failure : bool, default True
         Raise :class:`ProductionError` naming the failed shards (after saving the manifest).
+    timeout : float, optional
+        Seconds to wait for the shards with a ``distributed`` client (default: no limit); past it,
+        :class:`ProductionError` is raised, the shards done so far being recorded.
     **writer_options
         Other :class:`~spineh5.writer.HDF5Writer` arguments (``keys``, ``lite``, ``compression``...).
 
@@ -189,8 +193,10 @@ def write_production(
         task = ShardTask(i, manifest.shard_path(manifest.shards[i]), manifest.shards[i].path, part_inputs[i],
                          format_version, cfg, writer_options)  # fmt: skip
         tasks[i] = (task, None, source) if mapped else (task, parts[i], None)
-    failed = _run(tasks, manifest, _client(client), retries, progress)
-    manifest.save()
+    try:
+        failed = _run(tasks, manifest, _client(client), retries, progress, timeout)
+    finally:
+        manifest.save()
     result = ProductionResult(manifest, tuple(i for i in todo if i not in failed), tuple(skipped), tuple(failed),
                               time.perf_counter() - started)  # fmt: skip
     if failed and raise_on_failure:
@@ -212,7 +218,9 @@ def _client(client: Any) -> Any:
         return None
 
 
-def _run(tasks: dict[int, tuple], manifest: Manifest, client: Any, retries: int, progress: bool) -> list[int]:
+def _run(
+    tasks: dict[int, tuple], manifest: Manifest, client: Any, retries: int, progress: bool, timeout: float | None
+) -> list[int]:
     """Run the shard tasks, recording each result in the manifest; return the failed shards."""
     from tqdm import tqdm
 
@@ -239,16 +247,24 @@ def _run(tasks: dict[int, tuple], manifest: Manifest, client: Any, retries: int,
         graphs = {index: _delayed(write_shard, *args) for index, args in tasks.items()}
         futures = client.compute(list(graphs.values()), retries=retries)
         index_of = {future.key: index for future, index in zip(futures, graphs)}
-        saved = time.monotonic()
-        for future in as_completed(futures):
-            index = index_of[future.key]
-            try:
-                record(index, future.result())
-            except Exception as err:  # noqa: BLE001 - a failed partition, recorded
-                record(index, err)
-            if time.monotonic() - saved > SAVE_INTERVAL:
-                manifest.save()
-                saved = time.monotonic()
+        saved, done = time.monotonic(), set()
+        try:
+            for future in as_completed(futures, timeout=timeout):
+                index = index_of[future.key]
+                done.add(index)
+                try:
+                    record(index, future.result())
+                except Exception as err:  # noqa: BLE001 - a failed partition, recorded
+                    record(index, err)
+                if time.monotonic() - saved > SAVE_INTERVAL:
+                    manifest.save()
+                    saved = time.monotonic()
+        except TimeoutError:
+            client.cancel(futures)
+            late = [manifest.shards[index].path for index in tasks if index not in done]
+            raise ProductionError(
+                f"{len(late)} shards were not done within {timeout} s ({', '.join(late[:5])}); rerun to finish them"
+            ) from None
         return failed
     finally:
         bar.close()
