@@ -102,9 +102,12 @@ def measure(folder: str, entries: int, repeat: int) -> dict[str, list[float]]:
     try:
         for workers in (1, 2):
             cluster = distributed.LocalCluster(
-                n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0",
+                n_workers=workers,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=":0",
                 silence_logs=logging.ERROR,
-            )  # fmt: skip
+            )
             clusters[workers] = (cluster, distributed.Client(cluster))
         manifest = os.path.join(folder, "scan", "production.json")
         _parallel(inputs, os.path.dirname(manifest), clusters[2][1])

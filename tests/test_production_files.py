@@ -118,8 +118,11 @@ def test_merge_refuses_mismatched_products_unless_allowed(tmp_path: Path) -> Non
 def test_merge_refuses_duplicate_triplets_unless_allowed(tmp_path: Path) -> None:
     shards = _shards(tmp_path / "in")
     twice = [shards[0], shards[1], shards[0]]
-    with pytest.raises(MergeError, match=r"3 \(run, subrun, event\) triplets repeat, first \(1, 0, 0\) "
-                       r"\(entry 0 of shard 0 \(part_0.h5\), entry 0 of shard 2 \(part_0.h5\)\)"):  # fmt: skip
+    with pytest.raises(
+        MergeError,
+        match=r"3 \(run, subrun, event\) triplets repeat, first \(1, 0, 0\) "
+        r"\(entry 0 of shard 0 \(part_0.h5\), entry 0 of shard 2 \(part_0.h5\)\)",
+    ):
         merge(tmp_path / "m.h5", twice)
     assert merge(tmp_path / "m.h5", twice, allow_duplicates=True).entries == 8
     with pytest.raises(OutputExistsError):
@@ -131,8 +134,11 @@ def test_reader_opens_a_production_and_refuses_mismatched_shards(tmp_path: Path)
     _same_entries(str(tmp_path / "in"), shards)  # a folder without a manifest: its *.h5 files in natural order
     with h5py.File(shards[2], "r+") as h5file:
         h5file["info"].attrs["schema_version"] = 999
-    with pytest.raises(ProductionError, match=r"different schemas: part_0.h5, part_1.h5: schema version \d+; "
-                       r"part_2.h5: schema version 999"):  # fmt: skip
+    with pytest.raises(
+        ProductionError,
+        match=r"different schemas: part_0.h5, part_1.h5: schema version \d+; "
+        r"part_2.h5: schema version 999",
+    ):
         HDF5Reader(str(tmp_path / "in" / "part_*.h5"))
     fewer = [key for key in EVERY_CASE_KEYS if key != "name"]
     write_every_case(

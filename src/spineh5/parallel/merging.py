@@ -222,8 +222,19 @@ def merge(
             notes.append(f"products not in every shard, left out: {', '.join(left)}")
             reader.close()
             reader = HDF5Reader(paths, keys=sorted(common), ignore_incomplete=allow_incomplete)
-        return _merge(reader, target, paths, format_version, allow_duplicates, overwrite, batch_size, progress,
-                      notes, started, run_info_key)  # fmt: skip
+        return _merge(
+            reader,
+            target,
+            paths,
+            format_version,
+            allow_duplicates,
+            overwrite,
+            batch_size,
+            progress,
+            notes,
+            started,
+            run_info_key,
+        )
     finally:
         reader.close()
 
@@ -257,8 +268,18 @@ def _merge(
     specs = {key: reader.spec(key, reader._first_file_with(key)) for key in reader.keys}
     extra = {MERGED_FROM: json.dumps([os.fspath(path) for path in paths])}
     try:
-        _write(reader, specs, target, version, batch_size, detect_lite(specs), progress, extra_info=extra,
-               allow_duplicates=allow_duplicates, what=f"merge into {target}")  # fmt: skip
+        _write(
+            reader,
+            specs,
+            target,
+            version,
+            batch_size,
+            detect_lite(specs),
+            progress,
+            extra_info=extra,
+            allow_duplicates=allow_duplicates,
+            what=f"merge into {target}",
+        )
     except ConvertError as err:
         raise MergeError(str(err)) from None
     return MergeResult(target, tuple(paths), len(reader), version, time.perf_counter() - started, tuple(notes))

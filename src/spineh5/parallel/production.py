@@ -190,15 +190,27 @@ def write_production(
     manifest.save()
     tasks = {}
     for i in todo:
-        task = ShardTask(i, manifest.shard_path(manifest.shards[i]), manifest.shards[i].path, part_inputs[i],
-                         format_version, cfg, writer_options)  # fmt: skip
+        task = ShardTask(
+            i,
+            manifest.shard_path(manifest.shards[i]),
+            manifest.shards[i].path,
+            part_inputs[i],
+            format_version,
+            cfg,
+            writer_options,
+        )
         tasks[i] = (task, None, source) if mapped else (task, parts[i], None)
     try:
         failed = _run(tasks, manifest, _client(client), retries, progress, timeout)
     finally:
         manifest.save()
-    result = ProductionResult(manifest, tuple(i for i in todo if i not in failed), tuple(skipped), tuple(failed),
-                              time.perf_counter() - started)  # fmt: skip
+    result = ProductionResult(
+        manifest,
+        tuple(i for i in todo if i not in failed),
+        tuple(skipped),
+        tuple(failed),
+        time.perf_counter() - started,
+    )
     if failed and raise_on_failure:
         shown = "; ".join(f"{manifest.shards[i].path}: {manifest.shards[i].error}" for i in failed[:5])
         raise ProductionError(f"{len(failed)} of {len(parts)} shards failed ({shown}); rerun to retry them")
