@@ -83,6 +83,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--no-checksum", action="store_true", help="skip the Fletcher-32 checksum row")
     parser.add_argument("--no-v2", action="store_true", help="skip the V2 (format_version=2) rows")
     parser.add_argument("--no-arrays", action="store_true", help="skip the analysis-array rows (HDF5Reader.arrays)")
+    parser.add_argument("--production", action="store_true", help="add the Dask production rows (spineh5[dask])")
     parser.add_argument("--with-spine", action="store_true", help="add SPINE's own writer (slow; few entries)")
     parser.add_argument("--spine-entries", type=int, default=16, help="entries for --with-spine (default 16)")
     parser.add_argument("--dir", help="folder for the files (default: a temporary folder, removed at the end)")
@@ -359,6 +360,11 @@ def run(args: argparse.Namespace, folder: str) -> int:
 
     if not args.no_checksum:
         add_checksum_row(table, batches, folder, entries, repeat)
+
+    if args.production:
+        from . import production  # dask and distributed (spineh5[dask]) only when these rows run
+
+        production.add_rows(table, folder, entries, repeat)
 
     spine_ok = None
     if args.with_spine and not spine_ref.available():

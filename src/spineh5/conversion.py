@@ -366,10 +366,21 @@ def _write(
     batch_size: int,
     lite: bool,
     progress: Callable[[int, int], None] | None,
+    *,
+    extra_info: dict[str, Any] | None = None,
+    allow_duplicates: bool = False,
+    what: str | None = None,
 ) -> None:
-    """Write every entry to a temporary file beside ``dst``, then move it into place."""
+    """Write every entry to a temporary file beside ``dst``, then move it into place.
+
+    ``extra_info`` attributes are added to the finished file's ``info`` before
+    it is moved into place (``spineh5 merge`` records its inputs there);
+    ``allow_duplicates`` is the writer's; ``what`` names the work in errors
+    (default ``convert <source>``).
+    """
     from .writer import HDF5Writer
 
+    what = what or f"convert {reader.file_paths[0]}"
     folder = os.path.dirname(os.path.abspath(dst))
     try:
         handle, temporary = tempfile.mkstemp(prefix=f".{os.path.basename(dst)}.", suffix=".converting", dir=folder)
@@ -380,7 +391,12 @@ def _write(
     cfg = reader.cfg
     try:
         writer = HDF5Writer.from_specs(
-            temporary, writer_specs(specs, lite), overwrite=True, lite=lite, format_version=format_version
+            temporary,
+            writer_specs(specs, lite),
+            overwrite=True,
+            lite=lite,
+            format_version=format_version,
+            allow_duplicates=allow_duplicates,
         )
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UnknownColumnsWarning)  # reported once, as notes
@@ -392,11 +408,23 @@ def _write(
                     writer(_batch(reader, specs, start, stop), cfg)
                     if progress is not None:
                         progress(stop, total)
+        if extra_info:
+            _add_info(temporary, extra_info)
         os.replace(temporary, dst)
     except SpineH5Error as err:
-        raise ConvertError(f"cannot convert {reader.file_paths[0]}: {_first_line(err)}") from err
+        raise ConvertError(f"cannot {what}: {_first_line(err)}") from err
     except (OSError, KeyError, ValueError, TypeError) as err:
-        raise ConvertError(f"cannot convert {reader.file_paths[0]}: {type(err).__name__}: {_first_line(err)}") from err
+        raise ConvertError(f"cannot {what}: {type(err).__name__}: {_first_line(err)}") from err
     finally:
         if os.path.exists(temporary):
             os.remove(temporary)
+
+
+def _add_info(path: str, attributes: dict[str, Any]) -> None:
+    """Add attributes to the ``info`` group of a finished file (not yet under its final name)."""
+    import h5py
+
+    from .format.common import INFO
+
+    with h5py.File(path, "r+") as h5file:
+        h5file[INFO].attrs.update(attributes)

@@ -146,7 +146,7 @@ def from_files(
     Parameters
     ----------
     paths_or_glob : str, path or sequence
-        Files and glob patterns, as :class:`~spineh5.reader.HDF5Reader` takes them.
+        Files, glob patterns, a production manifest or folder, as :class:`~spineh5.reader.HDF5Reader` takes them.
     key : str
         The product (any kind).
     step_size : int, optional

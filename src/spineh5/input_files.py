@@ -1,7 +1,10 @@
 """The input files of one :class:`~spineh5.reader.HDF5Reader`: which files, and how they are opened.
 
-* :func:`resolve_paths`: the files named by paths and glob patterns (globs in
-  natural order, ``f_2`` before ``f_10``; explicit lists keep their order);
+* :func:`resolve_paths`: the files named by paths, glob patterns, production
+  manifests and folders (globs in natural order, ``f_2`` before ``f_10``;
+  explicit lists keep their order; a manifest or a folder gives its shards in
+  production order, :func:`spineh5.parallel.manifest.production_files`);
+  :func:`resolve_production` also says whether they form a production;
 * :func:`open_h5`: a read-only open that turns h5py's errors into
   :class:`~spineh5.errors.SpineFileError`;
 * :class:`FileHandles`: the lazily opened files, each with its read layout
@@ -31,7 +34,7 @@ from .format.common import read_info
 from .layouts import ReadLayout, read_layout
 from .open_problems import open_problem
 
-__all__ = ["FileHandles", "open_h5", "parse_cfg", "resolve_paths", "select_entries"]
+__all__ = ["FileHandles", "open_h5", "parse_cfg", "resolve_paths", "resolve_production", "select_entries"]
 
 
 def _natural_key(path: str) -> list:
@@ -39,7 +42,7 @@ def _natural_key(path: str) -> list:
 
 
 def resolve_paths(file_keys: str | os.PathLike | Sequence[str | os.PathLike]) -> list[str]:
-    """Return the files named by a path, a glob pattern, or a list of them.
+    """Return the files named by a path, a glob pattern, a manifest, a folder, or a list of them.
 
     Raises
     ------
@@ -47,22 +50,42 @@ def resolve_paths(file_keys: str | os.PathLike | Sequence[str | os.PathLike]) ->
         When a path or pattern names no file.
     ValueError
         When no file is given.
+    spineh5.parallel.manifest.ProductionError
+        When a manifest lists incomplete shards, or a folder holds no ``*.h5`` file.
     """
+    return resolve_production(file_keys)[0]
+
+
+def resolve_production(file_keys: str | os.PathLike | Sequence[str | os.PathLike]) -> tuple[list[str], bool]:
+    """Return the files :func:`resolve_paths` names, and whether a glob, a manifest or a folder named them.
+
+    Files named that way form a production, whose shards must agree
+    (:func:`spineh5.parallel.manifest.check_consistent`); an explicit list of
+    files may mix products.
+    """
+    from .parallel.manifest import is_manifest, production_files
+
     if isinstance(file_keys, (str, os.PathLike)):
         file_keys = [file_keys]
     paths: list[str] = []
+    production = False
     for file_key in file_keys:
         name = os.fspath(file_key)
+        if os.path.isdir(name) or is_manifest(name):
+            paths.extend(production_files(name))
+            production = True
+            continue
         if os.path.isfile(name):
             paths.append(name)
             continue
+        production = True
         matches = sorted((path for path in glob.glob(name) if os.path.isfile(path)), key=_natural_key)
         if not matches:
             raise FileNotFoundError(f"no file matches {name!r}")
         paths.extend(matches)
     if not paths:
         raise ValueError("no input file given")
-    return paths
+    return paths, production
 
 
 def open_h5(path: str) -> h5py.File:

@@ -37,9 +37,10 @@ import numpy as np
 from .decode import LEGACY_META, ObjectDecoder, ObjectRows, concatenate_rows, resolve_class, spec_class
 from .errors import IncompleteFileError, SpineFileError, UnknownColumnsWarning
 from .format.common import COMPLETE, cfg_history, layout_from_info
-from .input_files import FileHandles, parse_cfg, resolve_paths, select_entries
+from .input_files import FileHandles, parse_cfg, resolve_production, select_entries
 from .layouts import ReadLayout
 from .layouts.base import RUN_DTYPE
+from .parallel.manifest import check_consistent
 from .products import ProductSpec
 from .reader_views import AnalysisViews
 from .types import evolution
@@ -59,7 +60,10 @@ class HDF5Reader(AnalysisViews):
     Parameters
     ----------
     file_keys : str, path or list
-        A file, a glob pattern, or a list of files and patterns.
+        A file, a glob pattern, a production manifest (``production.json``, its
+        shards in order), a folder (its manifest, else its ``*.h5`` files), or
+        a list of them. Files named by a glob, a manifest or a folder form a
+        production: their products and schema versions must agree.
     keys : list of str, optional
         Products to read (default: every product of each file).
     entry_list : list of int, optional
@@ -114,6 +118,9 @@ class HDF5Reader(AnalysisViews):
         When a file is not readable SPINE output (not HDF5, truncated, no
         ``events``, unsupported layout) or (:class:`IncompleteFileError`) is
         marked incomplete.
+    spineh5.parallel.ProductionError
+        When a manifest lists incomplete shards, or the shards of a production
+        (glob, manifest, folder) differ in products or schema versions.
     """
 
     name = "hdf5"
@@ -134,7 +141,7 @@ class HDF5Reader(AnalysisViews):
     ) -> None:
         if max_open_files < 1:
             raise ValueError("max_open_files must be at least 1")
-        self.file_paths = resolve_paths(file_keys)
+        self.file_paths, production = resolve_production(file_keys)
         self._open = FileHandles(self.file_paths, max_open_files)
         self.requested_keys = None if keys is None else tuple(keys)
         self.ignore_incomplete = ignore_incomplete
@@ -147,6 +154,7 @@ class HDF5Reader(AnalysisViews):
         self._run_sorted: np.ndarray | None = None
         self._run_order: np.ndarray | None = None
         self.info: dict[str, Any] | None = None
+        self._schema_versions: list[Any] = []
 
         counts = []
         try:
@@ -161,6 +169,8 @@ class HDF5Reader(AnalysisViews):
                     if missing:
                         raise KeyError(f"{path}: products {missing} are not stored (stored: {', '.join(stored)})")
                     self._file_keys.append(self.requested_keys)
+            if production:
+                check_consistent(self.file_paths, self._file_keys, self._schema_versions)
         except BaseException:
             self.close()
             raise
@@ -190,6 +200,7 @@ class HDF5Reader(AnalysisViews):
     def _check_info(self, info: dict[str, Any] | None, path: str, file_id: int) -> None:
         if file_id == 0:
             self.info = info
+        self._schema_versions.append(None if info is None else info.get("schema_version"))
         if info is not None and COMPLETE in info and not info[COMPLETE] and not self.ignore_incomplete:
             raise IncompleteFileError(
                 "marked incomplete (info.complete is False): its writer did not finish it, or is still "

@@ -1,4 +1,4 @@
-"""The ``spineh5`` command: demo, inspect, validate, convert, upgrade, compare, export, recover, schema and generate.
+"""The ``spineh5`` command and its subcommands (one module each, listed in :data:`main`).
 
 A thin layer over :mod:`spineh5.demo`, :mod:`spineh5.describe`, :mod:`spineh5.validation`,
 :mod:`spineh5.conversion`, :mod:`spineh5.comparison` and the generated registry: options are
@@ -14,8 +14,10 @@ from . import (  # noqa: F401  (each registers its command)
     export,
     generate,
     inspect,
+    merge,
     recover,
     schema,
+    status,
     upgrade,
     validate,
 )
