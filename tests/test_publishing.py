@@ -62,6 +62,8 @@ def test_globs_and_folder_readers_never_see_a_partial(tmp_path):
     assert glob.glob(str(tmp_path / "*.h5")) == [] and glob.glob(str(tmp_path / "*")) == []
     with pytest.raises(FileNotFoundError):
         HDF5Reader(str(tmp_path / "*.h5"))
+    with pytest.raises(FileNotFoundError, match=r"\.out\.h5\.partial exists: it is being written .* spineh5 recover"):
+        HDF5Reader(str(tmp_path / "out.h5"))  # the final name says where the file is
     writer.finalize()
     assert len(HDF5Reader(str(tmp_path / "*.h5"))) == 3
 
@@ -236,8 +238,11 @@ def test_the_default_flushes_every_batch_and_none_leaves_it_to_the_writer(tmp_pa
             writer(_batch(start))
         assert len(flushes) == expected, options  # the structure once, then two per flushed batch
         writer.finalize()
-    with pytest.raises(ValueError, match="flush_interval"):
-        HDF5Writer(str(tmp_path / "x.h5"), flush_interval=-1)
+    assert HDF5Writer(str(tmp_path / "y.h5"), flush_frequency=100).flush_interval is None  # the caller's policy
+    assert HDF5Writer(str(tmp_path / "y.h5")).flush_interval == 0
+    for bad in (-1, "often", True):
+        with pytest.raises(ValueError, match="flush_interval"):
+            HDF5Writer(str(tmp_path / "x.h5"), flush_interval=bad)
 
 
 def test_a_signal_inside_a_batch_waits_for_it_then_closes_and_chains(tmp_path, version, monkeypatch):
@@ -270,6 +275,31 @@ def test_a_signal_inside_a_batch_waits_for_it_then_closes_and_chains(tmp_path, v
         assert signal.getsignal(signal.SIGTERM) is not signal_guard._handler  # restored once nothing is open
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+def test_sigint_inside_a_batch_raises_keyboard_interrupt_once_the_batch_is_written(tmp_path, monkeypatch):
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        path = tmp_path / "out.h5"
+        writer = HDF5Writer(str(path))
+        writer(_batch(0))
+        original, calls = h5io.append_rows, []
+
+        def append_rows(*args, **kwargs):
+            calls.append(1)
+            if len(calls) == 1:
+                os.kill(os.getpid(), signal.SIGINT)
+            return original(*args, **kwargs)
+
+        monkeypatch.setattr(h5io, "append_rows", append_rows)
+        with pytest.raises(KeyboardInterrupt):
+            writer(_batch(3))
+        monkeypatch.undo()
+        assert len(calls) > 1 and writer._handles == {}
+        assert _entries(partial_path(path)) == list(range(6))
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def test_handlers_are_installed_from_the_main_thread_only_and_restored(tmp_path):

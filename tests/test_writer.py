@@ -818,7 +818,7 @@ def test_flush_frequency_counts_entries_per_file(tmp_path, monkeypatch):
     flushes = []
     original = h5py.File.flush
     monkeypatch.setattr(h5py.File, "flush", lambda self: (flushes.append(self.filename), original(self))[1])
-    writer = HDF5Writer(str(tmp_path / "out.h5"), flush_frequency=3, flush_interval=None)
+    writer = HDF5Writer(str(tmp_path / "out.h5"), flush_frequency=3)
     counts = []
     for i in range(4):
         writer({"index": [2 * i, 2 * i + 1], "acc": [1.0, 2.0]})

@@ -88,10 +88,12 @@ class HDF5Writer(BatchInput, SpineWriterAPI):
         Keep files open between calls (else open and close at every call).
     flush_frequency : int, optional
         Flush a file every time this many entries were appended to it.
-    flush_interval : float or None, default :data:`DEFAULT_FLUSH_INTERVAL`
+    flush_interval : float, None or 'auto', default 'auto'
         Flush a file after a batch when this many seconds passed since its
         last flush (spineh5 extension; ``0`` flushes after every batch, None
-        only as ``flush_frequency`` says). A flush writes a batch's product
+        only as ``flush_frequency`` says). ``'auto'`` is
+        :data:`DEFAULT_FLUSH_INTERVAL` (every batch), or None when
+        ``flush_frequency`` is given (the caller chose a policy). A flush writes a batch's product
         rows, flushes, then writes its ``events`` rows and flushes again, so
         the file on disk holds whole events after each flush, even when the
         process is killed inside it (``docs/crash-safety.md``).
@@ -168,14 +170,17 @@ class HDF5Writer(BatchInput, SpineWriterAPI):
         format_version: int = 1,
         allow_duplicates: bool = False,
         checksum: bool = True,
-        flush_interval: float | None = DEFAULT_FLUSH_INTERVAL,
+        flush_interval: float | str | None = "auto",
         publish: str = "atomic",
     ) -> None:
         if keys is not None and skip_keys is not None:
             raise ValueError("keys and skip_keys are mutually exclusive: give one of them")
         if flush_frequency is not None and (not isinstance(flush_frequency, int) or flush_frequency < 1):
             raise ValueError(f"flush_frequency must be a positive integer, got {flush_frequency!r}")
-        if flush_interval is not None and (isinstance(flush_interval, bool) or not flush_interval >= 0):
+        if flush_interval == "auto":
+            flush_interval = DEFAULT_FLUSH_INTERVAL if flush_frequency is None else None
+        number = isinstance(flush_interval, (int, float)) and not isinstance(flush_interval, bool)
+        if flush_interval is not None and not (number and flush_interval >= 0):
             raise ValueError(f"flush_interval must be a number of seconds >= 0 or None, got {flush_interval!r}")
         if overwrite and append:
             raise ValueError("overwrite and append are mutually exclusive")
