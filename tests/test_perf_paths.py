@@ -93,7 +93,7 @@ def _batch(i0: int) -> dict:
 
 def test_datasets_opened_once_per_open_file_and_reopened_after_close(tmp_path):
     path = str(tmp_path / "out.h5")
-    writer = HDF5Writer(path)
+    writer = HDF5Writer(path, publish="in_place")
     writer(_batch(0))
     writer.close()
     specs = writer.specs

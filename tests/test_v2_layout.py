@@ -569,7 +569,7 @@ def _spec_of(key: str, class_name: str) -> Any:
 
 def test_a_stored_key_missing_from_a_later_batch_is_refused_untouched(tmp_path: Path) -> None:
     path = tmp_path / "s.h5"
-    writer = HDF5Writer(str(path), keys=KEYS, dummy_ds={"flashes": "Flash"}, format_version=2)
+    writer = HDF5Writer(str(path), keys=KEYS, dummy_ds={"flashes": "Flash"}, format_version=2, publish="in_place")
     writer(make_batch(0, 3), cfg=CFG)
     writer.flush()
     before = snapshot(path)

@@ -81,7 +81,7 @@ def started(tmp_path):
     tile every dataset) stands for all of them.
     """
     path = tmp_path / "out.h5"
-    writer = HDF5Writer(str(path))
+    writer = HDF5Writer(str(path), publish="in_place")
     writer(good_batch(0), {"base": {"seed": 1}})
     writer(good_batch(3))
     writer.close()
@@ -251,7 +251,7 @@ def test_key_in_keys_missing_from_data(tmp_path):
 
 def test_key_in_keys_missing_from_a_later_batch(tmp_path):
     path = tmp_path / "out.h5"
-    writer = HDF5Writer(str(path), keys=["acc", "parts", "run_info"])
+    writer = HDF5Writer(str(path), keys=["acc", "parts", "run_info"], publish="in_place")
     writer(good_batch(0))
     writer.close()
     before = snapshot(path)
@@ -276,7 +276,7 @@ def test_all_empty_first_batch_without_type(tmp_path):
 
 def _split_writer(tmp_path):
     prefixes = [str(tmp_path / "a.root"), str(tmp_path / "b.root")]
-    writer = HDF5Writer(prefix=prefixes, split=True)
+    writer = HDF5Writer(prefix=prefixes, split=True, publish="in_place")
     return writer, [str(tmp_path / "a_spine.h5"), str(tmp_path / "b_spine.h5")]
 
 

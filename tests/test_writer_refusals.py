@@ -33,7 +33,7 @@ def batch(i0: int, n: int = 3) -> dict:
 def started(tmp_path, request):
     """A writer of either layout that wrote two good batches (6 entries), closed but not finalized."""
     path = tmp_path / "out.h5"
-    writer = HDF5Writer(str(path), format_version=request.param)
+    writer = HDF5Writer(str(path), format_version=request.param, publish="in_place")
     writer(batch(0), {"base": {"seed": 1}})
     writer(batch(3))
     writer.close()

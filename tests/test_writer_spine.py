@@ -298,7 +298,7 @@ def test_spine_reader_reads_empty_first_entries(tmp_path):
 def test_spine_reader_reads_per_entry_api_output(tmp_path):
     path = tmp_path / "out.h5"
     batch = spine_batch(0, 2)
-    writer = HDF5Writer(str(path))
+    writer = HDF5Writer(str(path), publish="in_place")
     writer.create(batch, {"x": 1})
     with h5py.File(path, "a") as f:
         data = writer.with_source_provenance(batch)

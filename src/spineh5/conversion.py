@@ -390,6 +390,7 @@ def _write(
     total = len(reader)
     cfg = reader.cfg
     try:
+        # its own temporary file, moved into place below; a killed conversion is rerun: no flush between batches
         writer = HDF5Writer.from_specs(
             temporary,
             writer_specs(specs, lite),
@@ -397,6 +398,8 @@ def _write(
             lite=lite,
             format_version=format_version,
             allow_duplicates=allow_duplicates,
+            publish="in_place",
+            flush_interval=None,
         )
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UnknownColumnsWarning)  # reported once, as notes

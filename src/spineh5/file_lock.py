@@ -26,6 +26,7 @@ import os
 import socket
 
 from .errors import FileStateError
+from .publishing import final_path, is_partial
 
 __all__ = ["WriteLock", "holder", "lock_path", "locked_problem"]
 
@@ -36,7 +37,13 @@ _HELD: set[str] = set()
 
 
 def lock_path(path: str) -> str:
-    """Return the advisory lock file of ``path``: ``.<name>.lock`` in the same folder."""
+    """Return the advisory lock file of ``path``: ``.<name>.lock`` in the same folder.
+
+    A partial name (``.<name>.partial``) has the lock of its final name: the
+    writer locks the final path while it writes the partial.
+    """
+    if is_partial(path):
+        path = final_path(path)
     folder, name = os.path.split(os.path.abspath(path))
     return os.path.join(folder, f".{name}.lock")
 

@@ -33,6 +33,7 @@ from .file_lock import locked_problem
 from .format.common import read_info
 from .layouts import ReadLayout, read_layout
 from .open_problems import open_problem
+from .publishing import partial_path
 
 __all__ = ["FileHandles", "open_h5", "parse_cfg", "resolve_paths", "resolve_production", "select_entries"]
 
@@ -81,11 +82,22 @@ def resolve_production(file_keys: str | os.PathLike | Sequence[str | os.PathLike
         production = True
         matches = sorted((path for path in glob.glob(name) if os.path.isfile(path)), key=_natural_key)
         if not matches:
-            raise FileNotFoundError(f"no file matches {name!r}")
+            raise FileNotFoundError(f"no file matches {name!r}" + _unpublished(name))
         paths.extend(matches)
     if not paths:
         raise ValueError("no input file given")
     return paths, production
+
+
+def _unpublished(path: str) -> str:
+    """Return why a missing output file is missing when its partial exists (being written, or left by a kill)."""
+    partial = partial_path(path)
+    if not os.path.isfile(partial):
+        return ""
+    return (
+        f" ({partial} exists: it is being written or its writer was killed; read it with ignore_incomplete=True, "
+        "or publish it with spineh5 recover)"
+    )
 
 
 def open_h5(path: str) -> h5py.File:

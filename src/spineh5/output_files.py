@@ -13,8 +13,19 @@ writer writes. It
   from its first use to its finalization or :meth:`OutputFiles.close`, and
   refuses, when the writer is made, a path another writer holds (before
   ``overwrite`` could delete that writer's file);
+* writes a new file under its hidden partial name (``.<name>.partial``,
+  :mod:`.publishing`) unless ``publish="in_place"``, flushes its structure
+  before the first rows, and publishes it (fsync, rename, fsync folder) when
+  it is finalized; an append to an existing file writes it in place;
 * marks a file complete through the layout's ``mark_complete`` when it is
-  finalized, and closes the handles.
+  finalized, and closes the handles; on SIGTERM/SIGINT
+  (:mod:`.signal_guard`) it closes every file, leaving partials whole.
+
+``overwrite=True`` never deletes an existing final file early: the new file
+replaces it when it is published (``publish="in_place"`` deletes it when the
+writer is made, as before). A partial left by a killed writer is refused
+unless ``overwrite=True`` (which discards it): ``spineh5 recover`` publishes
+what it holds.
 
 ``info.complete`` is written only here: False among the attributes of a new
 file (:func:`info_attrs`), False again when an appending writer reopens a
@@ -34,7 +45,7 @@ import h5py
 import numpy as np
 import yaml
 
-from . import __version__
+from . import __version__, signal_guard
 from .errors import FileStateError, LayoutMismatchError
 from .file_lock import WriteLock, holder
 from .format.common import CFG, CFG_HISTORY, COMPLETE, EVENTS, INFO, cfg_history, read_info
@@ -42,9 +53,13 @@ from .format.schema import read_class_schemas, write_class_schemas
 from .generated import SCHEMA_VERSION
 from .layouts import file_format_version
 from .products import ProductSpec
+from .publishing import partial_path, publish
 from .types.class_schema import column_changes, records_of
 
-__all__ = ["SPINE_VERSION", "WRITER", "OutputFiles", "info_attrs", "initialize"]
+#: How new files are written: under their partial name then published, or in place under the final name.
+PUBLISH_MODES = ("atomic", "in_place")
+
+__all__ = ["PUBLISH_MODES", "SPINE_VERSION", "WRITER", "OutputFiles", "info_attrs", "initialize"]
 
 #: SPINE release whose V1 format and classes the schema describes (written as ``info.version``).
 SPINE_VERSION = "0.14.1"
@@ -140,23 +155,42 @@ class OutputFiles:
     append : bool
         Append to existing files instead of refusing them.
     overwrite : bool
-        Delete existing files now.
+        Replace existing files (when the new one is published; at once with
+        ``publish="in_place"``) and discard partials left by killed writers.
     keep_open : bool
         Keep handles open between batches (else open and close at every use).
+    publish : {'atomic', 'in_place'}, default 'atomic'
+        Write a new file under its partial name and rename it on
+        finalization, or write it under its final name from the start (for
+        users who watch a file grow).
 
     Raises
     ------
     FileExistsError
         When a file exists and neither ``overwrite`` nor ``append`` is set.
     FileStateError
-        When another writer holds a file's advisory lock (it is being written).
+        When another writer holds a file's advisory lock (it is being
+        written), or a killed writer left its partial and ``overwrite`` is not set.
     """
 
-    def __init__(self, file_names: list[str], layout: type, append: bool, overwrite: bool, keep_open: bool) -> None:
+    def __init__(
+        self,
+        file_names: list[str],
+        layout: type,
+        append: bool,
+        overwrite: bool,
+        keep_open: bool,
+        publish: str = "atomic",
+    ) -> None:
+        if publish not in PUBLISH_MODES:
+            raise ValueError(f"publish must be one of {PUBLISH_MODES}, got {publish!r}")
         self.file_names = file_names
         self.layout = layout
         self.append = append
         self.keep_open = keep_open
+        self.publish = publish
+        #: Where each created file is written until it is finalized (its partial name, or its final name).
+        self.writing: dict[int, str] = {}
         #: Ids of the files created (or checked and reopened, when appending).
         self.created: set[int] = set()
         #: Ids of the files marked complete; they take no more entries.
@@ -171,8 +205,11 @@ class OutputFiles:
             lock = WriteLock(path)
             if holder(path) is not None:
                 lock.acquire()  # refuses, naming the holder
+            _stale_partial(path, lock, overwrite)
             if os.path.exists(path):
-                if overwrite:
+                if overwrite and publish == "atomic":
+                    pass  # replaced when the new file is published
+                elif overwrite:
                     lock.acquire()  # no writer may hold the file we delete
                     try:
                         os.remove(path)
@@ -180,6 +217,10 @@ class OutputFiles:
                         lock.release()
                 elif not append:
                     raise FileExistsError(f"output file {path} exists; pass overwrite=True or append=True")
+
+    def where(self, file_id: int) -> str:
+        """Return the path file ``file_id`` is written at now: its partial name until published, else its name."""
+        return self.writing.get(file_id, self.file_names[file_id])
 
     # -- existing files ----------------------------------------------------------------------------
 
@@ -195,7 +236,7 @@ class OutputFiles:
 
     def entry_count(self, file_id: int) -> int:
         """Return the entries output file ``file_id`` holds now (0 before it exists); used to name file entries."""
-        path = self.file_names[file_id]
+        path = self.where(file_id)
         handle = self.handles.get(file_id)
         if handle is not None and handle.id.valid:
             return self.layout(handle).entry_count()
@@ -283,8 +324,10 @@ class OutputFiles:
                 os.makedirs(directory, exist_ok=True)
             self.check_handle_pid()
             self.lock(file_id)
-            handle = h5py.File(path, "w")
+            self.writing[file_id] = partial_path(path) if self.publish == "atomic" else path
+            handle = h5py.File(self.writing[file_id], "w")
             create(handle)
+            handle.flush()  # the structure is on disk before the first rows: a kill leaves a readable, empty file
             if self.keep_open:
                 self.handles[file_id] = handle
                 self.handles_pid = os.getpid()
@@ -328,6 +371,7 @@ class OutputFiles:
         if lock is None:
             lock = self.locks[file_id] = WriteLock(self.file_names[file_id])
         lock.acquire()
+        signal_guard.watch(self)
 
     def unlock(self, file_id: int) -> None:
         """Release the advisory write lock of a file, if held."""
@@ -342,7 +386,7 @@ class OutputFiles:
         if handle is not None and handle.id.valid:
             return handle
         self.lock(file_id)
-        handle = h5py.File(self.file_names[file_id], "a")
+        handle = h5py.File(self.where(file_id), "a")
         if self.keep_open:
             self.handles[file_id] = handle
             self.handles_pid = os.getpid()
@@ -369,16 +413,25 @@ class OutputFiles:
         return sorted(self.created - self.finalized)
 
     def finalize_file(self, file_id: int) -> None:
-        """Mark one file complete (``info.complete = True``) and flush it; it takes no more entries.
+        """Mark one file complete (``info.complete = True``), close it and publish it; it takes no more entries.
 
-        Its advisory lock is released once its handle is closed (at once
-        unless ``keep_open``, else by :meth:`close`).
+        A new file written under its partial name is then fsynced and renamed
+        to its final name, and its folder fsynced
+        (:func:`spineh5.publishing.publish`); it replaces an existing file of
+        that name (``overwrite``). The advisory lock is released last. A
+        signal arriving meanwhile waits until the file is published.
         """
-        with self.opened(file_id) as handle:
+        with signal_guard.critical():
+            handle = self.open(file_id)
             self.layout(handle).mark_complete(True)
             handle.flush()
-        self.finalized.add(file_id)
-        if file_id not in self.handles:
+            handle.close()
+            self.handles.pop(file_id, None)
+            path, final = self.where(file_id), self.file_names[file_id]
+            if path != final:
+                publish(path, final)
+                self.writing[file_id] = final
+            self.finalized.add(file_id)
             self.unlock(file_id)
 
     def finalize(self) -> None:
@@ -395,9 +448,11 @@ class OutputFiles:
                 handle.flush()
 
     def close(self) -> None:
-        """Close open files without marking them complete.
+        """Close open files without marking them complete; new files stay under their partial names.
 
-        In a process other than the one that opened them (a forked child),
+        The same writer reopens them on a later call; ``spineh5 recover``
+        publishes what a partial holds. In a process other than the one that
+        opened them (a forked child),
         the handles are only dropped: closing them would flush this process's
         copy of the file state into a file the parent still writes. The
         advisory locks are released (a forked child only drops its copies).
@@ -410,6 +465,30 @@ class OutputFiles:
         self.handles_pid = None
         for file_id in list(self.locks):
             self.unlock(file_id)
+        signal_guard.unwatch(self)
+
+
+def _stale_partial(path: str, lock: WriteLock, overwrite: bool) -> None:
+    """Discard (``overwrite``) or refuse the partial a killed writer left for ``path``.
+
+    Raises
+    ------
+    FileStateError
+        When the partial exists and ``overwrite`` is not set.
+    """
+    partial = partial_path(path)
+    if not os.path.exists(partial):
+        return
+    if not overwrite:
+        raise FileStateError(
+            f"{partial} is left by a writer of {path} that did not finish: publish what it holds with "
+            f"`spineh5 recover {partial} --out {path}`, or pass overwrite=True to discard it"
+        )
+    lock.acquire()  # no writer may hold the file we delete
+    try:
+        os.remove(partial)
+    finally:
+        lock.release()
 
 
 def _record_cfg(h5file: h5py.File, cfg: dict, first_entry: int) -> None:

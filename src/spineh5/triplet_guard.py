@@ -120,7 +120,7 @@ class TripletGuard:
 
 def _file_triplets(files: OutputFiles, file_id: int, key: str) -> np.ndarray:
     """Return the triplets output file ``file_id`` holds now (none before it exists)."""
-    path = files.file_names[file_id]
+    path = files.where(file_id)
     empty = np.empty(0, dtype=RUN_DTYPE)
     handle = files.handles.get(file_id)
     if handle is not None and handle.id.valid:

@@ -23,12 +23,13 @@ the handle attributes) is :mod:`.spine_compat`'s.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from typing import Any
 
-import h5py
 import numpy as np
 
+from . import signal_guard
 from .batch_input import BatchInput, dummy_instance, take_entries
 from .errors import MissingProductError, ProductError, UnsupportedProductError
 from .layouts import layout_class
@@ -39,7 +40,11 @@ from .spine_compat import SpineWriterAPI
 from .triplet_guard import TripletGuard
 from .types.registry import REGISTRY
 
-__all__ = ["SPINE_VERSION", "WRITER", "HDF5Writer"]
+__all__ = ["DEFAULT_FLUSH_INTERVAL", "SPINE_VERSION", "WRITER", "HDF5Writer"]
+
+#: Seconds between two flushes of a file by default (``flush_interval``), chosen from its measured cost
+#: (``docs/crash-safety.md``): a killed job loses at most the batches of the last this many seconds.
+DEFAULT_FLUSH_INTERVAL = 0.0  # every batch: a few percent (V1), the batch in flight at risk
 
 
 class HDF5Writer(BatchInput, SpineWriterAPI):
@@ -69,7 +74,10 @@ class HDF5Writer(BatchInput, SpineWriterAPI):
         ``{key: class}`` of empty object products written in every entry: a class name (as in SPINE's
         configuration), a class or an object. Kept as ``{key: default instance}``, as SPINE keeps them.
     overwrite : bool, default False
-        Delete existing output files first.
+        Replace existing output files: an existing file is replaced when the
+        new one is published (deleted at once with ``publish='in_place'``),
+        and a partial left by a killed writer is discarded (without
+        ``overwrite`` it is refused, naming ``spineh5 recover``).
     append : bool, default False
         Append to existing output files (their products must match).
     split : bool, default False
@@ -79,7 +87,22 @@ class HDF5Writer(BatchInput, SpineWriterAPI):
     keep_open : bool, default True
         Keep files open between calls (else open and close at every call).
     flush_frequency : int, optional
-        Flush open files every this many calls.
+        Flush a file every time this many entries were appended to it.
+    flush_interval : float, None or 'auto', default 'auto'
+        Flush a file after a batch when this many seconds passed since its
+        last flush (spineh5 extension; ``0`` flushes after every batch, None
+        only as ``flush_frequency`` says). ``'auto'`` is
+        :data:`DEFAULT_FLUSH_INTERVAL` (every batch), or None when
+        ``flush_frequency`` is given (the caller chose a policy). A flush writes a batch's product
+        rows, flushes, then writes its ``events`` rows and flushes again, so
+        the file on disk holds whole events after each flush, even when the
+        process is killed inside it (``docs/crash-safety.md``).
+    publish : {'atomic', 'in_place'}, default 'atomic'
+        Where a new file is written (spineh5 extension): under its hidden
+        partial name ``.<name>.partial``, renamed to its final name when it is
+        finalized, so a file under a final name is always a whole one; or
+        ``'in_place'``, under its final name from the start, for users who
+        watch a file grow. Appends to an existing file always write in place.
     types : dict, optional
         ``{key: class name, generated class, dtype or example array}`` for list
         products whose entries may all be empty in the first batch (spineh5
@@ -147,11 +170,18 @@ class HDF5Writer(BatchInput, SpineWriterAPI):
         format_version: int = 1,
         allow_duplicates: bool = False,
         checksum: bool = True,
+        flush_interval: float | str | None = "auto",
+        publish: str = "atomic",
     ) -> None:
         if keys is not None and skip_keys is not None:
             raise ValueError("keys and skip_keys are mutually exclusive: give one of them")
         if flush_frequency is not None and (not isinstance(flush_frequency, int) or flush_frequency < 1):
             raise ValueError(f"flush_frequency must be a positive integer, got {flush_frequency!r}")
+        if flush_interval == "auto":
+            flush_interval = DEFAULT_FLUSH_INTERVAL if flush_frequency is None else None
+        number = isinstance(flush_interval, (int, float)) and not isinstance(flush_interval, bool)
+        if flush_interval is not None and not (number and flush_interval >= 0):
+            raise ValueError(f"flush_interval must be a number of seconds >= 0 or None, got {flush_interval!r}")
         if overwrite and append:
             raise ValueError("overwrite and append are mutually exclusive")
         self.format_version = format_version
@@ -162,7 +192,7 @@ class HDF5Writer(BatchInput, SpineWriterAPI):
         self.dummy_ds = {key: dummy_instance(key, kind) for key, kind in (dummy_ds or {}).items()}
         self.types = dict(types or {})
         self.overwrite, self.append, self.split, self.lite = overwrite, append, split, lite
-        self.keep_open, self.flush_frequency = keep_open, flush_frequency
+        self.keep_open, self.flush_frequency, self.flush_interval = keep_open, flush_frequency, flush_interval
         self.compression, self.compression_opts, self.chunk_rows = compression, compression_opts, chunk_rows
         self.allow_duplicates = allow_duplicates
         self.checksum = bool(checksum)
@@ -174,9 +204,12 @@ class HDF5Writer(BatchInput, SpineWriterAPI):
         self.ready = False
         self._known_specs: dict[str, ProductSpec] = {}  # from_specs: storage given, not decided
         self._since_flush: dict[int, int] = {}  # entries written per file since its last flush
+        self._last_flush: dict[int, float] = {}  # time.monotonic() of each file's last flush
         self._max_file_id: int | None = None  # split: highest file id written so far
         self._split_sequential = True  # split: file ids never went back so far
-        self._files = OutputFiles(self.file_names, self.layout, append=append, overwrite=overwrite, keep_open=keep_open)
+        self._files = OutputFiles(
+            self.file_names, self.layout, append=append, overwrite=overwrite, keep_open=keep_open, publish=publish
+        )
         self._triplets = TripletGuard(self._files)
 
     @classmethod
@@ -327,16 +360,18 @@ class HDF5Writer(BatchInput, SpineWriterAPI):
         for file_id in file_ids:
             self._files.check_appendable(file_id, self.specs)  # every target file, before any is touched
         triplets = self._check_triplets(targets, prepared)
-        for file_id in file_ids:
-            self._files.ensure(file_id, self.specs, self.initialize_datasets, self.cfg)
-        for file_id, payloads, count in prepared:
-            with self._files.opened(file_id) as handle:
-                self.layout(handle).append(payloads, count)
-                self._count_for_flush(file_id, count, handle)
-            if file_id in triplets:
-                self._triplets.commit(file_id, triplets[file_id])
-        if self.split:
-            self._finalize_split_predecessors(np.array([file_id for file_id, _ in targets]))
+        with signal_guard.critical():  # SIGTERM/SIGINT wait for the end of the batch
+            for file_id in file_ids:
+                self._files.ensure(file_id, self.specs, self.initialize_datasets, self.cfg)
+                self._last_flush.setdefault(file_id, time.monotonic())  # the structure was flushed
+            for file_id, payloads, count in prepared:
+                flush = self._flush_due(file_id, count)
+                with self._files.opened(file_id) as handle:
+                    self.layout(handle).append(payloads, count, flush=flush)
+                if file_id in triplets:
+                    self._triplets.commit(file_id, triplets[file_id])
+            if self.split:
+                self._finalize_split_predecessors(np.array([file_id for file_id, _ in targets]))
 
     def _payload(self, batch: dict[str, Any], key: str, rows: np.ndarray) -> Payload:
         """Return the validated payload of product ``key`` for the entries ``rows`` of the batch."""
@@ -356,15 +391,22 @@ class HDF5Writer(BatchInput, SpineWriterAPI):
             if self._triplets.applies(payloads)
         }
 
-    def _count_for_flush(self, file_id: int, count: int, handle: h5py.File) -> None:
-        """Flush a file once ``flush_frequency`` entries were appended to it since its last flush (as SPINE)."""
-        if not self.flush_frequency:
-            return
+    def _flush_due(self, file_id: int, count: int) -> bool:
+        """Return whether the batch of ``count`` entries to a file is flushed, and count it.
+
+        It is once ``flush_frequency`` entries were appended to the file since
+        its last flush (as SPINE), or ``flush_interval`` seconds passed.
+        """
         pending = self._since_flush.get(file_id, 0) + count
-        if pending >= self.flush_frequency:
-            handle.flush()
+        now = time.monotonic()
+        due = bool(self.flush_frequency) and pending >= self.flush_frequency
+        if self.flush_interval is not None and now - self._last_flush.get(file_id, now) >= self.flush_interval:
+            due = True
+        if due:
             pending = 0
+            self._last_flush[file_id] = now
         self._since_flush[file_id] = pending
+        return due
 
     # -- target files ----------------------------------------------------------------------------
 
@@ -410,13 +452,14 @@ class HDF5Writer(BatchInput, SpineWriterAPI):
         """Flush every open file to disk."""
         self._files.flush()
         self._since_flush = {}
+        self._last_flush = dict.fromkeys(self._last_flush, time.monotonic())
 
     def finalize(self) -> None:
-        """Mark every written file complete (``info.complete = True``) and close it."""
+        """Mark every written file complete (``info.complete = True``), close it and publish it under its final name."""
         self._files.finalize()
 
     def close(self) -> None:
-        """Close open files without marking them complete (see :meth:`.OutputFiles.close`)."""
+        """Close open files without marking them complete; new ones stay partials (see :meth:`.OutputFiles.close`)."""
         self._files.close()
 
     def __enter__(self) -> HDF5Writer:

@@ -171,11 +171,31 @@ class WriteLayout:
         """Return a new append session on the file."""
         return AppendSession(self.file)
 
-    def append(self, payloads: dict[str, Payload], n_entries: int) -> None:
-        """Append one validated batch, all or nothing: on any failure every dataset grown is shrunk back."""
+    #: Whether the append in progress flushes the file before its ``events`` rows (see :meth:`append`).
+    _flushing = False
+
+    def append(self, payloads: dict[str, Payload], n_entries: int, flush: bool = False) -> None:
+        """Append one validated batch, all or nothing: on any failure every dataset grown is shrunk back.
+
+        With ``flush``, the file is flushed once the product rows (and V1's
+        region references) are written and again after the ``events`` rows:
+        a process killed inside either flush leaves at worst product rows
+        past the last whole event, never an event pointing past the data.
+        """
         self._check_batch(payloads, n_entries)
-        with self.session() as session:
-            self._append(payloads, n_entries, session)
+        self._flushing = flush
+        try:
+            with self.session() as session:
+                self._append(payloads, n_entries, session)
+        finally:
+            self._flushing = False
+        if flush:
+            self.file.flush()
+
+    def _before_events(self) -> None:
+        """Flush the product rows of a flushed append before its ``events`` rows are written."""
+        if self._flushing:
+            self.file.flush()
 
     def _check_batch(self, payloads: dict[str, Payload], n_entries: int) -> None:
         """Refuse a batch before anything is written (nothing to check by default)."""

@@ -230,6 +230,7 @@ class V1Layout(WriteLayout):
         rows = np.empty(n_entries, dtype=events.dtype)
         for key, payload in payloads.items():
             rows[key] = self._append_product(payload, session)
+        self._before_events()
         session.append(events, rows)
 
     def append_product(self, payload: Payload) -> np.ndarray:

@@ -290,6 +290,7 @@ class V2Layout(WriteLayout):
         """Append every product (resized once, written once each), then ``events``."""
         for key in sorted(payloads):
             self.append_product(payloads[key], session)
+        self._before_events()
         events = session.dataset(EVENTS)
         start = _length(events)
         _append_rows(events, np.arange(start, start + n_entries, dtype=OFFSET_DTYPE), session)
