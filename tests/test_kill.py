@@ -239,10 +239,6 @@ def test_kill_with_flush_every_batch_recovers_a_sound_prefix(tmp_path: Path, ref
     _run_schedules(tmp_path, f"V{version} flush_frequency=1", reference, (version, 1), schedules, strict=False)
 
 
-@pytest.mark.skip(
-    reason="needs atomic publishing (h-publish): today's writer, killed between or inside flushes, can leave "
-    "damaged chunks (Fletcher-32 failures) in rows it had flushed (K < flushed), or a file HDF5 cannot open"
-)
 @pytest.mark.parametrize("version", [1, 2])
 def test_kill_with_flush_every_batch_keeps_every_flushed_entry(tmp_path: Path, references: dict, version: int) -> None:
     """flush_frequency=1: every killed file is recoverable, and K is at least the entries flushed before the kill."""
@@ -251,7 +247,6 @@ def test_kill_with_flush_every_batch_keeps_every_flushed_entry(tmp_path: Path, r
     _run_schedules(tmp_path, f"V{version} flush_frequency=1 (K >= flushed)", reference, (version, 1), schedules)
 
 
-@pytest.mark.skip(reason="needs atomic publishing (h-publish): a kill in the first batch leaves no readable file")
 @pytest.mark.parametrize("version", [1, 2])
 def test_kill_during_the_first_batch(tmp_path: Path, references: dict, version: int) -> None:
     """SIGKILL from the writer's start, the first batch (before any flush) included, with flush_frequency=1."""
@@ -261,7 +256,6 @@ def test_kill_during_the_first_batch(tmp_path: Path, references: dict, version: 
     _run_schedules(tmp_path, f"V{version} first batch", reference, (version, 1), schedules)
 
 
-@pytest.mark.skip(reason="needs atomic publishing (h-publish): with the default settings a killed file is unreadable")
 @pytest.mark.parametrize("version", [1, 2])
 def test_kill_with_default_settings(tmp_path: Path, references: dict, version: int) -> None:
     """SIGKILL and SIGTERM at random moments with the writer's default settings."""
