@@ -340,7 +340,8 @@ class HDF5Writer(BatchInput, SpineWriterAPI):
 
     def _payload(self, batch: dict[str, Any], key: str, rows: np.ndarray) -> Payload:
         """Return the validated payload of product ``key`` for the entries ``rows`` of the batch."""
-        return prepare(self.specs[key], take_entries(batch[key], rows), len(rows), self.lite)
+        columnar = self.layout.columnar_objects
+        return prepare(self.specs[key], take_entries(batch[key], rows), len(rows), self.lite, columnar)
 
     def _payloads(self, batch: dict[str, Any], rows: np.ndarray) -> dict[str, Payload]:
         """Return the payload of every stored product for the entries ``rows`` of the batch."""

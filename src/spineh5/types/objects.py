@@ -43,6 +43,8 @@ class SchemaObject:
         Compound dtype of a row.
     LITE_DTYPE : numpy.dtype
         Compound dtype of a row in lite files (without the non-lite columns).
+    COLLECTION : type
+        The generated :class:`~spineh5.types.collection.SchemaCollection` of this type.
     """
 
     __slots__ = ()
@@ -51,6 +53,8 @@ class SchemaObject:
     COLUMNS: ClassVar[tuple[Column, ...]]
     DTYPE: ClassVar[np.dtype]
     LITE_DTYPE: ClassVar[np.dtype]
+    #: The generated struct-of-arrays collection of this type (set by ``collection_type``).
+    COLLECTION: ClassVar[type]
     #: The names of every column (the keys a dict of this class may have).
     _NAMES: ClassVar[frozenset[str]]
     #: The columns that ``to_records`` fills: lite ones first, then (full records only) the others.
