@@ -1,9 +1,11 @@
 """One V2 pool of an object product, built straight from a collection's columns (no compound rows).
 
 A pool interleaves its fields object by object, field by field
-(``docs/format/spine-v2-format.md`` section 2.4). From a collection that is, per
-pool, one gather of the fields' concatenated values (a single field needs none),
-and the ``(rows, fields)`` lengths for the ``_var_offsets_<i>`` helper column.
+(``docs/format/spine-v2-format.md`` section 2.4). From a collection built from
+objects, whose variable-length fields are still the objects' own arrays, that is
+one concatenation of those arrays in pool order; from values and offsets, one
+gather of the fields' values (a single field needs none). Either way it comes
+with the ``(rows, fields)`` lengths for the ``_var_offsets_<i>`` helper column.
 """
 
 from __future__ import annotations
@@ -41,6 +43,8 @@ def column_pool_values(
         for position, field in enumerate(fields):
             grid[:, position] = columns.column(field)
         return encode_strings(grid.ravel().tolist())
+    if all(map(columns.has_cells, fields)):
+        return _pool_from_cells(columns, pool)
     held = [columns.column(field) for field in fields]
     if len(held) == 1:
         values, offsets = held[0]
@@ -49,9 +53,45 @@ def column_pool_values(
     flat_lengths = lengths.ravel()
     pooled = np.concatenate([column.values for column in held])
     bases = np.cumsum([0] + [len(column.values) for column in held[:-1]], dtype=OFFSET_DTYPE)
-    # where each (row, field) run starts in ``pooled``, and where it goes in the pool
-    sources = np.stack([column.offsets[:-1] for column in held], axis=1) + bases
-    targets = np.zeros(len(flat_lengths), dtype=OFFSET_DTYPE)
-    np.cumsum(flat_lengths[:-1], out=targets[1:])
-    gather = np.repeat(sources.ravel() - targets, flat_lengths) + np.arange(int(flat_lengths.sum()), dtype=OFFSET_DTYPE)
-    return pooled[gather].astype(pool.base, copy=False), flat_lengths
+    # where each (row, field) run starts in ``pooled``, in pool order; empty runs add nothing
+    sources = (np.stack([column.offsets[:-1] for column in held], axis=1) + bases).ravel()
+    keep = flat_lengths > 0
+    starts, sizes = sources[keep], flat_lengths[keep]
+    return _gather_runs(pooled, starts, sizes).astype(pool.base, copy=False), flat_lengths
+
+
+#: Mean run length above which runs are copied as slices (one small copy each) rather than by one index array.
+_SLICE_RUN_LENGTH = 32
+
+
+def _gather_runs(values: np.ndarray, starts: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+    """Return the runs ``values[start:start + size]`` joined in order."""
+    total = int(sizes.sum())
+    if not len(sizes):
+        return values[:0]
+    if total >= _SLICE_RUN_LENGTH * len(sizes):
+        ends = starts + sizes
+        return np.concatenate([values[start:end] for start, end in zip(starts.tolist(), ends.tolist())])
+    # one index array: 1 within a run, the jump to the next run's start at its first position
+    index = np.ones(total, dtype=OFFSET_DTYPE)
+    firsts = np.zeros(len(sizes), dtype=OFFSET_DTYPE)
+    np.cumsum(sizes[:-1], out=firsts[1:])
+    index[0] = starts[0]
+    index[firsts[1:]] = starts[1:] - (starts[:-1] + sizes[:-1]) + 1
+    np.cumsum(index, out=index)
+    return values[index]
+
+
+def _pool_from_cells(columns: SchemaCollection, pool: Pool) -> tuple[np.ndarray, np.ndarray]:
+    """Return a pool's values and lengths from fields held as one array per row: one concatenation."""
+    fields = pool.fields
+    if len(fields) == 1:
+        items = columns.cells(fields[0])
+    else:
+        grid = np.empty((len(columns), len(fields)), dtype=object)
+        for position, field in enumerate(fields):
+            grid[:, position] = columns.cells(field)
+        items = grid.ravel()
+    lengths = np.fromiter(map(len, items), OFFSET_DTYPE, len(items))
+    data = np.concatenate(list(items)).astype(pool.base, copy=False) if len(items) else np.empty(0, pool.base)
+    return data, lengths

@@ -51,7 +51,7 @@ class SchemaCollection:
         Its columns, in on-disk order.
     """
 
-    __slots__ = ("_data", "_length")
+    __slots__ = ("_cells", "_data", "_length")
 
     OBJECT_TYPE: ClassVar[type[SchemaObject]]
     CLASS_NAME: ClassVar[str]
@@ -62,10 +62,17 @@ class SchemaCollection:
 
     __hash__ = None  # type: ignore[assignment]
 
-    def __init__(self, data: dict[str, np.ndarray | Vlen], length: int) -> None:
-        """Hold checked columns (every column of the class, ``length`` rows each); see :meth:`from_columns`."""
+    def __init__(
+        self, data: dict[str, np.ndarray | Vlen], length: int, cells: dict[str, np.ndarray] | None = None
+    ) -> None:
+        """Hold checked columns (every column of the class, ``length`` rows each); see :meth:`from_columns`.
+
+        ``cells`` holds variable-length columns still as one array per row (an object array, as
+        :meth:`from_objects` finds them): they are joined into a :class:`Vlen` on first use.
+        """
         self._data = data
         self._length = length
+        self._cells = cells or {}
 
     # -- building ------------------------------------------------------------------------------------------
 
@@ -122,9 +129,16 @@ class SchemaCollection:
             raise ColumnError(cls.CLASS_NAME, str(unknown[0]), f"is not a field of {cls.CLASS_NAME}{hint}")
 
     @classmethod
-    def _with_defaults(cls: type[_C], data: dict[str, np.ndarray | Vlen], length: int) -> _C:
-        full = {c.name: data[c.name] if c.name in data else default_column(c, length) for c in cls.COLUMNS}
-        return cls(full, length)
+    def _with_defaults(
+        cls: type[_C], data: dict[str, np.ndarray | Vlen], length: int, cells: dict[str, np.ndarray] | None = None
+    ) -> _C:
+        cells = cells or {}
+        full = {
+            c.name: data[c.name] if c.name in data else default_column(c, length)
+            for c in cls.COLUMNS
+            if c.name not in cells
+        }
+        return cls(full, length, cells)
 
     @classmethod
     def from_objects(cls: type[_C], objects: Sequence[Any], lite: bool = False) -> _C:
@@ -145,10 +159,11 @@ class SchemaCollection:
         values = _column_values(objects, cls.OBJECT_TYPE)
         name = cls.CLASS_NAME
         data: dict[str, np.ndarray | Vlen] = {}
+        cells: dict[str, np.ndarray] = {}
         for column in cls._LITE_COLUMNS if lite else cls._FULL_COLUMNS:
             built = build_column(column, values(column), name)
-            data[column.name] = vlen_from_rows(column, built) if column.storage == "vlen" else built
-        return cls._with_defaults(data, len(objects))
+            (cells if column.storage == "vlen" else data)[column.name] = built
+        return cls._with_defaults(data, len(objects), cells)
 
     @classmethod
     def from_records(cls: type[_C], records: np.ndarray) -> _C:
@@ -187,13 +202,13 @@ class SchemaCollection:
             return collections[0]  # type: ignore[return-value]
         data: dict[str, np.ndarray | Vlen] = {}
         for column in cls.COLUMNS:
-            parts = [other._data[column.name] for other in collections]
+            parts = [other.column(column.name) for other in collections]
             if column.storage == "vlen":
-                lengths = [part.lengths for part in parts]
-                offsets = np.zeros(sum(map(len, lengths)) + 1, dtype=OFFSET_DTYPE)
-                np.cumsum(np.concatenate(lengths), out=offsets[1:])
-                values = np.concatenate([part.values for part in parts])
-                data[column.name] = Vlen(values, offsets)
+                shifts = np.cumsum([0] + [len(part.values) for part in parts[:-1]], dtype=OFFSET_DTYPE).tolist()
+                offsets = np.concatenate(
+                    [np.zeros(1, OFFSET_DTYPE)] + [p.offsets[1:] + s for p, s in zip(parts, shifts)]
+                )
+                data[column.name] = Vlen(np.concatenate([part.values for part in parts]), offsets)
             else:
                 data[column.name] = np.concatenate(parts)
         return cls(data, sum(len(other) for other in collections))
@@ -203,7 +218,7 @@ class SchemaCollection:
         positions = np.arange(self._length)[rows]
         data: dict[str, np.ndarray | Vlen] = {}
         for column in self.COLUMNS:
-            held = self._data[column.name]
+            held = self.column(column.name)
             if column.storage != "vlen":
                 data[column.name] = held[positions]
                 continue
@@ -222,15 +237,25 @@ class SchemaCollection:
 
     def column(self, name: str) -> np.ndarray | Vlen:
         """Return the column of field ``name`` (an array, or a :class:`Vlen` for a variable-length field)."""
-        try:
-            return self._data[name]
-        except KeyError:
-            raise KeyError(f"{self.CLASS_NAME} has no field {name!r}") from None
+        held = self._data.get(name)
+        if held is None:
+            if name not in self._cells:
+                raise KeyError(f"{self.CLASS_NAME} has no field {name!r}")
+            held = self._data[name] = vlen_from_rows(self._BY_NAME[name], self._cells[name])
+        return held
+
+    def cells(self, name: str) -> np.ndarray:
+        """Return the rows of variable-length field ``name`` as an object array of arrays (views)."""
+        cells = self._cells.get(name)
+        return cells if cells is not None else split_rows(self.column(name))
+
+    def has_cells(self, name: str) -> bool:
+        """Return whether field ``name`` is held as one array per row (not yet joined into values and offsets)."""
+        return name in self._cells and name not in self._data
 
     def __getattr__(self, name: str) -> np.ndarray | Vlen:
-        data = object.__getattribute__(self, "_data") if name != "_data" else None
-        if data is not None and name in data:
-            return data[name]
+        if name in type(self)._BY_NAME:
+            return self.column(name)
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     def __getitem__(self, index: Any) -> Any:
@@ -254,7 +279,7 @@ class SchemaCollection:
         obj = self.OBJECT_TYPE.__new__(self.OBJECT_TYPE)
         set_slot = object.__setattr__
         for column in self.COLUMNS:
-            held = self._data[column.name]
+            held = self.column(column.name)
             if column.storage == "vlen":
                 value: Any = held.row(row).copy()
             elif column.storage == "fixed":
@@ -268,7 +293,7 @@ class SchemaCollection:
         """Return one ``OBJECT_TYPE`` object per row (holding copies of the values)."""
         per_column = []
         for column in self.COLUMNS:
-            held = self._data[column.name]
+            held = self.column(column.name)
             if column.storage == "vlen":
                 cells: Any = split_rows(Vlen(held.values.copy(), held.offsets))
             elif column.storage == "fixed":
@@ -291,8 +316,8 @@ class SchemaCollection:
         cls = self.OBJECT_TYPE
         records = np.zeros(self._length, dtype=cls.LITE_DTYPE if lite else cls.DTYPE)
         for column in self._LITE_COLUMNS if lite else self._FULL_COLUMNS:
-            held = self._data[column.name]
-            records[column.name] = split_rows(held) if column.storage == "vlen" else held
+            name = column.name
+            records[name] = self.cells(name) if column.storage == "vlen" else self.column(name)
         return records
 
     # -- comparison ------------------------------------------------------------------------------------------
@@ -311,7 +336,7 @@ class SchemaCollection:
         if type(other) is not type(self) or len(other) != self._length:
             return False
         for column in self.COLUMNS:
-            mine, theirs = self._data[column.name], other._data[column.name]
+            mine, theirs = self.column(column.name), other.column(column.name)
             if column.storage == "vlen":
                 if not (values_equal(mine.offsets, theirs.offsets) and values_equal(mine.values, theirs.values)):
                     return False

@@ -51,7 +51,7 @@ class Vlen(NamedTuple):
 
 def _rows(value: Any) -> list:
     """Return the per-row items of a column value, for the row-by-row object path."""
-    return list(value) if isinstance(value, np.ndarray) and value.ndim else list(np.asarray(value, dtype=object))
+    return list(value)
 
 
 # -- scalar and fixed columns ---------------------------------------------------------------------------------
