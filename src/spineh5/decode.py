@@ -18,6 +18,7 @@ import h5py
 import numpy as np
 
 from .errors import SpineFileError, UnknownColumnsWarning
+from .types.collection import collection_of
 from .types.registry import REGISTRY
 
 #: The ``build_classes`` value that returns list-of-objects products as generated collections.
@@ -213,7 +214,7 @@ class ObjectDecoder:
             self.check_columns(cls, rows.dtype, key, path)
             try:
                 if self.build_classes == COLLECTION and not product.scalar:
-                    return cls.COLLECTION.from_records(rows)
+                    return collection_of(cls).from_records(rows)
                 values = cls.from_records(rows)
             except (ValueError, TypeError) as err:
                 raise SpineFileError(f"cannot rebuild {cls.CLASS_NAME} objects: {err}", path, key) from None

@@ -17,7 +17,7 @@ import numpy as np
 
 from .errors import ProductError
 from .products import Kind, ProductSpec, class_of, is_object, is_scalar
-from .types.collection import SchemaCollection
+from .types.collection import SchemaCollection, collection_of
 from .types.columns import ColumnError, cast_array
 from .types.value_rules import UNITS, has_meta_columns, has_units, inconsistent_meta
 
@@ -194,7 +194,7 @@ def _columns(spec: ProductSpec, entries: Sequence[Any], counts: np.ndarray, lite
 
     Consecutive lists are read together (one column build per run); collections are taken as they are.
     """
-    collection = spec.object_type.COLLECTION
+    collection = collection_of(spec.object_type)
     parts: list[SchemaCollection] = []
     run: list[Any] = []
     run_start: int | None = None

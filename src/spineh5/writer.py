@@ -296,7 +296,10 @@ class HDF5Writer(BatchInput, SpineWriterAPI):
         data : dict
             Products of the batch: ``index`` (one value per entry, or a scalar
             for a single entry) and every stored key, each a list with one item
-            per entry (or a scalar shared by the batch).
+            per entry (or a scalar shared by the batch). A list of objects may be
+            a generated collection (``RecoParticleCollection``), and a product of
+            one object per entry one collection with a row per entry: the bytes
+            written are the same.
         cfg : dict, optional
             Configuration stored as YAML in ``info.cfg`` when the file is created.
 

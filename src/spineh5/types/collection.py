@@ -28,7 +28,7 @@ from .column_arrays import OFFSET_DTYPE, Vlen, default_column, fixed_column, spl
 from .columns import Column, build_column, values_equal
 from .objects import SchemaObject, _column_values
 
-__all__ = ["SchemaCollection", "Vlen", "collection_type"]
+__all__ = ["SchemaCollection", "Vlen", "collection_of", "collection_type"]
 
 _C = TypeVar("_C", bound="SchemaCollection")
 
@@ -355,6 +355,15 @@ def _scalar_values(column: Column, held: np.ndarray) -> list:
         members = {int(member): member for member in column.enum}
         return [members.get(value, value) for value in values]
     return values
+
+
+def collection_of(object_cls: type[SchemaObject]) -> type[SchemaCollection]:
+    """Return the collection of an object type; one is made for types generated before collections existed."""
+    found = getattr(object_cls, "COLLECTION", None)
+    if found is None:
+        body = {"__slots__": (), "__doc__": f"Collection of {object_cls.__name__} objects.", "OBJECT_TYPE": object_cls}
+        found = collection_type(type(f"{object_cls.__name__}Collection", (SchemaCollection,), body))
+    return found
 
 
 def collection_type(cls: type[_C]) -> type[_C]:
