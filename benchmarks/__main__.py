@@ -65,7 +65,7 @@ import numpy as np
 
 from spineh5 import HDF5Writer, synthetic
 
-from . import floor, floor_v2, mix, reads, reads_v2, spine_ref
+from . import collection_writes, floor, floor_v2, mix, reads, reads_v2, spine_ref
 
 TARGET = 0.75
 READ_KEY = "reco_particles"
@@ -82,6 +82,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--no-compression", action="store_true", help="skip the compression rows")
     parser.add_argument("--no-checksum", action="store_true", help="skip the Fletcher-32 checksum row")
     parser.add_argument("--no-v2", action="store_true", help="skip the V2 (format_version=2) rows")
+    parser.add_argument("--no-collections", action="store_true", help="skip the write-from-collections rows")
     parser.add_argument("--no-arrays", action="store_true", help="skip the analysis-array rows (HDF5Reader.arrays)")
     parser.add_argument("--production", action="store_true", help="add the Dask production rows (spineh5[dask])")
     parser.add_argument("--with-spine", action="store_true", help="add SPINE's own writer (slow; few entries)")
@@ -314,6 +315,9 @@ def run(args: argparse.Namespace, folder: str) -> int:
     v2 = None if args.no_v2 else run_v2(batches, folder, table, entries, repeat)
     if v2 is not None and not args.no_arrays:
         array_problems += add_arrays_rows(table, v2["reference"], 2, entries, repeat)
+
+    if not args.no_collections:
+        problems += collection_writes.add_rows(table, batches, folder, entries, repeat, with_v2=not args.no_v2)
 
     memory_batches = batches[: min(3, len(batches))]
     peak = peak_memory(memory_batches, paths["mem"])

@@ -109,6 +109,25 @@ def test_a_generated_package_is_written_and_read_back(packages, tmp_path: Path, 
     assert validate(str(path)) == []
 
 
+@pytest.mark.parametrize("format_version", [1, 2])
+def test_a_generated_package_has_collections_written_as_its_objects(
+    packages, tmp_path: Path, format_version: int
+) -> None:
+    package = packages("cands_coll", CANDIDATES)
+    objects = [[package.MyCandidate(id=1, index=np.arange(3))], [], [package.MyCandidate(id=2, score=0.5)]]
+    collections = [package.MyCandidateCollection.from_objects(entry) for entry in objects]
+    assert package.MyCandidate.COLLECTION is package.MyCandidateCollection
+    files = []
+    for name, value in (("objects", objects), ("collections", collections)):
+        path = tmp_path / f"{name}.h5"
+        with HDF5Writer(str(path), overwrite=True, format_version=format_version) as writer:
+            writer({"index": [0, 1, 2], "candidates": value})
+        files.append(path.read_bytes())
+    assert files[0] == files[1]
+    read = HDF5Reader(str(tmp_path / "objects.h5"), build_classes="collection")
+    assert [read[entry]["candidates"] for entry in range(3)] == collections
+
+
 def test_an_empty_first_batch_takes_a_user_class_hint(packages, tmp_path: Path) -> None:
     package = packages("cands", CANDIDATES)
     path = tmp_path / "hinted.h5"

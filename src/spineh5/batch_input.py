@@ -12,6 +12,7 @@ import numpy as np
 
 from .errors import MissingProductError, ProductError
 from .products import is_scalar
+from .types.collection import SchemaCollection
 from .types.registry import REGISTRY
 
 __all__ = ["BatchInput", "dummy_instance", "take_entries"]
@@ -120,9 +121,11 @@ class BatchInput:
 
 
 def take_entries(value: Any, rows: np.ndarray) -> Any:
-    """Return the items of a per-entry value at ``rows`` (a global scalar is kept)."""
+    """Return the items of a per-entry value at ``rows`` (a global scalar is kept, a collection's rows taken)."""
     if is_scalar(value):
         return value
+    if isinstance(value, SchemaCollection):
+        return value if len(rows) == len(value) and np.array_equal(rows, np.arange(len(value))) else value.take(rows)
     return [value[int(row)] for row in rows]
 
 

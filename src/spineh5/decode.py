@@ -20,9 +20,12 @@ import h5py
 import numpy as np
 
 from .errors import SpineFileError, UnknownColumnsWarning
+from .types.collection import collection_of
 from .types.evolution import evolve_rows
 from .types.registry import REGISTRY
 
+#: The ``build_classes`` value that returns list-of-objects products as generated collections.
+COLLECTION = "collection"
 #: Legacy class name of image metadata, resolved to ImageMeta2D or ImageMeta3D.
 LEGACY_META = "Meta"
 
@@ -139,14 +142,18 @@ class ObjectDecoder:
 
     Parameters
     ----------
-    build_classes : bool
-        Build generated objects (else plain dicts of every column).
+    build_classes : bool or "collection"
+        Build generated objects (else plain dicts of every column); ``"collection"`` returns
+        a list-of-objects product's entry as one generated collection (one-object products
+        stay objects).
     skip_unknown_attrs : bool
         Leave out, with one warning per class and column set, the columns the
         schema does not know (else refuse them with :class:`SpineFileError`).
     """
 
-    def __init__(self, build_classes: bool = True, skip_unknown_attrs: bool = True) -> None:
+    def __init__(self, build_classes: bool | str = True, skip_unknown_attrs: bool = True) -> None:
+        if build_classes not in (True, False, COLLECTION):
+            raise ValueError(f"build_classes must be True, False or {COLLECTION!r}, got {build_classes!r}")
         self.build_classes = build_classes
         self.skip_unknown_attrs = skip_unknown_attrs
         self._reported: set[tuple[str, tuple[str, ...]]] = set()
@@ -217,6 +224,8 @@ class ObjectDecoder:
             rows = evolve_rows(cls, rows, key, path)
             self.check_columns(cls, rows.dtype, key, path)
             try:
+                if self.build_classes == COLLECTION and not product.scalar:
+                    return collection_of(cls).from_records(rows)
                 values = cls.from_records(rows)
             except (ValueError, TypeError) as err:
                 raise SpineFileError(f"cannot rebuild {cls.CLASS_NAME} objects: {err}", path, key) from None

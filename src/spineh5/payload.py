@@ -17,6 +17,7 @@ import numpy as np
 
 from .errors import ProductError
 from .products import Kind, ProductSpec, class_of, is_object, is_scalar
+from .types.collection import SchemaCollection, collection_of
 from .types.columns import ColumnError, cast_array
 from .types.value_rules import UNITS, has_meta_columns, has_units, inconsistent_meta
 
@@ -36,7 +37,7 @@ class Payload:
         How the product is stored.
     rows : numpy.ndarray or None
         Rows appended to the product dataset (``elements`` for flat lists);
-        ``None`` for jagged lists.
+        ``None`` for jagged lists and for objects prepared as ``columns``.
     counts : numpy.ndarray
         Rows of ``rows`` per entry (for flat lists: arrays per entry).
     element_counts : numpy.ndarray or None
@@ -45,6 +46,8 @@ class Payload:
         Jagged lists: the concatenated rows of each list position.
     part_counts : numpy.ndarray or None
         Jagged lists: shape (entries, positions), rows per entry and position.
+    columns : SchemaCollection or None
+        Objects prepared column by column (``prepare(..., columnar=True)``), instead of ``rows``.
     """
 
     spec: ProductSpec
@@ -53,9 +56,14 @@ class Payload:
     element_counts: np.ndarray | None = None
     parts: list[np.ndarray] | None = None
     part_counts: np.ndarray | None = None
+    columns: SchemaCollection | None = None
+
+    def object_field(self, name: str) -> np.ndarray:
+        """Return one scalar or fixed field of an object product's rows, whether prepared as rows or columns."""
+        return self.columns.column(name) if self.columns is not None else self.rows[name]
 
 
-def prepare(spec: ProductSpec, value: Any, n_entries: int, lite: bool) -> Payload:
+def prepare(spec: ProductSpec, value: Any, n_entries: int, lite: bool, columnar: bool = False) -> Payload:
     """Validate and convert one product of a batch.
 
     Parameters
@@ -68,6 +76,9 @@ def prepare(spec: ProductSpec, value: Any, n_entries: int, lite: bool) -> Payloa
         Number of entries in the batch.
     lite : bool
         Whether object rows leave out the lite columns.
+    columnar : bool, default False
+        Prepare object products as ``columns`` (a collection, what the V2 layout writes from) rather than
+        compound ``rows``. Objects may be given as lists of objects or as collections either way.
 
     Raises
     ------
@@ -84,6 +95,8 @@ def prepare(spec: ProductSpec, value: Any, n_entries: int, lite: bool) -> Payloa
         raise ProductError(spec.key, f"expected one value per entry, got {type(value).__name__}")
     if len(value) != n_entries:
         raise ProductError(spec.key, f"has {len(value)} entries, the batch has {n_entries} (see 'index')")
+    if spec.kind.holds_objects:
+        return _OBJECT_HANDLERS[spec.kind](spec, value, lite, columnar)
     handler = _HANDLERS[Kind.SCALAR if scalar_product else spec.kind]
     return handler(spec, value, lite)
 
@@ -162,11 +175,59 @@ def _records(spec: ProductSpec, objects: list, counts: np.ndarray, lite: bool) -
     try:
         records = cls.to_records(objects, lite=lite)
     except ColumnError as err:
-        entry, position = _locate(counts, err.position)
-        where = f"{spec.class_name} #{position}" if position is not None else spec.class_name
-        raise ProductError(spec.key, f"{where}, field {err.field!r}: {err.problem}", entry, err.field) from None
+        raise _located(spec, err, counts) from None
     _check_rules(spec, cls, records, counts)
     return records
+
+
+def _located(spec: ProductSpec, err: ColumnError, counts: np.ndarray, first_entry: int = 0) -> ProductError:
+    """Return the ProductError of a column error at a flat object position (``counts`` objects per entry)."""
+    entry, position = _locate(counts, err.position)
+    if entry is not None:
+        entry += first_entry
+    where = f"{spec.class_name} #{position}" if position is not None else spec.class_name
+    return ProductError(spec.key, f"{where}, field {err.field!r}: {err.problem}", entry, err.field)
+
+
+def _columns(spec: ProductSpec, entries: Sequence[Any], counts: np.ndarray, lite: bool) -> SchemaCollection:
+    """Return the objects of ``entries`` (lists of objects or collections, ``counts`` rows each) as one collection.
+
+    Consecutive lists are read together (one column build per run); collections are taken as they are.
+    """
+    collection = collection_of(spec.object_type)
+    parts: list[SchemaCollection] = []
+    run: list[Any] = []
+    run_start: int | None = None
+
+    def flush(end: int) -> None:
+        nonlocal run, run_start
+        if run_start is not None:
+            try:
+                parts.append(collection.from_objects(run, lite=lite))
+            except ColumnError as err:
+                raise _located(spec, err, counts[run_start:end], run_start) from None
+        run, run_start = [], None
+
+    for entry, objects in enumerate(entries):
+        if isinstance(objects, SchemaCollection):
+            flush(entry)
+            parts.append(objects)
+        else:
+            run_start = entry if run_start is None else run_start
+            run.extend(objects)
+    flush(len(entries))
+    joined = collection.concat(parts)
+    _check_rules(spec, spec.object_type, joined, counts)
+    return joined
+
+
+def _check_collection(spec: ProductSpec, collection: Any, entry: int | None) -> None:
+    """Refuse a collection of another class than the product's."""
+    name = collection.CLASS_NAME
+    if name != spec.class_name:
+        raise ProductError(
+            spec.key, f"is a collection of {name}, but this product stores {spec.class_name} objects", entry
+        )
 
 
 def _locate(counts: np.ndarray, position: int | None) -> tuple[int | None, int | None]:
@@ -180,7 +241,7 @@ def _locate(counts: np.ndarray, position: int | None) -> tuple[int | None, int |
 
 def _check_rules(spec: ProductSpec, cls: type, records: np.ndarray, counts: np.ndarray) -> None:
     """Refuse rows ``validate`` would call errors: ``units`` outside cm/px, an inconsistent ImageMeta."""
-    names = records.dtype.names
+    names = spec.dtype.names
     if "units" in names and has_units(cls):
         units = records["units"].tolist()
         if not UNITS.issuperset(units):
@@ -199,8 +260,8 @@ def _check_rules(spec: ProductSpec, cls: type, records: np.ndarray, counts: np.n
         bad = inconsistent_meta(records)
         if len(bad):
             entry, position = _locate(counts, int(bad[0]))
-            row = records[int(bad[0])]
-            values = ", ".join(f"{name} {row[name].tolist()}" for name in ("lower", "upper", "size", "count"))
+            row = int(bad[0])
+            values = ", ".join(f"{name} {records[name][row].tolist()}" for name in ("lower", "upper", "size", "count"))
             raise ProductError(
                 spec.key,
                 f"{spec.class_name} #{position}: upper != lower + size * count ({values}): "
@@ -214,23 +275,50 @@ def _shorten(text: str) -> str:
     return repr(text) if len(text) <= _SHOWN_CHARS else repr(text[:_SHOWN_CHARS]) + "..."
 
 
-def _one_object(spec: ProductSpec, values: Sequence[Any], lite: bool) -> Payload:
-    for entry, obj in enumerate(values):
-        _check_objects(spec, [obj], entry)
+def _one_object(spec: ProductSpec, values: Any, lite: bool, columnar: bool) -> Payload:
+    """Prepare one object per entry: a sequence of objects, or a collection with one row per entry."""
     counts = np.ones(len(values), np.int64)
-    return Payload(spec, _records(spec, list(values), counts, lite), counts)
+    if isinstance(values, SchemaCollection):
+        _check_collection(spec, values, None)
+        entries: list[Any] = [values]
+    else:
+        for entry, obj in enumerate(values):
+            _check_objects(spec, [obj], entry)
+        if not columnar:
+            return Payload(spec, _records(spec, list(values), counts, lite), counts)
+        entries = [[obj] for obj in values]
+    return _objects_payload(spec, entries, counts, lite, columnar)
 
 
-def _object_lists(spec: ProductSpec, values: Sequence[Any], lite: bool) -> Payload:
+def _object_lists(spec: ProductSpec, values: Sequence[Any], lite: bool, columnar: bool) -> Payload:
+    """Prepare a list of objects (or one collection) per entry."""
     flat: list[Any] = []
     counts = np.empty(len(values), np.int64)
+    any_collection = False
     for entry, objects in enumerate(values):
-        if not isinstance(objects, (list, tuple)):
+        if isinstance(objects, SchemaCollection):
+            _check_collection(spec, objects, entry)
+            any_collection = True
+        elif not isinstance(objects, (list, tuple)):
             raise ProductError(spec.key, f"expected a list of {spec.class_name}, got {type(objects).__name__}", entry)
-        _check_objects(spec, objects, entry)
+        else:
+            _check_objects(spec, objects, entry)
+            if not any_collection:
+                flat.extend(objects)
         counts[entry] = len(objects)
-        flat.extend(objects)
-    return Payload(spec, _records(spec, flat, counts, lite), counts)
+    if not (columnar or any_collection):
+        return Payload(spec, _records(spec, flat, counts, lite), counts)
+    return _objects_payload(spec, values, counts, lite, columnar)
+
+
+def _objects_payload(
+    spec: ProductSpec, entries: Sequence[Any], counts: np.ndarray, lite: bool, columnar: bool
+) -> Payload:
+    """Return the payload of objects given as lists and collections: ``columns``, or ``rows`` built from them."""
+    columns = _columns(spec, entries, counts, lite)
+    if columnar:
+        return Payload(spec, None, counts, columns=columns)
+    return Payload(spec, columns.to_records(lite), counts)
 
 
 def _check_array(spec: ProductSpec, array: Any, width: int, entry: int, what: str) -> np.ndarray:
@@ -300,10 +388,9 @@ def _jagged_lists(spec: ProductSpec, values: Sequence[Any], lite: bool) -> Paylo
     return Payload(spec, None, np.ones(len(values), np.int64), parts=parts, part_counts=part_counts)
 
 
+_OBJECT_HANDLERS = {Kind.OBJECT: _one_object, Kind.OBJECTS: _object_lists}
 _HANDLERS = {
     Kind.SCALAR: _scalars,
-    Kind.OBJECT: _one_object,
-    Kind.OBJECTS: _object_lists,
     Kind.ARRAY: _arrays,
     Kind.FLAT: _flat_lists,
     Kind.JAGGED: _jagged_lists,

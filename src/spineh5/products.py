@@ -17,6 +17,7 @@ import attrs
 import numpy as np
 
 from .errors import UnknownProductError, UnsupportedValueError
+from .types.collection import SchemaCollection
 from .types.columns import STR_DTYPE
 from .types.registry import REGISTRY
 
@@ -205,6 +206,8 @@ def decide(key: str, value: Any, hint: Any = None, lite: bool = False) -> Produc
 def _decide_list(key: str, entries: Sequence[Any], hint: Any, lite: bool) -> ProductSpec:
     """Decide a product whose entries are lists (of objects or of arrays)."""
     for entry in entries:
+        if isinstance(entry, SchemaCollection):  # a collection knows its class, even when empty
+            return object_spec(key, Kind.OBJECTS, entry.CLASS_NAME, lite)
         if not isinstance(entry, (list, tuple, np.ndarray)):
             raise UnknownProductError(f"entries mix lists and {type(entry).__name__}; every entry must be a list")
         if len(entry) == 0:

@@ -74,8 +74,11 @@ class HDF5Reader(AnalysisViews):
         Number of leading entries to skip.
     ignore_incomplete : bool, default False
         Read files whose ``info.complete`` is False (their writer did not finish).
-    build_classes : bool, default True
-        Rebuild objects as generated classes (else plain dicts of every stored column).
+    build_classes : bool or "collection", default True
+        Rebuild objects as generated classes (else plain dicts of every stored column). With
+        ``"collection"``, an entry of a list-of-objects product is one generated collection
+        (``RecoParticleCollection``: a numpy column per field, values and offsets per
+        variable-length field, objects by index); one-object products stay objects.
     skip_unknown_attrs : bool, default True
         Leave out (with one warning) stored columns the schema does not know,
         instead of refusing them.
@@ -133,7 +136,7 @@ class HDF5Reader(AnalysisViews):
         n_entry: int | None = None,
         n_skip: int | None = None,
         ignore_incomplete: bool = False,
-        build_classes: bool = True,
+        build_classes: bool | str = True,
         skip_unknown_attrs: bool = True,
         create_run_map: bool = False,
         run_info_key: str = "run_info",

@@ -27,6 +27,7 @@ from .naming import get_file_names
 from .output_files import OutputFiles, initialize
 from .payload import Payload, prepare
 from .products import Kind, ProductSpec, is_scalar
+from .types.collection import SchemaCollection
 from .types.registry import REGISTRY
 
 __all__ = ["DataFormat", "SpineWriterAPI"]
@@ -230,8 +231,8 @@ def _store_one(out_file: h5py.File, event: np.ndarray, key: str, value: Any) -> 
     if spec.kind in (Kind.SCALAR, Kind.GLOBAL_SCALAR) and not is_scalar(value):
         spec = attrs.evolve(spec, kind=Kind.ARRAY, widths=(0,))
         value = np.asarray(value)
-    elif spec.kind is Kind.OBJECT and isinstance(value, (list, tuple, np.ndarray)):
+    elif spec.kind is Kind.OBJECT and isinstance(value, (list, tuple, np.ndarray, SchemaCollection)):
         spec = attrs.evolve(spec, kind=Kind.OBJECTS)
-        value = list(value)
+        value = value if isinstance(value, SchemaCollection) else list(value)
     payload: Payload = prepare(spec, [value], 1, lite)
     event[key] = layout.append_product(payload)[0]

@@ -54,7 +54,7 @@ class TripletGuard:
         return (
             payload is not None
             and payload.spec.kind is Kind.OBJECT
-            and set(RUN_FIELDS) <= set(payload.rows.dtype.names or ())
+            and set(RUN_FIELDS) <= set(payload.spec.dtype.names or ())
         )
 
     def check(self, file_id: int, payloads: dict[str, Payload], rows: np.ndarray) -> list[Triplet]:
@@ -75,8 +75,8 @@ class TripletGuard:
             Naming ``key``, the batch position and file entry of the first repeat, its triplet and the entry it
             repeats (in the file or in the batch).
         """
-        records = payloads[self.key].rows
-        triplets = list(zip(*(records[name].tolist() for name in RUN_FIELDS)))
+        payload = payloads[self.key]
+        triplets = list(zip(*(payload.object_field(name).tolist() for name in RUN_FIELDS)))
         seen = self._stored(file_id)
         first = len(seen)
         batch: dict[Triplet, int] = {}

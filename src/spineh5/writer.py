@@ -329,7 +329,10 @@ class HDF5Writer(BatchInput, SpineWriterAPI):
         data : dict
             Products of the batch: ``index`` (one value per entry, or a scalar
             for a single entry) and every stored key, each a list with one item
-            per entry (or a scalar shared by the batch).
+            per entry (or a scalar shared by the batch). A list of objects may be
+            a generated collection (``RecoParticleCollection``), and a product of
+            one object per entry one collection with a row per entry: the bytes
+            written are the same.
         cfg : dict, optional
             Configuration stored as YAML in ``info.cfg`` when the file is created.
 
@@ -375,7 +378,8 @@ class HDF5Writer(BatchInput, SpineWriterAPI):
 
     def _payload(self, batch: dict[str, Any], key: str, rows: np.ndarray) -> Payload:
         """Return the validated payload of product ``key`` for the entries ``rows`` of the batch."""
-        return prepare(self.specs[key], take_entries(batch[key], rows), len(rows), self.lite)
+        columnar = self.layout.columnar_objects
+        return prepare(self.specs[key], take_entries(batch[key], rows), len(rows), self.lite, columnar)
 
     def _payloads(self, batch: dict[str, Any], rows: np.ndarray) -> dict[str, Payload]:
         """Return the payload of every stored product for the entries ``rows`` of the batch."""

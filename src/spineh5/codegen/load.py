@@ -42,7 +42,12 @@ ENUM_KEYS = {"doc", "members"}
 #: a field of that name would shadow them.
 RESERVED_FIELD_NAMES = frozenset(
     {"column", "math", "CLASS_NAME", "COLUMNS", "DTYPE", "LITE_DTYPE", "to_records", "from_records"}
-    | {"_LITE_COLUMNS", "_FULL_COLUMNS", "RENAMED_FROM"}
+    | {"_LITE_COLUMNS", "_FULL_COLUMNS", "COLLECTION", "RENAMED_FROM"}
+)
+#: Names the generated collections (``spineh5.types.collection.SchemaCollection``) use: a field of that name
+#: could not be reached as a collection attribute.
+RESERVED_FIELD_NAMES |= frozenset(
+    {"OBJECT_TYPE", "from_columns", "from_objects", "concat", "take", "to_objects", "equals"}
 )
 
 

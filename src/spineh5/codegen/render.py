@@ -115,7 +115,21 @@ def column_context(field: FieldDef) -> dict:
         "notes": _notes(field),
         "dtype_entry": _dtype_entry(field),
         "arguments": _column_arguments(field),
+        "collection_hint": _collection_hint(field),
     }
+
+
+def _collection_hint(field: FieldDef) -> str:
+    """Return how a collection holds a field's column, for its docstring."""
+    if field.dtype == "str":
+        return "numpy.ndarray of str (object), shape (N,)"
+    element = "int64" if field.enum is not None else field.dtype
+    of = f" ({field.enum.name} values)" if field.enum is not None else ""
+    if field.storage == "vlen":
+        return f"Vlen of {element}{of}: values (V,) and offsets (N + 1,)"
+    if field.storage == "fixed":
+        return f"numpy.ndarray of {element}{of}, shape (N, {field.length})"
+    return f"numpy.ndarray of {element}{of}, shape (N,)"
 
 
 def type_context(schema: Schema, typedef: TypeDef) -> dict:

@@ -8,8 +8,38 @@ Importing this package registers its object types with spineh5's reader and writ
 
 from ..types.registry import register
 from .enums import NuCurrentType, NuInteractionScheme, ParticlePID, ParticleShape
-from .larcv import CRTHit, Flash, ImageMeta2D, ImageMeta3D, Neutrino, Particle, RunInfo, Trigger
-from .output import RecoFragment, RecoInteraction, RecoParticle, TruthFragment, TruthInteraction, TruthParticle
+from .larcv import (
+    CRTHit,
+    CRTHitCollection,
+    Flash,
+    FlashCollection,
+    ImageMeta2D,
+    ImageMeta2DCollection,
+    ImageMeta3D,
+    ImageMeta3DCollection,
+    Neutrino,
+    NeutrinoCollection,
+    Particle,
+    ParticleCollection,
+    RunInfo,
+    RunInfoCollection,
+    Trigger,
+    TriggerCollection,
+)
+from .output import (
+    RecoFragment,
+    RecoFragmentCollection,
+    RecoInteraction,
+    RecoInteractionCollection,
+    RecoParticle,
+    RecoParticleCollection,
+    TruthFragment,
+    TruthFragmentCollection,
+    TruthInteraction,
+    TruthInteractionCollection,
+    TruthParticle,
+    TruthParticleCollection,
+)
 
 #: Version of the schema these types were generated from.
 SCHEMA_VERSION = 2
@@ -54,4 +84,18 @@ __all__ = [
     "TruthParticle",
     "RecoInteraction",
     "TruthInteraction",
+    "RunInfoCollection",
+    "TriggerCollection",
+    "ImageMeta2DCollection",
+    "ImageMeta3DCollection",
+    "CRTHitCollection",
+    "FlashCollection",
+    "NeutrinoCollection",
+    "ParticleCollection",
+    "RecoFragmentCollection",
+    "TruthFragmentCollection",
+    "RecoParticleCollection",
+    "TruthParticleCollection",
+    "RecoInteractionCollection",
+    "TruthInteractionCollection",
 ]

@@ -10,11 +10,29 @@ from typing import ClassVar
 import h5py
 import numpy as np
 
+from ..types.collection import SchemaCollection, collection_type
 from ..types.columns import STR_DTYPE, enum_dtype
 from ..types.objects import SchemaObject, column, object_type
 from .enums import NuCurrentType, NuInteractionScheme, ParticlePID, ParticleShape
 
-__all__ = ["RunInfo", "Trigger", "ImageMeta2D", "ImageMeta3D", "CRTHit", "Flash", "Neutrino", "Particle"]
+__all__ = [
+    "RunInfo",
+    "RunInfoCollection",
+    "Trigger",
+    "TriggerCollection",
+    "ImageMeta2D",
+    "ImageMeta2DCollection",
+    "ImageMeta3D",
+    "ImageMeta3DCollection",
+    "CRTHit",
+    "CRTHitCollection",
+    "Flash",
+    "FlashCollection",
+    "Neutrino",
+    "NeutrinoCollection",
+    "Particle",
+    "ParticleCollection",
+]
 
 
 @object_type
@@ -49,6 +67,22 @@ class RunInfo(SchemaObject):
     run: int = column("int64", default=-1, doc="Run number of the event")
     subrun: int = column("int64", default=-1, doc="Subrun number of the event")
     event: int = column("int64", default=-1, doc="Event number within the run")
+
+
+@collection_type
+class RunInfoCollection(SchemaCollection):
+    """Struct-of-arrays collection of :class:`RunInfo` objects.
+
+    N rows, one column per field.
+
+    Columns
+    -------
+    run : numpy.ndarray of int64, shape (N,)
+    subrun : numpy.ndarray of int64, shape (N,)
+    event : numpy.ndarray of int64, shape (N,)
+    """
+
+    OBJECT_TYPE: ClassVar[type[RunInfo]] = RunInfo
 
 
 @object_type
@@ -98,6 +132,25 @@ class Trigger(SchemaObject):
     time_ns: int = column("int64", default=-1, units="ns", doc="Trigger timestamp, nanoseconds part")
     beam_time_s: int = column("int64", default=-1, units="s", doc="Beam gate timestamp, whole-seconds part")
     beam_time_ns: int = column("int64", default=-1, units="ns", doc="Beam gate timestamp, nanoseconds part")
+
+
+@collection_type
+class TriggerCollection(SchemaCollection):
+    """Struct-of-arrays collection of :class:`Trigger` objects.
+
+    N rows, one column per field.
+
+    Columns
+    -------
+    id : numpy.ndarray of int64, shape (N,)
+    type : numpy.ndarray of int64, shape (N,)
+    time_s : numpy.ndarray of int64, shape (N,)
+    time_ns : numpy.ndarray of int64, shape (N,)
+    beam_time_s : numpy.ndarray of int64, shape (N,)
+    beam_time_ns : numpy.ndarray of int64, shape (N,)
+    """
+
+    OBJECT_TYPE: ClassVar[type[Trigger]] = Trigger
 
 
 @object_type
@@ -165,6 +218,23 @@ class ImageMeta2D(SchemaObject):
     )
 
 
+@collection_type
+class ImageMeta2DCollection(SchemaCollection):
+    """Struct-of-arrays collection of :class:`ImageMeta2D` objects.
+
+    N rows, one column per field.
+
+    Columns
+    -------
+    lower : numpy.ndarray of float32, shape (N, 2)
+    upper : numpy.ndarray of float32, shape (N, 2)
+    size : numpy.ndarray of float32, shape (N, 2)
+    count : numpy.ndarray of int64, shape (N, 2)
+    """
+
+    OBJECT_TYPE: ClassVar[type[ImageMeta2D]] = ImageMeta2D
+
+
 @object_type
 class ImageMeta3D(SchemaObject):
     """Geometry of a 3D voxel image, with bounds, pixel size and pixel counts
@@ -228,6 +298,23 @@ class ImageMeta3D(SchemaObject):
     count: np.ndarray = column(
         "int64", storage="fixed", length=3, default=-1, role="vector", doc="Number of pixels along each axis"
     )
+
+
+@collection_type
+class ImageMeta3DCollection(SchemaCollection):
+    """Struct-of-arrays collection of :class:`ImageMeta3D` objects.
+
+    N rows, one column per field.
+
+    Columns
+    -------
+    lower : numpy.ndarray of float32, shape (N, 3)
+    upper : numpy.ndarray of float32, shape (N, 3)
+    size : numpy.ndarray of float32, shape (N, 3)
+    count : numpy.ndarray of int64, shape (N, 3)
+    """
+
+    OBJECT_TYPE: ClassVar[type[ImageMeta3D]] = ImageMeta3D
 
 
 @object_type
@@ -349,6 +436,33 @@ class CRTHit(SchemaObject):
     )
 
 
+@collection_type
+class CRTHitCollection(SchemaCollection):
+    """Struct-of-arrays collection of :class:`CRTHit` objects.
+
+    N rows, one column per field.
+
+    Columns
+    -------
+    units : numpy.ndarray of str (object), shape (N,)
+    id : numpy.ndarray of int64, shape (N,)
+    plane : numpy.ndarray of int64, shape (N,)
+    ts0_s : numpy.ndarray of int64, shape (N,)
+    ts0_ns : numpy.ndarray of float64, shape (N,)
+    ts0_s_corr : numpy.ndarray of float64, shape (N,)
+    ts0_ns_corr : numpy.ndarray of float64, shape (N,)
+    ts1_ns : numpy.ndarray of float64, shape (N,)
+    total_pe : numpy.ndarray of float64, shape (N,)
+    tagger : numpy.ndarray of str (object), shape (N,)
+    feb_id : Vlen of uint8: values (V,) and offsets (N + 1,)
+    center : numpy.ndarray of float32, shape (N, 3)
+    width : numpy.ndarray of float32, shape (N, 3)
+    time : numpy.ndarray of float64, shape (N,)
+    """
+
+    OBJECT_TYPE: ClassVar[type[CRTHit]] = CRTHit
+
+
 @object_type
 class Flash(SchemaObject):
     """Optical flash reconstructed from the photon detector signals
@@ -458,6 +572,33 @@ class Flash(SchemaObject):
         role="vector",
         doc="Spatial spread of the flash light along each axis",
     )
+
+
+@collection_type
+class FlashCollection(SchemaCollection):
+    """Struct-of-arrays collection of :class:`Flash` objects.
+
+    N rows, one column per field.
+
+    Columns
+    -------
+    units : numpy.ndarray of str (object), shape (N,)
+    id : numpy.ndarray of int64, shape (N,)
+    volume_id : numpy.ndarray of int64, shape (N,)
+    frame : numpy.ndarray of int64, shape (N,)
+    on_beam_time : numpy.ndarray of int64, shape (N,)
+    in_beam_frame : numpy.ndarray of bool, shape (N,)
+    time : numpy.ndarray of float64, shape (N,)
+    time_width : numpy.ndarray of float64, shape (N,)
+    time_abs : numpy.ndarray of float64, shape (N,)
+    total_pe : numpy.ndarray of float64, shape (N,)
+    fast_to_total : numpy.ndarray of float64, shape (N,)
+    pe_per_ch : Vlen of float32: values (V,) and offsets (N + 1,)
+    center : numpy.ndarray of float32, shape (N, 3)
+    width : numpy.ndarray of float32, shape (N, 3)
+    """
+
+    OBJECT_TYPE: ClassVar[type[Flash]] = Flash
 
 
 @object_type
@@ -678,6 +819,49 @@ class Neutrino(SchemaObject):
         derived=True,
         doc="Unit direction vector of the incoming neutrino",
     )
+
+
+@collection_type
+class NeutrinoCollection(SchemaCollection):
+    """Struct-of-arrays collection of :class:`Neutrino` objects.
+
+    N rows, one column per field.
+
+    Columns
+    -------
+    units : numpy.ndarray of str (object), shape (N,)
+    id : numpy.ndarray of int64, shape (N,)
+    interaction_id : numpy.ndarray of int64, shape (N,)
+    current_type : numpy.ndarray of int64 (NuCurrentType values), shape (N,)
+    interaction_scheme : numpy.ndarray of int64 (NuInteractionScheme values), shape (N,)
+    interaction_mode : numpy.ndarray of int64, shape (N,)
+    interaction_type : numpy.ndarray of int64, shape (N,)
+    mct_index : numpy.ndarray of int64, shape (N,)
+    track_id : numpy.ndarray of int64, shape (N,)
+    lepton_track_id : numpy.ndarray of int64, shape (N,)
+    pdg_code : numpy.ndarray of int64, shape (N,)
+    lepton_pdg_code : numpy.ndarray of int64, shape (N,)
+    target : numpy.ndarray of int64, shape (N,)
+    nucleon : numpy.ndarray of int64, shape (N,)
+    quark : numpy.ndarray of int64, shape (N,)
+    energy_init : numpy.ndarray of float64, shape (N,)
+    hadronic_invariant_mass : numpy.ndarray of float64, shape (N,)
+    momentum_transfer : numpy.ndarray of float64, shape (N,)
+    momentum_transfer_mag : numpy.ndarray of float64, shape (N,)
+    energy_transfer : numpy.ndarray of float64, shape (N,)
+    lepton_p : numpy.ndarray of float64, shape (N,)
+    distance_travel : numpy.ndarray of float64, shape (N,)
+    t : numpy.ndarray of float64, shape (N,)
+    theta : numpy.ndarray of float64, shape (N,)
+    bjorken_x : numpy.ndarray of float64, shape (N,)
+    inelasticity : numpy.ndarray of float64, shape (N,)
+    creation_process : numpy.ndarray of str (object), shape (N,)
+    position : numpy.ndarray of float32, shape (N, 3)
+    momentum : numpy.ndarray of float32, shape (N, 3)
+    dir : numpy.ndarray of float32, shape (N, 3)
+    """
+
+    OBJECT_TYPE: ClassVar[type[Neutrino]] = Neutrino
 
 
 @object_type
@@ -997,3 +1181,57 @@ class Particle(SchemaObject):
         derived=True,
         doc="Rest mass derived from the initial energy and momentum",
     )
+
+
+@collection_type
+class ParticleCollection(SchemaCollection):
+    """Struct-of-arrays collection of :class:`Particle` objects.
+
+    N rows, one column per field.
+
+    Columns
+    -------
+    units : numpy.ndarray of str (object), shape (N,)
+    id : numpy.ndarray of int64, shape (N,)
+    parent_id : numpy.ndarray of int64, shape (N,)
+    group_id : numpy.ndarray of int64, shape (N,)
+    interaction_id : numpy.ndarray of int64, shape (N,)
+    nu_id : numpy.ndarray of int64, shape (N,)
+    children_id : Vlen of int32: values (V,) and offsets (N + 1,)
+    mct_index : numpy.ndarray of int64, shape (N,)
+    mcst_index : numpy.ndarray of int64, shape (N,)
+    group_primary : numpy.ndarray of int64, shape (N,)
+    interaction_primary : numpy.ndarray of int64, shape (N,)
+    track_id : numpy.ndarray of int64, shape (N,)
+    parent_track_id : numpy.ndarray of int64, shape (N,)
+    ancestor_track_id : numpy.ndarray of int64, shape (N,)
+    pdg_code : numpy.ndarray of int64, shape (N,)
+    parent_pdg_code : numpy.ndarray of int64, shape (N,)
+    ancestor_pdg_code : numpy.ndarray of int64, shape (N,)
+    num_voxels : numpy.ndarray of int64, shape (N,)
+    t : numpy.ndarray of float64, shape (N,)
+    end_t : numpy.ndarray of float64, shape (N,)
+    parent_t : numpy.ndarray of float64, shape (N,)
+    ancestor_t : numpy.ndarray of float64, shape (N,)
+    energy_init : numpy.ndarray of float64, shape (N,)
+    energy_deposit : numpy.ndarray of float64, shape (N,)
+    distance_travel : numpy.ndarray of float64, shape (N,)
+    creation_process : numpy.ndarray of str (object), shape (N,)
+    parent_creation_process : numpy.ndarray of str (object), shape (N,)
+    ancestor_creation_process : numpy.ndarray of str (object), shape (N,)
+    shape : numpy.ndarray of int64 (ParticleShape values), shape (N,)
+    pid : numpy.ndarray of int64 (ParticlePID values), shape (N,)
+    position : numpy.ndarray of float32, shape (N, 3)
+    end_position : numpy.ndarray of float32, shape (N, 3)
+    parent_position : numpy.ndarray of float32, shape (N, 3)
+    ancestor_position : numpy.ndarray of float32, shape (N, 3)
+    first_step : numpy.ndarray of float32, shape (N, 3)
+    last_step : numpy.ndarray of float32, shape (N, 3)
+    momentum : numpy.ndarray of float32, shape (N, 3)
+    end_momentum : numpy.ndarray of float32, shape (N, 3)
+    p : numpy.ndarray of float64, shape (N,)
+    end_p : numpy.ndarray of float64, shape (N,)
+    mass : numpy.ndarray of float32, shape (N,)
+    """
+
+    OBJECT_TYPE: ClassVar[type[Particle]] = Particle

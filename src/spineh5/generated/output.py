@@ -10,11 +10,25 @@ from typing import ClassVar
 import h5py
 import numpy as np
 
+from ..types.collection import SchemaCollection, collection_type
 from ..types.columns import STR_DTYPE, enum_dtype
 from ..types.objects import SchemaObject, column, object_type
 from .enums import NuCurrentType, NuInteractionScheme, ParticlePID, ParticleShape
 
-__all__ = ["RecoFragment", "TruthFragment", "RecoParticle", "TruthParticle", "RecoInteraction", "TruthInteraction"]
+__all__ = [
+    "RecoFragment",
+    "RecoFragmentCollection",
+    "TruthFragment",
+    "TruthFragmentCollection",
+    "RecoParticle",
+    "RecoParticleCollection",
+    "TruthParticle",
+    "TruthParticleCollection",
+    "RecoInteraction",
+    "RecoInteractionCollection",
+    "TruthInteraction",
+    "TruthInteractionCollection",
+]
 
 
 @object_type
@@ -235,6 +249,44 @@ class RecoFragment(SchemaObject):
     module_ids: np.ndarray = column(
         "int32", storage="vlen", derived=True, doc="Detector modules in which the object has voxels"
     )
+
+
+@collection_type
+class RecoFragmentCollection(SchemaCollection):
+    """Struct-of-arrays collection of :class:`RecoFragment` objects.
+
+    N rows, one column per field.
+
+    Columns
+    -------
+    is_truth : numpy.ndarray of bool, shape (N,)
+    units : numpy.ndarray of str (object), shape (N,)
+    id : numpy.ndarray of int64, shape (N,)
+    is_contained : numpy.ndarray of bool, shape (N,)
+    is_time_contained : numpy.ndarray of bool, shape (N,)
+    is_cathode_crosser : numpy.ndarray of bool, shape (N,)
+    is_matched : numpy.ndarray of bool, shape (N,)
+    cathode_offset : numpy.ndarray of float64, shape (N,)
+    index : Vlen of int32: values (V,) and offsets (N + 1,)
+    orig_index : Vlen of int32: values (V,) and offsets (N + 1,)
+    match_ids : Vlen of int32: values (V,) and offsets (N + 1,)
+    match_overlaps : Vlen of float32: values (V,) and offsets (N + 1,)
+    particle_id : numpy.ndarray of int64, shape (N,)
+    interaction_id : numpy.ndarray of int64, shape (N,)
+    is_primary : numpy.ndarray of bool, shape (N,)
+    length : numpy.ndarray of float64, shape (N,)
+    shape : numpy.ndarray of int64 (ParticleShape values), shape (N,)
+    start_point : numpy.ndarray of float32, shape (N, 3)
+    end_point : numpy.ndarray of float32, shape (N, 3)
+    start_dir : numpy.ndarray of float32, shape (N, 3)
+    end_dir : numpy.ndarray of float32, shape (N, 3)
+    primary_scores : numpy.ndarray of float32, shape (N, 2)
+    size : numpy.ndarray of int64, shape (N,)
+    depositions_sum : numpy.ndarray of float64, shape (N,)
+    module_ids : Vlen of int32: values (V,) and offsets (N + 1,)
+    """
+
+    OBJECT_TYPE: ClassVar[type[RecoFragment]] = RecoFragment
 
 
 @object_type
@@ -852,6 +904,96 @@ class TruthFragment(SchemaObject):
     )
 
 
+@collection_type
+class TruthFragmentCollection(SchemaCollection):
+    """Struct-of-arrays collection of :class:`TruthFragment` objects.
+
+    N rows, one column per field.
+
+    Columns
+    -------
+    orig_id : numpy.ndarray of int64, shape (N,)
+    is_truth : numpy.ndarray of bool, shape (N,)
+    index_adapt : Vlen of int32: values (V,) and offsets (N + 1,)
+    index_g4 : Vlen of int32: values (V,) and offsets (N + 1,)
+    units : numpy.ndarray of str (object), shape (N,)
+    id : numpy.ndarray of int64, shape (N,)
+    is_contained : numpy.ndarray of bool, shape (N,)
+    is_time_contained : numpy.ndarray of bool, shape (N,)
+    is_cathode_crosser : numpy.ndarray of bool, shape (N,)
+    is_matched : numpy.ndarray of bool, shape (N,)
+    cathode_offset : numpy.ndarray of float64, shape (N,)
+    index : Vlen of int32: values (V,) and offsets (N + 1,)
+    orig_index : Vlen of int32: values (V,) and offsets (N + 1,)
+    match_ids : Vlen of int32: values (V,) and offsets (N + 1,)
+    match_overlaps : Vlen of float32: values (V,) and offsets (N + 1,)
+    particle_id : numpy.ndarray of int64, shape (N,)
+    interaction_id : numpy.ndarray of int64, shape (N,)
+    is_primary : numpy.ndarray of bool, shape (N,)
+    length : numpy.ndarray of float64, shape (N,)
+    shape : numpy.ndarray of int64 (ParticleShape values), shape (N,)
+    start_point : numpy.ndarray of float32, shape (N, 3)
+    end_point : numpy.ndarray of float32, shape (N, 3)
+    parent_id : numpy.ndarray of int64, shape (N,)
+    group_id : numpy.ndarray of int64, shape (N,)
+    nu_id : numpy.ndarray of int64, shape (N,)
+    children_id : Vlen of int32: values (V,) and offsets (N + 1,)
+    mct_index : numpy.ndarray of int64, shape (N,)
+    mcst_index : numpy.ndarray of int64, shape (N,)
+    group_primary : numpy.ndarray of int64, shape (N,)
+    interaction_primary : numpy.ndarray of int64, shape (N,)
+    track_id : numpy.ndarray of int64, shape (N,)
+    parent_track_id : numpy.ndarray of int64, shape (N,)
+    ancestor_track_id : numpy.ndarray of int64, shape (N,)
+    pdg_code : numpy.ndarray of int64, shape (N,)
+    parent_pdg_code : numpy.ndarray of int64, shape (N,)
+    ancestor_pdg_code : numpy.ndarray of int64, shape (N,)
+    num_voxels : numpy.ndarray of int64, shape (N,)
+    t : numpy.ndarray of float64, shape (N,)
+    end_t : numpy.ndarray of float64, shape (N,)
+    parent_t : numpy.ndarray of float64, shape (N,)
+    ancestor_t : numpy.ndarray of float64, shape (N,)
+    energy_init : numpy.ndarray of float64, shape (N,)
+    energy_deposit : numpy.ndarray of float64, shape (N,)
+    distance_travel : numpy.ndarray of float64, shape (N,)
+    creation_process : numpy.ndarray of str (object), shape (N,)
+    parent_creation_process : numpy.ndarray of str (object), shape (N,)
+    ancestor_creation_process : numpy.ndarray of str (object), shape (N,)
+    pid : numpy.ndarray of int64 (ParticlePID values), shape (N,)
+    position : numpy.ndarray of float32, shape (N, 3)
+    end_position : numpy.ndarray of float32, shape (N, 3)
+    parent_position : numpy.ndarray of float32, shape (N, 3)
+    ancestor_position : numpy.ndarray of float32, shape (N, 3)
+    first_step : numpy.ndarray of float32, shape (N, 3)
+    last_step : numpy.ndarray of float32, shape (N, 3)
+    momentum : numpy.ndarray of float32, shape (N, 3)
+    end_momentum : numpy.ndarray of float32, shape (N, 3)
+    orig_interaction_id : numpy.ndarray of int64, shape (N,)
+    orig_parent_id : numpy.ndarray of int64, shape (N,)
+    orig_group_id : numpy.ndarray of int64, shape (N,)
+    orig_children_id : Vlen of int32: values (V,) and offsets (N + 1,)
+    children_counts : Vlen of int32: values (V,) and offsets (N + 1,)
+    reco_start_dir : numpy.ndarray of float32, shape (N, 3)
+    reco_end_dir : numpy.ndarray of float32, shape (N, 3)
+    start_dir : numpy.ndarray of float32, shape (N, 3)
+    end_dir : numpy.ndarray of float32, shape (N, 3)
+    p : numpy.ndarray of float64, shape (N,)
+    end_p : numpy.ndarray of float64, shape (N,)
+    mass : numpy.ndarray of float32, shape (N,)
+    size : numpy.ndarray of int64, shape (N,)
+    depositions_sum : numpy.ndarray of float64, shape (N,)
+    module_ids : Vlen of int32: values (V,) and offsets (N + 1,)
+    size_adapt : numpy.ndarray of int64, shape (N,)
+    size_g4 : numpy.ndarray of int64, shape (N,)
+    depositions_q_sum : numpy.ndarray of float64, shape (N,)
+    depositions_adapt_sum : numpy.ndarray of float64, shape (N,)
+    depositions_adapt_q_sum : numpy.ndarray of float64, shape (N,)
+    depositions_g4_sum : numpy.ndarray of float64, shape (N,)
+    """
+
+    OBJECT_TYPE: ClassVar[type[TruthFragment]] = TruthFragment
+
+
 @object_type
 class RecoParticle(SchemaObject):
     """Particle built by the reconstruction chain
@@ -1284,6 +1426,71 @@ class RecoParticle(SchemaObject):
     module_ids: np.ndarray = column(
         "int32", storage="vlen", derived=True, doc="Detector modules in which the object has voxels"
     )
+
+
+@collection_type
+class RecoParticleCollection(SchemaCollection):
+    """Struct-of-arrays collection of :class:`RecoParticle` objects.
+
+    N rows, one column per field.
+
+    Columns
+    -------
+    is_truth : numpy.ndarray of bool, shape (N,)
+    units : numpy.ndarray of str (object), shape (N,)
+    id : numpy.ndarray of int64, shape (N,)
+    is_contained : numpy.ndarray of bool, shape (N,)
+    is_time_contained : numpy.ndarray of bool, shape (N,)
+    is_cathode_crosser : numpy.ndarray of bool, shape (N,)
+    is_matched : numpy.ndarray of bool, shape (N,)
+    cathode_offset : numpy.ndarray of float64, shape (N,)
+    index : Vlen of int32: values (V,) and offsets (N + 1,)
+    orig_index : Vlen of int32: values (V,) and offsets (N + 1,)
+    match_ids : Vlen of int32: values (V,) and offsets (N + 1,)
+    match_overlaps : Vlen of float32: values (V,) and offsets (N + 1,)
+    interaction_id : numpy.ndarray of int64, shape (N,)
+    chi2_pid : numpy.ndarray of int64, shape (N,)
+    is_primary : numpy.ndarray of bool, shape (N,)
+    is_crt_matched : numpy.ndarray of bool, shape (N,)
+    is_valid : numpy.ndarray of bool, shape (N,)
+    length : numpy.ndarray of float64, shape (N,)
+    calo_ke : numpy.ndarray of float64, shape (N,)
+    csda_ke : numpy.ndarray of float64, shape (N,)
+    mcs_ke : numpy.ndarray of float64, shape (N,)
+    shape : numpy.ndarray of int64 (ParticleShape values), shape (N,)
+    pid : numpy.ndarray of int64 (ParticlePID values), shape (N,)
+    fragment_ids : Vlen of int32: values (V,) and offsets (N + 1,)
+    start_point : numpy.ndarray of float32, shape (N, 3)
+    end_point : numpy.ndarray of float32, shape (N, 3)
+    chi2_per_pid : numpy.ndarray of float32, shape (N, 6)
+    csda_ke_per_pid : numpy.ndarray of float32, shape (N, 6)
+    mcs_ke_per_pid : numpy.ndarray of float32, shape (N, 6)
+    crt_ids : Vlen of int32: values (V,) and offsets (N + 1,)
+    crt_times : Vlen of float32: values (V,) and offsets (N + 1,)
+    crt_scores : Vlen of float32: values (V,) and offsets (N + 1,)
+    start_dedx : numpy.ndarray of float64, shape (N,)
+    end_dedx : numpy.ndarray of float64, shape (N,)
+    vertex_distance : numpy.ndarray of float64, shape (N,)
+    start_straightness : numpy.ndarray of float64, shape (N,)
+    directional_spread : numpy.ndarray of float64, shape (N,)
+    axial_spread : numpy.ndarray of float64, shape (N,)
+    start_dir : numpy.ndarray of float32, shape (N, 3)
+    end_dir : numpy.ndarray of float32, shape (N, 3)
+    pid_scores : numpy.ndarray of float32, shape (N, 6)
+    primary_scores : numpy.ndarray of float32, shape (N, 2)
+    ppn_ids : Vlen of int32: values (V,) and offsets (N + 1,)
+    pdg_code : numpy.ndarray of int64, shape (N,)
+    mass : numpy.ndarray of float64, shape (N,)
+    ke : numpy.ndarray of float64, shape (N,)
+    momentum : numpy.ndarray of float64, shape (N, 3)
+    p : numpy.ndarray of float64, shape (N,)
+    num_fragments : numpy.ndarray of int64, shape (N,)
+    size : numpy.ndarray of int64, shape (N,)
+    depositions_sum : numpy.ndarray of float64, shape (N,)
+    module_ids : Vlen of int32: values (V,) and offsets (N + 1,)
+    """
+
+    OBJECT_TYPE: ClassVar[type[RecoParticle]] = RecoParticle
 
 
 @object_type
@@ -2042,6 +2249,113 @@ class TruthParticle(SchemaObject):
     )
 
 
+@collection_type
+class TruthParticleCollection(SchemaCollection):
+    """Struct-of-arrays collection of :class:`TruthParticle` objects.
+
+    N rows, one column per field.
+
+    Columns
+    -------
+    orig_id : numpy.ndarray of int64, shape (N,)
+    is_truth : numpy.ndarray of bool, shape (N,)
+    index_adapt : Vlen of int32: values (V,) and offsets (N + 1,)
+    index_g4 : Vlen of int32: values (V,) and offsets (N + 1,)
+    units : numpy.ndarray of str (object), shape (N,)
+    id : numpy.ndarray of int64, shape (N,)
+    is_contained : numpy.ndarray of bool, shape (N,)
+    is_time_contained : numpy.ndarray of bool, shape (N,)
+    is_cathode_crosser : numpy.ndarray of bool, shape (N,)
+    is_matched : numpy.ndarray of bool, shape (N,)
+    cathode_offset : numpy.ndarray of float64, shape (N,)
+    index : Vlen of int32: values (V,) and offsets (N + 1,)
+    orig_index : Vlen of int32: values (V,) and offsets (N + 1,)
+    match_ids : Vlen of int32: values (V,) and offsets (N + 1,)
+    match_overlaps : Vlen of float32: values (V,) and offsets (N + 1,)
+    interaction_id : numpy.ndarray of int64, shape (N,)
+    chi2_pid : numpy.ndarray of int64, shape (N,)
+    is_primary : numpy.ndarray of bool, shape (N,)
+    is_crt_matched : numpy.ndarray of bool, shape (N,)
+    is_valid : numpy.ndarray of bool, shape (N,)
+    length : numpy.ndarray of float64, shape (N,)
+    calo_ke : numpy.ndarray of float64, shape (N,)
+    csda_ke : numpy.ndarray of float64, shape (N,)
+    mcs_ke : numpy.ndarray of float64, shape (N,)
+    shape : numpy.ndarray of int64 (ParticleShape values), shape (N,)
+    pid : numpy.ndarray of int64 (ParticlePID values), shape (N,)
+    fragment_ids : Vlen of int32: values (V,) and offsets (N + 1,)
+    start_point : numpy.ndarray of float32, shape (N, 3)
+    end_point : numpy.ndarray of float32, shape (N, 3)
+    chi2_per_pid : numpy.ndarray of float32, shape (N, 6)
+    csda_ke_per_pid : numpy.ndarray of float32, shape (N, 6)
+    mcs_ke_per_pid : numpy.ndarray of float32, shape (N, 6)
+    crt_ids : Vlen of int32: values (V,) and offsets (N + 1,)
+    crt_times : Vlen of float32: values (V,) and offsets (N + 1,)
+    crt_scores : Vlen of float32: values (V,) and offsets (N + 1,)
+    parent_id : numpy.ndarray of int64, shape (N,)
+    group_id : numpy.ndarray of int64, shape (N,)
+    nu_id : numpy.ndarray of int64, shape (N,)
+    children_id : Vlen of int32: values (V,) and offsets (N + 1,)
+    mct_index : numpy.ndarray of int64, shape (N,)
+    mcst_index : numpy.ndarray of int64, shape (N,)
+    group_primary : numpy.ndarray of int64, shape (N,)
+    interaction_primary : numpy.ndarray of int64, shape (N,)
+    track_id : numpy.ndarray of int64, shape (N,)
+    parent_track_id : numpy.ndarray of int64, shape (N,)
+    ancestor_track_id : numpy.ndarray of int64, shape (N,)
+    pdg_code : numpy.ndarray of int64, shape (N,)
+    parent_pdg_code : numpy.ndarray of int64, shape (N,)
+    ancestor_pdg_code : numpy.ndarray of int64, shape (N,)
+    num_voxels : numpy.ndarray of int64, shape (N,)
+    t : numpy.ndarray of float64, shape (N,)
+    end_t : numpy.ndarray of float64, shape (N,)
+    parent_t : numpy.ndarray of float64, shape (N,)
+    ancestor_t : numpy.ndarray of float64, shape (N,)
+    energy_init : numpy.ndarray of float64, shape (N,)
+    energy_deposit : numpy.ndarray of float64, shape (N,)
+    distance_travel : numpy.ndarray of float64, shape (N,)
+    creation_process : numpy.ndarray of str (object), shape (N,)
+    parent_creation_process : numpy.ndarray of str (object), shape (N,)
+    ancestor_creation_process : numpy.ndarray of str (object), shape (N,)
+    position : numpy.ndarray of float32, shape (N, 3)
+    end_position : numpy.ndarray of float32, shape (N, 3)
+    parent_position : numpy.ndarray of float32, shape (N, 3)
+    ancestor_position : numpy.ndarray of float32, shape (N, 3)
+    first_step : numpy.ndarray of float32, shape (N, 3)
+    last_step : numpy.ndarray of float32, shape (N, 3)
+    momentum : numpy.ndarray of float32, shape (N, 3)
+    end_momentum : numpy.ndarray of float32, shape (N, 3)
+    orig_interaction_id : numpy.ndarray of int64, shape (N,)
+    orig_parent_id : numpy.ndarray of int64, shape (N,)
+    orig_group_id : numpy.ndarray of int64, shape (N,)
+    reco_length : numpy.ndarray of float64, shape (N,)
+    orig_children_id : Vlen of int32: values (V,) and offsets (N + 1,)
+    children_counts : Vlen of int32: values (V,) and offsets (N + 1,)
+    reco_start_dir : numpy.ndarray of float32, shape (N, 3)
+    reco_end_dir : numpy.ndarray of float32, shape (N, 3)
+    start_dir : numpy.ndarray of float32, shape (N, 3)
+    end_dir : numpy.ndarray of float32, shape (N, 3)
+    ke : numpy.ndarray of float32, shape (N,)
+    reco_ke : numpy.ndarray of float64, shape (N,)
+    reco_momentum : numpy.ndarray of float64, shape (N, 3)
+    p : numpy.ndarray of float64, shape (N,)
+    end_p : numpy.ndarray of float64, shape (N,)
+    mass : numpy.ndarray of float32, shape (N,)
+    num_fragments : numpy.ndarray of int64, shape (N,)
+    size : numpy.ndarray of int64, shape (N,)
+    depositions_sum : numpy.ndarray of float64, shape (N,)
+    module_ids : Vlen of int32: values (V,) and offsets (N + 1,)
+    size_adapt : numpy.ndarray of int64, shape (N,)
+    size_g4 : numpy.ndarray of int64, shape (N,)
+    depositions_q_sum : numpy.ndarray of float64, shape (N,)
+    depositions_adapt_sum : numpy.ndarray of float64, shape (N,)
+    depositions_adapt_q_sum : numpy.ndarray of float64, shape (N,)
+    depositions_g4_sum : numpy.ndarray of float64, shape (N,)
+    """
+
+    OBJECT_TYPE: ClassVar[type[TruthParticle]] = TruthParticle
+
+
 @object_type
 class RecoInteraction(SchemaObject):
     """Interaction built by the reconstruction chain
@@ -2327,6 +2641,55 @@ class RecoInteraction(SchemaObject):
     module_ids: np.ndarray = column(
         "int32", storage="vlen", derived=True, doc="Detector modules in which the object has voxels"
     )
+
+
+@collection_type
+class RecoInteractionCollection(SchemaCollection):
+    """Struct-of-arrays collection of :class:`RecoInteraction` objects.
+
+    N rows, one column per field.
+
+    Columns
+    -------
+    is_truth : numpy.ndarray of bool, shape (N,)
+    units : numpy.ndarray of str (object), shape (N,)
+    id : numpy.ndarray of int64, shape (N,)
+    is_contained : numpy.ndarray of bool, shape (N,)
+    is_time_contained : numpy.ndarray of bool, shape (N,)
+    is_cathode_crosser : numpy.ndarray of bool, shape (N,)
+    is_matched : numpy.ndarray of bool, shape (N,)
+    cathode_offset : numpy.ndarray of float64, shape (N,)
+    index : Vlen of int32: values (V,) and offsets (N + 1,)
+    orig_index : Vlen of int32: values (V,) and offsets (N + 1,)
+    match_ids : Vlen of int32: values (V,) and offsets (N + 1,)
+    match_overlaps : Vlen of float32: values (V,) and offsets (N + 1,)
+    is_fiducial : numpy.ndarray of bool, shape (N,)
+    is_flash_matched : numpy.ndarray of bool, shape (N,)
+    flash_total_pe : numpy.ndarray of float64, shape (N,)
+    flash_hypo_pe : numpy.ndarray of float64, shape (N,)
+    particle_ids : Vlen of int32: values (V,) and offsets (N + 1,)
+    vertex : numpy.ndarray of float32, shape (N, 3)
+    flash_ids : Vlen of int32: values (V,) and offsets (N + 1,)
+    flash_volume_ids : Vlen of int32: values (V,) and offsets (N + 1,)
+    flash_times : Vlen of float32: values (V,) and offsets (N + 1,)
+    flash_scores : Vlen of float32: values (V,) and offsets (N + 1,)
+    dir : numpy.ndarray of float32, shape (N, 3)
+    primary_particle_ids : Vlen of int32: values (V,) and offsets (N + 1,)
+    num_particles : numpy.ndarray of int64, shape (N,)
+    num_primary_particles : numpy.ndarray of int64, shape (N,)
+    particle_counts : numpy.ndarray of int32, shape (N, 6)
+    primary_particle_counts : numpy.ndarray of int32, shape (N, 6)
+    is_crt_matched : numpy.ndarray of bool, shape (N,)
+    crt_ids : Vlen of int32: values (V,) and offsets (N + 1,)
+    crt_times : Vlen of float32: values (V,) and offsets (N + 1,)
+    crt_scores : Vlen of float32: values (V,) and offsets (N + 1,)
+    topology : numpy.ndarray of str (object), shape (N,)
+    size : numpy.ndarray of int64, shape (N,)
+    depositions_sum : numpy.ndarray of float64, shape (N,)
+    module_ids : Vlen of int32: values (V,) and offsets (N + 1,)
+    """
+
+    OBJECT_TYPE: ClassVar[type[RecoInteraction]] = RecoInteraction
 
 
 @object_type
@@ -2897,3 +3260,91 @@ class TruthInteraction(SchemaObject):
     depositions_g4_sum: float = column(
         "float64", default=0.0, derived=True, doc="Summed true Geant4 energy deposited in the object's voxels"
     )
+
+
+@collection_type
+class TruthInteractionCollection(SchemaCollection):
+    """Struct-of-arrays collection of :class:`TruthInteraction` objects.
+
+    N rows, one column per field.
+
+    Columns
+    -------
+    orig_id : numpy.ndarray of int64, shape (N,)
+    is_truth : numpy.ndarray of bool, shape (N,)
+    index_adapt : Vlen of int32: values (V,) and offsets (N + 1,)
+    index_g4 : Vlen of int32: values (V,) and offsets (N + 1,)
+    units : numpy.ndarray of str (object), shape (N,)
+    id : numpy.ndarray of int64, shape (N,)
+    is_contained : numpy.ndarray of bool, shape (N,)
+    is_time_contained : numpy.ndarray of bool, shape (N,)
+    is_cathode_crosser : numpy.ndarray of bool, shape (N,)
+    is_matched : numpy.ndarray of bool, shape (N,)
+    cathode_offset : numpy.ndarray of float64, shape (N,)
+    index : Vlen of int32: values (V,) and offsets (N + 1,)
+    orig_index : Vlen of int32: values (V,) and offsets (N + 1,)
+    match_ids : Vlen of int32: values (V,) and offsets (N + 1,)
+    match_overlaps : Vlen of float32: values (V,) and offsets (N + 1,)
+    is_fiducial : numpy.ndarray of bool, shape (N,)
+    is_flash_matched : numpy.ndarray of bool, shape (N,)
+    flash_total_pe : numpy.ndarray of float64, shape (N,)
+    flash_hypo_pe : numpy.ndarray of float64, shape (N,)
+    particle_ids : Vlen of int32: values (V,) and offsets (N + 1,)
+    vertex : numpy.ndarray of float32, shape (N, 3)
+    flash_ids : Vlen of int32: values (V,) and offsets (N + 1,)
+    flash_volume_ids : Vlen of int32: values (V,) and offsets (N + 1,)
+    flash_times : Vlen of float32: values (V,) and offsets (N + 1,)
+    flash_scores : Vlen of float32: values (V,) and offsets (N + 1,)
+    interaction_id : numpy.ndarray of int64, shape (N,)
+    current_type : numpy.ndarray of int64 (NuCurrentType values), shape (N,)
+    interaction_scheme : numpy.ndarray of int64 (NuInteractionScheme values), shape (N,)
+    interaction_mode : numpy.ndarray of int64, shape (N,)
+    interaction_type : numpy.ndarray of int64, shape (N,)
+    mct_index : numpy.ndarray of int64, shape (N,)
+    track_id : numpy.ndarray of int64, shape (N,)
+    lepton_track_id : numpy.ndarray of int64, shape (N,)
+    pdg_code : numpy.ndarray of int64, shape (N,)
+    lepton_pdg_code : numpy.ndarray of int64, shape (N,)
+    target : numpy.ndarray of int64, shape (N,)
+    nucleon : numpy.ndarray of int64, shape (N,)
+    quark : numpy.ndarray of int64, shape (N,)
+    energy_init : numpy.ndarray of float64, shape (N,)
+    hadronic_invariant_mass : numpy.ndarray of float64, shape (N,)
+    momentum_transfer : numpy.ndarray of float64, shape (N,)
+    momentum_transfer_mag : numpy.ndarray of float64, shape (N,)
+    energy_transfer : numpy.ndarray of float64, shape (N,)
+    lepton_p : numpy.ndarray of float64, shape (N,)
+    distance_travel : numpy.ndarray of float64, shape (N,)
+    t : numpy.ndarray of float64, shape (N,)
+    theta : numpy.ndarray of float64, shape (N,)
+    bjorken_x : numpy.ndarray of float64, shape (N,)
+    inelasticity : numpy.ndarray of float64, shape (N,)
+    creation_process : numpy.ndarray of str (object), shape (N,)
+    position : numpy.ndarray of float32, shape (N, 3)
+    momentum : numpy.ndarray of float32, shape (N, 3)
+    nu_id : numpy.ndarray of int64, shape (N,)
+    reco_vertex : numpy.ndarray of float32, shape (N, 3)
+    reco_dir : numpy.ndarray of float32, shape (N, 3)
+    dir : numpy.ndarray of float32, shape (N, 3)
+    primary_particle_ids : Vlen of int32: values (V,) and offsets (N + 1,)
+    num_particles : numpy.ndarray of int64, shape (N,)
+    num_primary_particles : numpy.ndarray of int64, shape (N,)
+    particle_counts : numpy.ndarray of int32, shape (N, 6)
+    primary_particle_counts : numpy.ndarray of int32, shape (N, 6)
+    is_crt_matched : numpy.ndarray of bool, shape (N,)
+    crt_ids : Vlen of int32: values (V,) and offsets (N + 1,)
+    crt_times : Vlen of float32: values (V,) and offsets (N + 1,)
+    crt_scores : Vlen of float32: values (V,) and offsets (N + 1,)
+    topology : numpy.ndarray of str (object), shape (N,)
+    size : numpy.ndarray of int64, shape (N,)
+    depositions_sum : numpy.ndarray of float64, shape (N,)
+    module_ids : Vlen of int32: values (V,) and offsets (N + 1,)
+    size_adapt : numpy.ndarray of int64, shape (N,)
+    size_g4 : numpy.ndarray of int64, shape (N,)
+    depositions_q_sum : numpy.ndarray of float64, shape (N,)
+    depositions_adapt_sum : numpy.ndarray of float64, shape (N,)
+    depositions_adapt_q_sum : numpy.ndarray of float64, shape (N,)
+    depositions_g4_sum : numpy.ndarray of float64, shape (N,)
+    """
+
+    OBJECT_TYPE: ClassVar[type[TruthInteraction]] = TruthInteraction

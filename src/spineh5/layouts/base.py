@@ -130,6 +130,8 @@ class WriteLayout:
     #: Whether the layout takes SPINE's per-key store/append_key API (one product of one entry at a time,
     #: referenced from an ``events`` row): V1's region references do, offset tables do not.
     per_key_store: bool = False
+    #: Whether the layout writes object products from columns (``prepare(..., columnar=True)``) not compound rows.
+    columnar_objects: bool = False
     #: The read layout of the same format, asked what a file stores.
     read_class: type
 

@@ -71,6 +71,7 @@ from ..types.dtypes import describe_dtype
 from .base import AppendSession, WriteLayout, key_differences, kind_difference
 from .v1_write import checksum_options, create_rows_dataset
 from .v2_append import object_difference, stored_object_dtype, structure_problems
+from .v2_columns import column_pool_values
 from .v2_read import V2ReadLayout
 
 __all__ = ["OFFSET_CHUNK_ROWS", "V2Layout", "object_plan"]
@@ -105,6 +106,7 @@ class V2Layout(WriteLayout):
 
     format_version = 2
     read_class = V2ReadLayout
+    columnar_objects = True
 
     @classmethod
     def info_attrs(cls, spine_version: str) -> dict:
@@ -342,19 +344,31 @@ class V2Layout(WriteLayout):
         return ends
 
     def _append_objects(self, payload: Payload, dataset: Any, session: AppendSession) -> np.ndarray:
-        """Write the pools, then the ``fixed`` rows with their helper columns; return the event ends."""
+        """Write the pools, then the ``fixed`` rows with their helper columns; return the event ends.
+
+        Objects prepared as columns (what the writer hands this layout) go straight into ``fixed`` and the
+        pools (:mod:`.v2_columns`); compound rows (``payload.rows``) are split as the plan says.
+        """
         plan = object_plan(payload.spec.dtype)
         memory_type = _fixed_memory_type(plan)
+        columns = payload.columns
         rows = payload.rows
-        fixed = np.empty(len(rows), dtype=plan.fixed_dtype)
+        count = len(columns) if columns is not None else len(rows)
+        fixed = np.empty(count, dtype=plan.fixed_dtype)
         names = list(plan.fixed_names)
-        if names:
+        if columns is not None:
+            for name in names:
+                fixed[name] = columns.column(name)
+        elif names:
             fixed[names] = rows[names]  # one structured copy, by position, of every fixed column
         for pool in plan.pools:
             values = dataset(f"{VARIABLES}/{pool.name}/{VALUES}")
-            data, lengths = _pool_values(rows, pool)
+            if columns is not None:
+                data, lengths = column_pool_values(columns, pool, _encode_strings)
+            else:
+                data, lengths = _pool_values(rows, pool)
             base = _length(values)
-            fixed[pool.column] = _var_offsets(lengths, len(rows), len(pool.fields), base)
+            fixed[pool.column] = _var_offsets(lengths, count, len(pool.fields), base)
             _append_rows(values, data, session, None, base)  # positional: tests wrap it with *args
         start = _append_rows(dataset(FIXED), fixed, session, memory_type)
         return start + _cumsum(payload.counts)

@@ -45,6 +45,8 @@ class SchemaObject:
         Compound dtype of a row in lite files (without the non-lite columns).
     RENAMED_FROM : tuple of str
         Earlier class names: files storing objects under one of them read as this class.
+    COLLECTION : type
+        The generated :class:`~spineh5.types.collection.SchemaCollection` of this type.
     """
 
     __slots__ = ()
@@ -54,6 +56,8 @@ class SchemaObject:
     DTYPE: ClassVar[np.dtype]
     LITE_DTYPE: ClassVar[np.dtype]
     RENAMED_FROM: ClassVar[tuple[str, ...]] = ()
+    #: The generated struct-of-arrays collection of this type (set by ``collection_type``).
+    COLLECTION: ClassVar[type]
     #: The names of every column (the keys a dict of this class may have).
     _NAMES: ClassVar[frozenset[str]]
     #: The columns that ``to_records`` fills: lite ones first, then (full records only) the others.

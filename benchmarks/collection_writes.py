@@ -1,0 +1,91 @@
+"""The "from collections" write rows: the event mix handed to the writer as generated collections.
+
+Every object product of each batch is converted beforehand (outside the timing, as
+the floors build their arrays beforehand): a list-of-objects product becomes one
+collection per entry (``RecoParticleCollection.from_objects``), a one-object product
+one collection with a row per entry. Each layout is timed in rounds against its own
+floor and against the same write from objects; the files are checked byte-identical
+to the ones written from objects.
+"""
+
+from __future__ import annotations
+
+import filecmp
+import os
+from collections.abc import Callable
+from typing import Any
+
+from . import floor, floor_v2, mix
+
+__all__ = ["add_rows", "as_collections"]
+
+
+def as_collections(batch: dict[str, Any]) -> dict[str, Any]:
+    """Return ``batch`` with every object product as collections."""
+    from spineh5.types.registry import REGISTRY
+
+    out = dict(batch)
+    for key, class_name in mix.OBJECT_CLASSES.items():
+        collection = REGISTRY[class_name].COLLECTION
+        if mix.KINDS[key][0] == "object":
+            out[key] = collection.from_objects(batch[key])
+        else:
+            out[key] = [collection.from_objects(objects) for objects in batch[key]]
+    return out
+
+
+def add_rows(table: Any, batches: list[dict], folder: str, entries: int, repeat: int, with_v2: bool = True) -> list:
+    """Add one "write from collections" row per layout (V1, and V2 unless ``with_v2`` is False).
+
+    Returns the problems found (files written from collections that differ from those written from objects).
+    """
+    columns = [as_collections(batch) for batch in batches]
+    problems = []
+    for version in (1, 2) if with_v2 else (1,):
+        problems += _add_layout_rows(table, batches, columns, version, folder, entries, repeat)
+    return problems
+
+
+def _add_layout_rows(
+    table: Any, batches: list[dict], columns: list[dict], version: int, folder: str, entries: int, repeat: int
+) -> list[str]:
+    """Time one layout's writes from objects and from collections against its floor, in rounds; add the rows."""
+    from . import __main__ as bench  # the timing and table helpers
+
+    paths = {name: os.path.join(folder, f"coll_v{version}_{name}.h5") for name in ("objects", "columns", "floor")}
+    reference = os.path.join(folder, f"coll_v{version}_reference.h5")
+    bench.write_spineh5(batches, format_version=version)(reference)
+    floor_write, megabytes = _floor(version, batches, reference)
+    runs: dict[str, Callable[[], Any]] = {
+        "objects": lambda: bench.timed(bench.write_spineh5(batches, format_version=version), paths["objects"]),
+        "columns": lambda: bench.timed(bench.write_spineh5(columns, format_version=version), paths["columns"]),
+        "floor": lambda: bench.timed(floor_write, paths["floor"]),
+    }
+    seconds = bench.interleaved(runs, repeat)
+    problems = []
+    if not filecmp.cmp(paths["objects"], paths["columns"], shallow=False):
+        problems.append(f"V{version}: the file written from collections differs from the one from objects")
+    floor_rate = bench.fmt_rate(entries, bench.wall(seconds["floor"]), megabytes)
+    prefix = "V2 write" if version == 2 else "write"
+    for name, label in (("objects", "generated objects"), ("columns", "from collections")):
+        table.add(
+            f"{prefix}, {label} (collection rows' run)",
+            bench.fmt_rate(entries, bench.wall(seconds[name]), megabytes),
+            floor_rate,
+            bench.fmt_ratio(bench.paired(seconds["floor"], seconds[name]))
+            + f"; cpu {bench.paired(seconds['floor'], seconds[name], 'cpu'):.2f}",
+        )
+    return problems
+
+
+def _floor(version: int, batches: list[dict], reference: str) -> tuple[Callable[[str], None], float]:
+    """Return the floor's write of a layout (arrays built here, outside any timing) and its payload in MB."""
+    if version == 1:
+        template = floor.describe_file(reference)
+        arrays = [floor.build_arrays(batch, mix.KINDS) for batch in batches]
+        megabytes = sum(floor.payload_bytes(a, len(b["index"])) for a, b in zip(arrays, batches)) / 1e6
+        return (lambda path: floor.write_floor(path, arrays, template)), megabytes
+    template = floor_v2.describe_file(reference)
+    arrays = floor_v2.build_arrays(batches, template)
+    megabytes = sum(floor_v2.payload_bytes(a) for a in arrays) / 1e6
+    return (lambda path: floor_v2.write_floor(path, arrays, template)), megabytes

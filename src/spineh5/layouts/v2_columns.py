@@ -1,0 +1,97 @@
+"""One V2 pool of an object product, built straight from a collection's columns (no compound rows).
+
+A pool interleaves its fields object by object, field by field
+(``docs/format/spine-v2-format.md`` section 2.4). From a collection built from
+objects, whose variable-length fields are still the objects' own arrays, that is
+one concatenation of those arrays in pool order; from values and offsets, one
+gather of the fields' values (a single field needs none). Either way it comes
+with the ``(rows, fields)`` lengths for the ``_var_offsets_<i>`` helper column.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from ..format.v2 import OFFSET_DTYPE, Pool
+from ..types.collection import SchemaCollection
+
+__all__ = ["column_pool_values"]
+
+
+def column_pool_values(
+    columns: SchemaCollection, pool: Pool, encode_strings: Callable[[Any], tuple[np.ndarray, np.ndarray]]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return one pool's values for the rows of ``columns`` and each (row, field) length, in pool order.
+
+    Parameters
+    ----------
+    columns : SchemaCollection
+        The rows.
+    pool : Pool
+        The pool (its fields are str columns for a string pool, variable-length columns otherwise).
+    encode_strings : callable
+        Turns a list of str into their concatenated UTF-8 bytes and byte lengths (the V2 writer's).
+    """
+    fields = pool.fields
+    if pool.is_string:
+        if len(fields) == 1:
+            return encode_strings(columns.column(fields[0]).tolist())
+        grid = np.empty((len(columns), len(fields)), dtype=object)
+        for position, field in enumerate(fields):
+            grid[:, position] = columns.column(field)
+        return encode_strings(grid.ravel().tolist())
+    if all(map(columns.has_cells, fields)):
+        return _pool_from_cells(columns, pool)
+    held = [columns.column(field) for field in fields]
+    if len(held) == 1:
+        values, offsets = held[0]
+        return values.astype(pool.base, copy=False), np.diff(offsets).astype(OFFSET_DTYPE, copy=False)
+    lengths = np.stack([column.lengths for column in held], axis=1).astype(OFFSET_DTYPE, copy=False)
+    flat_lengths = lengths.ravel()
+    pooled = np.concatenate([column.values for column in held])
+    bases = np.cumsum([0] + [len(column.values) for column in held[:-1]], dtype=OFFSET_DTYPE)
+    # where each (row, field) run starts in ``pooled``, in pool order; empty runs add nothing
+    sources = (np.stack([column.offsets[:-1] for column in held], axis=1) + bases).ravel()
+    keep = flat_lengths > 0
+    starts, sizes = sources[keep], flat_lengths[keep]
+    return _gather_runs(pooled, starts, sizes).astype(pool.base, copy=False), flat_lengths
+
+
+#: Mean run length above which runs are copied as slices (one small copy each) rather than by one index array.
+_SLICE_RUN_LENGTH = 32
+
+
+def _gather_runs(values: np.ndarray, starts: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+    """Return the runs ``values[start:start + size]`` joined in order."""
+    total = int(sizes.sum())
+    if not len(sizes):
+        return values[:0]
+    if total >= _SLICE_RUN_LENGTH * len(sizes):
+        ends = starts + sizes
+        return np.concatenate([values[start:end] for start, end in zip(starts.tolist(), ends.tolist())])
+    # one index array: 1 within a run, the jump to the next run's start at its first position
+    index = np.ones(total, dtype=OFFSET_DTYPE)
+    firsts = np.zeros(len(sizes), dtype=OFFSET_DTYPE)
+    np.cumsum(sizes[:-1], out=firsts[1:])
+    index[0] = starts[0]
+    index[firsts[1:]] = starts[1:] - (starts[:-1] + sizes[:-1]) + 1
+    np.cumsum(index, out=index)
+    return values[index]
+
+
+def _pool_from_cells(columns: SchemaCollection, pool: Pool) -> tuple[np.ndarray, np.ndarray]:
+    """Return a pool's values and lengths from fields held as one array per row: one concatenation."""
+    fields = pool.fields
+    if len(fields) == 1:
+        items = columns.cells(fields[0])
+    else:
+        grid = np.empty((len(columns), len(fields)), dtype=object)
+        for position, field in enumerate(fields):
+            grid[:, position] = columns.cells(field)
+        items = grid.ravel()
+    lengths = np.fromiter(map(len, items), OFFSET_DTYPE, len(items))
+    data = np.concatenate(list(items)).astype(pool.base, copy=False) if len(items) else np.empty(0, pool.base)
+    return data, lengths
