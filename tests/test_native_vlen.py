@@ -123,3 +123,33 @@ def test_pools_are_owned_by_the_native_rows():
     hvl = structs.view(np.uintp).reshape(4, 2)
     assert hvl[:, 0].tolist() == [0, 1, 2, 3]
     assert hvl[0, 1] == 0 and hvl[1, 1] == pool.ctypes.data and hvl[3, 1] == pool.ctypes.data + 3 * 4
+
+
+def test_pooled_rows_write_the_bytes_of_records(tmp_path, monkeypatch):
+    particles = [
+        RecoParticle(id=i, index=np.arange(i, dtype=np.int32), units="px" if i % 2 else "cm") for i in range(5)
+    ]
+    records = RecoParticle.to_records(particles)
+    columns = {}
+    for name in records.dtype.names:
+        field = records.dtype[name]
+        if h5py.check_string_dtype(field) is not None:
+            columns[name] = records[name].tolist()
+        elif field.kind == "O":
+            cells = records[name].tolist()
+            offsets = np.zeros(len(cells) + 1, np.int64)
+            np.cumsum([len(cell) for cell in cells], out=offsets[1:])
+            columns[name] = (np.concatenate(cells), offsets)
+        else:
+            columns[name] = records[name]
+    pooled = h5io_native.pooled_rows(records.dtype, columns, len(records))
+    assert pooled is not None and len(pooled) == 5
+    with_pools = tmp_path / "pooled.h5"
+    with h5py.File(with_pools, "w") as h5file:
+        h5io.append_rows(create_rows_dataset(h5file, "rows", records.dtype, 0, {}), pooled)
+    monkeypatch.setenv(h5io_native.ENV_SWITCH, "0")
+    with_records = tmp_path / "records.h5"
+    with h5py.File(with_records, "w") as h5file:
+        h5io.append_rows(create_rows_dataset(h5file, "rows", records.dtype, 0, {}), records)
+    assert with_pools.read_bytes() == with_records.read_bytes()
+    assert h5io_native.pooled_rows(records.dtype, columns, len(records)) is None  # switched off: caller builds records

@@ -19,7 +19,7 @@ import h5py
 import numpy as np
 from h5py import h5s, h5t
 
-from .h5io_native import native_rows
+from .h5io_native import NativeRows, native_rows
 
 _MEMORY_TYPES: dict[int, tuple[np.dtype, h5py.h5t.TypeID]] = {}
 _MAX_CACHED = 512
@@ -58,8 +58,9 @@ def append_rows(dataset: h5py.Dataset, rows: np.ndarray, mem_type: h5py.h5t.Type
     ----------
     dataset : h5py.Dataset
         A dataset resizable along axis 0.
-    rows : numpy.ndarray
-        Rows whose trailing shape matches the dataset's.
+    rows : numpy.ndarray or NativeRows
+        Rows whose trailing shape matches the dataset's, or native rows
+        (:func:`spineh5.h5io_native.pooled_rows`) of a compound dataset.
     mem_type : h5py.h5t.TypeID, optional
         HDF5 type of ``rows``; by default built (once) from ``rows.dtype``.
     """
@@ -68,8 +69,10 @@ def append_rows(dataset: h5py.Dataset, rows: np.ndarray, mem_type: h5py.h5t.Type
     start = shape[0]
     if not len(rows):
         return start
-    native = None
-    if mem_type is None and rows.dtype.hasobject:
+    native = rows if isinstance(rows, NativeRows) else None
+    if native is not None:
+        rows, mem_type = native.buffer, native.mem_type
+    elif mem_type is None and rows.dtype.hasobject:
         native = native_rows(rows)  # holds the pools its pointers point into until the write returns
         if native is not None:
             rows, mem_type = native.buffer, native.mem_type

@@ -19,6 +19,11 @@ in-memory file) and when every object member of the compound is a vlen
 numeric array or a vlen string; otherwise :func:`native_rows` returns None and
 the caller writes ``rows`` with h5py's conversions as before. Setting the
 environment variable ``SPINEH5_NATIVE_VLEN=0`` forces that fallback.
+
+:func:`pooled_rows` builds the same buffer from columns (fixed arrays, vlen
+``(values, offsets)``, strings) with no per-row cells at all: the path of
+struct-of-arrays collections; :func:`spineh5.h5io.append_rows` takes the
+:class:`NativeRows` it returns as rows.
 """
 
 from __future__ import annotations
@@ -31,7 +36,7 @@ import h5py
 import numpy as np
 from h5py import h5t
 
-__all__ = ["ENV_SWITCH", "NativeRows", "native_rows", "native_supported"]
+__all__ = ["ENV_SWITCH", "NativeRows", "native_rows", "native_supported", "pooled_rows"]
 
 #: Environment variable that turns the native path off (``0``, ``false``, ``no``, ``off``).
 ENV_SWITCH = "SPINEH5_NATIVE_VLEN"
@@ -60,6 +65,9 @@ class NativeRows:
 
     def __init__(self, buffer: np.ndarray, mem_type: Any, pools: list[np.ndarray]) -> None:
         self.buffer, self.mem_type, self.pools = buffer, mem_type, pools
+
+    def __len__(self) -> int:
+        return len(self.buffer)
 
 
 def _switched_off() -> bool:
@@ -251,3 +259,63 @@ def _string_pointers(cells: np.ndarray, pools: list[np.ndarray]) -> np.ndarray |
     pool = np.frombuffer(b"".join(encoded), dtype=np.uint8).copy() if encoded else np.zeros(1, np.uint8)
     pools.append(pool)
     return (pool.ctypes.data + starts[index]).astype(_SIZE_T) if len(index) else np.empty(0, _SIZE_T)
+
+
+def pooled_rows(dtype: np.dtype, columns: dict[str, Any], count: int) -> NativeRows | None:
+    """Return native rows of ``dtype`` built straight from columns, with no per-row cells (for collections).
+
+    Parameters
+    ----------
+    dtype : numpy.dtype
+        The compound the dataset stores (a generated class's ``DTYPE``).
+    columns : dict
+        Every column of ``dtype``: a numpy array per fixed column; per vlen
+        array column ``(values, offsets)`` (``offsets`` int64 of ``count + 1``,
+        from 0); per string column a sequence of ``str``.
+    count : int
+        The number of rows.
+
+    Returns
+    -------
+    NativeRows or None
+        None when the native path is off or ``dtype`` cannot take it (then
+        build records and write them with h5py's conversions).
+    """
+    if not native_supported():
+        return None
+    plan = _plan(dtype)
+    if plan is None:
+        return None
+    size, mem_type, members = plan
+    buffer = np.zeros((count, size), dtype=np.uint8)
+    variable = {name for name, _, _ in members}
+    for name in dtype.names:
+        if name in variable:
+            continue
+        field, offset = dtype.fields[name][:2]
+        column = np.ascontiguousarray(
+            np.broadcast_to(np.asarray(columns[name], dtype=field.base), (count, *field.shape))
+        )
+        buffer[:, offset : offset + field.itemsize] = column.view(np.uint8).reshape(count, field.itemsize)
+    pools: list[np.ndarray] = []
+    for name, offset, kind in members:
+        if kind == "string":
+            cells = np.empty(count, dtype=object)
+            cells[:] = list(columns[name])
+            structs = _string_pointers(cells, pools)
+            if structs is None:
+                return None
+        else:
+            values, offsets = columns[name]
+            pool = np.ascontiguousarray(values, dtype=kind)
+            offsets = np.asarray(offsets, dtype=np.int64)
+            if pool.ndim != 1 or offsets.shape != (count + 1,):
+                return None
+            pools.append(pool)
+            lengths = np.diff(offsets)
+            structs = np.zeros(count, dtype=_HVL)
+            structs["len"] = lengths
+            structs["p"] = np.where(lengths > 0, pool.ctypes.data + offsets[:-1] * kind.itemsize, 0)
+        width = structs.dtype.itemsize
+        buffer[:, offset : offset + width] = structs.view(np.uint8).reshape(count, width)
+    return NativeRows(buffer.reshape(-1).view(np.dtype((np.void, size))), mem_type, pools)
