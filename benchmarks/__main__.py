@@ -35,6 +35,20 @@ for this process's CPU time (steadier when other jobs share the machine).
   that takes it; the default, so the other spineh5 rows include it, and the
   floors do not) against ``checksum=False``, uncompressed, in rounds; the
   ratio is the rate with checksums over the rate without (elapsed and CPU).
+* The native-vlen floor (issue 14): bare h5py writing the V1 compounds from
+  ``hvl_t`` buffers built beforehand (one pool per vlen column,
+  ``floor.native_batches``), and spineh5 against it; spineh5 with
+  ``SPINEH5_NATIVE_VLEN=0`` (h5py converting every vlen cell) against the
+  usual floor, with the native/h5py-vlen ratio.
+* Compression rows (skipped with ``--no-compression``), V1 and V2: gzip-1,
+  gzip-4, lzf and, with hdf5plugin installed, blosc2-lz4/zstd and
+  bitshuffle-lz4/zstd: write rate, file size and the voxel read rate
+  (``table`` of points and depositions), each against uncompressed in rounds.
+  The benchmark mix quantises depositions (``benchmarks.mix``) so that sizes
+  mean something.
+* SPINE >= 1.4 rows (``benchmarks.spine_v2``, skipped with one line when its
+  venv is absent or with ``--no-spine2``): SPINE's V2 writer and full-entry
+  reader against spineh5's, timed in rounds in that venv.
 * Analysis-array rows (skipped with ``--no-arrays``; :mod:`benchmarks.arrays`),
   V1 and V2: ``HDF5Reader.arrays(library="ak")`` of one object product, with
   all columns, with its fixed columns only, and opening the file plus one
@@ -67,7 +81,7 @@ from spineh5 import HDF5Writer, synthetic
 from spineh5.compression import PLUGINS, plugin_available
 from spineh5.h5io_native import ENV_SWITCH as NATIVE_SWITCH
 
-from . import floor, floor_v2, mix, reads, reads_v2, spine_ref
+from . import floor, floor_v2, mix, reads, reads_v2, spine_ref, spine_v2
 
 TARGET = 0.75
 READ_KEY = "reco_particles"
@@ -89,6 +103,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--no-arrays", action="store_true", help="skip the analysis-array rows (HDF5Reader.arrays)")
     parser.add_argument("--with-spine", action="store_true", help="add SPINE's own writer (slow; few entries)")
     parser.add_argument("--spine-entries", type=int, default=16, help="entries for --with-spine (default 16)")
+    parser.add_argument(
+        "--spine2-python",
+        default=spine_v2.DEFAULT_PYTHON,
+        help="interpreter of a SPINE >= 1.4 venv for the V2 comparison rows (skipped when absent)",
+    )
+    parser.add_argument("--no-spine2", action="store_true", help="skip the SPINE >= 1.4 V2 comparison rows")
     parser.add_argument("--dir", help="folder for the files (default: a temporary folder, removed at the end)")
     args = parser.parse_args(argv)
     if args.quick:
@@ -407,6 +427,9 @@ def run(args: argparse.Namespace, folder: str) -> int:
         except Exception as err:  # noqa: BLE001 - reported, not raised
             spine_ok = f"FAILED: {err!r}"
 
+    if not args.no_spine2 and not args.no_v2:
+        add_spine2_rows(table, args, folder)
+
     print()
     print(table.render())
     print()
@@ -436,6 +459,30 @@ def run(args: argparse.Namespace, folder: str) -> int:
     print(f"command: python -m benchmarks {' '.join(sys.argv[1:])}".rstrip())
     print(f"total time {time.perf_counter() - started:.0f} s")
     return 1 if problems or array_problems or (v2 is not None and v2["problems"]) else 0
+
+
+def add_spine2_rows(table: Table, args: argparse.Namespace, folder: str) -> None:
+    """Add SPINE >= 1.4's V2 writer and reader against spineh5's, timed in its own venv (or say why not)."""
+    why = spine_v2.unavailable(args.spine2_python)
+    if why is not None:
+        print(f"SPINE >= 1.4 comparison skipped: {why}")
+        return
+    count = min(args.spine_entries, args.entries)
+    figures = spine_v2.run(args.spine2_python, count, args.repeat, folder)
+    median, entries = figures["median"], figures["entries"]
+    version = figures["spine_version"]
+    table.add(
+        f"SPINE {version} V2 writer ({entries} entries)",
+        f"spineh5: {fmt_rate(entries, median['ours_write'])}",
+        f"SPINE: {fmt_rate(entries, median['spine_write'])}",
+        f"spineh5/SPINE {figures['write_ratio']:.2f}",
+    )
+    table.add(
+        f"SPINE {version} V2 reader, full entries ({entries} entries)",
+        f"spineh5: {fmt_rate(entries, median['ours_read'])}",
+        f"SPINE: {fmt_rate(entries, median['spine_read'])}",
+        f"spineh5/SPINE {figures['read_ratio']:.2f}",
+    )
 
 
 def add_compression_rows(
