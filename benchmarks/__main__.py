@@ -35,6 +35,20 @@ for this process's CPU time (steadier when other jobs share the machine).
   that takes it; the default, so the other spineh5 rows include it, and the
   floors do not) against ``checksum=False``, uncompressed, in rounds; the
   ratio is the rate with checksums over the rate without (elapsed and CPU).
+* The native-vlen floor (issue 14): bare h5py writing the V1 compounds from
+  ``hvl_t`` buffers built beforehand (one pool per vlen column,
+  ``floor.native_batches``), and spineh5 against it; spineh5 with
+  ``SPINEH5_NATIVE_VLEN=0`` (h5py converting every vlen cell) against the
+  usual floor, with the native/h5py-vlen ratio.
+* Compression rows (skipped with ``--no-compression``), V1 and V2: gzip-1,
+  gzip-4, lzf and, with hdf5plugin installed, blosc2-lz4/zstd and
+  bitshuffle-lz4/zstd: write rate, file size and the voxel read rate
+  (``table`` of points and depositions), each against uncompressed in rounds.
+  The benchmark mix quantises depositions (``benchmarks.mix``) so that sizes
+  mean something.
+* SPINE >= 1.4 rows (``benchmarks.spine_v2``, skipped with one line when its
+  venv is absent or with ``--no-spine2``): SPINE's V2 writer and full-entry
+  reader against spineh5's, timed in rounds in that venv.
 * Analysis-array rows (skipped with ``--no-arrays``; :mod:`benchmarks.arrays`),
   V1 and V2: ``HDF5Reader.arrays(library="ak")`` of one object product, with
   all columns, with its fixed columns only, and opening the file plus one
@@ -64,14 +78,18 @@ import h5py
 import numpy as np
 
 from spineh5 import HDF5Writer, synthetic
+from spineh5.compression import PLUGINS, plugin_available
+from spineh5.h5io_native import ENV_SWITCH as NATIVE_SWITCH
 
-from . import collection_writes, floor, floor_v2, mix, reads, reads_v2, spine_ref
+from . import collection_writes, floor, floor_v2, mix, reads, reads_v2, spine_ref, spine_v2
 
 TARGET = 0.75
 READ_KEY = "reco_particles"
 #: Issue 13's targets of the arrays rows, per layout: all columns, fixed columns, open + one fixed column (2x).
 ARRAYS_TARGETS = {1: (0.6, 0.9, 0.5), 2: (0.8, 0.9, 0.5)}
 COMPRESSIONS = (("gzip", 1), ("gzip", 4), ("lzf", None))
+#: The hdf5plugin filters (rows only when hdf5plugin is installed: spineh5[compression]).
+PLUGIN_COMPRESSIONS = tuple((name, None) for name in PLUGINS)
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -87,6 +105,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--production", action="store_true", help="add the Dask production rows (spineh5[dask])")
     parser.add_argument("--with-spine", action="store_true", help="add SPINE's own writer (slow; few entries)")
     parser.add_argument("--spine-entries", type=int, default=16, help="entries for --with-spine (default 16)")
+    parser.add_argument(
+        "--spine2-python",
+        default=spine_v2.DEFAULT_PYTHON,
+        help="interpreter of a SPINE >= 1.4 venv for the V2 comparison rows (skipped when absent)",
+    )
+    parser.add_argument("--no-spine2", action="store_true", help="skip the SPINE >= 1.4 V2 comparison rows")
     parser.add_argument("--dir", help="folder for the files (default: a temporary folder, removed at the end)")
     args = parser.parse_args(argv)
     if args.quick:
@@ -269,11 +293,13 @@ def run(args: argparse.Namespace, folder: str) -> int:
         for b in batches
     ]
     arrays = [floor.build_arrays(batch, mix.KINDS) for batch in batches]
+    native_arrays = floor.native_batches(arrays)  # the native-vlen floor's hvl_t buffers, built outside timing
     payloads = [floor.payload_bytes(a, len(b["index"])) for a, b in zip(arrays, batches)]
     megabytes = sum(payloads) / 1e6
     print(f"event mix built in {time.perf_counter() - started:.0f} s: {megabytes:.1f} MB of payload", flush=True)
 
-    paths = {name: os.path.join(folder, f"{name}.h5") for name in ("gen", "plain", "floor", "floor_ll", "mem")}
+    names = ("gen", "plain", "floor", "floor_ll", "floor_nv", "gen_h5py_vlen", "mem")
+    paths = {name: os.path.join(folder, f"{name}.h5") for name in names}
     reference = os.path.join(folder, "reference.h5")
     write_spineh5(batches)(reference)  # warm-up; the layout template, the read file and the content check
     template = floor.describe_file(reference)
@@ -285,11 +311,17 @@ def run(args: argparse.Namespace, folder: str) -> int:
         "floor_ll": lambda: timed(
             lambda path: floor.write_floor(path, arrays, template, lowlevel=True), paths["floor_ll"]
         ),
+        "floor_nv": lambda: timed(
+            lambda path: floor.write_floor(path, native_arrays, template, lowlevel="native"), paths["floor_nv"]
+        ),
+        "gen_h5py_vlen": lambda: timed(_without_native(write_spineh5(batches)), paths["gen_h5py_vlen"]),
     }
     seconds = interleaved(runs, repeat)
     median = {name: wall(values) for name, values in seconds.items()}
     problems = floor.same_content(paths["gen"], paths["floor"]) + floor.same_content(paths["plain"], paths["floor"])
     problems += floor.same_content(paths["floor_ll"], paths["floor"])
+    problems += floor.same_content(paths["floor_nv"], paths["floor"])
+    problems += floor.same_content(paths["gen_h5py_vlen"], paths["floor"])
 
     table = Table()
     floor_rate = fmt_rate(entries, median["floor"], megabytes)
@@ -307,6 +339,28 @@ def run(args: argparse.Namespace, folder: str) -> int:
         floor_rate,
         fmt_ratio(paired(seconds["floor"], seconds["floor_ll"]), None)
         + f"; cpu {paired(seconds['floor'], seconds['floor_ll'], 'cpu'):.2f}",
+    )
+
+    table.add(
+        "(floor variant: native vlen, hvl_t pools)",
+        fmt_rate(entries, median["floor_nv"], megabytes),
+        floor_rate,
+        fmt_ratio(paired(seconds["floor"], seconds["floor_nv"]), None)
+        + f"; cpu {paired(seconds['floor'], seconds['floor_nv'], 'cpu'):.2f}",
+    )
+    table.add(
+        "write, generated objects vs native-vlen floor",
+        fmt_rate(entries, median["gen"], megabytes),
+        fmt_rate(entries, median["floor_nv"], megabytes),
+        fmt_ratio(paired(seconds["floor_nv"], seconds["gen"]), None)
+        + f"; cpu {paired(seconds['floor_nv'], seconds['gen'], 'cpu'):.2f}",
+    )
+    table.add(
+        f"write, generated objects, {NATIVE_SWITCH}=0 (h5py vlen)",
+        fmt_rate(entries, median["gen_h5py_vlen"], megabytes),
+        floor_rate,
+        fmt_ratio(paired(seconds["floor"], seconds["gen_h5py_vlen"]))
+        + f"; native/h5py vlen {paired(seconds['gen_h5py_vlen'], seconds['gen']):.2f}",
     )
 
     add_read_rows(table, reads.read_cases(reference, READ_KEY), entries, repeat)
@@ -342,25 +396,7 @@ def run(args: argparse.Namespace, folder: str) -> int:
 
     size_plain = os.path.getsize(paths["gen"])
     if not args.no_compression:
-        for name, level in COMPRESSIONS:
-            options = {"compression": name} | ({"compression_opts": level} if level is not None else {})
-            label = f"{name}-{level}" if level is not None else name
-            path = os.path.join(folder, f"{label}.h5")
-            result = interleaved(
-                {
-                    "comp": lambda options=options, path=path: timed(write_spineh5(batches, **options), path),
-                    "none": lambda: timed(write_spineh5(batches), paths["gen"]),
-                },
-                repeat,
-            )
-            comp, none = wall(result["comp"]), wall(result["none"])
-            size = os.path.getsize(path)
-            table.add(
-                f"write {label} (file size)",
-                f"{fmt_rate(entries, comp)} ({size / 1e6:.1f} MB)",
-                f"uncompressed: {fmt_rate(entries, none)} ({size_plain / 1e6:.1f} MB)",
-                f"{paired(result['none'], result['comp']):.2f} rate, {size / size_plain:.2f} size",
-            )
+        add_compression_rows(table, batches, folder, entries, repeat, (1,) if args.no_v2 else (1, 2))
 
     if not args.no_checksum:
         add_checksum_row(table, batches, folder, entries, repeat)
@@ -401,6 +437,9 @@ def run(args: argparse.Namespace, folder: str) -> int:
         except Exception as err:  # noqa: BLE001 - reported, not raised
             spine_ok = f"FAILED: {err!r}"
 
+    if not args.no_spine2 and not args.no_v2:
+        add_spine2_rows(table, args, folder)
+
     print()
     print(table.render())
     print()
@@ -430,6 +469,87 @@ def run(args: argparse.Namespace, folder: str) -> int:
     print(f"command: python -m benchmarks {' '.join(sys.argv[1:])}".rstrip())
     print(f"total time {time.perf_counter() - started:.0f} s")
     return 1 if problems or array_problems or (v2 is not None and v2["problems"]) else 0
+
+
+def add_spine2_rows(table: Table, args: argparse.Namespace, folder: str) -> None:
+    """Add SPINE >= 1.4's V2 writer and reader against spineh5's, timed in its own venv (or say why not)."""
+    why = spine_v2.unavailable(args.spine2_python)
+    if why is not None:
+        print(f"SPINE >= 1.4 comparison skipped: {why}")
+        return
+    count = min(args.spine_entries, args.entries)
+    figures = spine_v2.run(args.spine2_python, count, args.repeat, folder)
+    median, entries = figures["median"], figures["entries"]
+    version = figures["spine_version"]
+    table.add(
+        f"SPINE {version} V2 writer ({entries} entries)",
+        f"spineh5: {fmt_rate(entries, median['ours_write'])}",
+        f"SPINE: {fmt_rate(entries, median['spine_write'])}",
+        f"spineh5/SPINE {figures['write_ratio']:.2f}",
+    )
+    table.add(
+        f"SPINE {version} V2 reader, full entries ({entries} entries)",
+        f"spineh5: {fmt_rate(entries, median['ours_read'])}",
+        f"SPINE: {fmt_rate(entries, median['spine_read'])}",
+        f"spineh5/SPINE {figures['read_ratio']:.2f}",
+    )
+
+
+def add_compression_rows(
+    table: Table, batches: list[dict], folder: str, entries: int, repeat: int, versions: tuple[int, ...]
+) -> None:
+    """Add a row per filter and layout: write rate, file size and voxel read rate, each against uncompressed.
+
+    The voxel read is ``HDF5Reader.table`` of ``points`` and ``depositions``
+    (the bulk of the bytes). Plugin filters need hdf5plugin (spineh5[compression]).
+    """
+    from spineh5 import HDF5Reader
+
+    plugins = PLUGIN_COMPRESSIONS if plugin_available() else ()
+    if not plugins:
+        print("compression: hdf5plugin is not installed (spineh5[compression]); its rows are left out")
+
+    def read_voxels(path: str) -> Callable[[], object]:
+        def read() -> None:
+            with HDF5Reader(path) as reader:
+                reader.table("points")
+                reader.table("depositions")
+
+        return read
+
+    for version in versions:
+        plain = os.path.join(folder, f"uncompressed_v{version}.h5")
+        for name, level in COMPRESSIONS + plugins:
+            options = {"compression": name} | ({"compression_opts": level} if level is not None else {})
+            label = f"{name}-{level}" if level is not None else name
+            path = os.path.join(folder, f"{label}_v{version}.h5")
+            compressed = write_spineh5(batches, format_version=version, **options)
+            uncompressed = write_spineh5(batches, format_version=version)
+            result = interleaved(
+                {
+                    "comp": lambda write=compressed, path=path: timed(write, path),
+                    "none": lambda write=uncompressed, plain=plain: timed(write, plain),
+                },
+                repeat,
+            )
+            read_comp, read_none = read_voxels(path), read_voxels(plain)
+            reads_result = interleaved(
+                {
+                    "comp": lambda read=read_comp: _timed_call(read),
+                    "none": lambda read=read_none: _timed_call(read),
+                },
+                repeat,
+            )
+            size, size_plain = os.path.getsize(path), os.path.getsize(plain)
+            table.add(
+                f"V{version} write {label} (file size; voxel read)",
+                f"{fmt_rate(entries, wall(result['comp']))} ({size / 1e6:.1f} MB); "
+                f"read {fmt_rate(entries, wall(reads_result['comp']))}",
+                f"uncompressed: {fmt_rate(entries, wall(result['none']))} ({size_plain / 1e6:.1f} MB); "
+                f"read {fmt_rate(entries, wall(reads_result['none']))}",
+                f"{paired(result['none'], result['comp']):.2f} rate, {size / size_plain:.2f} size, "
+                f"{paired(reads_result['none'], reads_result['comp']):.2f} read",
+            )
 
 
 def add_checksum_row(table: Table, batches: list[dict], folder: str, entries: int, repeat: int) -> None:
@@ -533,6 +653,23 @@ def run_v2(batches: list[dict], folder: str, table: Table, entries: int, repeat:
             close()
     size = os.path.getsize(paths["v2_gen"])
     return {"problems": problems, "seconds": seconds, "megabytes": megabytes, "size": size, "reference": reference}
+
+
+def _without_native(write: Callable[[str], None]) -> Callable[[str], None]:
+    """Return ``write`` run with spineh5's native vlen writes switched off (h5py converts every cell)."""
+
+    def run(path: str) -> None:
+        previous = os.environ.get(NATIVE_SWITCH)
+        os.environ[NATIVE_SWITCH] = "0"
+        try:
+            write(path)
+        finally:
+            if previous is None:
+                del os.environ[NATIVE_SWITCH]
+            else:
+                os.environ[NATIVE_SWITCH] = previous
+
+    return run
 
 
 def _plain(value):

@@ -131,9 +131,11 @@ def write_floor(
     dataset, its dtype, width, chunks and attributes, so the floor's file has
     the same layout as spineh5's. ``lowlevel`` appends through h5py's low-level
     API with one memory type per dtype instead of ``dataset[a:b] = rows``
-    (which derives the HDF5 memory type of the rows at every write).
+    (which derives the HDF5 memory type of the rows at every write);
+    ``lowlevel="native"`` takes batches from :func:`native_batches` and writes
+    their vlen compounds from ``hvl_t`` buffers (the native-vlen floor).
     """
-    append = _append_lowlevel if lowlevel else _append
+    append = _append_native if lowlevel == "native" else _append_lowlevel if lowlevel else _append
     keys = sorted(template["products"])
     with h5py.File(path, "w") as h5:
         info = h5.create_group("info")
@@ -281,4 +283,38 @@ def _append_lowlevel(dset: h5py.Dataset, rows: np.ndarray) -> int:
     fspace = dsid.get_space()
     fspace.select_hyperslab((start,) + (0,) * (len(shape) - 1), rows.shape)
     dsid.write(h5py.h5s.create_simple(rows.shape), fspace, rows, mtype)
+    return start
+
+
+def native_batches(batches: list[dict[str, dict[str, Any]]]) -> list[dict[str, dict[str, Any]]]:
+    """Return pre-built batches whose vlen compound rows are native buffers (built here, outside any timing).
+
+    The buffers (``hvl_t``/``char *`` members pointing into one pool per
+    column) come from :func:`spineh5.h5io_native.native_rows`; the pools stay
+    referenced by the returned batches.
+    """
+    from spineh5.h5io_native import native_rows
+
+    out = []
+    for batch in batches:
+        converted = {}
+        for key, item in batch.items():
+            rows = item["rows"]
+            native = native_rows(rows) if rows.dtype.names is not None and rows.dtype.hasobject else None
+            converted[key] = item if native is None else {**item, "rows": native}
+        out.append(converted)
+    return out
+
+
+def _append_native(dset: h5py.Dataset, rows: Any) -> int:
+    """Append a native buffer (``hvl_t`` members) with its memory type, or plain rows with the low-level API."""
+    buffer = getattr(rows, "buffer", None)
+    if buffer is None:
+        return _append_lowlevel(dset, rows)
+    dsid = dset.id
+    start = dsid.shape[0]
+    dsid.set_extent((start + len(buffer),))
+    fspace = dsid.get_space()
+    fspace.select_hyperslab((start,), (len(buffer),))
+    dsid.write(h5py.h5s.create_simple((len(buffer),)), fspace, buffer, rows.mem_type)
     return start

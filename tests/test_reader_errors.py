@@ -234,9 +234,9 @@ def test_missing_or_bad_cfg(copy):
     with HDF5Reader(copy) as reader:
         assert reader.cfg is None and reader.version == "0.14.1"
     mutate(copy, lambda f: f["info"].attrs.__setitem__("cfg", "a: [unclosed"))
-    with pytest.warns(UserWarning, match="not valid YAML"):
-        reader = HDF5Reader(copy)
-    assert reader.cfg is None
+    reader = HDF5Reader(copy)
+    with pytest.warns(UserWarning, match="not valid YAML"):  # cfg is parsed on first use, not at open
+        assert reader.cfg is None
     reader.close()
 
 

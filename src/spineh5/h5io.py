@@ -5,7 +5,9 @@ numpy dtype at every write, which costs milliseconds for the wide compounds
 of object products. :func:`append_rows` resizes once, selects the new rows
 and writes with a memory type built once per dtype; :func:`read_ranges`
 reads many row ranges with one read; :func:`same_layout_type` finds when a
-compound can be read with its stored type (a plain copy).
+compound can be read with its stored type (a plain copy). Compound rows
+with variable-length members are written natively, from one pool per column
+(:mod:`spineh5.h5io_native`), where the platform allows it.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from typing import Any
 import h5py
 import numpy as np
 from h5py import h5s, h5t
+
+from .h5io_native import NativeRows, native_rows
 
 _MEMORY_TYPES: dict[int, tuple[np.dtype, h5py.h5t.TypeID]] = {}
 _MAX_CACHED = 512
@@ -54,8 +58,9 @@ def append_rows(dataset: h5py.Dataset, rows: np.ndarray, mem_type: h5py.h5t.Type
     ----------
     dataset : h5py.Dataset
         A dataset resizable along axis 0.
-    rows : numpy.ndarray
-        Rows whose trailing shape matches the dataset's.
+    rows : numpy.ndarray or NativeRows
+        Rows whose trailing shape matches the dataset's, or native rows
+        (:func:`spineh5.h5io_native.pooled_rows`) of a compound dataset.
     mem_type : h5py.h5t.TypeID, optional
         HDF5 type of ``rows``; by default built (once) from ``rows.dtype``.
     """
@@ -64,6 +69,13 @@ def append_rows(dataset: h5py.Dataset, rows: np.ndarray, mem_type: h5py.h5t.Type
     start = shape[0]
     if not len(rows):
         return start
+    native = rows if isinstance(rows, NativeRows) else None
+    if native is not None:
+        rows, mem_type = native.buffer, native.mem_type
+    elif mem_type is None and rows.dtype.hasobject:
+        native = native_rows(rows)  # holds the pools its pointers point into until the write returns
+        if native is not None:
+            rows, mem_type = native.buffer, native.mem_type
     rows = np.ascontiguousarray(rows)
     if mem_type is None:
         mem_type = _memory_type(rows.dtype)
@@ -75,6 +87,7 @@ def append_rows(dataset: h5py.Dataset, rows: np.ndarray, mem_type: h5py.h5t.Type
     file_space = dataset_id.get_space()
     file_space.select_hyperslab((start,) + (0,) * (rows.ndim - 1), rows.shape)
     dataset_id.write(h5py.h5s.create_simple(rows.shape), file_space, rows, mem_type)
+    del native
     return start
 
 

@@ -28,6 +28,7 @@ this reader.
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -102,7 +103,7 @@ class HDF5Reader(AnalysisViews):
     info : dict or None
         ``info`` attributes of the first file.
     cfg : Any
-        Parsed ``info.cfg`` of the first file (None when absent or unreadable).
+        Parsed ``info.cfg`` of the first file (None when absent or unreadable), parsed on first use.
     cfg_history : list of dict
         The writing sessions of the first file, oldest first: ``first_entry``
         (its first entry), ``time`` (UTC, ISO 8601; None for the session that
@@ -182,10 +183,6 @@ class HDF5Reader(AnalysisViews):
         self.num_entries = int(self.file_offsets[-1])
         self.entry_index = select_entries(self.num_entries, entry_list, n_entry, n_skip)
         info = self.info or {}
-        self.cfg = parse_cfg(info.get("cfg"), self.file_paths[0])
-        self.cfg_history = [
-            {**session, "cfg": parse_cfg(session["cfg"], self.file_paths[0])} for session in cfg_history(self.info)
-        ]
         version = info.get("spine_version", info.get("version"))
         self.version = version if isinstance(version, str) else None
         writer = info.get("writer")
@@ -193,6 +190,16 @@ class HDF5Reader(AnalysisViews):
         self.format_version = layout_from_info(self.info).version
         if create_run_map:
             self._build_run_map()
+
+    @functools.cached_property
+    def cfg(self) -> Any:
+        """The parsed ``info.cfg`` of the first file, parsed on first use (YAML parsing dominated opening)."""
+        return parse_cfg((self.info or {}).get("cfg"), self.file_paths[0])
+
+    @functools.cached_property
+    def cfg_history(self) -> list[dict[str, Any]]:
+        """The configuration sessions of the first file, parsed on first use."""
+        return [{**session, "cfg": parse_cfg(session["cfg"], self.file_paths[0])} for session in cfg_history(self.info)]
 
     # -- files ----------------------------------------------------------------------------------------
 
@@ -370,17 +377,7 @@ class HDF5Reader(AnalysisViews):
             int64 of ``len(entries) + 1``: entry ``i``'s rows are
             ``rows[offsets[i]:offsets[i + 1]]``.
         """
-        if entries is None:
-            positions = np.arange(len(self), dtype=np.int64)
-        else:
-            positions = np.asarray(entries)
-            if positions.size and positions.dtype.kind not in "iu":
-                raise TypeError(f"entries must be integers, got {positions.dtype}")
-            positions = positions.astype(np.int64).reshape(-1)
-            positions = np.where(positions < 0, positions + len(self), positions)
-            bad = positions[(positions < 0) | (positions >= len(self))]
-            if len(bad):
-                raise IndexError(f"entry {int(bad[0])} is out of range for a reader of {len(self)} entries")
+        positions = self._positions(entries)
         file_ids, file_entries = self._locations(positions)
         if fixed_only and columns is None and len(file_ids):
             columns = self._fixed_columns(key, int(file_ids[0]))
@@ -411,6 +408,20 @@ class HDF5Reader(AnalysisViews):
         offsets = np.zeros(len(positions) + 1, dtype=np.int64)
         np.cumsum(lengths, out=offsets[1:])
         return rows, offsets
+
+    def _positions(self, entries: Sequence[int] | np.ndarray | None) -> np.ndarray:
+        """Return reader positions as int64 (all by default; negative ones counted from the end)."""
+        if entries is None:
+            return np.arange(len(self), dtype=np.int64)
+        positions = np.asarray(entries)
+        if positions.size and positions.dtype.kind not in "iu":
+            raise TypeError(f"entries must be integers, got {positions.dtype}")
+        positions = positions.astype(np.int64).reshape(-1)
+        positions = np.where(positions < 0, positions + len(self), positions)
+        bad = positions[(positions < 0) | (positions >= len(self))]
+        if len(bad):
+            raise IndexError(f"entry {int(bad[0])} is out of range for a reader of {len(self)} entries")
+        return positions
 
     def _table_class(self, key: str) -> type | None:
         return spec_class(self.spec(key, self._first_file_with(key)))

@@ -1,4 +1,4 @@
-"""The analysis views of :class:`~spineh5.reader.HDF5Reader`: ``arrays``, ``iterate`` and ``enum_names``.
+"""The analysis views of :class:`~spineh5.reader.HDF5Reader`: ``arrays``, ``iterate``, ``columns``, ``enum_names``.
 
 A mixin of thin methods over :mod:`spineh5.views`, which is imported only when one is called, so
 ``import spineh5`` never loads awkward or pandas.
@@ -90,6 +90,37 @@ class AnalysisViews:
         from .views.reading import iterate
 
         return iterate(self, keys, step_size, library, columns, entry_start, entry_stop, progress)
+
+    def columns(
+        self,
+        key: str,
+        entries: Sequence[int] | Any = None,
+        columns: Sequence[str] | None = None,
+        fixed_only: bool = False,
+    ) -> Any:
+        """Return an object product of many entries with variable-length columns as values plus offsets.
+
+        The same rows and columns as :meth:`table`, but each variable-length
+        column (arrays, strings) is one :class:`spineh5.views.VarColumn`
+        (flat ``values``, int64 ``offsets``) instead of one array per row: V2
+        pools are sliced in bulk, V1 columns concatenated once.
+
+        Parameters
+        ----------
+        key, entries, columns, fixed_only
+            As for :meth:`table` (``key`` must be an object product).
+
+        Returns
+        -------
+        spineh5.views.TableColumns
+            ``fixed`` (compound rows of the fixed columns), ``variable``
+            (``{name: VarColumn}``), ``offsets`` (entries + 1) and ``names``;
+            ``result[name]`` gives either kind of column, ``to_rows()`` the
+            rows :meth:`table` returns.
+        """
+        from .views.pooled import pooled_columns
+
+        return pooled_columns(self, key, self._positions(entries), columns, fixed_only)
 
     def enum_names(self, key: str, field: str) -> dict[int, str]:
         """Return ``{code: name}`` of an enumerated column of an object product (empty for other columns)."""

@@ -31,6 +31,7 @@ import numpy as np
 
 from . import signal_guard
 from .batch_input import BatchInput, dummy_instance, take_entries
+from .compression import dataset_options as compression_options
 from .errors import MissingProductError, ProductError, UnsupportedProductError
 from .layouts import layout_class
 from .output_files import SPINE_VERSION, WRITER, OutputFiles
@@ -109,10 +110,13 @@ class HDF5Writer(BatchInput, SpineWriterAPI):
         extension); an example array such as ``np.empty((0, 2), np.int32)``
         gives the dtype and width of a flat list of 2-D arrays.
     compression : str or dict, optional
-        ``'gzip'``/``'lzf'`` for every product array, or ``{key: filter}``
-        (spineh5 extension; SPINE reads compressed files unchanged).
+        ``'gzip'``/``'lzf'``, or with ``hdf5plugin`` (``spineh5[compression]``)
+        ``'blosc2-lz4'``, ``'blosc2-zstd'``, ``'bitshuffle-lz4'``,
+        ``'bitshuffle-zstd'`` (:mod:`spineh5.compression`), for every product
+        array, or ``{key: filter}`` (spineh5 extension; SPINE reads gzip/lzf
+        files unchanged, plugin filters once ``hdf5plugin`` is imported).
     compression_opts : int, optional
-        Level of the ``gzip`` filter.
+        Level of the ``gzip``, Blosc2 or Zstd filter.
     chunk_rows : int or dict, optional
         Rows per chunk of product datasets, for all or ``{key: rows}``.
     format_version : int, default 1
@@ -194,6 +198,9 @@ class HDF5Writer(BatchInput, SpineWriterAPI):
         self.overwrite, self.append, self.split, self.lite = overwrite, append, split, lite
         self.keep_open, self.flush_frequency, self.flush_interval = keep_open, flush_frequency, flush_interval
         self.compression, self.compression_opts, self.chunk_rows = compression, compression_opts, chunk_rows
+        for name in set(compression.values()) if isinstance(compression, dict) else {compression}:
+            if name:
+                compression_options(name, compression_opts)  # refuse an unknown or unavailable filter now
         self.allow_duplicates = allow_duplicates
         self.checksum = bool(checksum)
 
@@ -308,9 +315,7 @@ class HDF5Writer(BatchInput, SpineWriterAPI):
             opts: dict[str, Any] = {}
             compression = self.compression.get(key) if isinstance(self.compression, dict) else self.compression
             if compression:
-                opts["compression"] = compression
-                if compression == "gzip" and self.compression_opts is not None:
-                    opts["compression_opts"] = self.compression_opts
+                opts.update(compression_options(compression, self.compression_opts))
             rows = self.chunk_rows.get(key) if isinstance(self.chunk_rows, dict) else self.chunk_rows
             if rows:
                 opts["chunks"] = (rows,)  # rows per chunk; the layout gives each dataset its own width

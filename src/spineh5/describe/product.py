@@ -5,6 +5,7 @@ from __future__ import annotations
 import attrs
 import h5py
 
+from ..compression import filter_names
 from ..format.common import element_name
 from ..format.v1 import ELEMENTS
 from ..format.v2 import FIXED, VALUES
@@ -122,17 +123,18 @@ def values_dataset(obj: h5py.Group | h5py.Dataset) -> h5py.Dataset | None:
 
 
 def compression_text(dataset: h5py.Dataset | None) -> str:
-    """Return ``none``, ``gzip(4)``, ``lzf+shuffle``, ``fletcher32``, ``gzip(4)+fletcher32``..."""
+    """Return ``none``, ``gzip(4)``, ``lzf+shuffle``, ``Blosc2-lz4``, ``gzip(4)+fletcher32``..."""
     if dataset is None:
         return "none"
     parts = []
-    if dataset.compression is not None:
+    if dataset.compression in ("gzip", "lzf", "szip"):  # h5py says "unknown" for a plugin filter
         text = dataset.compression
         if dataset.compression_opts is not None:
             text += f"({dataset.compression_opts})"
         if dataset.shuffle:
             text += "+shuffle"
         parts.append(text)
+    parts.extend(filter_names(dataset))  # plugin filters (Blosc2-lz4, Bitshuffle-zstd...), h5py names none of them
     if dataset.fletcher32:
         parts.append("fletcher32")
     return "+".join(parts) or "none"

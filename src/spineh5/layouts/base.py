@@ -22,6 +22,7 @@ import h5py
 import numpy as np
 
 from .. import h5io
+from ..compression import missing_filter_error
 from ..errors import LayoutMismatchError, SpineFileError
 from ..format.common import COMPLETE, INFO
 from ..payload import Payload
@@ -270,6 +271,10 @@ class ReadLayout:
         except SpineFileError:
             raise
         except H5_ERRORS as err:
+            if "plugin" in str(err) or "filter" in str(err):
+                missing = missing_filter_error(self.file, self.path, key, entry)
+                if missing is not None:
+                    raise missing from err
             raise SpineFileError(f"cannot be read ({type(err).__name__}: {err})", self.path, key, entry) from err
 
     def _fail(self, problem: str, key: str, entry: int | None = None) -> SpineFileError:
