@@ -823,7 +823,7 @@ def test_flush_frequency_counts_entries_per_file(tmp_path, monkeypatch):
     for i in range(4):
         writer({"index": [2 * i, 2 * i + 1], "acc": [1.0, 2.0]})
         counts.append(len(flushes))
-    assert counts == [1, 3, 3, 5]  # the structure, then products and events after 4 and after 8 entries
+    assert counts == [0, 2, 2, 4]  # products and events after 4 and after 8 entries (the structure is closed)
     writer.finalize()
 
 

@@ -53,7 +53,7 @@ from .format.schema import read_class_schemas, write_class_schemas
 from .generated import SCHEMA_VERSION
 from .layouts import file_format_version
 from .products import ProductSpec
-from .publishing import partial_path, publish
+from .publishing import creating_path, fsync_directory, partial_path, publish
 from .types.class_schema import column_changes, records_of
 
 #: How new files are written: under their partial name then published, or in place under the final name.
@@ -325,15 +325,18 @@ class OutputFiles:
             self.check_handle_pid()
             self.lock(file_id)
             self.writing[file_id] = partial_path(path) if self.publish == "atomic" else path
-            handle = h5py.File(self.writing[file_id], "w")
-            create(handle)
-            handle.flush()  # the structure is on disk before the first rows: a kill leaves a readable, empty file
+            # The structure is made under a hidden name, flushed, then renamed to the name the file is written
+            # under: a kill before the rename leaves no file there, a kill after it a readable, empty file.
+            creating = creating_path(self.writing[file_id])
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(creating)  # left by a writer killed while making it (we hold the lock): no data
+            with h5py.File(creating, "w") as handle:
+                create(handle)
+            os.replace(creating, self.writing[file_id])
+            fsync_directory(os.path.dirname(self.writing[file_id]))
+            handle = None
             if self.keep_open:
-                self.handles[file_id] = handle
-                self.handles_pid = os.getpid()
-            else:
-                handle.close()
-                handle = None
+                handle = self.open(file_id)
         if handle is not None:
             self.release(handle)
         self.created.add(file_id)

@@ -9,23 +9,44 @@ whole one.
 * :func:`partial_path`: the partial name of a final path;
 * :func:`final_path`: the final name of a partial path (the inverse);
 * :func:`is_partial`: whether a path is a partial name;
-* :func:`publish`: fsync a closed partial file and rename it to its final name.
+* :func:`publish`: fsync a closed partial file and rename it to its final name;
+* :func:`creating_path`: where a new file's structure is made (``.<name>.creating``)
+  before it is renamed to the name it is written under, so that no name a
+  reader or ``recover`` looks at ever holds a file whose structure is not
+  wholly on disk.
 """
 
 from __future__ import annotations
 
 import os
 
-__all__ = ["PARTIAL_SUFFIX", "final_path", "fsync_directory", "is_partial", "partial_path", "publish"]
+__all__ = [
+    "CREATING_SUFFIX",
+    "PARTIAL_SUFFIX",
+    "creating_path",
+    "final_path",
+    "fsync_directory",
+    "is_partial",
+    "partial_path",
+    "publish",
+]
 
 #: Suffix of a file still being written (after a leading dot that hides it).
 PARTIAL_SUFFIX = ".partial"
+#: Suffix of a file whose structure is being made (never data; removed by the next writer if left).
+CREATING_SUFFIX = ".creating"
 
 
 def partial_path(path: str | os.PathLike) -> str:
     """Return the hidden partial name of ``path``: ``.<name>.partial`` in the same folder."""
     folder, name = os.path.split(os.fspath(path))
     return os.path.join(folder, f".{name}{PARTIAL_SUFFIX}")
+
+
+def creating_path(path: str | os.PathLike) -> str:
+    """Return the hidden name a new file ``path`` is made under until its structure is flushed."""
+    folder, name = os.path.split(os.fspath(path))
+    return os.path.join(folder, f".{name}{CREATING_SUFFIX}")
 
 
 def is_partial(path: str | os.PathLike) -> bool:

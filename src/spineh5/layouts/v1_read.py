@@ -215,7 +215,7 @@ class V1ReadLayout(ReadLayout):
         parts = self._parts[key]
         with self._errors(key, entry):
             refs = self._targets[key].read(start, stop)
-        refs = refs.reshape(len(refs), -1)
+        refs = refs.reshape(len(refs), -1) if len(refs) else refs.reshape(0, len(parts))
         ends = {part.name: np.zeros(len(refs), np.int64) for part in parts}
         for row, row_refs in enumerate(refs):
             for part, ref in zip(parts, row_refs):

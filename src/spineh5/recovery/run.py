@@ -26,7 +26,9 @@ from ..describe import open_file
 from ..errors import FileOpenError
 from ..file_lock import holder
 from ..publishing import final_path, is_partial, partial_path, publish
+from .end_of_file import extend_to_file_size
 from .plan import RecoveryError, RecoveryPlan, apply_plan, plan_recovery
+from .torn_chunks import repair_torn_chunks
 
 __all__ = ["RecoveryReport", "recover"]
 
@@ -56,6 +58,11 @@ class RecoveryReport:
         rows), not only an unfinished batch, limited the entries kept.
     reasons : tuple of str
         Why the next entry is not whole (empty when every entry is kept).
+    chunks_rewritten : tuple of str
+        What a kill inside a flush left and was mended: torn chunks (a write the
+        kill cut between pages) whose intact rows were rewritten with a fresh
+        checksum (:mod:`.torn_chunks`), as ``"<dataset> rows a-b"``, and a short
+        superblock end-of-allocation address (:mod:`.end_of_file`).
     seconds : float
         Wall time of the recovery.
     """
@@ -69,6 +76,7 @@ class RecoveryReport:
     was_complete: bool
     damaged: bool
     reasons: tuple[str, ...]
+    chunks_rewritten: tuple[str, ...]
     seconds: float
 
     def summary(self) -> str:
@@ -77,6 +85,7 @@ class RecoveryReport:
         return (
             f"recovered {self.entries_kept} of {self.entries_found} entries (V{self.format_version}) from "
             f"{self.source} to {self.out}; trimmed {dropped} partial rows in {len(self.rows_trimmed)} products"
+            + (f"; mended {len(self.chunks_rewritten)} torn writes" if self.chunks_rewritten else "")
             + (f" (damaged: {self.reasons[0]})" if self.damaged and self.reasons else "")
         )
 
@@ -117,21 +126,48 @@ def _refuse_if_written(source: str) -> None:
             raise RecoveryError(f"{source} is open for writing by another process (pid {pid}); retry when it ends")
 
 
-def _plan(path: str, show_progress: bool) -> RecoveryPlan:
+def _openable(path: str) -> None:
+    """Refuse a file HDF5 cannot open, in one line."""
+    try:
+        open_file(path).close()
+    except FileOpenError as err:
+        raise RecoveryError(f"{path}: cannot be recovered: {err}") from None
+
+
+def _plan(path: str, show_progress: bool, shown: str | None = None) -> RecoveryPlan:
+    """Return the recovery plan of ``path`` (named ``shown`` in messages: the source, for a working copy)."""
+    shown = shown or path
     try:
         h5file = open_file(path)
     except FileOpenError as err:
-        raise RecoveryError(f"{path}: cannot be recovered: {err}") from None
+        raise RecoveryError(f"{shown}: cannot be recovered: {err}") from None
     with h5file:
-        return plan_recovery(h5file, path, show_progress)
+        return plan_recovery(h5file, shown, show_progress)
 
 
-def _repair(path: str, plan: RecoveryPlan, shown: str) -> None:
+def _rewrite_torn(path: str, shown: str) -> list[str]:
+    """Mend what a kill inside a flush leaves in the working file; return what was mended.
+
+    A superblock whose end-of-allocation address is short of the data the flush
+    wrote (:mod:`.end_of_file`) and the torn tail chunks (:mod:`.torn_chunks`).
+    """
+    mended = []
+    short_end = extend_to_file_size(path)
+    if short_end is not None:
+        mended.append(f"superblock end of allocation {short_end} -> {os.path.getsize(path)}")
+    try:
+        with h5py.File(path, "r+") as h5file:
+            return mended + repair_torn_chunks(h5file)
+    except (OSError, RuntimeError, ValueError, KeyError) as err:
+        raise RecoveryError(f"{shown}: cannot be recovered: {str(err).splitlines()[0]}") from err
+
+
+def _repair(path: str, plan: RecoveryPlan, shown: str, rewritten: list[str]) -> None:
     from .. import __version__
 
     try:
         with h5py.File(path, "r+") as h5file:
-            apply_plan(h5file, plan, {"tool": f"spineh5 {__version__} recover"})
+            apply_plan(h5file, plan, {"tool": f"spineh5 {__version__} recover", "chunks_rewritten": rewritten})
     except (OSError, RuntimeError, ValueError, KeyError) as err:  # e.g. a damaged chunk HDF5 must rewrite to shrink
         raise RecoveryError(f"{shown}: cannot be repaired ({str(err).splitlines()[0]})") from err
 
@@ -177,9 +213,11 @@ def recover(
     started = time.perf_counter()
     source, target = _source_and_out(os.fspath(path), None if out is None else os.fspath(out), in_place)
     _refuse_if_written(source)
-    plan = _plan(source, progress)
+    _openable(source)  # refuses what HDF5 cannot open before anything is copied or written
     if in_place:
-        _repair(source, plan, source)
+        rewritten = _rewrite_torn(source, source)
+        plan = _plan(source, progress)
+        _repair(source, plan, source, rewritten)
         if target != source:
             publish(source, target)
     else:
@@ -187,7 +225,9 @@ def recover(
         scratch = os.path.join(folder, f".{name}.recovering")
         try:
             shutil.copyfile(source, scratch)
-            _repair(scratch, plan, source)
+            rewritten = _rewrite_torn(scratch, source)
+            plan = _plan(scratch, progress, source)
+            _repair(scratch, plan, source, rewritten)
             publish(scratch, target)
         finally:
             if os.path.exists(scratch):
@@ -202,5 +242,6 @@ def recover(
         plan.complete,
         plan.damaged,
         plan.reasons,
+        tuple(rewritten),
         time.perf_counter() - started,
     )
