@@ -24,14 +24,13 @@ import numpy as np
 from .. import h5io
 from ..errors import LayoutMismatchError, SpineFileError
 from ..format.common import COMPLETE, INFO
+from ..h5_errors import H5_ERRORS, h5_problem
 from ..payload import Payload
 from ..products import Kind, ProductSpec
 
 #: Columns of the run map.
 RUN_FIELDS = ("run", "subrun", "event")
 RUN_DTYPE = np.dtype([(name, np.int64) for name in RUN_FIELDS])
-#: What h5py raises on damaged data (turned into :class:`SpineFileError`).
-H5_ERRORS = (OSError, RuntimeError, KeyError, ValueError, TypeError)
 
 
 def _stored_kind(kind: Kind) -> Kind:
@@ -239,7 +238,7 @@ class ReadLayout:
         except SpineFileError:
             raise
         except H5_ERRORS as err:
-            raise SpineFileError(f"cannot be read ({type(err).__name__}: {err})", self.path, key, entry) from err
+            raise SpineFileError(h5_problem(err), self.path, key, entry) from err
 
     def _fail(self, problem: str, key: str, entry: int | None = None) -> SpineFileError:
         """Return the :class:`SpineFileError` of a problem of product ``key`` (of an entry)."""

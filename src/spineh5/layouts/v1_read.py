@@ -9,7 +9,10 @@ through.
 Region references are never dereferenced with ``dataset[ref]``: their row
 bounds are taken from the referenced selection (``h5py.h5r.get_region``) and
 the rows are read with plain slices, so the rows of many entries can be read
-with one dataset read (:meth:`V1ReadLayout.read_table`).
+with one dataset read (:meth:`V1ReadLayout.read_table`). Before HDF5 is asked
+to resolve a reference, the global heap collection it names is checked
+(:class:`spineh5.format.global_heap.GlobalHeaps`): HDF5 loops forever on some
+damaged ones.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from .. import h5io
 from ..decode import ObjectRows
 from ..errors import SpineFileError
 from ..format.common import EVENTS
+from ..format.global_heap import GlobalHeaps, raw_references
 from ..format.v1 import events_problem, inspect_product
 from ..products import Kind, ProductSpec
 from .base import H5_ERRORS, RUN_FIELDS, ReadLayout
@@ -110,7 +114,8 @@ class V1ReadLayout(ReadLayout):
         self._specs: dict[str, ProductSpec] = {}
         self._targets: dict[str, _Rows] = {}
         self._parts: dict[str, list[_Rows]] = {}
-        self._block: tuple[int, np.ndarray] | None = None
+        self._block: tuple[int, np.ndarray, dict[str, np.ndarray]] | None = None
+        self._heaps = GlobalHeaps(path)
         self._bounds: dict[str, tuple[np.ndarray, np.ndarray]] = {}
 
     # -- what the file holds ------------------------------------------------------------------------
@@ -198,13 +203,34 @@ class V1ReadLayout(ReadLayout):
         return start, stop
 
     def _event(self, entry: int) -> np.void:
-        """Return the ``events`` row of an entry (rows are read and cached by block)."""
+        """Return the ``events`` row of an entry (rows are read and cached by block, their references checked)."""
         block = entry // _EVENT_BLOCK
         if self._block is None or self._block[0] != block:
+            low, high = block * _EVENT_BLOCK, min((block + 1) * _EVENT_BLOCK, self._count)
             with self._errors(EVENTS, entry):
-                rows = self.events[block * _EVENT_BLOCK : (block + 1) * _EVENT_BLOCK]
-            self._block = (block, rows)
+                rows = self.events[low:high]
+                raw = raw_references(self.events, None, low, high)
+            file_type = self.events.id.get_type()
+            problems = {}
+            for member in range(file_type.get_nmembers()):
+                name = file_type.get_member_name(member).decode()
+                at = file_type.get_member_offset(member)
+                size = file_type.get_member_type(member).get_size()
+                problems[name] = self._heaps.unreadable(raw[:, at : at + size])
+            self._block = (block, rows, problems)
         return self._block[1][entry - block * _EVENT_BLOCK]
+
+    def _event_ref_problem(self, key: str, entry: int) -> str | None:
+        """Return why HDF5 must not follow the ``events`` reference of ``key`` in ``entry`` (after :meth:`_event`)."""
+        self._event(entry)
+        return self._block[2][key][entry - self._block[0] * _EVENT_BLOCK]
+
+    def _check_refs(self, part: _Rows, start: int, stop: int, key: str, entry: int) -> None:
+        """Refuse the references of rows ``[start, stop)`` of a reference dataset HDF5 must not follow."""
+        found = self._heaps.unreadable(raw_references(part.dataset, None, start, stop)).reshape(-1)
+        bad = [problem for problem in found.tolist() if problem is not None]
+        if bad:
+            raise self._fail(f"unreadable region reference in {part.name!r} ({bad[0]})", key, entry)
 
     def bounds(self, key: str, entries: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Return the ``[start, stop)`` rows of ``key`` for each entry (cached per key).
@@ -222,7 +248,10 @@ class V1ReadLayout(ReadLayout):
             low, high = int(missing[0]), int(missing[-1]) + 1
             with self._errors(key):
                 refs = self.events.fields(key)[low:high]
+                problems = self._heaps.unreadable(raw_references(self.events, key, low, high))
             for entry in missing.tolist():
+                if problems[entry - low] is not None:
+                    raise self._fail(f"unreadable region reference ({problems[entry - low]})", key, entry)
                 starts[entry], stops[entry] = self.region(target, refs[entry - low], key, entry)
         return starts[entries], stops[entries]
 
@@ -251,8 +280,13 @@ class V1ReadLayout(ReadLayout):
     def _read(self, key: str, entry: int, ref: Any) -> Any:
         spec = self.spec(key)
         target = self._targets[key]
+        problem = self._event_ref_problem(key, entry)
+        if problem is not None:
+            raise self._fail(f"unreadable region reference ({problem})", key, entry)
         with self._errors(key, entry):
             start, stop = self.region(target, ref, key, entry)
+            if spec.kind in (Kind.FLAT, Kind.JAGGED):
+                self._check_refs(target, start, stop, key, entry)
             if spec.kind is Kind.FLAT:
                 return self._read_flat(key, entry, target.read(start, stop))
             if spec.kind is Kind.JAGGED:
