@@ -116,6 +116,7 @@ class V1ReadLayout(ReadLayout):
         self._parts: dict[str, list[_Rows]] = {}
         self._block: tuple[int, np.ndarray, dict[str, np.ndarray]] | None = None
         self._heaps = GlobalHeaps(path)
+        self._ref_problems: dict[str, np.ndarray] = {}
         self._bounds: dict[str, tuple[np.ndarray, np.ndarray]] = {}
 
     # -- what the file holds ------------------------------------------------------------------------
@@ -179,27 +180,34 @@ class V1ReadLayout(ReadLayout):
             except H5_ERRORS:
                 name = "an unknown object"
             raise self._fail(f"region reference points to {name!r} instead of {target.name!r}", key, entry)
-        kind = space.get_select_type()
-        if kind == h5s.SEL_NONE:
-            return 0, 0
-        if kind == h5s.SEL_ALL:
-            start, stop = 0, space.get_simple_extent_dims()[0]
-        elif kind == h5s.SEL_HYPERSLABS:
-            low, high = space.get_select_bounds()
-            start, stop = int(low[0]), int(high[0]) + 1
-            whole_rows = len(low) == len(target.shape) and all(
-                lo == 0 and hi == size - 1 for lo, hi, size in zip(low[1:], high[1:], target.tail)
-            )
-            if not whole_rows or space.get_select_npoints() != (stop - start) * target.row_size:
-                raise self._fail("region reference does not select one contiguous block of whole rows", key, entry)
-        else:
-            raise self._fail("region reference selects points, a block of rows is expected", key, entry)
+        try:
+            start, stop = self._selected_rows(space, target, key, entry)
+        except H5_ERRORS as err:  # a damaged selection
+            raise self._fail(f"unreadable region reference selection ({err})", key, entry) from err
         if stop > target.shape[0]:
             raise self._fail(
                 f"region reference selects rows {start}:{stop} but {target.name!r} has {target.shape[0]} rows",
                 key,
                 entry,
             )
+        return start, stop
+
+    def _selected_rows(self, space: h5s.SpaceID, target: _Rows, key: str, entry: int | None) -> tuple[int, int]:
+        """Return the ``[start, stop)`` rows of a region reference's selection (one block of whole rows)."""
+        kind = space.get_select_type()
+        if kind == h5s.SEL_NONE:
+            return 0, 0
+        if kind == h5s.SEL_ALL:
+            return 0, space.get_simple_extent_dims()[0]
+        if kind != h5s.SEL_HYPERSLABS:
+            raise self._fail("region reference selects points, a block of rows is expected", key, entry)
+        low, high = space.get_select_bounds()
+        start, stop = int(low[0]), int(high[0]) + 1
+        whole_rows = len(low) == len(target.shape) and all(
+            lo == 0 and hi == size - 1 for lo, hi, size in zip(low[1:], high[1:], target.tail)
+        )
+        if not whole_rows or space.get_select_npoints() != (stop - start) * target.row_size:
+            raise self._fail("region reference does not select one contiguous block of whole rows", key, entry)
         return start, stop
 
     def _event(self, entry: int) -> np.void:
@@ -226,9 +234,15 @@ class V1ReadLayout(ReadLayout):
         return self._block[2][key][entry - self._block[0] * _EVENT_BLOCK]
 
     def _check_refs(self, part: _Rows, start: int, stop: int, key: str, entry: int) -> None:
-        """Refuse the references of rows ``[start, stop)`` of a reference dataset HDF5 must not follow."""
-        found = self._heaps.unreadable(raw_references(part.dataset, None, start, stop)).reshape(-1)
-        bad = [problem for problem in found.tolist() if problem is not None]
+        """Refuse the references of rows ``[start, stop)`` of a reference dataset HDF5 must not follow.
+
+        The whole dataset is checked once (its references as stored, one read).
+        """
+        found = self._ref_problems.get(part.name)
+        if found is None:
+            raw = raw_references(part.dataset, None, 0, part.shape[0])
+            found = self._ref_problems[part.name] = self._heaps.unreadable(raw).reshape(part.shape[0], -1)
+        bad = [problem for problem in found[start:stop].reshape(-1).tolist() if problem is not None]
         if bad:
             raise self._fail(f"unreadable region reference in {part.name!r} ({bad[0]})", key, entry)
 
