@@ -31,6 +31,7 @@ import yaml
 from .errors import SpineFileError
 from .file_lock import locked_problem
 from .format.common import read_info
+from .h5_errors import translated
 from .layouts import ReadLayout, read_layout
 from .open_problems import open_problem
 from .publishing import partial_path
@@ -200,7 +201,8 @@ class FileHandles:
             info = read_info(h5file, path)
             if check is not None:
                 check(info, path, file_id)
-            layout = read_layout(h5file, path, info)
+            with translated(path):  # what a layout reads when it opens a damaged file
+                layout = read_layout(h5file, path, info)
         except BaseException:
             h5file.close()
             raise

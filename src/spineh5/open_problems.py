@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import os
 import re
+from typing import NamedTuple
 
-__all__ = ["SIGNATURE", "human_bytes", "open_problem", "stored_size"]
+__all__ = ["SIGNATURE", "Superblock", "human_bytes", "open_problem", "stored_size", "superblock"]
 
 #: The 8 bytes that start an HDF5 superblock.
 SIGNATURE = b"\x89HDF\r\n\x1a\n"
@@ -54,11 +55,17 @@ def _superblock_at(handle, size: int) -> int | None:
     return None
 
 
-def stored_size(path: str | os.PathLike) -> int | None:
-    """Return the file size the superblock of an HDF5 file records (its end-of-file address).
+class Superblock(NamedTuple):
+    """What the superblock records: base and end-of-file addresses, sizes of offsets and lengths."""
 
-    The address counts from the start of the file, user block included (as
-    HDF5 compares it with the file's size).
+    base: int
+    end: int
+    offset_size: int
+    length_size: int
+
+
+def superblock(path: str | os.PathLike) -> Superblock | None:
+    """Return the addresses and address widths an HDF5 file's superblock records.
 
     None when the file has no superblock signature, or its superblock is cut
     short, of an unknown version, or holds undefined addresses.
@@ -73,7 +80,8 @@ def stored_size(path: str | os.PathLike) -> int | None:
     if len(header) <= 9 or header[8] not in _ADDRESS_START:
         return None
     version = header[8]
-    width = header[_OFFSET_SIZE_AT[version]] if len(header) > _OFFSET_SIZE_AT[version] else 0
+    width_at = _OFFSET_SIZE_AT[version]
+    width = header[width_at] if len(header) > width_at + 1 else 0
     at = _ADDRESS_START[version]
     if width not in (2, 4, 8) or len(header) < at + 3 * width:
         return None
@@ -82,7 +90,20 @@ def stored_size(path: str | os.PathLike) -> int | None:
     undefined = (1 << (8 * width)) - 1
     if undefined in (base, end):
         return None
-    return end
+    return Superblock(base, end, width, header[width_at + 1])
+
+
+def stored_size(path: str | os.PathLike) -> int | None:
+    """Return the file size the superblock of an HDF5 file records (its end-of-file address).
+
+    The address counts from the start of the file, user block included (as
+    HDF5 compares it with the file's size).
+
+    None when the file has no superblock signature, or its superblock is cut
+    short, of an unknown version, or holds undefined addresses.
+    """
+    found = superblock(path)
+    return None if found is None else found.end
 
 
 def _reason(err: BaseException) -> str:

@@ -19,6 +19,8 @@ from ..describe import (
 )
 from ..errors import SpineFileError, SpineH5Error
 from ..format.common import EVENTS
+from ..h5_errors import H5_ERRORS
+from ..sandbox import DEFAULT_TIMEOUT, run_bounded
 from .group import main
 
 
@@ -87,6 +89,13 @@ def _chosen_columns(h5file: h5py.File, key: str, text: str) -> list[str]:
 @click.option("--event", type=int, help="Event number of the event to show (with --run and --subrun).")
 @click.option("--columns", "-c", help="With --entry and --key of an object product: show only these columns (a,b,c).")
 @click.option("--full", is_flag=True, help="With --entry and --key: one block per object, every value in full.")
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0),
+    default=DEFAULT_TIMEOUT,
+    show_default=True,
+    help="Seconds given to reading the file, in a worker process (HDF5 can loop on damaged files); 0: in-process.",
+)
 def inspect_command(
     path: str,
     key: str | None,
@@ -96,6 +105,7 @@ def inspect_command(
     event: int | None,
     columns: str | None,
     full: bool,
+    timeout: float,
 ) -> None:
     """Describe the SPINE HDF5 file PATH (V1 or V2 layout).
 
@@ -107,6 +117,9 @@ def inspect_command(
     the content of one product of one entry; objects as a table of one row per
     object (arrays as their first values and length), or with --full one block
     per object with every value.
+
+    The file is read in a worker process given --timeout seconds: a damaged
+    file HDF5 loops on is reported in one line (exit 1) instead of hanging.
     """
     triplet = (run, subrun, event)
     if any(number is not None for number in triplet):
@@ -117,14 +130,29 @@ def inspect_command(
     picks_entry = entry is not None or run is not None
     if (columns is not None or full) and (key is None or not picks_entry):
         raise click.UsageError("--columns and --full need --key and an entry (--entry, or --run/--subrun/--event)")
+    try:
+        click.echo(run_bounded(_describe, path, key, entry, triplet, columns, full, timeout=timeout, path=path))
+    except SpineFileError as err:  # the worker's time budget, or its death
+        raise click.ClickException(str(err)) from None
+
+
+def _describe(
+    path: str,
+    key: str | None,
+    entry: int | None,
+    triplet: tuple[int | None, int | None, int | None],
+    columns: str | None,
+    full: bool,
+) -> str:
+    """Return the text ``inspect`` prints, or raise a one-line :class:`click.ClickException`."""
     with _open_or_fail(path) as h5file:
-        if run is not None:
-            entry = _event_entry(h5file, path, run, subrun, event)
         try:
-            click.echo(_inspect_text(h5file, key, entry, columns, full))
+            if triplet[0] is not None:
+                entry = _event_entry(h5file, path, *triplet)
+            return _inspect_text(h5file, key, entry, columns, full)
         except click.ClickException:
             raise
-        except (OSError, KeyError, ValueError, TypeError, IndexError, SpineH5Error) as err:
+        except (*H5_ERRORS, IndexError, SpineH5Error) as err:
             raise click.ClickException(
                 f"{path}: cannot be described ({str(err).splitlines()[0] if str(err) else type(err).__name__}); "
                 f"run `spineh5 validate {path}`"

@@ -7,6 +7,8 @@ import sys
 import click
 
 from ..describe.text import table_lines
+from ..errors import SpineFileError
+from ..sandbox import DEFAULT_TIMEOUT, run_bounded
 from ..validation import ERROR, RULES, WARNING, Problem, is_sound, validate
 from .group import main
 
@@ -35,7 +37,15 @@ def _problem_lines(problems: list[Problem]) -> list[str]:
 @click.option("--strict", is_flag=True, help="Fail on warnings too.")
 @click.option("--quiet", "-q", is_flag=True, help="Print only the files that are not sound.")
 @click.option("--rules", "list_rules", is_flag=True, help="List the rules checked and exit.")
-def validate_command(paths: tuple[str, ...], strict: bool, quiet: bool, list_rules: bool) -> None:
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0),
+    default=DEFAULT_TIMEOUT,
+    show_default=True,
+    help="Seconds given to the checks of each file, in a worker process (HDF5 can loop on damaged files); "
+    "0: in-process.",
+)
+def validate_command(paths: tuple[str, ...], strict: bool, quiet: bool, list_rules: bool, timeout: float) -> None:
     """Check each file in PATHS against the SPINE V1 or V2 contract and the schema.
 
     The layout is told from info.format_version. For V2 files the offsets are
@@ -48,6 +58,9 @@ def validate_command(paths: tuple[str, ...], strict: bool, quiet: bool, list_rul
     later releases), what loads with another type, or (V2) what departs from
     the contract without changing what readers return. Exits 0 when every file
     is sound (no errors; with --strict, no warnings either), 1 otherwise.
+
+    Each file is checked in a worker process given --timeout seconds: a
+    damaged file HDF5 loops on (or crashes on) is one line, not a hang.
     """
     if list_rules:
         click.echo("\n".join(table_lines([(rule, text) for rule, text in RULES.items()])))
@@ -56,7 +69,12 @@ def validate_command(paths: tuple[str, ...], strict: bool, quiet: bool, list_rul
         raise click.UsageError("give at least one file to validate (or --rules)")
     failed = 0
     for path in paths:
-        problems = validate(path)
+        try:
+            problems = run_bounded(validate, path, timeout=timeout, path=path)
+        except SpineFileError as err:  # the worker's time budget, or its death
+            failed += 1
+            click.echo(str(err))
+            continue
         sound = is_sound(problems, strict)
         failed += not sound
         if quiet and sound:

@@ -27,19 +27,33 @@ tables), :mod:`.entries` (the content of entries), :mod:`.objects` (object
 tables and blocks), :mod:`.numbers` (how values are written), :mod:`.runs`
 (run, subrun and event of entries), :mod:`.vlen` (variable-length bytes in the
 global heap).
+
+Every function here that reads an open file raises :class:`~spineh5.errors.SpineFileError`
+(never h5py's exceptions) when the file is damaged (:func:`spineh5.h5_errors.translating`).
 """
 
 from __future__ import annotations
 
 from ..errors import FileOpenError
 from ..format.common import attr_text, truthy
-from .entries import format_entry, format_entry_overview, object_columns, read_entry
+from ..h5_errors import translating
+from . import entries, runs, summary, views
 from .files import open_file
 from .product import ProductSummary
-from .runs import entries_of_event, event_text
-from .summary import FileSummary, summarize
+from .runs import event_text
+from .summary import FileSummary
 from .text import format_summary
-from .views import format_product, layout_of, product_keys
+
+# The functions that read an open file: h5py's exceptions on a damaged one become SpineFileError.
+format_entry = translating(entries.format_entry)
+format_entry_overview = translating(entries.format_entry_overview)
+object_columns = translating(entries.object_columns)
+read_entry = translating(entries.read_entry)
+entries_of_event = translating(runs.entries_of_event)
+summarize = translating(summary.summarize)
+format_product = translating(views.format_product)
+layout_of = translating(views.layout_of)
+product_keys = translating(views.product_keys)
 
 __all__ = [
     "FileOpenError",

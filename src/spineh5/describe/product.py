@@ -98,6 +98,8 @@ def heap_size(obj: h5py.Group | h5py.Dataset) -> HeapBytes:
     """Return the global-heap bytes of the variable-length values of a dataset (or every dataset under a group)."""
     if isinstance(obj, h5py.Dataset):
         return heap_bytes(obj)
+    if not isinstance(obj, h5py.Group):  # a committed datatype (or what a damaged link names) holds no data
+        return HeapBytes()
     return sum((heap_size(child) for child in obj.values()), HeapBytes())
 
 
@@ -105,6 +107,8 @@ def storage_size(obj: h5py.Group | h5py.Dataset) -> int:
     """Return the bytes the storage of a dataset (or every dataset under a group) occupies (global heap excluded)."""
     if isinstance(obj, h5py.Dataset):
         return int(obj.id.get_storage_size())
+    if not isinstance(obj, h5py.Group):
+        return 0
     return sum(storage_size(child) for child in obj.values())
 
 
@@ -115,6 +119,8 @@ def values_dataset(obj: h5py.Group | h5py.Dataset) -> h5py.Dataset | None:
     """
     if isinstance(obj, h5py.Dataset):
         return obj
+    if not isinstance(obj, h5py.Group):  # a damaged link can name a committed datatype
+        return None
     for name in (ELEMENTS, element_name(0), FIXED, VALUES):
         child = obj.get(name)
         if isinstance(child, h5py.Dataset):

@@ -25,14 +25,13 @@ from .. import h5io
 from ..compression import missing_filter_error
 from ..errors import LayoutMismatchError, SpineFileError
 from ..format.common import COMPLETE, INFO
+from ..h5_errors import H5_ERRORS, h5_problem
 from ..payload import Payload
 from ..products import Kind, ProductSpec
 
 #: Columns of the run map.
 RUN_FIELDS = ("run", "subrun", "event")
 RUN_DTYPE = np.dtype([(name, np.int64) for name in RUN_FIELDS])
-#: What h5py raises on damaged data (turned into :class:`SpineFileError`).
-H5_ERRORS = (OSError, RuntimeError, KeyError, ValueError, TypeError)
 
 
 def _stored_kind(kind: Kind) -> Kind:
@@ -275,7 +274,7 @@ class ReadLayout:
                 missing = missing_filter_error(self.file, self.path, key, entry)
                 if missing is not None:
                     raise missing from err
-            raise SpineFileError(f"cannot be read ({type(err).__name__}: {err})", self.path, key, entry) from err
+            raise SpineFileError(h5_problem(err), self.path, key, entry) from err
 
     def _fail(self, problem: str, key: str, entry: int | None = None) -> SpineFileError:
         """Return the :class:`SpineFileError` of a problem of product ``key`` (of an entry)."""

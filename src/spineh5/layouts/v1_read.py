@@ -9,7 +9,10 @@ through.
 Region references are never dereferenced with ``dataset[ref]``: their row
 bounds are taken from the referenced selection (``h5py.h5r.get_region``) and
 the rows are read with plain slices, so the rows of many entries can be read
-with one dataset read (:meth:`V1ReadLayout.read_table`).
+with one dataset read (:meth:`V1ReadLayout.read_table`). Before HDF5 is asked
+to resolve a reference, the global heap collection it names is checked
+(:class:`spineh5.format.global_heap.GlobalHeaps`): HDF5 loops forever on some
+damaged ones.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from .. import h5io
 from ..decode import ObjectRows
 from ..errors import SpineFileError
 from ..format.common import EVENTS
+from ..format.global_heap import GlobalHeaps, raw_references
 from ..format.v1 import events_problem, inspect_product
 from ..products import Kind, ProductSpec
 from .base import H5_ERRORS, RUN_FIELDS, ReadLayout
@@ -110,7 +114,9 @@ class V1ReadLayout(ReadLayout):
         self._specs: dict[str, ProductSpec] = {}
         self._targets: dict[str, _Rows] = {}
         self._parts: dict[str, list[_Rows]] = {}
-        self._block: tuple[int, np.ndarray] | None = None
+        self._block: tuple[int, np.ndarray, dict[str, np.ndarray]] | None = None
+        self._heaps = GlobalHeaps(path)
+        self._ref_problems: dict[str, np.ndarray] = {}
         self._bounds: dict[str, tuple[np.ndarray, np.ndarray]] = {}
 
     # -- what the file holds ------------------------------------------------------------------------
@@ -174,21 +180,10 @@ class V1ReadLayout(ReadLayout):
             except H5_ERRORS:
                 name = "an unknown object"
             raise self._fail(f"region reference points to {name!r} instead of {target.name!r}", key, entry)
-        kind = space.get_select_type()
-        if kind == h5s.SEL_NONE:
-            return 0, 0
-        if kind == h5s.SEL_ALL:
-            start, stop = 0, space.get_simple_extent_dims()[0]
-        elif kind == h5s.SEL_HYPERSLABS:
-            low, high = space.get_select_bounds()
-            start, stop = int(low[0]), int(high[0]) + 1
-            whole_rows = len(low) == len(target.shape) and all(
-                lo == 0 and hi == size - 1 for lo, hi, size in zip(low[1:], high[1:], target.tail)
-            )
-            if not whole_rows or space.get_select_npoints() != (stop - start) * target.row_size:
-                raise self._fail("region reference does not select one contiguous block of whole rows", key, entry)
-        else:
-            raise self._fail("region reference selects points, a block of rows is expected", key, entry)
+        try:
+            start, stop = self._selected_rows(space, target, key, entry)
+        except H5_ERRORS as err:  # a damaged selection
+            raise self._fail(f"unreadable region reference selection ({err})", key, entry) from err
         if stop > target.shape[0]:
             raise self._fail(
                 f"region reference selects rows {start}:{stop} but {target.name!r} has {target.shape[0]} rows",
@@ -214,6 +209,7 @@ class V1ReadLayout(ReadLayout):
         self.spec(key)
         parts = self._parts[key]
         with self._errors(key, entry):
+            self._check_refs(self._targets[key], start, stop, key, entry)
             refs = self._targets[key].read(start, stop)
         refs = refs.reshape(len(refs), -1) if len(refs) else refs.reshape(0, len(parts))
         ends = {part.name: np.zeros(len(refs), np.int64) for part in parts}
@@ -222,14 +218,59 @@ class V1ReadLayout(ReadLayout):
                 ends[part.name][row] = self.region(part, ref, key, entry)[1]
         return ends
 
+    def _selected_rows(self, space: h5s.SpaceID, target: _Rows, key: str, entry: int | None) -> tuple[int, int]:
+        """Return the ``[start, stop)`` rows of a region reference's selection (one block of whole rows)."""
+        kind = space.get_select_type()
+        if kind == h5s.SEL_NONE:
+            return 0, 0
+        if kind == h5s.SEL_ALL:
+            return 0, space.get_simple_extent_dims()[0]
+        if kind != h5s.SEL_HYPERSLABS:
+            raise self._fail("region reference selects points, a block of rows is expected", key, entry)
+        low, high = space.get_select_bounds()
+        start, stop = int(low[0]), int(high[0]) + 1
+        whole_rows = len(low) == len(target.shape) and all(
+            lo == 0 and hi == size - 1 for lo, hi, size in zip(low[1:], high[1:], target.tail)
+        )
+        if not whole_rows or space.get_select_npoints() != (stop - start) * target.row_size:
+            raise self._fail("region reference does not select one contiguous block of whole rows", key, entry)
+        return start, stop
+
     def _event(self, entry: int) -> np.void:
-        """Return the ``events`` row of an entry (rows are read and cached by block)."""
+        """Return the ``events`` row of an entry (rows are read and cached by block, their references checked)."""
         block = entry // _EVENT_BLOCK
         if self._block is None or self._block[0] != block:
+            low, high = block * _EVENT_BLOCK, min((block + 1) * _EVENT_BLOCK, self._count)
             with self._errors(EVENTS, entry):
-                rows = self.events[block * _EVENT_BLOCK : (block + 1) * _EVENT_BLOCK]
-            self._block = (block, rows)
+                rows = self.events[low:high]
+                raw = raw_references(self.events, None, low, high)
+            file_type = self.events.id.get_type()
+            problems = {}
+            for member in range(file_type.get_nmembers()):
+                name = file_type.get_member_name(member).decode()
+                at = file_type.get_member_offset(member)
+                size = file_type.get_member_type(member).get_size()
+                problems[name] = self._heaps.unreadable(raw[:, at : at + size])
+            self._block = (block, rows, problems)
         return self._block[1][entry - block * _EVENT_BLOCK]
+
+    def _event_ref_problem(self, key: str, entry: int) -> str | None:
+        """Return why HDF5 must not follow the ``events`` reference of ``key`` in ``entry`` (after :meth:`_event`)."""
+        self._event(entry)
+        return self._block[2][key][entry - self._block[0] * _EVENT_BLOCK]
+
+    def _check_refs(self, part: _Rows, start: int, stop: int, key: str, entry: int) -> None:
+        """Refuse the references of rows ``[start, stop)`` of a reference dataset HDF5 must not follow.
+
+        The whole dataset is checked once (its references as stored, one read).
+        """
+        found = self._ref_problems.get(part.name)
+        if found is None:
+            raw = raw_references(part.dataset, None, 0, part.shape[0])
+            found = self._ref_problems[part.name] = self._heaps.unreadable(raw).reshape(part.shape[0], -1)
+        bad = [problem for problem in found[start:stop].reshape(-1).tolist() if problem is not None]
+        if bad:
+            raise self._fail(f"unreadable region reference in {part.name!r} ({bad[0]})", key, entry)
 
     def bounds(self, key: str, entries: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Return the ``[start, stop)`` rows of ``key`` for each entry (cached per key).
@@ -247,7 +288,10 @@ class V1ReadLayout(ReadLayout):
             low, high = int(missing[0]), int(missing[-1]) + 1
             with self._errors(key):
                 refs = self.events.fields(key)[low:high]
+                problems = self._heaps.unreadable(raw_references(self.events, key, low, high))
             for entry in missing.tolist():
+                if problems[entry - low] is not None:
+                    raise self._fail(f"unreadable region reference ({problems[entry - low]})", key, entry)
                 starts[entry], stops[entry] = self.region(target, refs[entry - low], key, entry)
         return starts[entries], stops[entries]
 
@@ -276,8 +320,13 @@ class V1ReadLayout(ReadLayout):
     def _read(self, key: str, entry: int, ref: Any) -> Any:
         spec = self.spec(key)
         target = self._targets[key]
+        problem = self._event_ref_problem(key, entry)
+        if problem is not None:
+            raise self._fail(f"unreadable region reference ({problem})", key, entry)
         with self._errors(key, entry):
             start, stop = self.region(target, ref, key, entry)
+            if spec.kind in (Kind.FLAT, Kind.JAGGED):
+                self._check_refs(target, start, stop, key, entry)
             if spec.kind is Kind.FLAT:
                 return self._read_flat(key, entry, target.read(start, stop))
             if spec.kind is Kind.JAGGED:

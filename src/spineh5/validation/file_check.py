@@ -66,5 +66,6 @@ def _check(h5file: h5py.File) -> list[Problem]:
     layout = ctx.guarded("/info", checked_layout)
     if layout is not None:
         ctx.guarded("/info", check_info, layout)
-    LAYOUT_CHECKS[(layout or REGISTRY[DEFAULT_FORMAT_VERSION]).version](ctx)
+    # what a layout's checks do not guard themselves (a group that cannot be listed) is one read.failed
+    ctx.guarded("file", LAYOUT_CHECKS[(layout or REGISTRY[DEFAULT_FORMAT_VERSION]).version])
     return ctx.problems

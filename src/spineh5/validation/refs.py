@@ -9,6 +9,8 @@ import attrs
 import h5py
 import numpy as np
 
+from ..format.common import EVENTS
+from ..format.global_heap import GlobalHeaps, raw_references
 from .context import Context
 from .rules import rule
 from .text import rows_text
@@ -33,15 +35,23 @@ class _RefScan:
     outside: list[int] = attrs.Factory(list)
 
 
-def _scan_refs(h5file: h5py.File, refs: np.ndarray, target: h5py.Dataset) -> _RefScan:
-    """Resolve each reference: its dataset must be ``target`` and its rows within ``target``'s extent."""
+def _scan_refs(h5file: h5py.File, refs: np.ndarray, target: h5py.Dataset, raw: np.ndarray) -> _RefScan:
+    """Resolve each reference: its dataset must be ``target`` and its rows within ``target``'s extent.
+
+    ``raw`` holds the references as stored (:func:`~spineh5.format.global_heap.raw_references`): one naming
+    a damaged global heap collection is unresolved, never given to HDF5 (which can loop on it).
+    """
     scan = _RefScan(counts=np.zeros(len(refs), dtype=np.int64))
+    unsafe = GlobalHeaps(h5file.filename).unreadable(raw)
     extent = target.shape[0]
     width = target.shape[1] if target.ndim == 2 else 1
     expected = target.name
     for position, ref in enumerate(refs):
         if not ref:
             scan.null.append(position)
+            continue
+        if unsafe[position] is not None:
+            scan.unresolved.append(position)
             continue
         try:
             name = h5py.h5r.get_name(ref, h5file.id)
@@ -82,7 +92,7 @@ def _report_scan(ctx: Context, where: str, scan: _RefScan, target: str, noun: st
 
 def check_event_refs(ctx: Context, key: str, target: h5py.Dataset, scalar: bool, name: str | None = None) -> None:
     """Check the ``events`` field of ``key``: every entry references rows of ``target``."""
-    scan = _scan_refs(ctx.file, ctx.rows[key], target)
+    scan = _scan_refs(ctx.file, ctx.rows[key], target, raw_references(ctx.file[EVENTS], key, 0, len(ctx.rows)))
     _report_scan(ctx, f"/{key}", scan, name or f"/{key}", "entry")
     if scalar:
         resolved = set(scan.null) | set(scan.unresolved) | {p for ps in scan.elsewhere.values() for p in ps}
@@ -99,7 +109,8 @@ def check_event_refs(ctx: Context, key: str, target: h5py.Dataset, scalar: bool,
 def check_index_refs(ctx: Context, group: h5py.Group, index: h5py.Dataset, names: list[str]) -> None:
     """Check that each ``index`` reference of a list group points into its ``elements``/``element_<i>``."""
     rows = index[:]
+    raw = raw_references(index, None, 0, len(rows))
     for position, name in enumerate(names):
         refs = rows if index.ndim == 1 else rows[:, position]
-        scan = _scan_refs(ctx.file, refs, group[name])
+        scan = _scan_refs(ctx.file, refs, group[name], raw if index.ndim == 1 else raw[:, position])
         _report_scan(ctx, f"{group.name}/index", scan, f"{group.name}/{name}", "index row")

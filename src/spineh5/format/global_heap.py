@@ -1,0 +1,141 @@
+"""HDF5's global heap collections, checked before HDF5 is asked to follow a region reference into one.
+
+A V1 region reference (12 bytes on disk: the address of a global heap
+collection and the index of an object in it, HDF5 file format specification
+III.E) is resolved by HDF5 from that collection. A damaged collection can
+make HDF5 loop forever at 100% CPU: a zeroed object header reads as the
+free-space object (index 0) of size 0, and HDF5's parser then never moves
+on. :class:`GlobalHeaps` reads each collection a file's references name
+(once, with plain file reads), walks its objects as the specification lays
+them out, and tells which references name a damaged collection or a missing
+object, so that the caller refuses them before calling ``h5py.h5r``.
+
+:func:`raw_references` reads references as their stored bytes (no
+conversion, so no heap access) for that check.
+"""
+
+from __future__ import annotations
+
+import os
+
+import h5py
+import numpy as np
+from h5py import h5s, h5t
+
+from ..open_problems import superblock
+
+__all__ = ["GlobalHeaps", "raw_references"]
+
+_SIGNATURE = b"GCOL"
+#: The smallest collection HDF5 writes, and the largest accepted (HDF5 grows collections to fit one object).
+_MIN_SIZE, _MAX_SIZE = 4096, 1 << 31
+
+
+def raw_references(dataset: h5py.Dataset, field: str | None, low: int, high: int) -> np.ndarray:
+    """Return rows ``[low, high)`` of a reference dataset (or of one compound ``field``) as stored bytes.
+
+    The result is uint8 of shape ``(rows, *tail, reference size)``.
+    """
+    file_type = dataset.id.get_type()
+    if field is not None:
+        member = file_type.get_member_type(file_type.get_member_index(field.encode()))
+        memory_type = h5t.create(h5t.COMPOUND, member.get_size())
+        memory_type.insert(field.encode(), 0, member)
+        size = member.get_size()
+    else:
+        memory_type, size = file_type, file_type.get_size()
+    tail = tuple(dataset.shape[1:])
+    out = np.zeros((max(high - low, 0), *tail), dtype=f"V{size}")
+    if len(out):
+        space = dataset.id.get_space()
+        space.select_hyperslab((low,) + (0,) * len(tail), out.shape)
+        dataset.id.read(h5s.create_simple(out.shape), space, out, memory_type)
+    return out.view(np.uint8).reshape(*out.shape, size)
+
+
+class GlobalHeaps:
+    """The global heap collections of one file, each read and checked once.
+
+    Parameters
+    ----------
+    path : str
+        The file (read with plain file reads, beside HDF5's handle).
+    """
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        layout = superblock(path)
+        self._base = layout.base if layout else 0
+        self._width = layout.offset_size if layout else 8
+        self._length = layout.length_size if layout else 8
+        self._size = os.path.getsize(path)
+        #: collection address -> (problem or None, the object indices it holds)
+        self._collections: dict[int, tuple[str | None, frozenset[int]]] = {}
+
+    def collection(self, address: int) -> tuple[str | None, frozenset[int]]:
+        """Return the problem of the collection at ``address`` (None when sound) and its object indices."""
+        known = self._collections.get(address)
+        if known is None:
+            known = self._collections[address] = self._walk(address)
+        return known
+
+    def _walk(self, address: int) -> tuple[str | None, frozenset[int]]:
+        at = self._base + address
+        header = 8 + self._length
+        if at + header > self._size:
+            return f"global heap collection at {address} is past the end of the file", frozenset()
+        with open(self.path, "rb") as handle:
+            handle.seek(at)
+            head = handle.read(header)
+            if head[:4] != _SIGNATURE or head[4] != 1:
+                return f"no global heap collection at {address} (bad signature or version)", frozenset()
+            size = int.from_bytes(head[8:header], "little")
+            if not _MIN_SIZE <= size <= min(_MAX_SIZE, self._size - at):
+                return f"global heap collection at {address} has an impossible size ({size} bytes)", frozenset()
+            data = head + handle.read(size - header)
+        return _objects(data, header, self._length, address)
+
+    def unreadable(self, raw: np.ndarray) -> np.ndarray:
+        """Return, per reference (``raw`` as from :func:`raw_references`), why HDF5 must not follow it.
+
+        An object array of the shape of ``raw`` without its last axis: None
+        for a reference that is null or names an object of a sound collection,
+        else the problem as text.
+        """
+        flat = raw.reshape(-1, raw.shape[-1])
+        addresses = np.zeros(len(flat), dtype=np.uint64)
+        for byte in range(self._width):
+            addresses |= flat[:, byte].astype(np.uint64) << np.uint64(8 * byte)
+        index = flat[:, self._width : self._width + 4].copy().view("<u4").reshape(-1)
+        out = np.full(len(flat), None, dtype=object)
+        for address in np.unique(addresses[addresses != 0]).tolist():
+            problem, objects = self.collection(int(address))
+            chosen = np.flatnonzero(addresses == address)
+            if problem is not None:
+                out[chosen] = problem
+                continue
+            for position in chosen.tolist():
+                if int(index[position]) not in objects:
+                    out[position] = f"global heap collection at {address} has no object {int(index[position])}"
+        return out.reshape(raw.shape[:-1])
+
+
+def _objects(data: bytes, start: int, length: int, address: int) -> tuple[str | None, frozenset[int]]:
+    """Walk the objects of one collection (``data``, its bytes); return its problem and its object indices."""
+    object_header = 8 + length
+    end = len(data)
+    found = set()
+    at = start
+    while at + object_header <= end:
+        index = int.from_bytes(data[at : at + 2], "little")
+        size = int.from_bytes(data[at + 8 : at + object_header], "little")
+        if index == 0:  # free space: the rest of the collection
+            if size < object_header or at + size > end:
+                return f"global heap collection at {address} has a damaged free-space object", frozenset()
+            break
+        need = object_header + ((size + 7) & ~7)
+        if at + need > end:
+            return f"global heap collection at {address} has an object {index} past its end", frozenset()
+        found.add(index)
+        at += need
+    return None, frozenset(found)
