@@ -267,7 +267,9 @@ class V1ReadLayout(ReadLayout):
         found = self._ref_problems.get(part.name)
         if found is None:
             raw = raw_references(part.dataset, None, 0, part.shape[0])
-            found = self._ref_problems[part.name] = self._heaps.unreadable(raw).reshape(part.shape[0], -1)
+            problems = self._heaps.unreadable(raw)
+            found = problems.reshape(part.shape[0], -1) if part.shape[0] else problems.reshape(0, 1)
+            self._ref_problems[part.name] = found
         bad = [problem for problem in found[start:stop].reshape(-1).tolist() if problem is not None]
         if bad:
             raise self._fail(f"unreadable region reference in {part.name!r} ({bad[0]})", key, entry)
