@@ -185,3 +185,24 @@ def _same_layout_check(dtype: np.dtype, type_id: Any) -> bool:
         if member.get_class() == h5py.h5t.ARRAY and member.get_super().get_class() not in plain:
             return False
     return True
+
+
+def allocate_chunk_indexes(h5file: h5py.File) -> None:
+    """Give every empty chunked dataset of a new file its chunk index, before the first rows are written.
+
+    HDF5 allocates a chunked dataset's index (a B-tree root node) with its first
+    chunk. Left to the first batch, that allocation is part of the first flush
+    with rows, and a writer killed inside that flush can leave a dataset whose
+    header points to an index never written, which no tool can read or shrink
+    (see docs/crash-safety.md). Writing one fill-value row and shrinking back to
+    no rows here allocates the index with the structure (the chunk itself is
+    freed again); the datasets stay empty.
+    """
+    datasets: list[h5py.Dataset] = []
+    h5file.visititems(lambda _, item: datasets.append(item) if isinstance(item, h5py.Dataset) else None)
+    for dataset in datasets:
+        if dataset.chunks is None or dataset.shape[0] != 0 or dataset.maxshape[0] is not None:
+            continue
+        dataset.resize(1, axis=0)
+        dataset[0:1] = dataset[0:1]
+        dataset.resize(0, axis=0)

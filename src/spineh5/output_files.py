@@ -51,6 +51,7 @@ from .file_lock import WriteLock, holder
 from .format.common import CFG, CFG_HISTORY, COMPLETE, EVENTS, INFO, cfg_history, read_info
 from .format.schema import read_class_schemas, write_class_schemas
 from .generated import SCHEMA_VERSION
+from .h5io import allocate_chunk_indexes
 from .layouts import file_format_version
 from .products import ProductSpec
 from .publishing import creating_path, fsync_directory, partial_path, publish
@@ -332,6 +333,7 @@ class OutputFiles:
                 os.remove(creating)  # left by a writer killed while making it (we hold the lock): no data
             with h5py.File(creating, "w") as handle:
                 create(handle)
+                allocate_chunk_indexes(handle)
             os.replace(creating, self.writing[file_id])
             fsync_directory(os.path.dirname(self.writing[file_id]))
             handle = None

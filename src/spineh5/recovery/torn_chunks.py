@@ -28,11 +28,12 @@ import ctypes
 import functools
 import glob
 import os
+from collections.abc import Iterator
 
 import h5py
 import numpy as np
 
-__all__ = ["TAIL_CHUNKS", "edc_disabled_transfer", "repair_torn_chunks"]
+__all__ = ["TAIL_CHUNKS", "datasets_of", "edc_disabled_transfer", "repair_torn_chunks"]
 
 #: Chunks at the end of a dataset's extent a killed flush may have been rewriting (the one it
 #: completed and the next it began).
@@ -103,6 +104,28 @@ def _rewrite(dataset: h5py.Dataset, start: int, stop: int, transfer: h5py.h5p.Pr
     return not _fails(dataset, start, stop)
 
 
+def datasets_of(group: h5py.Group) -> Iterator[h5py.Dataset]:
+    """Yield every dataset under ``group`` that can be opened (depth first, by name).
+
+    Unlike ``visititems``, which asks HDF5 for each object's storage sizes and so
+    walks every chunk index, one dataset whose index a kill left unwritten does
+    not stop the walk.
+    """
+    try:
+        names = sorted(group.keys())
+    except _H5_ERRORS:
+        return
+    for name in names:
+        try:
+            item = group[name]
+        except (*_H5_ERRORS, KeyError):
+            continue
+        if isinstance(item, h5py.Group):
+            yield from datasets_of(item)
+        elif isinstance(item, h5py.Dataset):
+            yield item
+
+
 def repair_torn_chunks(h5file: h5py.File) -> list[str]:
     """Rewrite the torn tail chunks of every checksummed dataset of a file open for writing.
 
@@ -112,8 +135,7 @@ def repair_torn_chunks(h5file: h5py.File) -> list[str]:
         ``"<dataset> rows a-b"`` for every chunk rewritten (empty when none was torn,
         or when HDF5's checksum switch cannot be reached).
     """
-    datasets: list[h5py.Dataset] = []
-    h5file.visititems(lambda _, item: datasets.append(item) if isinstance(item, h5py.Dataset) else None)
+    datasets = list(datasets_of(h5file))
     torn = [d for d in datasets if _checksummed(d) and _fails(d, max(0, d.shape[0] - TAIL_CHUNKS * d.chunks[0]), None)]
     if not torn:
         return []
