@@ -61,29 +61,37 @@ for this process's CPU time (steadier when other jobs share the machine).
 from __future__ import annotations
 
 import argparse
-import ctypes
-import gc
 import os
 import platform
 import shutil
-import statistics
 import sys
 import tempfile
 import time
-import tracemalloc
 from collections.abc import Callable
-from typing import NamedTuple
 
 import h5py
 import numpy as np
 
-from spineh5 import HDF5Writer, synthetic
+from spineh5 import synthetic
 from spineh5.compression import PLUGINS, plugin_available
 from spineh5.h5io_native import ENV_SWITCH as NATIVE_SWITCH
 
 from . import collection_writes, floor, floor_v2, mix, reads, reads_v2, spine_ref, spine_v2
+from .measure import (
+    TARGET,
+    Table,
+    _timed_call,
+    fmt_rate,
+    fmt_ratio,
+    interleaved,
+    paired,
+    peak_memory,
+    peak_rss,
+    timed,
+    wall,
+    write_spineh5,
+)
 
-TARGET = 0.75
 READ_KEY = "reco_particles"
 #: Issue 13's targets of the arrays rows, per layout: all columns, fixed columns, open + one fixed column (2x).
 ARRAYS_TARGETS = {1: (0.6, 0.9, 0.5), 2: (0.8, 0.9, 0.5)}
@@ -121,150 +129,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 # -- timing ------------------------------------------------------------------------------------------
-
-
-class Timing(NamedTuple):
-    """Seconds of one run: elapsed (what the rates show) and CPU of this process (user + system)."""
-
-    wall: float
-    cpu: float
-
-
-def timed(write: Callable[[str], None], path: str) -> Timing:
-    """Time ``write(path)`` (a fresh file each time)."""
-    if os.path.exists(path):
-        os.remove(path)
-    return _timed_call(lambda: write(path))
-
-
-def _timed_call(function: Callable[[], object]) -> Timing:
-    gc.collect()
-    wall, cpu = time.perf_counter(), time.process_time()
-    function()
-    return Timing(time.perf_counter() - wall, time.process_time() - cpu)
-
-
-def interleaved(runs: dict[str, Callable[[], Timing]], repeat: int) -> dict[str, list[Timing]]:
-    """Run each measurement ``repeat`` times, round-robin; return the timings of each run."""
-    out: dict[str, list[Timing]] = {name: [] for name in runs}
-    for _ in range(repeat):
-        for name, run in runs.items():
-            out[name].append(run())
-    return out
-
-
-def wall(timings: list[Timing]) -> float:
-    """Return the median elapsed seconds."""
-    return statistics.median(t.wall for t in timings)
-
-
-def cpu(timings: list[Timing]) -> float:
-    """Return the median CPU seconds."""
-    return statistics.median(t.cpu for t in timings)
-
-
-def paired(floor_runs: list[Timing], runs: list[Timing], field: str = "wall") -> float:
-    """Return the median over rounds of floor time / time (rounds ran back to back, so load hits both)."""
-    return statistics.median(getattr(f, field) / getattr(r, field) for f, r in zip(floor_runs, runs))
-
-
-def write_spineh5(batches: list[dict], **options) -> Callable[[str], None]:
-    def write(path: str) -> None:
-        writer = HDF5Writer(path, overwrite=True, **options)
-        for batch in batches:
-            writer(batch, {})
-        writer.finalize()
-
-    return write
-
-
-def _status_kb(field: str) -> int | None:
-    try:
-        with open("/proc/self/status") as status:
-            for line in status:
-                if line.startswith(field + ":"):
-                    return int(line.split()[1])
-    except OSError:
-        return None
-    return None
-
-
-def peak_rss(write: Callable[[str], None], path: str) -> int | None:
-    """Return the resident-memory high-water mark above the start (bytes) while ``write(path)`` runs.
-
-    Linux only (``/proc/self/clear_refs`` resets the mark); it includes HDF5's own buffers (chunk caches,
-    conversion buffers) that tracemalloc does not see.
-    """
-    if os.path.exists(path):
-        os.remove(path)
-    gc.collect()
-    try:
-        ctypes.CDLL("libc.so.6").malloc_trim(0)  # hand freed heap pages back, so new allocations show
-    except (OSError, AttributeError):
-        pass
-    try:
-        with open("/proc/self/clear_refs", "w") as clear:
-            clear.write("5")
-    except OSError:
-        return None
-    before = _status_kb("VmRSS")
-    write(path)
-    peak = _status_kb("VmHWM")
-    return None if before is None or peak is None else (peak - before) * 1024
-
-
-def peak_memory(batches: list[dict], path: str) -> int:
-    """Return tracemalloc's peak (bytes above the start) while spineh5 writes ``batches``."""
-    if os.path.exists(path):
-        os.remove(path)
-    gc.collect()
-    tracemalloc.start()
-    try:
-        base = tracemalloc.get_traced_memory()[0]
-        write_spineh5(batches)(path)
-        return tracemalloc.get_traced_memory()[1] - base
-    finally:
-        tracemalloc.stop()
-
-
-# -- table ---------------------------------------------------------------------------------------------
-
-
-def fmt_rate(entries: int, seconds: float, megabytes: float | None = None) -> str:
-    text = f"{entries / seconds:,.1f} ev/s"
-    if megabytes is not None:
-        text += f", {megabytes / seconds:,.0f} MB/s"
-    return text
-
-
-def fmt_ratio(ratio: float, target: float | None = TARGET) -> str:
-    if target is None:
-        return f"{ratio:.2f}"
-    return f"{ratio:.2f} ({ratio - target:+.2f})"
-
-
-class Table:
-    """A markdown table: one row per measurement."""
-
-    def __init__(self) -> None:
-        self.rows: list[tuple[str, str, str, str]] = []
-
-    def add(self, what: str, ours: str, theirs: str, ratio: str) -> None:
-        """Add one row."""
-        self.rows.append((what, ours, theirs, ratio))
-
-    def render(self) -> str:
-        """Return the table as aligned markdown."""
-        header = ("measurement", "spineh5", "floor / reference", "ratio (vs 0.75)")
-        widths = [max(len(row[i]) for row in [header, *self.rows]) for i in range(4)]
-        lines = ["| " + " | ".join(cell.ljust(width) for cell, width in zip(header, widths)) + " |"]
-        lines.append("|" + "|".join("-" * (width + 2) for width in widths) + "|")
-        for row in self.rows:
-            lines.append("| " + " | ".join(cell.ljust(width) for cell, width in zip(row, widths)) + " |")
-        return "\n".join(lines)
-
-
-# -- main -------------------------------------------------------------------------------------------------
 
 
 def main(argv: list[str] | None = None) -> int:

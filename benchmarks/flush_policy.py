@@ -26,7 +26,7 @@ import time
 import h5py
 
 from . import mix
-from .__main__ import Timing, interleaved, paired, timed, wall, write_spineh5
+from .measure import Timing, interleaved, paired, timed, wall, write_spineh5
 
 #: ``name: HDF5Writer options`` of each policy measured.
 POLICIES = {

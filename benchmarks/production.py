@@ -148,7 +148,7 @@ def add_rows(table: object, folder: str, entries: int, repeat: int) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from .__main__ import Table
+    from .measure import Table
 
     parser = argparse.ArgumentParser(prog="python -m benchmarks.production", description=__doc__.splitlines()[0])
     parser.add_argument("--entries", type=int, default=64, help="entries of the event mix (default 64)")
