@@ -23,7 +23,10 @@ from pathlib import Path
 from typing import Any
 
 #: Where the SPINE >= 1.4 venv lives on the development machine.
-DEFAULT_PYTHON = os.environ.get("SPINEH5_SPINE2_PYTHON", "/work/main/.venv-spine2/bin/python")
+DEFAULT_PYTHON = os.environ.get(
+    "SPINEH5_SPINE2_PYTHON",
+    os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), ".venv-spine2", "bin", "python"),
+)
 _ROOT = Path(__file__).resolve().parents[1]
 
 
