@@ -31,7 +31,7 @@ from spineh5.sandbox import CheckTimeoutError, run_bounded
 COUNT = 300
 SEED = 20261201
 #: The CLI's own budget, and the worker's per-mutant budget (above it: the CLI must answer first).
-CLI_BUDGET, WORKER_BUDGET = 4.0, 15.0
+CLI_BUDGET, WORKER_BUDGET = 2.0, 6.0
 
 
 @pytest.fixture(scope="module")
