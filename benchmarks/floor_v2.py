@@ -41,6 +41,8 @@ import h5py
 import numpy as np
 import yaml
 
+from spineh5.format.common import INFO
+from spineh5.format.schema import SCHEMA
 from spineh5.generated import REGISTRY
 
 from .floor import _MTYPES, _equal
@@ -49,6 +51,10 @@ PRODUCTS = "products"
 VAR_OFFSETS = "_var_offsets_"
 OFFSETS = ("event_offsets", "element_offsets")
 INT64 = np.dtype(np.int64)
+
+
+#: Where spineh5 records its class schemas (not in the floor's files).
+_SCHEMA_GROUP = f"{INFO}/{SCHEMA}"
 
 
 # -- the template ------------------------------------------------------------------------------------------
@@ -334,6 +340,9 @@ def same_content(path_a: str, path_b: str) -> list[str]:
         nodes_b: dict[str, Any] = {}
         a.visititems(nodes_a.__setitem__)
         b.visititems(nodes_b.__setitem__)
+        for nodes in (nodes_a, nodes_b):  # the class schemas spineh5 records (the floor writes none)
+            for name in [name for name in nodes if name == _SCHEMA_GROUP or name.startswith(f"{_SCHEMA_GROUP}/")]:
+                del nodes[name]
         if sorted(nodes_a) != sorted(nodes_b):
             only = sorted(set(nodes_a) ^ set(nodes_b))
             return [f"different objects: {only[:5]}"]
