@@ -42,20 +42,40 @@ def convert_command(source: str, target: str, format_version: str | None, overwr
     are listed. IN must be complete; OUT is written to a temporary file and
     moved into place at the end.
     """
-    from ..conversion import ConvertError, OutputExistsError, convert
+    from ..conversion import convert
 
     version = int(format_version) if format_version is not None else _other_layout(source)
-    with progress_bar("converting") as progress:
+    result = rewrite("converting", convert, source, target, version, batch_size, overwrite)
+    report_rewrite("converted", result, source, target)
+
+
+def rewrite(
+    description: str,
+    function: Callable[..., Any],
+    source: str,
+    target: str,
+    version: int | None,
+    batch_size: int,
+    overwrite: bool,
+) -> Any:
+    """Run a rewrite of IN as OUT (``convert``, ``upgrade``) under a progress bar; its errors become one line."""
+    from ..conversion import ConvertError, OutputExistsError
+
+    with progress_bar(description) as progress:
         try:
-            result = convert(source, target, version, batch_size=batch_size, overwrite=overwrite, progress=progress)
+            return function(source, target, version, batch_size=batch_size, overwrite=overwrite, progress=progress)
         except OutputExistsError as err:
             raise click.ClickException(f"{err.path} exists; pass --overwrite to replace it") from None
         except ConvertError as err:
             raise click.ClickException(str(err)) from None
+
+
+def report_rewrite(verb: str, result: Any, source: str, target: str, extra: str = "") -> None:
+    """Print what a rewrite did: entries, layouts, lite, time, then its notes."""
     lite = ", lite" if result.lite else ""
     click.echo(
-        f"converted {result.entries} entries of {source} (V{result.source_version}) to {target} "
-        f"(V{result.format_version}{lite}) in {result.seconds:.1f} s"
+        f"{verb} {result.entries} entries of {source} (V{result.source_version}) to {target} "
+        f"(V{result.format_version}{lite}{extra}) in {result.seconds:.1f} s"
     )
     for note in result.notes:
         click.echo(f"note: {note}")

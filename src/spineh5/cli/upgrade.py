@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from ..layouts import REGISTRY as LAYOUTS
-from .convert import progress_bar
+from .convert import report_rewrite, rewrite
 from .group import main
 
 
@@ -30,20 +30,8 @@ def upgrade_command(source: str, target: str, format_version: str | None, overwr
     take appends of current data. IN must be complete; OUT is written to a
     temporary file and moved into place at the end.
     """
-    from ..conversion import ConvertError, OutputExistsError, upgrade
+    from ..conversion import upgrade
 
     version = int(format_version) if format_version is not None else None
-    with progress_bar("upgrading") as progress:
-        try:
-            result = upgrade(source, target, version, batch_size=batch_size, overwrite=overwrite, progress=progress)
-        except OutputExistsError as err:
-            raise click.ClickException(f"{err.path} exists; pass --overwrite to replace it") from None
-        except ConvertError as err:
-            raise click.ClickException(str(err)) from None
-    lite = ", lite" if result.lite else ""
-    click.echo(
-        f"upgraded {result.entries} entries of {source} (V{result.source_version}) to {target} "
-        f"(V{result.format_version}{lite}, current schema) in {result.seconds:.1f} s"
-    )
-    for note in result.notes:
-        click.echo(f"note: {note}")
+    result = rewrite("upgrading", upgrade, source, target, version, batch_size, overwrite)
+    report_rewrite("upgraded", result, source, target, ", current schema")
