@@ -44,6 +44,7 @@ from .layouts.base import RUN_DTYPE
 from .parallel.manifest import check_consistent
 from .products import ProductSpec
 from .reader_views import AnalysisViews
+from .run_lookup import RunLookup
 from .types import evolution
 
 __all__ = [
@@ -155,8 +156,7 @@ class HDF5Reader(AnalysisViews):
         self.max_open_files = max_open_files
         self._decoder = ObjectDecoder(build_classes, skip_unknown_attrs)
         self._file_keys: list[tuple[str, ...]] = []
-        self._run_sorted: np.ndarray | None = None
-        self._run_order: np.ndarray | None = None
+        self._run_lookup: RunLookup | None = None
         self.info: dict[str, Any] | None = None
         self._schema_versions: list[Any] = []
 
@@ -474,23 +474,7 @@ class HDF5Reader(AnalysisViews):
         for file_id in range(len(self.file_paths)):
             low, high = int(self.file_offsets[file_id]), int(self.file_offsets[file_id + 1])
             triplets[low:high] = self._open_file(file_id).run_triplets(self.run_info_key)
-        selected = triplets[self.entry_index]
-        order = np.lexsort((selected["event"], selected["subrun"], selected["run"]))
-        ordered = selected[order]
-        same = (
-            (ordered["run"][1:] == ordered["run"][:-1])
-            & (ordered["subrun"][1:] == ordered["subrun"][:-1])
-            & (ordered["event"][1:] == ordered["event"][:-1])
-        )
-        if np.any(same):
-            first = int(np.flatnonzero(same)[0])
-            duplicate = ordered[first].item()
-            positions = sorted(order[first : first + 2].tolist())
-            raise ValueError(
-                f"(run, subrun, event) = {duplicate} appears more than once (positions {positions}); "
-                "events cannot be looked up by number"
-            )
-        self._run_sorted, self._run_order = ordered, order
+        self._run_lookup = RunLookup(triplets[self.entry_index])
 
     def find(self, run: int, subrun: int, event: int) -> int:
         """Return the position of the entry with these run, subrun and event numbers.
@@ -507,11 +491,10 @@ class HDF5Reader(AnalysisViews):
         SpineFileError
             When a file has no usable run info product.
         """
-        if self._run_sorted is None:
+        if self._run_lookup is None:
             self._build_run_map()
-        assert self._run_sorted is not None and self._run_order is not None
-        wanted = np.array((run, subrun, event), dtype=RUN_DTYPE)
-        at = int(np.searchsorted(self._run_sorted, wanted))
-        if at < len(self._run_sorted) and self._run_sorted[at].item() == wanted.item():
-            return int(self._run_order[at])
+        assert self._run_lookup is not None
+        position = self._run_lookup.find(run, subrun, event)
+        if position is not None:
+            return position
         raise KeyError(f"no entry with run={run}, subrun={subrun}, event={event} among the {len(self)} entries")
