@@ -407,6 +407,23 @@ def test_non_product_members_are_left_out_with_a_warning(tmp_path: Path) -> None
             assert "junk" not in reader.keys and len(read_all(reader)) == 6
 
 
+def test_a_reader_given_its_keys_inspects_only_those(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Opening with keys= reads the kind of the requested product groups only (no listing, no warning at open)."""
+    import spineh5.layouts.v2_read as v2_read
+
+    path = _damaged(tmp_path, lambda p: p.create_group("junk"))
+    asked: list[str] = []
+    member_kind = v2_read.member_kind
+    monkeypatch.setattr(v2_read, "member_kind", lambda group, name: (asked.append(name), member_kind(group, name))[1])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the warning about junk comes only when every product is listed
+        with HDF5Reader(str(path), keys=["run_info"]) as reader:
+            assert len(reader.table("run_info")[0]) == len(reader)
+    assert set(asked) == {"run_info"}
+    with pytest.raises(KeyError, match="'nope'.*not stored"), pytest.warns(UserWarning, match="junk"):
+        HDF5Reader(str(path), keys=["run_info", "nope"])
+
+
 def test_a_single_object_product_needs_a_row_per_entry(tmp_path: Path) -> None:
     path = _damaged(tmp_path, lambda p: _set(p["run_info/event_offsets"], 1, 0))
     with HDF5Reader(str(path), keys=["run_info"]) as reader:

@@ -165,13 +165,13 @@ class HDF5Reader(AnalysisViews):
             for file_id, path in enumerate(self.file_paths):
                 layout = self._open_file(file_id, check=True)
                 counts.append(layout.entry_count())
-                stored = layout.keys()
                 if self.requested_keys is None:
-                    self._file_keys.append(stored)
-                else:
-                    missing = [key for key in self.requested_keys if key not in stored]
+                    self._file_keys.append(layout.keys())
+                else:  # only the requested products are looked at (V2 reads no other product's kind)
+                    missing = [key for key in self.requested_keys if not layout.has_product(key)]
                     if missing:
-                        raise KeyError(f"{path}: products {missing} are not stored (stored: {', '.join(stored)})")
+                        stored = ", ".join(layout.keys())
+                        raise KeyError(f"{path}: products {missing} are not stored (stored: {stored})")
                     self._file_keys.append(self.requested_keys)
             if production:
                 check_consistent(self.file_paths, self._file_keys, self._schema_versions)
@@ -338,7 +338,7 @@ class HDF5Reader(AnalysisViews):
         """
         file_id, entry = self.location(idx)
         layout = self._open_file(file_id)
-        if key not in layout.keys():
+        if not layout.has_product(key):
             raise KeyError(f"{self.file_paths[file_id]}: no product {key!r}")
         return layout.read_raw(entry, key)
 
@@ -431,7 +431,7 @@ class HDF5Reader(AnalysisViews):
     ) -> tuple[np.ndarray, np.ndarray]:
         """Return one file's table of a product under the schema's evolution rules (:mod:`.types.evolution`)."""
         layout = self._open_file(file_id)
-        if key not in layout.keys():
+        if not layout.has_product(key):
             raise KeyError(f"{self.file_paths[file_id]}: no product {key!r}")
         class_name = layout.stored_class(key)
         legacy = class_name == LEGACY_META  # resolved from the rows' dtype; any other name by name alone

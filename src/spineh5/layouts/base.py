@@ -235,6 +235,10 @@ class ReadLayout:
         """Return the products the entries reference."""
         raise NotImplementedError
 
+    def has_product(self, key: str) -> bool:
+        """Return whether the file stores product ``key`` (layouts may answer without listing every product)."""
+        return key in self.keys()
+
     def spec(self, key: str) -> ProductSpec:
         """Return how a product is stored."""
         raise NotImplementedError

@@ -93,15 +93,10 @@ class V2ReadLayout(ObjectReading):
             raise SpineFileError(f"format_version 2 file without a {PRODUCTS!r} group", path)
         self.products = products
         self._count = int(events.shape[0])
-        keys, ignored = product_groups(products)
-        if ignored:
-            warnings.warn(
-                f"{path}: {PRODUCTS}/ members that are not V2 product groups (no known 'kind') are left out: "
-                f"{', '.join(ignored)}",
-                UserWarning,
-                stacklevel=3,
-            )
-        self._keys = tuple(keys)
+        #: The product groups, listed on the first :meth:`keys` (a reader given its keys asks for those only).
+        self._keys: tuple[str, ...] | None = None
+        #: Products found by :meth:`has_product` before the list was made.
+        self._present: set[str] = set()
         self._products: dict[str, Product] = {}
 
     # -- what the file holds ------------------------------------------------------------------------
@@ -111,8 +106,33 @@ class V2ReadLayout(ObjectReading):
         return self._count
 
     def keys(self) -> tuple[str, ...]:
-        """Return the products of the file (the V2 product groups under ``products``), sorted."""
+        """Return the products of the file (the V2 product groups under ``products``), sorted.
+
+        Listed on first use: every member's ``kind`` is read once, and members that
+        are not product groups are left out with one warning.
+        """
+        if self._keys is None:
+            keys, ignored = product_groups(self.products)
+            if ignored:
+                warnings.warn(
+                    f"{self.path}: {PRODUCTS}/ members that are not V2 product groups (no known 'kind') are left "
+                    f"out: {', '.join(ignored)}",
+                    UserWarning,
+                    stacklevel=3,
+                )
+            self._keys = tuple(keys)
         return self._keys
+
+    def has_product(self, key: str) -> bool:
+        """Return whether ``key`` is a product group of the file, reading that member's ``kind`` only."""
+        if self._keys is not None:
+            return key in self._keys
+        if key in self._present:
+            return True
+        found = "/" not in key and member_kind(self.products, key) in V2_KINDS
+        if found:
+            self._present.add(key)
+        return found
 
     def spec(self, key: str, lenient: bool = False) -> ProductSpec:
         """Return how a product is stored; objects get their V1-style compound (fixed + pool fields).
@@ -167,8 +187,8 @@ class V2ReadLayout(ObjectReading):
         """
         product = self._products.get(key)
         if product is None:
-            if key not in self._keys and "/" not in key:
-                raise KeyError(f"{self.path}: no product {key!r} (stored: {', '.join(self._keys)})")
+            if "/" not in key and not self.has_product(key):
+                raise KeyError(f"{self.path}: no product {key!r} (stored: {', '.join(self.keys())})")
             kind = member_kind(self.products, key)
             if kind not in V2_KINDS:
                 raise KeyError(f"{self.path}: no V2 product {key!r}")

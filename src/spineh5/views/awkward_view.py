@@ -197,7 +197,7 @@ def _v2_objects(
         layout = reader._open_file(int(ids[0]))
         if not isinstance(layout, V2ReadLayout):
             return None
-        if key not in layout.keys():
+        if not layout.has_product(key):
             raise KeyError(f"{reader.file_paths[int(ids[0])]}: no product {key!r}")
         if _evolves(layout, key, columns):
             return None  # an older schema's rows: read through the table, which applies the evolution rules

@@ -97,7 +97,7 @@ def pooled_columns(
     for run_start, run_stop in zip(np.r_[0, breaks].tolist(), np.r_[breaks, len(file_ids)].tolist()):
         file_id = int(file_ids[run_start])
         layout = reader._open_file(file_id)
-        if key not in layout.keys():
+        if not layout.has_product(key):
             raise KeyError(f"{reader.file_paths[file_id]}: no product {key!r}")
         parts.append(_file_columns(layout, key, file_entries[run_start:run_stop], columns, fixed_only))
     if len(parts) == 1:
