@@ -76,9 +76,9 @@ def test_a_torn_tail_chunk_keeps_its_rows(tmp_path: Path, reference: dict[int, P
         h5file[name][:]  # HDF5 refuses the whole chunk
     report = recover(source, out=tmp_path / "fixed.h5")
     assert report.entries_kept == 12 and not report.damaged
-    assert any(item.startswith(f"/{name} rows") for item in report.chunks_rewritten), report.chunks_rewritten
+    assert any(item.startswith(f"/{name} rows") for item in report.mended), report.mended
     record = assert_recovered(tmp_path / "fixed.h5", reference[version], 12)
-    assert record["chunks_rewritten"] == list(report.chunks_rewritten)
+    assert record["mended"] == list(report.mended)
 
 
 def test_damage_before_the_tail_is_not_mended(tmp_path: Path) -> None:
@@ -90,7 +90,7 @@ def test_damage_before_the_tail_is_not_mended(tmp_path: Path) -> None:
     _unfinished(source, source)
     _tear(source, "products/run_info/fixed", chunk=0)  # 12 rows in chunks of 2: the first of 6
     report = recover(source, out=tmp_path / "fixed.h5")
-    assert report.damaged and report.entries_kept == 0 and report.chunks_rewritten == ()
+    assert report.damaged and report.entries_kept == 0 and report.mended == ()
 
 
 def test_a_short_end_of_allocation_is_raised(tmp_path: Path, reference: dict[int, Path]) -> None:
@@ -101,6 +101,6 @@ def test_a_short_end_of_allocation_is_raised(tmp_path: Path, reference: dict[int
         handle.write(struct.pack("<Q", size - 4096))  # metadata past the recorded end
     report = recover(source, out=tmp_path / "fixed.h5")
     assert report.entries_kept == 12
-    assert report.chunks_rewritten[0] == f"superblock end of allocation {size - 4096} -> {size}"
+    assert report.mended[0] == f"superblock end of allocation {size - 4096} -> {size}"
     assert_recovered(tmp_path / "fixed.h5", reference[1], 12)
     assert extend_to_file_size(tmp_path / "fixed.h5") is None  # nothing short any more

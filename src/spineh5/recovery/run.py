@@ -58,7 +58,7 @@ class RecoveryReport:
         rows), not only an unfinished batch, limited the entries kept.
     reasons : tuple of str
         Why the next entry is not whole (empty when every entry is kept).
-    chunks_rewritten : tuple of str
+    mended : tuple of str
         What a kill inside a flush left and was mended: torn chunks (a write the
         kill cut between pages) whose intact rows were rewritten with a fresh
         checksum (:mod:`.torn_chunks`), as ``"<dataset> rows a-b"``, and a short
@@ -76,7 +76,7 @@ class RecoveryReport:
     was_complete: bool
     damaged: bool
     reasons: tuple[str, ...]
-    chunks_rewritten: tuple[str, ...]
+    mended: tuple[str, ...]
     seconds: float
 
     def summary(self) -> str:
@@ -85,7 +85,7 @@ class RecoveryReport:
         return (
             f"recovered {self.entries_kept} of {self.entries_found} entries (V{self.format_version}) from "
             f"{self.source} to {self.out}; trimmed {dropped} partial rows in {len(self.rows_trimmed)} products"
-            + (f"; mended {len(self.chunks_rewritten)} torn writes" if self.chunks_rewritten else "")
+            + (f"; mended {len(self.mended)} torn writes" if self.mended else "")
             + (f" (damaged: {self.reasons[0]})" if self.damaged and self.reasons else "")
         )
 
@@ -145,7 +145,7 @@ def _plan(path: str, show_progress: bool, shown: str | None = None) -> RecoveryP
         return plan_recovery(h5file, shown, show_progress)
 
 
-def _rewrite_torn(path: str, shown: str) -> list[str]:
+def _mend(path: str, shown: str) -> list[str]:
     """Mend what a kill inside a flush leaves in the working file; return what was mended.
 
     A superblock whose end-of-allocation address is short of the data the flush
@@ -162,12 +162,12 @@ def _rewrite_torn(path: str, shown: str) -> list[str]:
         raise RecoveryError(f"{shown}: cannot be recovered: {str(err).splitlines()[0]}") from err
 
 
-def _repair(path: str, plan: RecoveryPlan, shown: str, rewritten: list[str]) -> None:
+def _repair(path: str, plan: RecoveryPlan, shown: str, mended: list[str]) -> None:
     from .. import __version__
 
     try:
         with h5py.File(path, "r+") as h5file:
-            apply_plan(h5file, plan, {"tool": f"spineh5 {__version__} recover", "chunks_rewritten": rewritten})
+            apply_plan(h5file, plan, {"tool": f"spineh5 {__version__} recover", "mended": mended})
     except (OSError, RuntimeError, ValueError, KeyError) as err:  # e.g. a damaged chunk HDF5 must rewrite to shrink
         raise RecoveryError(f"{shown}: cannot be repaired ({str(err).splitlines()[0]})") from err
 
@@ -215,9 +215,9 @@ def recover(
     _refuse_if_written(source)
     _openable(source)  # refuses what HDF5 cannot open before anything is copied or written
     if in_place:
-        rewritten = _rewrite_torn(source, source)
+        mended = _mend(source, source)
         plan = _plan(source, progress)
-        _repair(source, plan, source, rewritten)
+        _repair(source, plan, source, mended)
         if target != source:
             publish(source, target)
     else:
@@ -225,9 +225,9 @@ def recover(
         scratch = os.path.join(folder, f".{name}.recovering")
         try:
             shutil.copyfile(source, scratch)
-            rewritten = _rewrite_torn(scratch, source)
+            mended = _mend(scratch, source)
             plan = _plan(scratch, progress, source)
-            _repair(scratch, plan, source, rewritten)
+            _repair(scratch, plan, source, mended)
             publish(scratch, target)
         finally:
             if os.path.exists(scratch):
@@ -242,6 +242,6 @@ def recover(
         plan.complete,
         plan.damaged,
         plan.reasons,
-        tuple(rewritten),
+        tuple(mended),
         time.perf_counter() - started,
     )
