@@ -8,6 +8,8 @@ reads many row ranges with one read; :func:`same_layout_type` finds when a
 compound can be read with its stored type (a plain copy). Compound rows
 with variable-length members are written natively, from one pool per column
 (:mod:`spineh5.h5io_native`), where the platform allows it.
+:func:`allocate_chunk_indexes` gives a new file's empty chunked datasets their
+chunk indexes with the structure (see docs/crash-safety.md).
 """
 
 from __future__ import annotations
