@@ -56,12 +56,18 @@ def _superblock_at(handle, size: int) -> int | None:
 
 
 class Superblock(NamedTuple):
-    """What the superblock records: base and end-of-file addresses, sizes of offsets and lengths."""
+    """What the superblock records: base and end-of-file addresses, sizes of offsets and lengths.
+
+    ``version`` is the superblock's version and ``end_at`` the file offset of its
+    end-of-file address (for :mod:`spineh5.recovery.end_of_file`, which raises it).
+    """
 
     base: int
     end: int
     offset_size: int
     length_size: int
+    version: int
+    end_at: int
 
 
 def superblock(path: str | os.PathLike) -> Superblock | None:
@@ -90,7 +96,7 @@ def superblock(path: str | os.PathLike) -> Superblock | None:
     undefined = (1 << (8 * width)) - 1
     if undefined in (base, end):
         return None
-    return Superblock(base, end, width, header[width_at + 1])
+    return Superblock(base, end, width, header[width_at + 1], version, start + at + 2 * width)
 
 
 def stored_size(path: str | os.PathLike) -> int | None:
