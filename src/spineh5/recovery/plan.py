@@ -20,6 +20,7 @@ import numpy as np
 
 from ..errors import SpineH5Error
 from ..format.common import COMPLETE, INFO, detect_layout, truthy
+from ..h5_errors import H5_ERRORS
 from ..layouts import layout_problem
 
 __all__ = [
@@ -39,8 +40,6 @@ __all__ = [
 
 #: ``info`` attribute (spineh5's; SPINE's readers ignore it) recording what ``spineh5 recover`` kept and dropped (JSON).
 RECOVERED = "recovered"
-#: Errors h5py raises on damaged data.
-_H5_ERRORS = (OSError, RuntimeError, KeyError, ValueError, TypeError)
 
 
 class RecoveryError(SpineH5Error):
@@ -135,14 +134,14 @@ def readable_prefix(dataset: h5py.Dataset, fields: list[str] | None = None) -> n
     view = dataset.fields(fields) if fields else dataset
     try:
         return np.asarray(view[:])
-    except _H5_ERRORS:
+    except H5_ERRORS:
         pass
     step = (dataset.chunks or (1024,))[0]
     parts = []
     for start in range(0, dataset.shape[0], step):
         try:
             parts.append(np.asarray(view[start : start + step]))
-        except _H5_ERRORS:
+        except H5_ERRORS:
             break
     if not parts:
         return np.asarray(view[:0])
@@ -193,7 +192,7 @@ def readable_rows(dataset: h5py.Dataset, stop: int) -> int:
     for start in range(0, stop, step):
         try:
             dataset[start : min(start + step, stop)]
-        except _H5_ERRORS:
+        except H5_ERRORS:
             return start
     return stop
 
@@ -255,7 +254,7 @@ def plan_recovery(h5file: h5py.File, path: str, show_progress: bool = False, ver
                 kept, reasons, damaged = verified, unreadable, True
     except RecoveryError:
         raise
-    except (SpineH5Error, *_H5_ERRORS) as err:
+    except (SpineH5Error, *H5_ERRORS) as err:
         raise RecoveryError(f"{path}: cannot be recovered ({str(err).splitlines()[0] if str(err) else err!r})") from err
     trims = tuple(Trim(product, data.name, int(data.shape[0]), int(ends[kept])) for product, data, ends in reaches)
     return RecoveryPlan(detection.version, entries, kept, trims, complete, tuple(reasons), damaged)

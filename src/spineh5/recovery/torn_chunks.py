@@ -33,6 +33,8 @@ from collections.abc import Iterator
 import h5py
 import numpy as np
 
+from ..h5_errors import H5_ERRORS
+
 __all__ = ["TAIL_CHUNKS", "datasets_of", "edc_disabled_transfer", "repair_torn_chunks"]
 
 #: Chunks at the end of a dataset's extent a killed flush may have been rewriting (the one it
@@ -40,8 +42,6 @@ __all__ = ["TAIL_CHUNKS", "datasets_of", "edc_disabled_transfer", "repair_torn_c
 TAIL_CHUNKS = 2
 #: ``H5Z_DISABLE_EDC``: read without verifying error-detection filters.
 _DISABLE_EDC = 0
-#: Errors h5py raises for a chunk its filters refuse.
-_H5_ERRORS = (OSError, RuntimeError, ValueError)
 
 
 @functools.lru_cache(maxsize=1)
@@ -85,7 +85,7 @@ def _chunk_rows(dataset: h5py.Dataset, chunk: int) -> tuple[int, int]:
 def _fails(dataset: h5py.Dataset, start: int, stop: int) -> bool:
     try:
         dataset[start:stop]
-    except _H5_ERRORS:
+    except H5_ERRORS:
         return True
     return False
 
@@ -99,7 +99,7 @@ def _rewrite(dataset: h5py.Dataset, start: int, stop: int, transfer: h5py.h5p.Pr
     try:
         dataset.id.read(memory, selection, rows, dxpl=transfer)
         dataset.id.write(memory, selection, rows, dxpl=transfer)
-    except _H5_ERRORS:
+    except H5_ERRORS:
         return False
     return not _fails(dataset, start, stop)
 
@@ -113,12 +113,12 @@ def datasets_of(group: h5py.Group) -> Iterator[h5py.Dataset]:
     """
     try:
         names = sorted(group.keys())
-    except _H5_ERRORS:
+    except H5_ERRORS:
         return
     for name in names:
         try:
             item = group[name]
-        except (*_H5_ERRORS, KeyError):
+        except H5_ERRORS:
             continue
         if isinstance(item, h5py.Group):
             yield from datasets_of(item)
