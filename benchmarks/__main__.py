@@ -15,6 +15,14 @@ for this process's CPU time (steadier when other jobs share the machine).
   region references from ``h5py.h5r.create`` on one reused dataspace. A
   second floor variant appends through h5py's low-level API with one cached
   memory type per dtype, the fastest way h5py offers.
+* spineh5's writes run twice: with the floor's settings
+  (``measure.FLOOR_SETTINGS``: no Fletcher-32 checksums, no flush between
+  batches, the file written under its final name, so no fsync and rename at
+  the end: the work the floors do), which is what issue 14's targets are
+  judged on, and with the defaults (checksums, a flush after every batch,
+  atomic publishing), whose rows show what that safety costs. Rows with a
+  target of their own name it (``[target X]``); the others are shown against
+  the old 0.75.
 * MB/s counts the payload bytes (fixed-size rows, vlen and string contents,
   references), not the file size.
 * Reads use one file written by spineh5 (see ``benchmarks.reads``).
@@ -73,11 +81,11 @@ import h5py
 import numpy as np
 
 from spineh5 import synthetic
-from spineh5.compression import PLUGINS, plugin_available
 from spineh5.h5io_native import ENV_SWITCH as NATIVE_SWITCH
 
-from . import collection_writes, floor, floor_v2, mix, reads, reads_v2, spine_ref, spine_v2
+from . import collection_writes, extra_rows, floor, floor_v2, mix, reads, reads_v2, spine_ref, spine_v2
 from .measure import (
+    FLOOR_SETTINGS,
     TARGET,
     Table,
     _timed_call,
@@ -89,15 +97,22 @@ from .measure import (
     peak_rss,
     timed,
     wall,
+    with_target,
     write_spineh5,
 )
 
 READ_KEY = "reco_particles"
+#: Issue 14's write targets per layout, with the floor's settings: from objects, from collections.
+WRITE_TARGETS = {1: (1.2, 1.5), 2: (0.8, 1.0)}
+#: Issue 14's read targets, by row label (the other read rows are shown against the old 0.75).
+READ_TARGETS = {
+    "read full entry": 1.0,
+    "V2 read full entry": 1.0,
+    f"V2 read bulk table ({READ_KEY})": 0.8,
+    f"V2 read bulk table, fixed columns ({READ_KEY}, fixed_only=True)": 0.8,
+}
 #: Issue 13's targets of the arrays rows, per layout: all columns, fixed columns, open + one fixed column (2x).
 ARRAYS_TARGETS = {1: (0.6, 0.9, 0.5), 2: (0.8, 0.9, 0.5)}
-COMPRESSIONS = (("gzip", 1), ("gzip", 4), ("lzf", None))
-#: The hdf5plugin filters (rows only when hdf5plugin is installed: spineh5[compression]).
-PLUGIN_COMPRESSIONS = tuple((name, None) for name in PLUGINS)
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -162,7 +177,7 @@ def run(args: argparse.Namespace, folder: str) -> int:
     megabytes = sum(payloads) / 1e6
     print(f"event mix built in {time.perf_counter() - started:.0f} s: {megabytes:.1f} MB of payload", flush=True)
 
-    names = ("gen", "plain", "floor", "floor_ll", "floor_nv", "gen_h5py_vlen", "mem")
+    names = ("gen", "gen_fs", "plain", "floor", "floor_ll", "floor_nv", "gen_h5py_vlen", "mem")
     paths = {name: os.path.join(folder, f"{name}.h5") for name in names}
     reference = os.path.join(folder, "reference.h5")
     write_spineh5(batches)(reference)  # warm-up; the layout template, the read file and the content check
@@ -170,6 +185,7 @@ def run(args: argparse.Namespace, folder: str) -> int:
 
     runs = {
         "gen": lambda: timed(write_spineh5(batches), paths["gen"]),
+        "gen_fs": lambda: timed(write_spineh5(batches, **FLOOR_SETTINGS), paths["gen_fs"]),
         "plain": lambda: timed(write_spineh5(plain), paths["plain"]),
         "floor": lambda: timed(lambda path: floor.write_floor(path, arrays, template), paths["floor"]),
         "floor_ll": lambda: timed(
@@ -183,18 +199,24 @@ def run(args: argparse.Namespace, folder: str) -> int:
     seconds = interleaved(runs, repeat)
     median = {name: wall(values) for name, values in seconds.items()}
     problems = floor.same_content(paths["gen"], paths["floor"]) + floor.same_content(paths["plain"], paths["floor"])
+    problems += floor.same_content(paths["gen_fs"], paths["floor"])
     problems += floor.same_content(paths["floor_ll"], paths["floor"])
     problems += floor.same_content(paths["floor_nv"], paths["floor"])
     problems += floor.same_content(paths["gen_h5py_vlen"], paths["floor"])
 
     table = Table()
     floor_rate = fmt_rate(entries, median["floor"], megabytes)
-    for name, label in (("gen", "write, generated objects"), ("plain", "write, plain objects")):
+    rows = (
+        ("gen_fs", with_target("write, generated objects, floor's settings", WRITE_TARGETS[1][0]), WRITE_TARGETS[1][0]),
+        ("gen", "write, generated objects (defaults)", TARGET),
+        ("plain", "write, plain objects (defaults)", TARGET),
+    )
+    for name, label, target in rows:
         table.add(
             label,
             fmt_rate(entries, median[name], megabytes),
             floor_rate,
-            fmt_ratio(paired(seconds["floor"], seconds[name]))
+            fmt_ratio(paired(seconds["floor"], seconds[name]), target)
             + f"; cpu {paired(seconds['floor'], seconds[name], 'cpu'):.2f}",
         )
     table.add(
@@ -260,10 +282,10 @@ def run(args: argparse.Namespace, folder: str) -> int:
 
     size_plain = os.path.getsize(paths["gen"])
     if not args.no_compression:
-        add_compression_rows(table, batches, folder, entries, repeat, (1,) if args.no_v2 else (1, 2))
+        extra_rows.add_compression_rows(table, batches, folder, entries, repeat, (1,) if args.no_v2 else (1, 2))
 
     if not args.no_checksum:
-        add_checksum_row(table, batches, folder, entries, repeat)
+        extra_rows.add_checksum_row(table, batches, folder, entries, repeat)
 
     if args.production:
         from . import production  # dask and distributed (spineh5[dask]) only when these rows run
@@ -276,33 +298,14 @@ def run(args: argparse.Namespace, folder: str) -> int:
     if spine_ref.available():
         if args.with_spine:
             count = min(args.spine_entries, entries)
-            few = batches[: -(-count // mix.BATCH_SIZE)]
-            count = sum(len(b["index"]) for b in few)
-            spine_batches = spine_ref.to_spine(few)
-            few_arrays = arrays[: len(few)]
-            few_mb = sum(payloads[: len(few)]) / 1e6
-            result = interleaved(
-                {
-                    "spine": lambda: timed(lambda path: spine_ref.write_spine(path, spine_batches), paths["floor_ll"]),
-                    "floor": lambda: timed(lambda path: floor.write_floor(path, few_arrays, template), paths["floor"]),
-                    "ours": lambda: timed(write_spineh5(few), paths["gen"]),
-                },
-                repeat,
-            )
-            spine_s, floor_s, ours_s = (wall(result[k]) for k in ("spine", "floor", "ours"))
-            table.add(
-                f"SPINE's V1 writer ({count} entries)",
-                f"spineh5: {fmt_rate(count, ours_s, few_mb)}",
-                f"SPINE: {fmt_rate(count, spine_s, few_mb)}; floor: {fmt_rate(count, floor_s, few_mb)}",
-                f"SPINE/floor {paired(result['floor'], result['spine']):.2f}",
-            )
+            extra_rows.add_spine_v1_row(table, batches, arrays, payloads, template, paths, count, repeat)
         try:
             spine_ok = spine_ref.read_one_with_spine(reference)
         except Exception as err:  # noqa: BLE001 - reported, not raised
             spine_ok = f"FAILED: {err!r}"
 
     if not args.no_spine2 and not args.no_v2:
-        add_spine2_rows(table, args, folder)
+        extra_rows.add_spine2_rows(table, args, folder)
 
     print()
     print(table.render())
@@ -335,106 +338,6 @@ def run(args: argparse.Namespace, folder: str) -> int:
     return 1 if problems or array_problems or (v2 is not None and v2["problems"]) else 0
 
 
-def add_spine2_rows(table: Table, args: argparse.Namespace, folder: str) -> None:
-    """Add SPINE >= 1.4's V2 writer and reader against spineh5's, timed in its own venv (or say why not)."""
-    why = spine_v2.unavailable(args.spine2_python)
-    if why is not None:
-        print(f"SPINE >= 1.4 comparison skipped: {why}")
-        return
-    count = min(args.spine_entries, args.entries)
-    figures = spine_v2.run(args.spine2_python, count, args.repeat, folder)
-    median, entries = figures["median"], figures["entries"]
-    version = figures["spine_version"]
-    table.add(
-        f"SPINE {version} V2 writer ({entries} entries)",
-        f"spineh5: {fmt_rate(entries, median['ours_write'])}",
-        f"SPINE: {fmt_rate(entries, median['spine_write'])}",
-        f"spineh5/SPINE {figures['write_ratio']:.2f}",
-    )
-    table.add(
-        f"SPINE {version} V2 reader, full entries ({entries} entries)",
-        f"spineh5: {fmt_rate(entries, median['ours_read'])}",
-        f"SPINE: {fmt_rate(entries, median['spine_read'])}",
-        f"spineh5/SPINE {figures['read_ratio']:.2f}",
-    )
-
-
-def add_compression_rows(
-    table: Table, batches: list[dict], folder: str, entries: int, repeat: int, versions: tuple[int, ...]
-) -> None:
-    """Add a row per filter and layout: write rate, file size and voxel read rate, each against uncompressed.
-
-    The voxel read is ``HDF5Reader.table`` of ``points`` and ``depositions``
-    (the bulk of the bytes). Plugin filters need hdf5plugin (spineh5[compression]).
-    """
-    from spineh5 import HDF5Reader
-
-    plugins = PLUGIN_COMPRESSIONS if plugin_available() else ()
-    if not plugins:
-        print("compression: hdf5plugin is not installed (spineh5[compression]); its rows are left out")
-
-    def read_voxels(path: str) -> Callable[[], object]:
-        def read() -> None:
-            with HDF5Reader(path) as reader:
-                reader.table("points")
-                reader.table("depositions")
-
-        return read
-
-    for version in versions:
-        plain = os.path.join(folder, f"uncompressed_v{version}.h5")
-        for name, level in COMPRESSIONS + plugins:
-            options = {"compression": name} | ({"compression_opts": level} if level is not None else {})
-            label = f"{name}-{level}" if level is not None else name
-            path = os.path.join(folder, f"{label}_v{version}.h5")
-            compressed = write_spineh5(batches, format_version=version, **options)
-            uncompressed = write_spineh5(batches, format_version=version)
-            result = interleaved(
-                {
-                    "comp": lambda write=compressed, path=path: timed(write, path),
-                    "none": lambda write=uncompressed, plain=plain: timed(write, plain),
-                },
-                repeat,
-            )
-            read_comp, read_none = read_voxels(path), read_voxels(plain)
-            reads_result = interleaved(
-                {
-                    "comp": lambda read=read_comp: _timed_call(read),
-                    "none": lambda read=read_none: _timed_call(read),
-                },
-                repeat,
-            )
-            size, size_plain = os.path.getsize(path), os.path.getsize(plain)
-            table.add(
-                f"V{version} write {label} (file size; voxel read)",
-                f"{fmt_rate(entries, wall(result['comp']))} ({size / 1e6:.1f} MB); "
-                f"read {fmt_rate(entries, wall(reads_result['comp']))}",
-                f"uncompressed: {fmt_rate(entries, wall(result['none']))} ({size_plain / 1e6:.1f} MB); "
-                f"read {fmt_rate(entries, wall(reads_result['none']))}",
-                f"{paired(result['none'], result['comp']):.2f} rate, {size / size_plain:.2f} size, "
-                f"{paired(reads_result['none'], reads_result['comp']):.2f} read",
-            )
-
-
-def add_checksum_row(table: Table, batches: list[dict], folder: str, entries: int, repeat: int) -> None:
-    """Add the row of ``HDF5Writer(checksum=True)`` (the default) against ``checksum=False``, in rounds."""
-    path, plain = os.path.join(folder, "fletcher32.h5"), os.path.join(folder, "no_checksum.h5")
-    result = interleaved(
-        {
-            "sum": lambda: timed(write_spineh5(batches, checksum=True), path),
-            "none": lambda: timed(write_spineh5(batches, checksum=False), plain),
-        },
-        repeat,
-    )
-    size, size_plain = os.path.getsize(path), os.path.getsize(plain)
-    table.add(
-        "write, fletcher32 checksums (file size)",
-        f"{fmt_rate(entries, wall(result['sum']))} ({size / 1e6:.1f} MB)",
-        f"checksum=False: {fmt_rate(entries, wall(result['none']))} ({size_plain / 1e6:.1f} MB)",
-        f"{paired(result['none'], result['sum']):.2f} rate; cpu {paired(result['none'], result['sum'], 'cpu'):.2f}",
-    )
-
-
 def add_read_rows(
     table: Table,
     cases: list[tuple[str, Callable[[], object] | None, Callable[[], object]]],
@@ -444,6 +347,8 @@ def add_read_rows(
 ) -> None:
     """Time each read case (spineh5 and bare h5py, interleaved) and add its row (ratio against ``target``)."""
     for label, ours, bare in cases:
+        if label in READ_TARGETS:
+            label, target = with_target(label, READ_TARGETS[label]), READ_TARGETS[label]
         runs = {"bare": lambda bare=bare: _timed_call(bare)}
         if ours is not None:
             runs["ours"] = lambda ours=ours: _timed_call(ours)
@@ -474,7 +379,7 @@ def add_arrays_rows(table: Table, path: str, version: int, entries: int, repeat:
 def run_v2(batches: list[dict], folder: str, table: Table, entries: int, repeat: int) -> dict:
     """Add the V2 rows: write against the V2 floor, then reads of spineh5's V2 file against bare h5py."""
     started = time.perf_counter()
-    paths = {name: os.path.join(folder, f"{name}.h5") for name in ("v2_gen", "v2_floor", "v2_floor_ll")}
+    paths = {name: os.path.join(folder, f"{name}.h5") for name in ("v2_gen", "v2_gen_fs", "v2_floor", "v2_floor_ll")}
     reference = os.path.join(folder, "reference_v2.h5")
     write_spineh5(batches, format_version=2)(reference)  # warm-up; the layout template and the read file
     template = floor_v2.describe_file(reference)
@@ -485,6 +390,7 @@ def run_v2(batches: list[dict], folder: str, table: Table, entries: int, repeat:
 
     runs = {
         "v2_gen": lambda: timed(write_spineh5(batches, format_version=2), paths["v2_gen"]),
+        "v2_gen_fs": lambda: timed(write_spineh5(batches, format_version=2, **FLOOR_SETTINGS), paths["v2_gen_fs"]),
         "v2_floor": lambda: timed(lambda path: floor_v2.write_floor(path, arrays, template), paths["v2_floor"]),
         "v2_floor_ll": lambda: timed(
             lambda path: floor_v2.write_floor(path, arrays, template, lowlevel=True), paths["v2_floor_ll"]
@@ -493,14 +399,20 @@ def run_v2(batches: list[dict], folder: str, table: Table, entries: int, repeat:
     seconds = interleaved(runs, repeat)
     problems = floor_v2.same_content(paths["v2_gen"], paths["v2_floor"])
     problems += floor_v2.same_content(paths["v2_floor_ll"], paths["v2_floor"])
+    problems += floor_v2.same_content(paths["v2_gen_fs"], paths["v2_floor"])
     floor_rate = fmt_rate(entries, wall(seconds["v2_floor"]), megabytes)
-    table.add(
-        "V2 write, generated objects",
-        fmt_rate(entries, wall(seconds["v2_gen"]), megabytes),
-        floor_rate,
-        fmt_ratio(paired(seconds["v2_floor"], seconds["v2_gen"]))
-        + f"; cpu {paired(seconds['v2_floor'], seconds['v2_gen'], 'cpu'):.2f}",
-    )
+    target = WRITE_TARGETS[2][0]
+    for name, label, row_target in (
+        ("v2_gen_fs", with_target("V2 write, generated objects, floor's settings", target), target),
+        ("v2_gen", "V2 write, generated objects (defaults)", TARGET),
+    ):
+        table.add(
+            label,
+            fmt_rate(entries, wall(seconds[name]), megabytes),
+            floor_rate,
+            fmt_ratio(paired(seconds["v2_floor"], seconds[name]), row_target)
+            + f"; cpu {paired(seconds['v2_floor'], seconds[name], 'cpu'):.2f}",
+        )
     table.add(
         "(V2 floor variant: h5py low-level API)",
         fmt_rate(entries, wall(seconds["v2_floor_ll"]), megabytes),

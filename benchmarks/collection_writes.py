@@ -4,8 +4,9 @@ Every object product of each batch is converted beforehand (outside the timing, 
 the floors build their arrays beforehand): a list-of-objects product becomes one
 collection per entry (``RecoParticleCollection.from_objects``), a one-object product
 one collection with a row per entry. Each layout is timed in rounds against its own
-floor and against the same write from objects; the files are checked byte-identical
-to the ones written from objects.
+floor and against the same write from objects, with the floor's settings
+(``measure.FLOOR_SETTINGS``, what issue 14's targets are judged with) and with the
+defaults; the files are checked byte-identical to the ones written from objects.
 """
 
 from __future__ import annotations
@@ -52,27 +53,39 @@ def _add_layout_rows(
     """Time one layout's writes from objects and from collections against its floor, in rounds; add the rows."""
     from . import __main__ as bench  # the timing and table helpers
 
-    paths = {name: os.path.join(folder, f"coll_v{version}_{name}.h5") for name in ("objects", "columns", "floor")}
+    names = ("objects", "columns", "objects_fs", "columns_fs", "floor")
+    paths = {name: os.path.join(folder, f"coll_v{version}_{name}.h5") for name in names}
+    fast = dict(bench.FLOOR_SETTINGS, format_version=version)
     reference = os.path.join(folder, f"coll_v{version}_reference.h5")
     bench.write_spineh5(batches, format_version=version)(reference)
     floor_write, megabytes = _floor(version, batches, reference)
     runs: dict[str, Callable[[], Any]] = {
         "objects": lambda: bench.timed(bench.write_spineh5(batches, format_version=version), paths["objects"]),
         "columns": lambda: bench.timed(bench.write_spineh5(columns, format_version=version), paths["columns"]),
+        "objects_fs": lambda: bench.timed(bench.write_spineh5(batches, **fast), paths["objects_fs"]),
+        "columns_fs": lambda: bench.timed(bench.write_spineh5(columns, **fast), paths["columns_fs"]),
         "floor": lambda: bench.timed(floor_write, paths["floor"]),
     }
     seconds = bench.interleaved(runs, repeat)
     problems = []
-    if not filecmp.cmp(paths["objects"], paths["columns"], shallow=False):
-        problems.append(f"V{version}: the file written from collections differs from the one from objects")
+    for objects, columns_path in (("objects", "columns"), ("objects_fs", "columns_fs")):
+        if not filecmp.cmp(paths[objects], paths[columns_path], shallow=False):
+            problems.append(f"V{version}: the file written from collections differs from the one from objects")
     floor_rate = bench.fmt_rate(entries, bench.wall(seconds["floor"]), megabytes)
     prefix = "V2 write" if version == 2 else "write"
-    for name, label in (("objects", "generated objects"), ("columns", "from collections")):
+    from_objects, from_columns = bench.WRITE_TARGETS[version]
+    rows = (
+        ("objects_fs", f"{prefix}, generated objects, floor's settings", from_objects),
+        ("columns_fs", f"{prefix}, from collections, floor's settings", from_columns),
+        ("objects", f"{prefix}, generated objects (defaults)", None),
+        ("columns", f"{prefix}, from collections (defaults)", None),
+    )
+    for name, label, target in rows:
         table.add(
-            f"{prefix}, {label} (collection rows' run)",
+            (bench.with_target(label, target) if target else label) + " (collection rows' run)",
             bench.fmt_rate(entries, bench.wall(seconds[name]), megabytes),
             floor_rate,
-            bench.fmt_ratio(bench.paired(seconds["floor"], seconds[name]))
+            bench.fmt_ratio(bench.paired(seconds["floor"], seconds[name]), target or bench.TARGET)
             + f"; cpu {bench.paired(seconds['floor'], seconds[name], 'cpu'):.2f}",
         )
     return problems
