@@ -177,7 +177,7 @@ def test_status_of_a_folder_and_of_a_manifest(tmp_path: Path) -> None:
     ]
     assert status.entries == 9
     shown = _run("status", folder)
-    assert shown.exit_code == 0
+    assert shown.exit_code == 1  # shards are not complete
     assert "6 shards: 3 complete, 0 missing, 2 incomplete, 1 invalid" in shown.output
     assert "entries in complete shards: 9" in shown.output
 
@@ -186,8 +186,12 @@ def test_status_of_a_folder_and_of_a_manifest(tmp_path: Path) -> None:
         write_production(
             db.from_sequence(batches, npartitions=3), tmp_path / "prod", inputs=["a.root", "b.root", "c.root"]
         )
+    complete = _run("status", tmp_path / "prod")
+    assert complete.exit_code == 0 and "3 shards: 3 complete, 0 missing" in complete.output
     (tmp_path / "prod" / "shard_00001.h5").unlink()
     shown = _run("status", tmp_path / "prod" / "production.json")
     assert "3 shards: 2 complete, 1 missing, 0 incomplete, 0 invalid" in shown.output
     assert "missing     shard_00001.h5: its file is gone (it was recorded complete) [inputs: b.root]" in shown.output
-    assert _run("status", tmp_path / "prod", "--resubmit").output == "b.root\n"
+    assert shown.exit_code == 1
+    resubmit = _run("status", tmp_path / "prod", "--resubmit")
+    assert (resubmit.output, resubmit.exit_code) == ("b.root\n", 0)

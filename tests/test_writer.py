@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 import spineh5
 from spineh5 import HDF5Reader, HDF5Writer
-from spineh5.errors import LayoutMismatchError, ProductError
+from spineh5.errors import LayoutMismatchError, ProductError, SpineH5Error
 from spineh5.generated import (
     REGISTRY,
     SCHEMA_VERSION,
@@ -782,8 +782,9 @@ def test_split_with_one_prefix_needs_no_file_index(tmp_path):
 def test_existing_file_needs_overwrite(tmp_path):
     path = tmp_path / "out.h5"
     path.write_bytes(b"not hdf5")
-    with pytest.raises(FileExistsError):
+    with pytest.raises(FileExistsError) as refused:
         HDF5Writer(str(path))
+    assert isinstance(refused.value, SpineH5Error)  # one error root, and still a FileExistsError
     assert path.read_bytes() == b"not hdf5"
     writer = HDF5Writer(str(path), overwrite=True)
     assert path.read_bytes() == b"not hdf5"  # replaced when the new file is published

@@ -62,6 +62,10 @@ class LayoutMismatchError(SpineH5Error, ValueError):
     """An existing file does not hold the products, kinds or dtypes of the incoming data."""
 
 
+class OutputExistsError(SpineH5Error, FileExistsError):
+    """An output file exists and the writer was given neither ``overwrite`` nor ``append``."""
+
+
 class FileStateError(SpineH5Error, RuntimeError):
     """The writer was asked to do something its files' state does not allow."""
 

@@ -41,7 +41,7 @@ from collections.abc import Callable, Iterator
 import h5py
 
 from . import signal_guard
-from .errors import FileStateError, LayoutMismatchError
+from .errors import FileStateError, LayoutMismatchError, OutputExistsError
 from .file_lock import WriteLock, holder
 from .file_structure import SPINE_VERSION, WRITER, info_attrs, initialize, record_cfg, schema_differences
 from .format.common import EVENTS
@@ -79,7 +79,7 @@ class OutputFiles:
 
     Raises
     ------
-    FileExistsError
+    OutputExistsError
         When a file exists and neither ``overwrite`` nor ``append`` is set.
     FileStateError
         When another writer holds a file's advisory lock (it is being
@@ -129,7 +129,7 @@ class OutputFiles:
                     finally:
                         lock.release()
                 elif not append:
-                    raise FileExistsError(f"output file {path} exists; pass overwrite=True or append=True")
+                    raise OutputExistsError(f"output file {path} exists; pass overwrite=True or append=True")
 
     def where(self, file_id: int) -> str:
         """Return the path file ``file_id`` is written at now: its partial name until published, else its name."""

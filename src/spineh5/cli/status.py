@@ -17,9 +17,11 @@ def status_command(source: str, resubmit: bool, no_checksum: bool) -> None:
     """Show the complete, missing, incomplete and invalid shards of a production.
 
     MANIFEST_OR_DIR is a production.json or a folder of shards (judged from
-    its files when it holds no manifest). With --resubmit, the inputs of
-    every shard that is not complete are printed one per line, ready for a
-    job array; nothing is printed when the production is complete.
+    its files when it holds no manifest). The exit code is 0 when every shard
+    is complete and 1 otherwise, so a script can wait on it. With --resubmit,
+    the inputs of every shard that is not complete are printed one per line,
+    ready for a job array (exit 0; nothing is printed when the production is
+    complete).
     """
     from ..parallel.manifest import ProductionError
     from ..parallel.status import production_status
@@ -41,3 +43,5 @@ def status_command(source: str, resubmit: bool, no_checksum: bool) -> None:
         if shard.state != "complete":
             inputs = f" [inputs: {', '.join(shard.inputs)}]" if status.has_manifest and shard.inputs else ""
             click.echo(f"{shard.state:<10}  {os.path.basename(shard.path)}: {shard.reason}{inputs}")
+    if any(shard.state != "complete" for shard in status.shards):
+        raise SystemExit(1)
