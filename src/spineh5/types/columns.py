@@ -399,6 +399,8 @@ def decode_column(column: Column, data: np.ndarray) -> list:
         return [value.decode("utf-8") if isinstance(value, (bytes, np.bytes_)) else str(value) for value in data]
     if column.storage == "vlen":
         target = column.numpy_dtype
+        if getattr(data, "value_dtype", None) == target:  # a VarColumn of the schema's element: its rows as they are
+            return list(data)
         return [np.asarray(value, dtype=target) for value in data]
     if column.storage == "fixed":
         array = np.asarray(data)

@@ -178,7 +178,15 @@ class VarColumn:
         return VarColumn.from_bounds(self._values, offsets[rows], offsets[rows + 1], self.is_string)
 
     def __iter__(self) -> Iterator[Any]:
-        return (self.row(index) for index in range(len(self)))
+        if self._pending is not None:
+            values, starts, stops = self._pending
+        else:
+            values, starts, stops = self._values, self._offsets[:-1], self._offsets[1:]
+        slices = map(slice, starts.tolist(), stops.tolist())
+        if self.is_string:
+            raw = values.tobytes()
+            return (raw[bounds].decode("utf-8") for bounds in slices)
+        return map(values.__getitem__, slices)
 
     def tolist(self) -> list[Any]:
         """Return the rows as a list (arrays, or ``str`` for a string column)."""
@@ -250,6 +258,8 @@ class TableColumns:
     fixed: np.ndarray
     variable: dict[str, VarColumn]
     offsets: np.ndarray
+    #: The compound dtype of the rows when the reader knows it already (else built from the columns).
+    row_dtype: np.dtype | None = None
 
     @classmethod
     def from_rows(cls, rows: np.ndarray, offsets: np.ndarray | None = None) -> TableColumns:
@@ -276,6 +286,8 @@ class TableColumns:
     @property
     def dtype(self) -> np.dtype:
         """The compound dtype of the rows :meth:`to_rows` gives (vlen/string dtypes for the variable columns)."""
+        if self.row_dtype is not None:
+            return self.row_dtype
         import h5py
 
         types = []
@@ -319,7 +331,8 @@ class TableColumns:
         """Return the rows at ``rows`` (int positions, any order, repeats allowed) as one group of rows."""
         rows = np.asarray(rows, dtype=np.int64)
         variable = {name: column.take(rows) for name, column in self.variable.items()}
-        return TableColumns(self.names, self.fixed[rows], variable, np.array([0, len(rows)], dtype=np.int64))
+        offsets = np.array([0, len(rows)], dtype=np.int64)
+        return TableColumns(self.names, self.fixed[rows], variable, offsets, self.row_dtype)
 
     def __iter__(self) -> Iterator[np.void]:
         return iter(self.to_rows())
