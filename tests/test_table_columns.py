@@ -144,3 +144,19 @@ def test_lazy_pool_slices_equal_their_gathered_values():
         column[np.array([True, False])]
     text = VarColumn.from_bounds(np.frombuffer(b"pxcm", np.uint8), [2, 0], [4, 2], is_string=True)
     assert list(text) == ["cm", "px"] and text[1] == "px" and text.to_arrays().tolist() == [b"cm", b"px"]
+
+
+def test_object_columns_are_concatenated_on_first_use_only():
+    cells = np.empty(3, dtype=object)
+    cells[:] = [np.array([1, 2], np.int32), np.array([], np.int32), np.array([3], np.int32)]
+    column = VarColumn.from_object_column(cells, np.int32)
+    assert len(column) == 3 and column.value_dtype == np.int32 and column[0] is cells[0]
+    assert [row.tolist() for row in column[[2, 0]]] == [[3], [1, 2]]
+    assert column.values.tolist() == [1, 2, 3] and column.offsets.tolist() == [0, 2, 2, 3]
+    assert [row.tolist() for row in column] == [[1, 2], [], [3]]
+    text = np.empty(2, dtype=object)
+    text[:] = [b"cm", "\u03c0x"]
+    strings = VarColumn.from_object_column(text, np.uint8, is_string=True)
+    assert list(strings) == ["cm", "\u03c0x"] and strings[1] == "\u03c0x"
+    assert strings.to_arrays().tolist() == [b"cm", "\u03c0x".encode()]
+    assert strings.offsets.tolist() == [0, 2, 5] and bytes(strings.values) == "cm\u03c0x".encode()

@@ -25,6 +25,10 @@ def _bounds(lengths: np.ndarray) -> np.ndarray:
     return offsets
 
 
+def _text(cell: Any) -> str:
+    return cell.decode("utf-8") if isinstance(cell, (bytes, np.bytes_)) else str(cell)
+
+
 def _row_positions(index: Any, count: int) -> np.ndarray:
     """Return the int64 row positions a slice, integer array or boolean mask selects among ``count`` rows."""
     if isinstance(index, slice):
@@ -64,13 +68,15 @@ class VarColumn:
         Whether rows are UTF-8 strings (``row(i)`` then decodes them).
     """
 
-    __slots__ = ("_offsets", "_pending", "_values", "is_string")
+    __slots__ = ("_cells", "_offsets", "_pending", "_values", "is_string")
 
     def __init__(self, values: np.ndarray, offsets: np.ndarray, is_string: bool = False) -> None:
         self._values: np.ndarray | None = values
         self._offsets: np.ndarray | None = np.asarray(offsets, dtype=np.int64)
         #: ``(pool, starts, stops)`` of a column whose values are not gathered yet.
         self._pending: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+        #: ``(object array of per-row cells, element dtype)`` of a column not concatenated yet.
+        self._cells: tuple[np.ndarray, np.dtype] | None = None
         self.is_string = bool(is_string)
 
     @classmethod
@@ -101,9 +107,34 @@ class VarColumn:
         column._pending = (pool, starts, stops)
         return column
 
+    @classmethod
+    def from_object_column(cls, cells: np.ndarray, dtype: Any, is_string: bool = False) -> VarColumn:
+        """Wrap an object array of per-row arrays (``bytes``/``str`` for strings), concatenated on first use.
+
+        Indexing, iteration and :meth:`take` use the cells as they are; ``values``
+        and ``offsets`` concatenate them once (:meth:`from_cells`).
+        """
+        column = cls(np.empty(0, np.uint8 if is_string else dtype), np.zeros(1, np.int64), is_string)
+        column._values = column._offsets = None
+        column._cells = (np.asarray(cells, dtype=object), np.dtype(np.uint8 if is_string else dtype))
+        return column
+
+    def _concatenate_cells(self) -> None:
+        cells, dtype = self._cells
+        if self.is_string:
+            encoded = [cell.encode("utf-8") if isinstance(cell, str) else bytes(cell) for cell in cells.tolist()]
+            self._values = np.frombuffer(b"".join(encoded), dtype=np.uint8)
+            self._offsets = _bounds(np.fromiter(map(len, encoded), np.int64, len(encoded)))
+        else:
+            built = VarColumn.from_cells(cells.tolist(), dtype)
+            self._values, self._offsets = built.values, built.offsets
+        self._cells = None
+
     @property
     def values(self) -> np.ndarray:
         """Every row's values, concatenated (UTF-8 bytes as ``uint8`` for strings)."""
+        if self._cells is not None:
+            self._concatenate_cells()
         if self._values is None:
             pool, starts, _ = self._pending
             offsets = self.offsets
@@ -115,6 +146,8 @@ class VarColumn:
     @property
     def offsets(self) -> np.ndarray:
         """int64, rows + 1, starting at 0: row ``i`` is ``values[offsets[i]:offsets[i + 1]]``."""
+        if self._cells is not None:
+            self._concatenate_cells()
         if self._offsets is None:
             _, starts, stops = self._pending
             self._offsets = _bounds(stops - starts)
@@ -123,6 +156,8 @@ class VarColumn:
     @property
     def value_dtype(self) -> np.dtype:
         """The dtype of ``values`` (known without gathering them)."""
+        if self._cells is not None:
+            return self._cells[1]
         return (self._values if self._pending is None else self._pending[0]).dtype
 
     @classmethod
@@ -142,6 +177,8 @@ class VarColumn:
         return np.diff(self.offsets)
 
     def __len__(self) -> int:
+        if self._cells is not None:
+            return len(self._cells[0])
         if self._pending is not None:
             return len(self._pending[1])
         return len(self._offsets) - 1
@@ -155,7 +192,11 @@ class VarColumn:
 
     def row(self, index: int) -> Any:
         """Return one row: a view into ``values``, or a ``str`` for a string column."""
-        values, start, stop = self._span(range(len(self))[index])
+        index = range(len(self))[index]
+        if self._cells is not None:
+            cell = self._cells[0][index]
+            return _text(cell) if self.is_string else cell
+        values, start, stop = self._span(index)
         piece = values[start:stop]
         return piece.tobytes().decode("utf-8") if self.is_string else piece
 
@@ -168,6 +209,8 @@ class VarColumn:
     def take(self, rows: np.ndarray) -> VarColumn:
         """Return the column of the rows at ``rows`` (int positions, any order, repeats allowed), with no gather."""
         rows = np.asarray(rows, dtype=np.int64)
+        if self._cells is not None:
+            return VarColumn.from_object_column(self._cells[0][rows], self._cells[1], self.is_string)
         if self._pending is not None:
             pool, starts, stops = self._pending
             return VarColumn.from_bounds(pool, starts[rows], stops[rows], self.is_string)
@@ -178,6 +221,9 @@ class VarColumn:
         return VarColumn.from_bounds(self._values, offsets[rows], offsets[rows + 1], self.is_string)
 
     def __iter__(self) -> Iterator[Any]:
+        if self._cells is not None:
+            cells = self._cells[0]
+            return map(_text, cells) if self.is_string else iter(cells)
         if self._pending is not None:
             values, starts, stops = self._pending
         else:
@@ -202,6 +248,13 @@ class VarColumn:
 
     def to_arrays(self) -> np.ndarray:
         """Return an object array of per-row arrays (``bytes`` for strings), as :meth:`TableColumns.to_rows` gives."""
+        if self._cells is not None:
+            cells = self._cells[0]
+            if not self.is_string:
+                return cells.copy()
+            out = np.empty(len(cells), dtype=object)
+            out[:] = [cell.encode("utf-8") if isinstance(cell, str) else cell for cell in cells.tolist()]
+            return out
         if self._pending is not None:
             values, starts, stops = self._pending
         else:
@@ -273,11 +326,8 @@ class TableColumns:
             if dtype.kind != "O":
                 continue
             base = h5py.check_vlen_dtype(dtype)
-            if base is str or h5py.check_string_dtype(dtype) is not None:
-                column = VarColumn.from_cells(rows[name].tolist())
-                variable[name] = column if len(rows) else VarColumn(np.empty(0, np.uint8), column.offsets, True)
-            else:
-                variable[name] = VarColumn.from_cells(rows[name].tolist(), base)
+            is_string = base is str or h5py.check_string_dtype(dtype) is not None
+            variable[name] = VarColumn.from_object_column(rows[name], np.uint8 if is_string else base, is_string)
         fixed_names = [name for name in names if name not in variable]
         if offsets is None:
             offsets = np.array([0, len(rows)], dtype=np.int64)
