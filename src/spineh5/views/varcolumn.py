@@ -392,8 +392,11 @@ class TableColumns:
         return rows if dtype is None else rows.astype(dtype)
 
     def __repr__(self) -> str:
-        fixed = list(self.fixed.dtype.names or ())
-        return f"TableColumns({len(self)} rows; fixed: {fixed}; variable: {list(self.variable)})"
+        variable = len(self.variable)
+        return (
+            f"TableColumns({len(self)} rows, {len(self.names)} columns: {len(self.names) - variable} fixed, "
+            f"{variable} variable-length {list(self.variable)})"
+        )
 
     def to_rows(self) -> np.ndarray:
         """Return compound rows with one array (``bytes`` for strings) per row and variable-length column."""
