@@ -32,11 +32,12 @@ def production(tmp_path_factory: pytest.TempPathFactory) -> str:
 def table_calls(monkeypatch: pytest.MonkeyPatch) -> list:
     """Record the columns= of every bulk read (tasks run in this process: sync scheduler).
 
-    The bulk reads are HDF5Reader.table calls and, for V2 object products read
-    as awkward arrays, V2ReadLayout.read_columns calls (one per file).
+    The bulk reads are HDF5Reader._table_rows calls (the structured rows the
+    views read; table() of an object product pools them instead) and, for V2
+    object products read as awkward arrays, V2ReadLayout.read_columns calls (one per file).
     """
     calls: list = []
-    table = HDF5Reader.table
+    table = HDF5Reader._table_rows
     read_columns = V2ReadLayout.read_columns
 
     def recording(self, key, entries=None, columns=None, fixed_only=False):  # noqa: ANN001, ANN202
@@ -47,7 +48,7 @@ def table_calls(monkeypatch: pytest.MonkeyPatch) -> list:
         calls.append((key, None if columns is None else tuple(columns)))
         return read_columns(self, key, entries, columns)
 
-    monkeypatch.setattr(HDF5Reader, "table", recording)
+    monkeypatch.setattr(HDF5Reader, "_table_rows", recording)
     monkeypatch.setattr(V2ReadLayout, "read_columns", recording_columns)
     with dask.config.set(scheduler="sync"):
         yield calls

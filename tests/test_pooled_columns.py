@@ -35,12 +35,16 @@ def test_columns_equal_table_rows(mix_file):
         assert "reco_particles" in keys
         for key in keys:
             pooled = reader.columns(key, ENTRIES)
-            rows, offsets = reader.table(key, ENTRIES)
+            rows, offsets = reader._table_rows(key, ENTRIES)  # one array per row and variable-length column
+            table, table_offsets = reader.table(key, ENTRIES)
+            assert isinstance(table, TableColumns) and np.array_equal(table_offsets, offsets)
+            assert table.dtype == rows.dtype and len(table) == len(rows)
             assert isinstance(pooled, TableColumns) and pooled.names == rows.dtype.names
             assert np.array_equal(pooled.offsets, offsets)
             back = pooled.to_rows()
             for name in rows.dtype.names:
                 assert _same(rows[name], back[name]), (key, name)
+                assert _same(rows[name], table.to_rows()[name]), (key, name)
                 column = pooled[name]
                 if isinstance(column, VarColumn):
                     assert len(column) == len(rows) and column.offsets[0] == 0

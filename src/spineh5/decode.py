@@ -38,8 +38,9 @@ class ObjectRows:
     ----------
     class_name : str or None
         The dataset's ``class_name`` attribute (None when absent).
-    rows : numpy.ndarray
-        Compound rows, every stored column included.
+    rows : numpy.ndarray or spineh5.views.TableColumns
+        Compound rows, every stored column included (V2 entries: a ``TableColumns``
+        of the same dtype, each pool field sliced from its pool as the objects are built).
     scalar : bool
         The dataset's ``scalar`` attribute: the product is one object per entry.
     """

@@ -344,14 +344,19 @@ class HDF5Reader(AnalysisViews):
 
     # -- bulk columns ---------------------------------------------------------------------------------
 
-    def table(
+    def _table_rows(
         self,
         key: str,
         entries: Sequence[int] | np.ndarray | None = None,
         columns: Sequence[str] | None = None,
         fixed_only: bool = False,
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Return the rows of a product for many entries, reading its dataset once per file.
+        """Return the rows of a product for many entries as one array, reading its dataset once per file.
+
+        :meth:`table` for a product that is not an object product; for object
+        products the compound rows with one array per row and variable-length
+        column (what :func:`spineh5.views.object_columns` builds on), where
+        :meth:`table` pools them.
 
         Parameters
         ----------

@@ -91,6 +91,56 @@ class AnalysisViews:
 
         return iterate(self, keys, step_size, library, columns, entry_start, entry_stop, progress)
 
+    def table(
+        self,
+        key: str,
+        entries: Sequence[int] | Any = None,
+        columns: Sequence[str] | None = None,
+        fixed_only: bool = False,
+    ) -> tuple[Any, Any]:
+        """Return the rows of a product for many entries, reading each dataset once per file.
+
+        Parameters
+        ----------
+        key : str
+            An object product, an array product or a scalar product.
+        entries : sequence of int, optional
+            Positions in this reader (default: all), any order, repeats allowed.
+        columns : sequence of str, optional
+            Columns to read, for object products (default: all).
+        fixed_only : bool, default False
+            For object products, read only the fixed-size columns (numbers,
+            bools, enums, fixed arrays): strings and variable-length arrays
+            (V2's pools) are never read. Ignored when ``columns`` is given.
+
+        Returns
+        -------
+        rows : spineh5.views.TableColumns or numpy.ndarray
+            The rows of every selected entry, concatenated in the order of
+            ``entries``. For an object product a
+            :class:`spineh5.views.TableColumns`, read like the structured array
+            of its rows (``len``, ``dtype``, ``rows[name]``, ``rows[[names]]``,
+            ``rows[i]``, ``rows[a:b]``, masks, iteration, ``numpy.asarray``):
+            a fixed column is a numpy array, a variable-length one (arrays,
+            strings) a :class:`spineh5.views.VarColumn` of flat ``.values``
+            and int64 ``.offsets`` (V2 pools sliced in bulk, no array per
+            row) that indexes and iterates as per-row arrays (``str`` for
+            strings); ``rows.to_rows()`` gives the structured array with one
+            array per row. For other products a numpy array: one row per
+            entry for scalar products, strings decoded for string products.
+        offsets : numpy.ndarray
+            int64 of ``len(entries) + 1``: entry ``i``'s rows are
+            ``rows[offsets[i]:offsets[i + 1]]``.
+        """
+        from .views.columns import product_kind
+
+        if not product_kind(self, key).holds_objects:
+            return self._table_rows(key, entries, columns, fixed_only)
+        from .views.pooled import object_table
+
+        rows = object_table(self, key, self._positions(entries), columns, fixed_only)
+        return rows, rows.offsets
+
     def columns(
         self,
         key: str,

@@ -116,8 +116,8 @@ class ProductComparer:
     # -- bulk rows ----------------------------------------------------------------------------------
 
     def _compare_table(self, positions: np.ndarray, differs: np.ndarray) -> None:
-        rows_a, offsets_a = self.readers[0].table(self.key, positions)
-        rows_b, offsets_b = self.readers[1].table(self.key, positions)
+        rows_a, offsets_a = self.readers[0]._table_rows(self.key, positions)
+        rows_b, offsets_b = self.readers[1]._table_rows(self.key, positions)
         counts_a, counts_b = np.diff(offsets_a), np.diff(offsets_b)
         objects = self.kinds[0] in _OBJECT_KINDS
         noun = "object" if objects else "row"

@@ -34,6 +34,7 @@ from ..format.v2 import (
 )
 from ..products import Kind, ProductSpec
 from ..types.columns import STR_DTYPE
+from ..views.varcolumn import TableColumns, VarColumn
 from .base import ReadLayout
 
 
@@ -205,6 +206,26 @@ class ObjectReading(ReadLayout):
         for pool, values in product.pools or ():
             self._fill_pool(product, rows, fixed, pool, values, entry)
         return rows
+
+    def _entry_columns(self, product: Product, fixed: np.ndarray, entry: int) -> TableColumns:
+        """Return one entry's object rows for decoding: the fixed rows and each pool field as a lazy slice.
+
+        The same rows as :meth:`_object_rows` (same dtype, same checks), but
+        no array is made per row and field: each pool is read once and its
+        fields are :class:`~spineh5.views.varcolumn.VarColumn` bounds into it,
+        sliced only as the objects are built.
+        """
+        if product.pools is None:
+            self._load_pools(product)
+        variable: dict[str, VarColumn] = {}
+        for pool, values in product.pools or ():
+            block, bounds = self._pool_slice(product, fixed, pool, values, entry)
+            for position, field in enumerate(pool.fields):
+                variable[field] = VarColumn.from_bounds(
+                    block, bounds[:, position], bounds[:, position + 1], pool.is_string
+                )
+        offsets = np.array([0, len(fixed)], dtype=np.int64)
+        return TableColumns(product.row_dtype.names, fixed, variable, offsets, product.row_dtype)
 
     def _pool_slice(
         self, product: Product, fixed: np.ndarray, pool: Pool, values: h5py.Dataset, entry: int | None

@@ -287,6 +287,10 @@ class V2ReadLayout(ObjectReading):
     def read_entry(self, entry: int, keys: Iterable[str]) -> dict[str, Any]:
         """Return the products of one entry; object products as :class:`ObjectRows`.
 
+        Their rows are a :class:`~spineh5.views.varcolumn.TableColumns` (the
+        V1-style dtype and columns; each pool read once, its fields sliced as
+        the objects are built); :meth:`read_raw` gives them as a structured array.
+
         Parameters
         ----------
         entry : int
@@ -294,14 +298,15 @@ class V2ReadLayout(ObjectReading):
         keys : iterable of str
             Products to read (child products by ``parent/child`` path too).
         """
-        return {key: self._read(key, entry) for key in keys}
+        return {key: self._read(key, entry, pooled=True) for key in keys}
 
     def read_raw(self, entry: int, key: str) -> Any:
         """Return one product of one entry as stored: every column of object rows (pool fields included)."""
         value = self._read(key, entry)
         return value.rows if isinstance(value, ObjectRows) else value
 
-    def _read(self, key: str, entry: int) -> Any:
+    def _read(self, key: str, entry: int, pooled: bool = False) -> Any:
+        """Return one product of one entry; ``pooled`` object rows as :class:`TableColumns` (pools sliced lazily)."""
         product = self._product(key)
         if not 0 <= entry < self._count:
             raise IndexError(f"{self.path}: entry {entry} is out of range ({self._count} entries)")
@@ -322,8 +327,10 @@ class V2ReadLayout(ObjectReading):
                     if stop <= start:
                         raise self._fail("one object per entry is expected, the entry has none", key, entry)
                     stop = start + 1
-                rows = self._object_rows(product, self._fixed_rows(product, start, stop), entry)
-                return ObjectRows(product.class_name, rows, product.scalar)
+                fixed = self._fixed_rows(product, start, stop)
+                if pooled:
+                    return ObjectRows(product.class_name, self._entry_columns(product, fixed, entry), product.scalar)
+                return ObjectRows(product.class_name, self._object_rows(product, fixed, entry), product.scalar)
             values = product.values
             self._checked(product, start, stop, values.shape[0], entry, "values")
             if product.kind == STRING:

@@ -389,6 +389,10 @@ def _assemble(column: Column, converted: list) -> np.ndarray:
 # -- from records -----------------------------------------------------------------------------
 
 
+#: ``{code: member}`` of each enumeration, for :func:`decode_column`.
+_ENUM_MEMBERS: dict[type, dict[int, Any]] = {}
+
+
 def decode_column(column: Column, data: np.ndarray) -> list:
     """Turn one compound column read from a file into per-row Python values.
 
@@ -396,9 +400,13 @@ def decode_column(column: Column, data: np.ndarray) -> list:
     stay plain ints), fixed and vlen columns become arrays of the declared dtype.
     """
     if column.dtype == "str":
+        if getattr(data, "is_string", False):  # a VarColumn of strings: its rows are already str
+            return list(data)
         return [value.decode("utf-8") if isinstance(value, (bytes, np.bytes_)) else str(value) for value in data]
     if column.storage == "vlen":
         target = column.numpy_dtype
+        if getattr(data, "value_dtype", None) == target:  # a VarColumn of the schema's element: its rows as they are
+            return list(data)
         return [np.asarray(value, dtype=target) for value in data]
     if column.storage == "fixed":
         array = np.asarray(data)
@@ -406,7 +414,9 @@ def decode_column(column: Column, data: np.ndarray) -> list:
             raise ValueError(f"column {column.name!r} has shape {array.shape[1:]} on disk, expected ({column.length},)")
         return list(array.astype(column.numpy_dtype))
     if column.enum is not None:
-        members = {int(member): member for member in column.enum}
+        members = _ENUM_MEMBERS.get(column.enum)
+        if members is None:
+            members = _ENUM_MEMBERS[column.enum] = {int(member): member for member in column.enum}
         return [members.get(value, value) for value in np.asarray(data, dtype=_ENUM_NUMPY).tolist()]
     return np.asarray(data).astype(column.numpy_dtype).tolist()
 

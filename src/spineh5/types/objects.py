@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import difflib
 import operator
+from collections import deque
 from collections.abc import Callable, Sequence
 from itertools import repeat
+from types import MemberDescriptorType
 from typing import Any, ClassVar, TypeVar
 
 import attrs
@@ -109,19 +111,36 @@ class SchemaObject:
         does not know are ignored (the reader reports them).
         """
         names = set(records.dtype.names or ())
-        decoded = [
-            (column, decode_column(column, records[column.name]) if column.name in names else None)
+        count = len(records)
+        columns = [
+            decode_column(column, records[column.name])
+            if column.name in names
+            else [column.make_default() for _ in range(count)]
             for column in cls.COLUMNS
         ]
-        set_slot = object.__setattr__
-        new = cls.__new__
-        out = []
-        for row in range(len(records)):
-            obj = new(cls)
-            for column, values in decoded:
-                set_slot(obj, column.name, values[row] if values is not None else column.make_default())
-            out.append(obj)
+        out = list(map(cls.__new__, repeat(cls, count)))
+        for setter, values in zip(_slot_setters(cls), columns):  # one column of every object at a time, in C loops
+            deque(map(setter, out, values), maxlen=0)
         return out
+
+
+#: Per class, one setter per column (the slot's own descriptor: no attribute lookup by name per value).
+_SETTERS: dict[type, tuple[Callable[[Any, Any], None], ...]] = {}
+
+
+def _slot_setters(cls: type) -> tuple[Callable[[Any, Any], None], ...]:
+    """Return the setters of the columns of ``cls``, in ``COLUMNS`` order, bypassing ``frozen`` as attrs does."""
+    setters = _SETTERS.get(cls)
+    if setters is None:
+        found = []
+        for column in cls.COLUMNS:
+            slot = getattr(cls, column.name, None)
+            if isinstance(slot, MemberDescriptorType):
+                found.append(slot.__set__)
+            else:
+                found.append(lambda obj, value, name=column.name: object.__setattr__(obj, name, value))
+        setters = _SETTERS[cls] = tuple(found)
+    return setters
 
 
 @attrs.frozen

@@ -136,7 +136,7 @@ def object_columns(
     :meth:`~spineh5.reader.HDF5Reader.table`. When the class is unknown to
     the schema every stored column is kept.
     """
-    rows, offsets = reader.table(key, positions, columns)
+    rows, offsets = reader._table_rows(key, positions, columns)
     cls = object_class(reader, key)
     stored = rows.dtype.names or ()
     names = schema_names(stored, cls, columns)
@@ -195,7 +195,7 @@ def product_columns(
     if kind.holds_objects:
         rows, offsets, _ = object_columns(reader, key, positions, columns)
         return rows, offsets
-    return reader.table(key, positions)
+    return reader._table_rows(key, positions)
 
 
 def enum_names(reader: HDF5Reader, key: str, field: str) -> dict[int, str]:
