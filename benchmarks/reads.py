@@ -78,8 +78,8 @@ def bare_table(path: str, key: str) -> int:
         return len(refs)
 
 
-def spineh5_full_entries(path: str) -> int:
-    with HDF5Reader(path) as reader:
+def spineh5_full_entries(path: str, build_classes: bool | str = True) -> int:
+    with HDF5Reader(path, build_classes=build_classes) as reader:
         for i in range(len(reader)):
             reader[i]
         return len(reader)

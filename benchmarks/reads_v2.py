@@ -17,7 +17,9 @@ stored (``fixed`` compound rows plus the raw block of each pool), so the
   ``event_offsets`` and ``fixed`` whole.
 * Full entry: ``reader[i]`` for every entry (objects rebuilt) against, per
   entry and product, the slices of ``values``/``fixed``/``element_offsets``
-  and, for object products, of each pool over the entry's rows.
+  and, for object products, of each pool over the entry's rows; and the same
+  with ``build_classes="collection"`` (each list-of-objects product one
+  struct-of-arrays collection, like the arrays bare h5py leaves).
 
 Each of these opens the file, as a user's read does: the reader's opening
 (``info`` attributes, the ``kind`` of every product) is a cost per file that
@@ -203,6 +205,11 @@ def read_cases(path: str, key: str) -> list[tuple[str, Callable[[], int] | None,
     how = "fixed_only=True" if has_fixed_only() else "columns=fixed"
     return [
         ("V2 read full entry", (lambda: spineh5_full_entries(path)) if have else None, lambda: bare_full_entries(path)),
+        (
+            "V2 read full entry, build_classes='collection'",
+            (lambda: spineh5_full_entries(path, "collection")) if have else None,
+            lambda: bare_full_entries(path),
+        ),
         (
             f"V2 read bulk table ({key})",
             (lambda: spineh5_table(path, key)) if have else None,
