@@ -26,6 +26,7 @@ import numpy as np
 from ..errors import ColumnError
 from .column_arrays import OFFSET_DTYPE, Vlen, default_column, fixed_column, split_rows, vlen_column, vlen_from_rows
 from .columns import Column, build_column, values_equal
+from .instance_columns import instance_columns
 from .objects import SchemaObject, _column_values
 
 __all__ = ["SchemaCollection", "Vlen", "collection_of", "collection_type"]
@@ -160,8 +161,12 @@ class SchemaCollection:
         name = cls.CLASS_NAME
         data: dict[str, np.ndarray | Vlen] = {}
         cells: dict[str, np.ndarray] = {}
-        for column in cls._LITE_COLUMNS if lite else cls._FULL_COLUMNS:
-            built = build_column(column, values(column), name)
+        wanted = cls._LITE_COLUMNS if lite else cls._FULL_COLUMNS
+        read = instance_columns(cls.OBJECT_TYPE, objects, wanted)
+        for column in wanted:
+            built = read.get(column.name)
+            if built is None:
+                built = build_column(column, values(column), name)
             (cells if column.storage == "vlen" else data)[column.name] = built
         return cls._with_defaults(data, len(objects), cells)
 
@@ -201,7 +206,12 @@ class SchemaCollection:
         if len(collections) == 1:
             return collections[0]  # type: ignore[return-value]
         data: dict[str, np.ndarray | Vlen] = {}
+        cells: dict[str, np.ndarray] = {}
         for column in cls.COLUMNS:
+            if column.storage == "vlen" and all(other.has_cells(column.name) for other in collections):
+                # still one array per row everywhere (collections built from objects): join the rows, not the values
+                cells[column.name] = np.concatenate([other._cells[column.name] for other in collections])
+                continue
             parts = [other.column(column.name) for other in collections]
             if column.storage == "vlen":
                 shifts = np.cumsum([0] + [len(part.values) for part in parts[:-1]], dtype=OFFSET_DTYPE).tolist()
@@ -211,7 +221,7 @@ class SchemaCollection:
                 data[column.name] = Vlen(np.concatenate([part.values for part in parts]), offsets)
             else:
                 data[column.name] = np.concatenate(parts)
-        return cls(data, sum(len(other) for other in collections))
+        return cls(data, sum(len(other) for other in collections), cells)
 
     def take(self: _C, rows: Any) -> _C:
         """Return the rows at ``rows`` (positions, a boolean mask or a slice) as a new collection."""
