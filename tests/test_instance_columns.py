@@ -6,6 +6,7 @@ it (so that its errors name the object and the field) whatever the converters co
 
 from __future__ import annotations
 
+import enum
 import operator
 
 import numpy as np
@@ -14,8 +15,8 @@ import pytest
 from spineh5.errors import ColumnError
 from spineh5.generated import RecoParticle, RecoParticleCollection, TruthParticle, TruthParticleCollection
 from spineh5.synthetic import make_batches
-from spineh5.types.columns import build_column, values_equal
-from spineh5.types.instance_columns import instance_columns
+from spineh5.types.columns import Column, build_column, values_equal
+from spineh5.types.instance_columns import _all_members, _members_table, instance_columns
 
 
 def _objects(key: str) -> list:
@@ -105,3 +106,13 @@ def test_concat_of_collections_from_objects_keeps_their_rows_arrays() -> None:
     for name in vlen:
         assert values_equal(mixed.column(name).values, whole.column(name).values)
         assert values_equal(mixed.column(name).offsets, whole.column(name).offsets)
+
+
+def test_enumerations_with_far_apart_values_are_checked_too() -> None:
+    wide = enum.IntEnum("Wide", {"LOW": -5, "HIGH": 10**9})
+    low, table = _members_table(Column("w", "int64", enum=wide))
+    assert _all_members(np.array([-5, 10**9, -5]), low, table)
+    assert not _all_members(np.array([-5, 3]), low, table)
+    low, table = _members_table(Column("w", "int64", enum=enum.IntEnum("Near", {"A": -1, "B": 2})))
+    assert _all_members(np.array([2, -1]), low, table)
+    assert not any(_all_members(np.array([value]), low, table) for value in (-2, 0, 1, 3))
