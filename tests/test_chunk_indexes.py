@@ -6,6 +6,7 @@ from pathlib import Path
 
 import h5py
 import numpy as np
+import pytest
 
 from spineh5.h5io import allocate_chunk_indexes
 
@@ -21,6 +22,7 @@ def _structure(path: Path) -> None:
         vlen = np.dtype([("v", h5py.vlen_dtype(np.int32)), ("s", h5py.string_dtype())])
         group.create_dataset("rows", shape=(0,), maxshape=(None,), dtype=vlen, chunks=(16,))
         h5.create_dataset("events", shape=(0,), maxshape=(None,), dtype=np.int64, chunks=(1024,), fletcher32=True)
+        h5.create_dataset("filled", shape=(0, 2), maxshape=(None, 2), dtype=np.int32, chunks=(8, 2), fillvalue=-7)
         h5.create_dataset("bounded", shape=(0,), maxshape=(8,), dtype=np.int64, chunks=(8,))  # bounded: left alone
         h5.create_dataset("contiguous", data=np.arange(4))
 
@@ -37,17 +39,18 @@ def _high_level_reference(h5file: h5py.File) -> None:
         dataset.resize(0, axis=0)
 
 
-def _made_with(path: Path, allocate) -> bytes:
+def _made_with(path: Path, allocate, cache_bytes: int | None = None) -> bytes:
     _structure(path)
     if allocate is not None:
-        with h5py.File(path, "a") as h5:
+        with h5py.File(path, "a", rdcc_nbytes=cache_bytes) as h5:
             allocate(h5)
     return path.read_bytes()
 
 
-def test_allocation_writes_the_bytes_of_the_high_level_reference(tmp_path: Path) -> None:
-    fast = _made_with(tmp_path / "fast.h5", allocate_chunk_indexes)
-    reference = _made_with(tmp_path / "reference.h5", _high_level_reference)
+@pytest.mark.parametrize("cache_bytes", [None, 0])  # 0: no chunk cache, the fill row goes to the file
+def test_allocation_writes_the_bytes_of_the_high_level_reference(tmp_path: Path, cache_bytes: int | None) -> None:
+    fast = _made_with(tmp_path / "fast.h5", allocate_chunk_indexes, cache_bytes)
+    reference = _made_with(tmp_path / "reference.h5", _high_level_reference, cache_bytes)
     untouched = _made_with(tmp_path / "untouched.h5", None)
     assert fast == reference
     assert fast != untouched  # the allocation did happen (the indexes take space)
@@ -63,3 +66,4 @@ def test_allocation_leaves_every_dataset_as_it_was(tmp_path: Path) -> None:
         assert h5["events"].shape == (0,)
         assert h5["products/x/offsets"][()].tolist() == [0]
         assert h5["contiguous"][()].tolist() == [0, 1, 2, 3]
+        assert h5["filled"].shape == (0, 2) and h5["filled"].fillvalue == -7

@@ -208,7 +208,8 @@ def allocate_chunk_indexes(h5file: h5py.File) -> None:
     )
     for name in names:
         dataset_id = h5py.h5d.open(file_id, name)
-        if dataset_id.get_create_plist().get_layout() != h5py.h5d.CHUNKED:
+        create_plist = dataset_id.get_create_plist()
+        if create_plist.get_layout() != h5py.h5d.CHUNKED:
             continue
         space = dataset_id.get_space()
         shape = space.get_simple_extent_dims()
@@ -217,18 +218,22 @@ def allocate_chunk_indexes(h5file: h5py.File) -> None:
         if dataset_id.dtype.hasobject:
             _allocate_high_level(h5file[name])
         else:
-            _allocate_raw(dataset_id, shape)
+            _allocate_raw(dataset_id, shape, create_plist.fill_value_defined() == h5py.h5d.FILL_VALUE_DEFAULT)
 
 
-def _allocate_raw(dataset_id: h5py.h5d.DatasetID, shape: tuple) -> None:
-    """Grow a dataset of plain bytes to one row, write its fill row back unconverted, shrink it to none."""
+def _allocate_raw(dataset_id: h5py.h5d.DatasetID, shape: tuple, zero_fill: bool) -> None:
+    """Grow a dataset of plain bytes to one row, write its fill row unconverted, shrink it to none.
+
+    The fill row is zeros under HDF5's default fill value (``zero_fill``), else read from the dataset.
+    """
     row_shape = (1, *shape[1:])
     dataset_id.set_extent(row_shape)
     file_type = dataset_id.get_type()
-    row = np.empty(row_shape, dtype=np.dtype((np.void, file_type.get_size())))
+    row = np.zeros(row_shape, dtype=np.dtype((np.void, file_type.get_size())))
     memory_space = h5s.create_simple(row_shape)
     file_space = dataset_id.get_space()
-    dataset_id.read(memory_space, file_space, row, file_type)
+    if not zero_fill:
+        dataset_id.read(memory_space, file_space, row, file_type)
     dataset_id.write(memory_space, file_space, row, file_type)
     dataset_id.set_extent(shape)
 

@@ -208,19 +208,14 @@ class SchemaCollection:
         data: dict[str, np.ndarray | Vlen] = {}
         cells: dict[str, np.ndarray] = {}
         for column in cls.COLUMNS:
-            if column.storage == "vlen" and all(other.has_cells(column.name) for other in collections):
+            name = column.name
+            if column.storage != "vlen":
+                data[name] = np.concatenate([other._data[name] for other in collections])
+            elif all(other.has_cells(name) for other in collections):
                 # still one array per row everywhere (collections built from objects): join the rows, not the values
-                cells[column.name] = np.concatenate([other._cells[column.name] for other in collections])
-                continue
-            parts = [other.column(column.name) for other in collections]
-            if column.storage == "vlen":
-                shifts = np.cumsum([0] + [len(part.values) for part in parts[:-1]], dtype=OFFSET_DTYPE).tolist()
-                offsets = np.concatenate(
-                    [np.zeros(1, OFFSET_DTYPE)] + [p.offsets[1:] + s for p, s in zip(parts, shifts)]
-                )
-                data[column.name] = Vlen(np.concatenate([part.values for part in parts]), offsets)
+                cells[name] = np.concatenate([other._cells[name] for other in collections])
             else:
-                data[column.name] = np.concatenate(parts)
+                data[name] = _concat_vlen([other.column(name) for other in collections])
         return cls(data, sum(len(other) for other in collections), cells)
 
     def take(self: _C, rows: Any) -> _C:
@@ -356,6 +351,13 @@ class SchemaCollection:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} of {self._length} {self.CLASS_NAME}>"
+
+
+def _concat_vlen(parts: list[Vlen]) -> Vlen:
+    """Return variable-length columns joined: their values, and their offsets shifted to follow each other."""
+    shifts = np.cumsum([0] + [len(part.values) for part in parts[:-1]], dtype=OFFSET_DTYPE).tolist()
+    offsets = np.concatenate([np.zeros(1, OFFSET_DTYPE)] + [p.offsets[1:] + s for p, s in zip(parts, shifts)])
+    return Vlen(np.concatenate([part.values for part in parts]), offsets)
 
 
 def _scalar_values(column: Column, held: np.ndarray) -> list:
