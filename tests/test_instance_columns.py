@@ -16,7 +16,7 @@ from spineh5.errors import ColumnError
 from spineh5.generated import RecoParticle, RecoParticleCollection, TruthParticle, TruthParticleCollection
 from spineh5.synthetic import make_batches
 from spineh5.types.columns import Column, build_column, values_equal
-from spineh5.types.instance_columns import _all_members, _members_table, instance_columns
+from spineh5.types.instance_columns import _all_members, _fits, _members_table, instance_columns
 
 
 def _objects(key: str) -> list:
@@ -116,3 +116,18 @@ def test_enumerations_with_far_apart_values_are_checked_too() -> None:
     low, table = _members_table(Column("w", "int64", enum=enum.IntEnum("Near", {"A": -1, "B": 2})))
     assert _all_members(np.array([2, -1]), low, table)
     assert not any(_all_members(np.array([value]), low, table) for value in (-2, 0, 1, 3))
+
+
+def test_a_bool_column_holding_another_int_around_the_converter_is_refused_at_its_object() -> None:
+    objects = _objects("reco_particles")
+    object.__setattr__(objects[4], "is_truth", 5)
+    read = instance_columns(RecoParticle, objects, RecoParticle._FULL_COLUMNS)
+    assert "is_truth" not in read and "id" in read
+    with pytest.raises(ColumnError) as caught:
+        RecoParticle.to_records(objects)
+    assert (caught.value.field, caught.value.position) == ("is_truth", 4)
+
+
+def test_narrow_integers_are_range_checked() -> None:
+    assert _fits(np.array([0, 255]), np.dtype(np.uint8)) and not _fits(np.array([0, 256]), np.dtype(np.uint8))
+    assert not _fits(np.array([-(2**31) - 1]), np.dtype(np.int32)) and _fits(np.array([1, 0]), np.dtype(bool))

@@ -5,8 +5,8 @@ runs them on construction and on every assignment): Python floats, ints and
 bools, enumeration members, and 1-D arrays of the column's dtype and length.
 Their columns need no per-value checks, so they are read a group at a time:
 
-* every numeric scalar column in one pass (one ``attrgetter`` over all their
-  names, and one conversion of the rows to a structured array);
+* the numeric scalar columns in two passes (one ``attrgetter`` over the names of
+  the float columns and one ``fromiter`` to float64; the same for the others, to int64);
 * each fixed-length column by joining its arrays' bytes in one call;
 * each variable-length column as its arrays, as they are.
 
@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Sequence
+from itertools import chain
 from typing import Any
 
 import numpy as np
@@ -41,18 +42,38 @@ _TABLE_SPAN = 4096
 class _Plan:
     """How the columns of one class (one tuple of columns) are read: which go together, with what."""
 
-    __slots__ = ("allowed", "fixed", "scalar_dtype", "scalar_getter", "scalars", "vlen")
+    __slots__ = ("allowed", "fixed", "floats", "integers", "vlen")
 
     def __init__(self, columns: tuple[Column, ...]) -> None:
-        self.scalars = tuple(c for c in columns if c.storage == "scalar" and c.dtype != "str")
-        names = [c.name for c in self.scalars]
-        self.scalar_getter = operator.attrgetter(*names) if len(names) > 1 else None
-        self.scalar_dtype = np.dtype(
-            [(c.name, _ENUM_NUMPY if c.enum is not None else c.numpy_dtype) for c in self.scalars]
-        )
-        self.allowed = {c.name: _members_table(c) for c in self.scalars if c.enum is not None}
+        numeric = [c for c in columns if c.storage == "scalar" and c.dtype != "str"]
+        #: Float columns, read as float64 (what their Python floats are), and the other numeric ones as int64.
+        self.floats = _Scalars([c for c in numeric if c.numpy_dtype.kind == "f"], np.dtype(np.float64))
+        self.integers = _Scalars([c for c in numeric if c.numpy_dtype.kind != "f"], _ENUM_NUMPY)
+        self.allowed = {c.name: _members_table(c) for c in numeric if c.enum is not None}
         self.fixed = tuple((c, operator.attrgetter(c.name)) for c in columns if c.storage == "fixed")
         self.vlen = tuple((c, operator.attrgetter(c.name)) for c in columns if c.storage == "vlen")
+
+
+class _Scalars:
+    """Numeric scalar columns read together: one ``attrgetter`` over their names, one ``fromiter`` of one dtype."""
+
+    __slots__ = ("columns", "dtype", "getter")
+
+    def __init__(self, columns: list[Column], dtype: np.dtype) -> None:
+        self.columns = tuple(columns)
+        self.dtype = dtype
+        self.getter = operator.attrgetter(*(c.name for c in columns)) if columns else None
+
+    def read(self, objects: Sequence[Any]) -> np.ndarray | None:
+        """Return the ``(N, columns)`` values, or None when one is not a number of the group's kind."""
+        count, width = len(objects), len(self.columns)
+        values = map(self.getter, objects)
+        try:
+            if width == 1:
+                return np.fromiter(values, self.dtype, count).reshape(count, 1)
+            return np.fromiter(chain.from_iterable(values), self.dtype, count * width).reshape(count, width)
+        except _CONVERSION_ERRORS:
+            return None
 
 
 #: Plans by the identity of the columns tuple (a class's ``_LITE_COLUMNS`` or ``_FULL_COLUMNS``).
@@ -92,8 +113,7 @@ def instance_columns(cls: type, objects: Sequence[Any], columns: tuple[Column, .
         return {}
     plan = _plan(columns)
     out: dict[str, np.ndarray] = {}
-    if plan.scalar_getter is not None:
-        out.update(_scalars(plan, objects))
+    out.update(_scalars(plan, objects))
     for column, getter in plan.fixed:
         built = _fixed(column, list(map(getter, objects)))
         if built is not None:
@@ -110,19 +130,36 @@ def instance_columns(cls: type, objects: Sequence[Any], columns: tuple[Column, .
 
 
 def _scalars(plan: _Plan, objects: Sequence[Any]) -> dict[str, np.ndarray]:
-    """Return every numeric scalar column, from one structured array of the objects' values."""
-    try:
-        rows = np.array(list(map(plan.scalar_getter, objects)), dtype=plan.scalar_dtype)
-    except _CONVERSION_ERRORS:
-        return {}
+    """Return the numeric scalar columns: floats from one float64 read, the others from one int64 read.
+
+    Converters vouch for the values' kinds and ranges; enumeration members (an unknown value read from
+    a file stays a plain int), bools and narrower integers are still checked, a whole column at a time.
+    """
     out = {}
-    for column in plan.scalars:
-        values = rows[column.name]
-        allowed = plan.allowed.get(column.name)
-        if allowed is not None and not _all_members(values, *allowed):
-            continue  # an unknown value: build_column names it
-        out[column.name] = values
+    for group in (plan.floats, plan.integers):
+        if not group.columns:
+            continue
+        rows = group.read(objects)
+        if rows is None:
+            continue
+        for position, column in enumerate(group.columns):
+            values = rows[:, position]
+            target = column.numpy_dtype if column.enum is None else _ENUM_NUMPY
+            allowed = plan.allowed.get(column.name)
+            if allowed is not None and not _all_members(values, *allowed):
+                continue  # an unknown value: build_column names it
+            if target != values.dtype:
+                if target.kind in "biu" and len(values) and not _fits(values, target):
+                    continue  # out of range: build_column names it
+                values = values.astype(target)
+            out[column.name] = values
     return out
+
+
+def _fits(values: np.ndarray, target: np.dtype) -> bool:
+    """Return whether int64 values fit an integer (or, as 0 and 1, a bool) dtype."""
+    low, high = (0, 1) if target.kind == "b" else (np.iinfo(target).min, np.iinfo(target).max)
+    return bool(values.min() >= low and values.max() <= high)
 
 
 def _members_table(column: Column) -> tuple[int, np.ndarray]:
