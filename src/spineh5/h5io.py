@@ -215,20 +215,25 @@ def allocate_chunk_indexes(h5file: h5py.File) -> None:
         shape = space.get_simple_extent_dims()
         if shape[0] != 0 or space.get_simple_extent_dims(maxdims=True)[0] != h5s.UNLIMITED:
             continue
-        if dataset_id.dtype.hasobject:
+        file_type = dataset_id.get_type()
+        if any(map(file_type.detect_class, _OBJECT_CLASSES)):
             _allocate_high_level(h5file[name])
         else:
-            _allocate_raw(dataset_id, shape, create_plist.fill_value_defined() == h5py.h5d.FILL_VALUE_DEFAULT)
+            zero_fill = create_plist.fill_value_defined() == h5py.h5d.FILL_VALUE_DEFAULT
+            _allocate_raw(dataset_id, file_type, shape, zero_fill)
 
 
-def _allocate_raw(dataset_id: h5py.h5d.DatasetID, shape: tuple, zero_fill: bool) -> None:
+#: HDF5 type classes that h5py reads as Python objects (no raw copy of their bytes is meaningful in memory).
+_OBJECT_CLASSES = (h5t.VLEN, h5t.STRING, h5t.REFERENCE)
+
+
+def _allocate_raw(dataset_id: h5py.h5d.DatasetID, file_type: Any, shape: tuple, zero_fill: bool) -> None:
     """Grow a dataset of plain bytes to one row, write its fill row unconverted, shrink it to none.
 
     The fill row is zeros under HDF5's default fill value (``zero_fill``), else read from the dataset.
     """
     row_shape = (1, *shape[1:])
     dataset_id.set_extent(row_shape)
-    file_type = dataset_id.get_type()
     row = np.zeros(row_shape, dtype=np.dtype((np.void, file_type.get_size())))
     memory_space = h5s.create_simple(row_shape)
     file_space = dataset_id.get_space()
