@@ -53,9 +53,7 @@ def dataset_cache(h5file: h5py.File) -> dict[str, h5py.Dataset]:
     return vars(h5file).setdefault("_spineh5_datasets", {})
 
 
-def append_rows(
-    dataset: h5py.Dataset, rows: np.ndarray, mem_type: h5py.h5t.TypeID | None = None, start: int | None = None
-) -> int:
+def append_rows(dataset: h5py.Dataset, rows: np.ndarray, mem_type: h5py.h5t.TypeID | None = None) -> int:
     """Append ``rows`` along axis 0 with one resize and one write; return the first new row.
 
     Parameters
@@ -67,16 +65,10 @@ def append_rows(
         (:func:`spineh5.h5io_native.pooled_rows`) of a compound dataset.
     mem_type : h5py.h5t.TypeID, optional
         HDF5 type of ``rows``; by default built (once) from ``rows.dtype``.
-    start : int, optional
-        The dataset's current length, when the caller just read it (used for 1-D rows only;
-        otherwise it is read here).
     """
     dataset_id = dataset.id
-    if start is not None and isinstance(rows, np.ndarray) and rows.ndim == 1:
-        shape: tuple = (start,)
-    else:
-        shape = dataset_id.shape  # not ``dataset.shape``: that costs ~10x more on a writable file
-        start = shape[0]
+    shape = dataset_id.shape  # not ``dataset.shape``: that costs ~10x more on a writable file
+    start = shape[0]
     if not len(rows):
         return start
     native = rows if isinstance(rows, NativeRows) else None

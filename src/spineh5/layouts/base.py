@@ -93,11 +93,9 @@ class AppendSession:
         ``mem_type`` is the HDF5 type of ``rows`` when the caller has one;
         ``length`` is the dataset's current length when the caller knows it.
         """
-        if not len(rows):
-            return h5io.append_rows(dataset, rows, mem_type)
-        start = dataset.id.shape[0] if length is None else length
-        self.touched.append((dataset, start))
-        return h5io.append_rows(dataset, rows, mem_type, start)
+        if len(rows):
+            self.touched.append((dataset, dataset.id.shape[0] if length is None else length))
+        return h5io.append_rows(dataset, rows, mem_type)
 
     def rollback(self) -> None:
         """Shrink every dataset grown by this session back to its earlier length."""

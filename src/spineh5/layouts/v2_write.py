@@ -295,7 +295,7 @@ class V2Layout(WriteLayout):
         self._before_events()
         events = session.dataset(EVENTS)
         start = _length(events)
-        _append_rows(events, np.arange(start, start + n_entries, dtype=OFFSET_DTYPE), session, None, start)
+        _append_rows(events, np.arange(start, start + n_entries, dtype=OFFSET_DTYPE), session)
 
     def append_product(self, payload: Payload, session: AppendSession | None = None) -> np.ndarray:
         """Append one product's entries; return its new ``event_offsets`` rows.
@@ -367,8 +367,9 @@ class V2Layout(WriteLayout):
                 data, lengths = column_pool_values(columns, pool, _encode_strings)
             else:
                 data, lengths = _pool_values(rows, pool)
-            base = _append_rows(values, data, session)  # its first new row: where this batch's pool values start
+            base = _length(values)
             fixed[pool.column] = _var_offsets(lengths, count, len(pool.fields), base)
+            _append_rows(values, data, session, None, base)  # positional: tests wrap it with *args
         start = _append_rows(dataset(FIXED), fixed, session, memory_type)
         return start + _cumsum(payload.counts)
 
