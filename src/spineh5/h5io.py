@@ -200,11 +200,51 @@ def allocate_chunk_indexes(h5file: h5py.File) -> None:
     no rows here allocates the index with the structure (the chunk itself is
     freed again); the datasets stay empty.
     """
-    datasets: list[h5py.Dataset] = []
-    h5file.visititems(lambda _, item: datasets.append(item) if isinstance(item, h5py.Dataset) else None)
-    for dataset in datasets:
-        if dataset.chunks is None or dataset.shape[0] != 0 or dataset.maxshape[0] is not None:
+    file_id = h5file.id
+    names: list[bytes] = []
+    # h5o.visit is what ``visititems`` walks: the same datasets in the same order (allocation order is layout)
+    h5py.h5o.visit(
+        file_id, lambda name, info: names.append(name) if info.type == h5py.h5o.TYPE_DATASET else None, info=True
+    )
+    for name in names:
+        dataset_id = h5py.h5d.open(file_id, name)
+        create_plist = dataset_id.get_create_plist()
+        if create_plist.get_layout() != h5py.h5d.CHUNKED:
             continue
-        dataset.resize(1, axis=0)
-        dataset[0:1] = dataset[0:1]
-        dataset.resize(0, axis=0)
+        space = dataset_id.get_space()
+        shape = space.get_simple_extent_dims()
+        if shape[0] != 0 or space.get_simple_extent_dims(maxdims=True)[0] != h5s.UNLIMITED:
+            continue
+        file_type = dataset_id.get_type()
+        if any(map(file_type.detect_class, _OBJECT_CLASSES)):
+            _allocate_high_level(h5file[name])
+        else:
+            zero_fill = create_plist.fill_value_defined() == h5py.h5d.FILL_VALUE_DEFAULT
+            _allocate_raw(dataset_id, file_type, shape, zero_fill)
+
+
+#: HDF5 type classes that h5py reads as Python objects (no raw copy of their bytes is meaningful in memory).
+_OBJECT_CLASSES = (h5t.VLEN, h5t.STRING, h5t.REFERENCE)
+
+
+def _allocate_raw(dataset_id: h5py.h5d.DatasetID, file_type: Any, shape: tuple, zero_fill: bool) -> None:
+    """Grow a dataset of plain bytes to one row, write its fill row unconverted, shrink it to none.
+
+    The fill row is zeros under HDF5's default fill value (``zero_fill``), else read from the dataset.
+    """
+    row_shape = (1, *shape[1:])
+    dataset_id.set_extent(row_shape)
+    row = np.zeros(row_shape, dtype=np.dtype((np.void, file_type.get_size())))
+    memory_space = h5s.create_simple(row_shape)
+    file_space = dataset_id.get_space()
+    if not zero_fill:
+        dataset_id.read(memory_space, file_space, row, file_type)
+    dataset_id.write(memory_space, file_space, row, file_type)
+    dataset_id.set_extent(shape)
+
+
+def _allocate_high_level(dataset: h5py.Dataset) -> None:
+    """Grow a dataset with object members (vlen, strings) to one row, write its fill row back, shrink it."""
+    dataset.resize(1, axis=0)
+    dataset[0:1] = dataset[0:1]
+    dataset.resize(0, axis=0)

@@ -10,6 +10,7 @@ with the ``(rows, fields)`` lengths for the ``_var_offsets_<i>`` helper column.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable
 from typing import Any
 
@@ -93,5 +94,23 @@ def _pool_from_cells(columns: SchemaCollection, pool: Pool) -> tuple[np.ndarray,
             grid[:, position] = columns.cells(field)
         items = grid.ravel()
     lengths = np.fromiter(map(len, items), OFFSET_DTYPE, len(items))
-    data = np.concatenate(list(items)).astype(pool.base, copy=False) if len(items) else np.empty(0, pool.base)
-    return data, lengths
+    return _joined(items, pool.base), lengths
+
+
+_DTYPE = operator.attrgetter("dtype")
+
+
+def _joined(items: Any, base: np.dtype) -> np.ndarray:
+    """Return 1-D arrays joined into one of dtype ``base``.
+
+    Arrays already of that dtype have their bytes joined in one call (``numpy.concatenate`` costs
+    about three times more on a pool's thousands of small arrays); others are concatenated and cast.
+    """
+    if not len(items):
+        return np.empty(0, base)
+    if all(dtype == base for dtype in set(map(_DTYPE, items))):
+        try:
+            return np.frombuffer(bytearray().join(items), dtype=base)
+        except (TypeError, BufferError):  # an array that is not contiguous
+            pass
+    return np.concatenate(list(items)).astype(base, copy=False)

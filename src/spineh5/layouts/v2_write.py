@@ -464,5 +464,6 @@ def _var_offsets(lengths: np.ndarray, n_rows: int, n_fields: int, base: int) -> 
     bounds[0] = 0
     np.cumsum(lengths, out=bounds[1:])
     bounds += base
-    index = np.arange(n_rows, dtype=OFFSET_DTYPE)[:, None] * n_fields + np.arange(n_fields + 1, dtype=OFFSET_DTYPE)
-    return bounds[index]
+    # row r is bounds[r * F : r * F + F + 1]: overlapping windows, a strided view (no index array, no gather)
+    step = bounds.strides[0]
+    return np.lib.stride_tricks.as_strided(bounds, shape=(n_rows, n_fields + 1), strides=(n_fields * step, step))

@@ -26,6 +26,7 @@ import numpy as np
 from ..errors import ColumnError
 from .column_arrays import OFFSET_DTYPE, Vlen, default_column, fixed_column, split_rows, vlen_column, vlen_from_rows
 from .columns import Column, build_column, values_equal
+from .instance_columns import instance_columns
 from .objects import SchemaObject, _column_values
 
 __all__ = ["SchemaCollection", "Vlen", "collection_of", "collection_type"]
@@ -160,8 +161,12 @@ class SchemaCollection:
         name = cls.CLASS_NAME
         data: dict[str, np.ndarray | Vlen] = {}
         cells: dict[str, np.ndarray] = {}
-        for column in cls._LITE_COLUMNS if lite else cls._FULL_COLUMNS:
-            built = build_column(column, values(column), name)
+        wanted = cls._LITE_COLUMNS if lite else cls._FULL_COLUMNS
+        read = instance_columns(cls.OBJECT_TYPE, objects, wanted)
+        for column in wanted:
+            built = read.get(column.name)
+            if built is None:
+                built = build_column(column, values(column), name)
             (cells if column.storage == "vlen" else data)[column.name] = built
         return cls._with_defaults(data, len(objects), cells)
 
@@ -201,17 +206,17 @@ class SchemaCollection:
         if len(collections) == 1:
             return collections[0]  # type: ignore[return-value]
         data: dict[str, np.ndarray | Vlen] = {}
+        cells: dict[str, np.ndarray] = {}
         for column in cls.COLUMNS:
-            parts = [other.column(column.name) for other in collections]
-            if column.storage == "vlen":
-                shifts = np.cumsum([0] + [len(part.values) for part in parts[:-1]], dtype=OFFSET_DTYPE).tolist()
-                offsets = np.concatenate(
-                    [np.zeros(1, OFFSET_DTYPE)] + [p.offsets[1:] + s for p, s in zip(parts, shifts)]
-                )
-                data[column.name] = Vlen(np.concatenate([part.values for part in parts]), offsets)
+            name = column.name
+            if column.storage != "vlen":
+                data[name] = np.concatenate([other._data[name] for other in collections])
+            elif all(other.has_cells(name) for other in collections):
+                # still one array per row everywhere (collections built from objects): join the rows, not the values
+                cells[name] = np.concatenate([other._cells[name] for other in collections])
             else:
-                data[column.name] = np.concatenate(parts)
-        return cls(data, sum(len(other) for other in collections))
+                data[name] = _concat_vlen([other.column(name) for other in collections])
+        return cls(data, sum(len(other) for other in collections), cells)
 
     def take(self: _C, rows: Any) -> _C:
         """Return the rows at ``rows`` (positions, a boolean mask or a slice) as a new collection."""
@@ -346,6 +351,13 @@ class SchemaCollection:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} of {self._length} {self.CLASS_NAME}>"
+
+
+def _concat_vlen(parts: list[Vlen]) -> Vlen:
+    """Return variable-length columns joined: their values, and their offsets shifted to follow each other."""
+    shifts = np.cumsum([0] + [len(part.values) for part in parts[:-1]], dtype=OFFSET_DTYPE).tolist()
+    offsets = np.concatenate([np.zeros(1, OFFSET_DTYPE)] + [p.offsets[1:] + s for p, s in zip(parts, shifts)])
+    return Vlen(np.concatenate([part.values for part in parts]), offsets)
 
 
 def _scalar_values(column: Column, held: np.ndarray) -> list:

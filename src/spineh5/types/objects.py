@@ -26,6 +26,7 @@ import numpy as np
 
 from ..errors import ColumnError
 from .columns import Column, build_column, decode_column, values_equal
+from .instance_columns import instance_columns
 
 __all__ = ["SchemaObject", "column", "object_type"]
 
@@ -99,8 +100,11 @@ class SchemaObject:
         values = _column_values(objects, cls)
         records = np.zeros(len(objects), dtype=cls.LITE_DTYPE if lite else cls.DTYPE)
         class_name = cls.CLASS_NAME
-        for column in cls._LITE_COLUMNS if lite else cls._FULL_COLUMNS:
-            records[column.name] = build_column(column, values(column), class_name)
+        wanted = cls._LITE_COLUMNS if lite else cls._FULL_COLUMNS
+        read = instance_columns(cls, objects, wanted)
+        for column in wanted:
+            built = read.get(column.name)
+            records[column.name] = build_column(column, values(column), class_name) if built is None else built
         return records
 
     @classmethod

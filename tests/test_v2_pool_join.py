@@ -1,0 +1,41 @@
+"""V2 pools from rows held as arrays (bytes joined in one call, as numpy concatenates) and their row boundaries."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from spineh5.layouts.v2_columns import _joined
+from spineh5.layouts.v2_write import _var_offsets
+
+
+def _cells(*arrays: np.ndarray) -> np.ndarray:
+    out = np.empty(len(arrays), dtype=object)
+    for position, array in enumerate(arrays):
+        out[position] = array
+    return out
+
+
+def test_contiguous_cells_of_the_pool_dtype_are_joined_as_concatenated() -> None:
+    cells = _cells(np.arange(3, dtype=np.int32), np.empty(0, np.int32), np.arange(5, 9, dtype=np.int32))
+    joined = _joined(cells, np.dtype(np.int32))
+    assert joined.dtype == np.int32 and joined.flags.writeable
+    assert joined.tolist() == [0, 1, 2, 5, 6, 7, 8]
+
+
+def test_strided_or_other_dtype_cells_fall_back_to_concatenation_and_cast() -> None:
+    base = np.dtype(np.float32)
+    strided = np.arange(10, dtype=np.float32)[::3]
+    assert _joined(_cells(strided, np.ones(2, np.float32)), base).tolist() == [0, 3, 6, 9, 1, 1]
+    widened = _joined(_cells(np.arange(2, dtype=np.float64), np.ones(1, np.float32)), base)
+    assert widened.dtype == base and widened.tolist() == [0, 1, 1]
+    assert _joined(_cells(), base).dtype == base and len(_joined(_cells(), base)) == 0
+
+
+def test_var_offsets_are_each_rows_absolute_field_boundaries() -> None:
+    rng = np.random.default_rng(3)
+    for rows, fields in ((0, 1), (1, 1), (4, 2), (7, 11)):
+        lengths = rng.integers(0, 5, rows * fields).astype(np.int64)
+        bounds = np.concatenate([[0], np.cumsum(lengths)]) + 100
+        expected = [bounds[row * fields : row * fields + fields + 1].tolist() for row in range(rows)]
+        got = _var_offsets(lengths, rows, fields, 100)
+        assert got.shape == (rows, fields + 1) and got.tolist() == expected
