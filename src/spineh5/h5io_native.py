@@ -42,6 +42,7 @@ __all__ = ["ENV_SWITCH", "NativeRows", "native_rows", "native_supported", "poole
 ENV_SWITCH = "SPINEH5_NATIVE_VLEN"
 
 _SIZE_T = np.dtype(np.uintp)
+_BYTE = ctypes.c_char
 _HVL = np.dtype([("len", _SIZE_T), ("p", _SIZE_T)])
 _SUPPORTED: bool | None = None
 #: Per compound dtype (by identity): None when it cannot take the native path, else its plan.
@@ -71,8 +72,15 @@ class NativeRows:
 
 
 def _address(array: np.ndarray) -> int:
-    """Return the address of an array's first byte (``ndarray.ctypes`` builds a helper object: ~10x slower)."""
-    return array.__array_interface__["data"][0]
+    """Return the address of a contiguous array's first byte.
+
+    Through a ctypes view of its buffer (~2x faster than ``__array_interface__``, ~10x than
+    ``ndarray.ctypes``), or its array interface when the buffer is read-only or empty.
+    """
+    try:
+        return ctypes.addressof(_BYTE.from_buffer(array))
+    except (TypeError, ValueError):
+        return array.__array_interface__["data"][0]
 
 
 def _switched_off() -> bool:
