@@ -21,9 +21,15 @@ the caller writes ``rows`` with h5py's conversions as before. Setting the
 environment variable ``SPINEH5_NATIVE_VLEN=0`` forces that fallback.
 
 :func:`pooled_rows` builds the same buffer from columns (fixed arrays, vlen
-``(values, offsets)``, strings) with no per-row cells at all: the path of
-struct-of-arrays collections; :func:`spineh5.h5io.append_rows` takes the
-:class:`NativeRows` it returns as rows.
+``(values, offsets)`` pools, strings) with no per-row cells at all: the path
+of struct-of-arrays collections. Its ``hvl_t`` pointers go into the given
+values arrays as they are (one or several pools per column, no copy), after
+every offset is checked to stay inside its pool; :func:`spineh5.h5io.append_rows`
+takes the :class:`NativeRows` it returns as rows.
+
+Both fill a numpy structured array laid out like the native row (fixed
+members at their offsets, ``uintp`` pointers for strings, ``hvl_t`` structs
+after the row), so columns are put in place by numpy's field assignment.
 """
 
 from __future__ import annotations
