@@ -97,7 +97,9 @@ def test_concat_keeps_the_parts_pools_and_the_rows_point_into_them(tmp_path: Pat
             id=[7, 8], index=(np.array([-1, 5, 6, 7, -1], np.int32), np.array([1, 3, 4]))
         ),
     ]
-    joined = RecoParticleCollection.concat(parts)
+    copied = RecoParticleCollection.concat(parts)
+    assert copied.vlen_pools("index") == [copied.column("index")]  # joined now, a copy of the parts' values
+    joined = RecoParticleCollection.concat(parts, copy=False)
     pools = joined.vlen_pools("index")
     assert [pool.values.tolist() for pool in pools] == [[0, 1, 20, 21, 22], [], [5, 6, 7]]
     native = payload._pooled_records(_spec(), joined, lite=False)
@@ -109,6 +111,8 @@ def test_concat_keeps_the_parts_pools_and_the_rows_point_into_them(tmp_path: Pat
     assert _written(tmp_path, "records.h5", joined.to_records())[0] == native_bytes
     assert joined.column("index").values.tolist() == [0, 1, 20, 21, 22, 5, 6, 7]  # joined on use
     assert joined.vlen_pools("index") == [joined.column("index")]
+    parts[2].column("index").values[:] = 0  # the copied concat does not share the parts' values
+    assert copied.column("index").values.tolist() == [0, 1, 20, 21, 22, 5, 6, 7]
 
 
 def _spec():
@@ -123,7 +127,8 @@ def test_the_pools_outlive_the_collection(tmp_path: Path) -> None:
         [
             RecoParticleCollection.from_columns(id=[i], index=(np.arange(100, dtype=np.int32) * i, [0, 100]))
             for i in (1, 2)
-        ]
+        ],
+        copy=False,
     )
     native = payload._pooled_records(_spec(), collection, lite=False)
     del collection

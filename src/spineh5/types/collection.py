@@ -198,8 +198,18 @@ class SchemaCollection:
         return cls._with_defaults(data, len(records))
 
     @classmethod
-    def concat(cls: type[_C], collections: Sequence[SchemaCollection]) -> _C:
-        """Return the rows of several collections of this class, in order, as one collection."""
+    def concat(cls: type[_C], collections: Sequence[SchemaCollection], copy: bool = True) -> _C:
+        """Return the rows of several collections of this class, in order, as one collection.
+
+        Parameters
+        ----------
+        collections : sequence of SchemaCollection
+            Collections of this class.
+        copy : bool, default True
+            Join every column now. ``False`` keeps the parts' variable-length values (shared with
+            the parts, not copied) until a column is used whole: :meth:`vlen_pools` gives them as
+            they are, which is how the V1 writer points into them.
+        """
         for other in collections:
             if type(other) is not cls:
                 raise TypeError(f"cannot join a {type(other).__name__} to a {cls.__name__}")
@@ -211,11 +221,15 @@ class SchemaCollection:
         pools: dict[str, list[Vlen]] = {}
         for column in cls.COLUMNS:
             name = column.name
-            if column.storage == "vlen":  # joined on first use: V1 writes point into the pools as they are
+            if column.storage == "vlen":
                 pools[name] = [pool for other in collections for pool in other.vlen_pools(name)]
             else:
                 data[name] = np.concatenate([other._data[name] for other in collections])
-        return cls(data, sum(len(other) for other in collections), pools=pools)
+        joined = cls(data, sum(len(other) for other in collections), pools=pools)
+        if copy:
+            for name in list(pools):
+                joined.column(name)
+        return joined
 
     def take(self: _C, rows: Any) -> _C:
         """Return the rows at ``rows`` (positions, a boolean mask or a slice) as a new collection."""
@@ -255,8 +269,8 @@ class SchemaCollection:
     def vlen_pools(self, name: str) -> list[Vlen]:
         """Return variable-length field ``name`` as one or more :class:`Vlen` whose rows, in order, are its rows.
 
-        A collection joined by :meth:`concat` keeps the pools of its parts until a column is
-        used whole; this gives them without joining (the V1 writer points into them).
+        A collection joined by ``concat(..., copy=False)`` keeps the pools of its parts until a
+        column is used whole; this gives them without joining (the V1 writer points into them).
         """
         pools = self._pools.get(name)
         return pools if pools is not None else [self.column(name)]
