@@ -21,16 +21,22 @@ the caller writes ``rows`` with h5py's conversions as before. Setting the
 environment variable ``SPINEH5_NATIVE_VLEN=0`` forces that fallback.
 
 :func:`pooled_rows` builds the same buffer from columns (fixed arrays, vlen
-``(values, offsets)``, strings) with no per-row cells at all: the path of
-struct-of-arrays collections; :func:`spineh5.h5io.append_rows` takes the
-:class:`NativeRows` it returns as rows.
+``(values, offsets)`` pools, strings) with no per-row cells at all: the path
+of struct-of-arrays collections. Its ``hvl_t`` pointers go into the given
+values arrays as they are (one or several pools per column, no copy), after
+every offset is checked to stay inside its pool; :func:`spineh5.h5io.append_rows`
+takes the :class:`NativeRows` it returns as rows.
+
+Both fill a numpy structured array laid out like the native row (fixed
+members at their offsets, ``uintp`` pointers for strings, ``hvl_t`` structs
+after the row), so columns are put in place by numpy's field assignment.
 """
 
 from __future__ import annotations
 
 import ctypes
 import os
-from typing import Any
+from typing import Any, NamedTuple
 
 import h5py
 import numpy as np
@@ -42,6 +48,7 @@ __all__ = ["ENV_SWITCH", "NativeRows", "native_rows", "native_supported", "poole
 ENV_SWITCH = "SPINEH5_NATIVE_VLEN"
 
 _SIZE_T = np.dtype(np.uintp)
+_BYTE = ctypes.c_char
 _HVL = np.dtype([("len", _SIZE_T), ("p", _SIZE_T)])
 _SUPPORTED: bool | None = None
 #: Per compound dtype (by identity): None when it cannot take the native path, else its plan.
@@ -71,8 +78,15 @@ class NativeRows:
 
 
 def _address(array: np.ndarray) -> int:
-    """Return the address of an array's first byte (``ndarray.ctypes`` builds a helper object: ~10x slower)."""
-    return array.__array_interface__["data"][0]
+    """Return the address of a contiguous array's first byte.
+
+    Through a ctypes view of its buffer (~2x faster than ``__array_interface__``, ~10x than
+    ``ndarray.ctypes``), or its array interface when the buffer is read-only or empty.
+    """
+    try:
+        return ctypes.addressof(_BYTE.from_buffer(array))
+    except (TypeError, ValueError):
+        return array.__array_interface__["data"][0]
 
 
 def _switched_off() -> bool:
@@ -122,7 +136,21 @@ def _self_test() -> bool:
         return False
 
 
-def _plan(dtype: np.dtype) -> tuple[int, Any, list] | None:
+class _Plan(NamedTuple):
+    """How the native buffer of one compound dtype is laid out (see :func:`_build_plan`)."""
+
+    #: Bytes of one native row.
+    size: int
+    #: The HDF5 memory type of a native row.
+    mem_type: Any
+    #: ``(name, offset, kind)`` of each vlen member: kind ``"string"`` or the element dtype of an array.
+    members: list
+    #: A numpy dtype of the native row: fixed members at their offsets, strings as ``uintp`` pointers and
+    #: vlen arrays as ``hvl_t`` structs, so that columns are put in place by numpy's field assignment.
+    layout: np.dtype
+
+
+def _plan(dtype: np.dtype) -> _Plan | None:
     """Return the native plan of a compound dtype (:func:`_build_plan`), cached by identity; None if not native."""
     entry = _PLANS.get(id(dtype))
     if entry is not None and entry[0] is dtype:
@@ -134,7 +162,7 @@ def _plan(dtype: np.dtype) -> tuple[int, Any, list] | None:
     return plan
 
 
-def _build_plan(dtype: np.dtype) -> tuple[int, Any, list] | None:
+def _build_plan(dtype: np.dtype) -> _Plan | None:
     """Plan a native buffer: the row's own bytes, then one ``hvl_t`` per vlen array column.
 
     Fixed members and strings (a ``char *`` fits the 8 bytes of the object
@@ -143,13 +171,13 @@ def _build_plan(dtype: np.dtype) -> tuple[int, Any, list] | None:
     if dtype.names is None or not dtype.hasobject or dtype.itemsize == 0:
         return None
     size = dtype.itemsize
-    members = []  # (name, offset in the buffer, kind, HDF5 member type)
+    members = []  # (name, offset in the buffer, kind, HDF5 member type, numpy type in the buffer)
     for name in dtype.names:
         field, offset = dtype.fields[name][:2]
         if field.kind != "O":
             if field.hasobject:
                 return None
-            members.append((name, offset, "fixed", h5t.py_create(field)))
+            members.append((name, offset, "fixed", h5t.py_create(field), field))
             continue
         base = h5py.check_vlen_dtype(field)
         string = h5py.check_string_dtype(field)
@@ -157,17 +185,26 @@ def _build_plan(dtype: np.dtype) -> tuple[int, Any, list] | None:
             mem = h5t.C_S1.copy()
             mem.set_size(h5t.VARIABLE)
             mem.set_cset(h5t.CSET_UTF8 if string.encoding == "utf-8" else h5t.CSET_ASCII)
-            members.append((name, offset, "string", mem))
+            members.append((name, offset, "string", mem, _SIZE_T))
         elif base is not None and np.dtype(base).kind in "biuf" and np.dtype(base).shape == ():
             base = np.dtype(base)
-            members.append((name, size, base, h5t.vlen_create(h5t.py_create(base))))
+            members.append((name, size, base, h5t.vlen_create(h5t.py_create(base)), _HVL))
             size += _HVL.itemsize
         else:
             return None
     mem_type = h5t.create(h5t.COMPOUND, size)
-    for name, offset, _, member_type in members:
+    for name, offset, _, member_type, _ in members:
         mem_type.insert(name.encode("utf-8"), offset, member_type)
-    return size, mem_type, [(name, offset, kind) for name, offset, kind, _ in members if kind != "fixed"]
+    layout = np.dtype(
+        {
+            "names": [m[0] for m in members],
+            "formats": [m[4] for m in members],
+            "offsets": [m[1] for m in members],
+            "itemsize": size,
+        }
+    )
+    variable = [(name, offset, kind) for name, offset, kind, _, _ in members if kind != "fixed"]
+    return _Plan(size, mem_type, variable, layout)
 
 
 def native_rows(rows: np.ndarray, check_support: bool = True) -> NativeRows | None:
@@ -196,133 +233,172 @@ def native_rows(rows: np.ndarray, check_support: bool = True) -> NativeRows | No
     plan = _plan(rows.dtype)
     if plan is None:
         return None
-    size, mem_type, members = plan
     rows = np.ascontiguousarray(rows)
     count, itemsize = len(rows), rows.dtype.itemsize
-    buffer = np.zeros((count, size), dtype=np.uint8)
+    buffer = np.zeros(count, dtype=plan.layout)
     if count:
         # The rows' own bytes, object pointers included (overwritten below, never used as objects).
         raw = (ctypes.c_uint8 * (count * itemsize)).from_address(_address(rows))
-        buffer[:, :itemsize] = np.frombuffer(raw, dtype=np.uint8).reshape(count, itemsize)
+        buffer.view(np.uint8).reshape(count, plan.size)[:, :itemsize] = np.frombuffer(raw, dtype=np.uint8).reshape(
+            count, itemsize
+        )
     pools: list[np.ndarray] = []
-    for name, offset, kind in members:
+    for name, _, kind in plan.members:
         column = rows[name]
         if kind == "string":
-            structs = _string_pointers(column, pools)
+            done = _put_strings(buffer[name], column.tolist(), pools)
         else:
-            structs = _array_structs(column, kind, pools)
-        if structs is None:
+            done = _put_cells(buffer[name], column, kind, pools)
+        if not done:
             return None
-        width = structs.dtype.itemsize
-        buffer[:, offset : offset + width] = structs.view(np.uint8).reshape(count, width)
-    return NativeRows(buffer.reshape(-1).view(np.dtype((np.void, size))), mem_type, pools)
+    return _native(buffer, plan, pools)
 
 
-def _array_structs(cells: np.ndarray, base: np.dtype, pools: list[np.ndarray]) -> np.ndarray | None:
-    """Return the ``hvl_t`` structs of one vlen column, its cells concatenated into one pool."""
+def _native(buffer: np.ndarray, plan: _Plan, pools: list[np.ndarray]) -> NativeRows:
+    """Return a filled buffer of ``plan.layout`` as :class:`NativeRows` (opaque rows of ``plan.size`` bytes)."""
+    return NativeRows(buffer.view(np.dtype((np.void, plan.size))), plan.mem_type, pools)
+
+
+def _put_cells(structs: np.ndarray, cells: Any, base: np.dtype, pools: list[np.ndarray]) -> bool:
+    """Fill the ``hvl_t`` structs of one vlen column from its cells, concatenated into one pool.
+
+    Returns False (nothing usable) when a cell is not a 1-D array of ``base``.
+    """
     count = len(cells)
-    out = np.zeros(count, dtype=_HVL)
     if not count:
-        return out
+        return True
     try:
-        cell_list = cells.tolist()  # one pass out of numpy; a list iterates several times faster
+        cell_list = cells.tolist() if isinstance(cells, np.ndarray) else list(cells)
         lengths = np.fromiter(map(len, cell_list), dtype=np.int64, count=count)
         pool = np.concatenate(cell_list)
     except (TypeError, ValueError):
-        return None
+        return False
     if pool.dtype != base or pool.ndim != 1:
-        return None
-    pool = np.ascontiguousarray(pool)
+        return False
+    offsets = np.zeros(count + 1, dtype=np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    _put_pool(structs, np.ascontiguousarray(pool), offsets, pools)
+    return True
+
+
+def _put_pool(structs: np.ndarray, pool: np.ndarray, offsets: np.ndarray, pools: list[np.ndarray]) -> None:
+    """Fill ``hvl_t`` structs with the rows ``pool[offsets[i]:offsets[i + 1]]`` (checked offsets)."""
     pools.append(pool)
-    starts = np.zeros(count, dtype=np.int64)
-    np.cumsum(lengths[:-1], out=starts[1:])
-    out["len"] = lengths
+    lengths = offsets[1:] - offsets[:-1]
+    structs["len"] = lengths
     if len(pool):
-        out["p"] = np.where(lengths > 0, _address(pool) + starts * base.itemsize, 0)
-    return out
+        pointers = offsets[:-1] * pool.itemsize
+        pointers += _address(pool)
+        pointers[lengths == 0] = 0
+        structs["p"] = pointers
 
 
-def _string_pointers(cells: np.ndarray, pools: list[np.ndarray]) -> np.ndarray | None:
-    """Return ``char *`` pointers of one vlen string column into one pool of NUL-terminated unique strings."""
-    cell_list = cells.tolist()
+def _put_strings(pointers: np.ndarray, cells: list, pools: list[np.ndarray]) -> bool:
+    """Fill the ``char *`` pointers of one vlen string column into one pool of NUL-terminated unique strings.
+
+    Returns False when a cell is not ``str``/``bytes`` or not encodable as UTF-8 (h5py then decides).
+    """
     try:
-        codes = {cell: code for code, cell in enumerate(dict.fromkeys(cell_list))}
-        index = np.fromiter(map(codes.__getitem__, cell_list), np.int64, len(cell_list))
+        codes = {cell: code for code, cell in enumerate(dict.fromkeys(cells))}
+        index = np.fromiter(map(codes.__getitem__, cells), np.int64, len(cells))
     except TypeError:  # an unhashable cell: not a string
-        return None
+        return False
     encoded = []
     for cell in codes:
         if isinstance(cell, str):
             try:
                 cell = cell.encode("utf-8")
             except UnicodeEncodeError:  # h5py's conversion decides what to do with it
-                return None
+                return False
         elif not isinstance(cell, bytes):
-            return None
+            return False
         encoded.append(cell + b"\0")
     lengths = np.fromiter(map(len, encoded), np.int64, len(encoded))
     starts = np.zeros(len(encoded), dtype=np.int64)
     np.cumsum(lengths[:-1], out=starts[1:])
     pool = np.frombuffer(b"".join(encoded), dtype=np.uint8).copy() if encoded else np.zeros(1, np.uint8)
     pools.append(pool)
-    return (_address(pool) + starts[index]).astype(_SIZE_T) if len(index) else np.empty(0, _SIZE_T)
+    if len(index):
+        starts += _address(pool)
+        pointers[:] = starts[index]
+    return True
 
 
 def pooled_rows(dtype: np.dtype, columns: dict[str, Any], count: int) -> NativeRows | None:
-    """Return native rows of ``dtype`` built straight from columns, with no per-row cells (for collections).
+    """Return native rows of ``dtype`` built straight from columns, with no per-row records (for collections).
 
     Parameters
     ----------
     dtype : numpy.dtype
         The compound the dataset stores (a generated class's ``DTYPE``).
     columns : dict
-        Every column of ``dtype``: a numpy array per fixed column; per vlen
-        array column ``(values, offsets)`` (``offsets`` int64 of ``count + 1``,
-        from 0); per string column a sequence of ``str``.
+        Every column of ``dtype``: an array (or a scalar, broadcast) per fixed
+        column; per vlen array column a tuple ``(values, offsets)``
+        (``offsets`` of ``count + 1`` into ``values``, such as a
+        :class:`~spineh5.types.column_arrays.Vlen`) or one array per row (an
+        object array or a list); per string column a sequence of ``str``.
     count : int
         The number of rows.
 
     Returns
     -------
     NativeRows or None
-        None when the native path is off or ``dtype`` cannot take it (then
-        build records and write them with h5py's conversions).
+        None when the native path is off, ``dtype`` cannot take it, or a
+        column cannot be pointed at as it is (offsets outside their values,
+        cells of another element type, a string that is not ``str``): then
+        build records and write them with h5py's conversions.
     """
     if not native_supported():
         return None
     plan = _plan(dtype)
     if plan is None:
         return None
-    size, mem_type, members = plan
-    buffer = np.zeros((count, size), dtype=np.uint8)
-    variable = {name for name, _, _ in members}
+    buffer = np.zeros(count, dtype=plan.layout)
+    variable = {name: kind for name, _, kind in plan.members}
     for name in dtype.names:
-        if name in variable:
-            continue
-        field, offset = dtype.fields[name][:2]
-        column = np.ascontiguousarray(
-            np.broadcast_to(np.asarray(columns[name], dtype=field.base), (count, *field.shape))
-        )
-        buffer[:, offset : offset + field.itemsize] = column.view(np.uint8).reshape(count, field.itemsize)
+        if name not in variable:
+            buffer[name] = columns[name]  # numpy casts and broadcasts in C, as a records assignment does
     pools: list[np.ndarray] = []
-    for name, offset, kind in members:
+    for name, kind in variable.items():
+        value = columns[name]
         if kind == "string":
-            cells = np.empty(count, dtype=object)
-            cells[:] = list(columns[name])
-            structs = _string_pointers(cells, pools)
-            if structs is None:
-                return None
+            done = _put_strings(buffer[name], list(value), pools)
+        elif isinstance(value, tuple) or (isinstance(value, list) and value and isinstance(value[0], tuple)):
+            done = _put_values(buffer[name], [value] if isinstance(value, tuple) else value, kind, count, pools)
         else:
-            values, offsets = columns[name]
-            pool = np.ascontiguousarray(values, dtype=kind)
-            offsets = np.asarray(offsets, dtype=np.int64)
-            if pool.ndim != 1 or offsets.shape != (count + 1,):
-                return None
-            pools.append(pool)
-            lengths = np.diff(offsets)
-            structs = np.zeros(count, dtype=_HVL)
-            structs["len"] = lengths
-            structs["p"] = np.where(lengths > 0, _address(pool) + offsets[:-1] * kind.itemsize, 0)
-        width = structs.dtype.itemsize
-        buffer[:, offset : offset + width] = structs.view(np.uint8).reshape(count, width)
-    return NativeRows(buffer.reshape(-1).view(np.dtype((np.void, size))), mem_type, pools)
+            done = len(value) == count and _put_cells(buffer[name], value, kind, pools)
+        if not done:
+            return None
+    return _native(buffer, plan, pools)
+
+
+def _put_values(structs: np.ndarray, parts: list, base: np.dtype, count: int, pools: list[np.ndarray]) -> bool:
+    """Fill the ``hvl_t`` structs of one vlen column from ``(values, offsets)`` pools, checking every offset first.
+
+    The rows of the pools follow each other; the structs point into each pool as it is (no copy
+    unless its values are not of ``base``). Returns False when a pool is malformed or the rows
+    do not add up to ``count``.
+    """
+    if not all(isinstance(part, tuple) and len(part) == 2 for part in parts):
+        return False
+    values = [np.ascontiguousarray(part[0], dtype=base) for part in parts]
+    offsets = [np.asarray(part[1]) for part in parts]
+    if any(pool.ndim != 1 for pool in values) or any(o.ndim != 1 or o.dtype.kind not in "iu" for o in offsets):
+        return False
+    rows = [len(o) - 1 for o in offsets]
+    if min(rows, default=0) < 0 or sum(rows) != count:
+        return False
+    if count == 0:
+        return True
+    starts = np.concatenate([o[:-1] for o in offsets]).astype(np.int64)
+    lengths = np.concatenate([o[1:] for o in offsets]).astype(np.int64) - starts
+    sizes = np.repeat(np.fromiter(map(len, values), np.int64, len(values)), rows)
+    if (starts < 0).any() or (lengths < 0).any() or (starts + lengths > sizes).any():
+        return False  # a pointer outside its pool would read foreign memory
+    structs["len"] = lengths
+    pointers = starts * base.itemsize
+    pointers += np.repeat(np.fromiter(map(_address, values), np.int64, len(values)), rows)
+    pointers[lengths == 0] = 0
+    structs["p"] = pointers
+    pools.extend(values)
+    return True

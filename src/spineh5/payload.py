@@ -16,6 +16,7 @@ import attrs
 import numpy as np
 
 from .errors import ProductError
+from .h5io_native import NativeRows, pooled_rows
 from .products import Kind, ProductSpec, class_of, is_object, is_scalar
 from .types.collection import SchemaCollection, collection_of
 from .types.columns import ColumnError, cast_array
@@ -35,9 +36,11 @@ class Payload:
     ----------
     spec : ProductSpec
         How the product is stored.
-    rows : numpy.ndarray or None
+    rows : numpy.ndarray, NativeRows or None
         Rows appended to the product dataset (``elements`` for flat lists);
-        ``None`` for jagged lists and for objects prepared as ``columns``.
+        ``None`` for jagged lists and for objects prepared as ``columns``;
+        for objects given as collections to a V1 file, native rows pointing
+        into the collection's pools (:func:`~spineh5.h5io_native.pooled_rows`).
     counts : numpy.ndarray
         Rows of ``rows`` per entry (for flat lists: arrays per entry).
     element_counts : numpy.ndarray or None
@@ -47,11 +50,12 @@ class Payload:
     part_counts : numpy.ndarray or None
         Jagged lists: shape (entries, positions), rows per entry and position.
     columns : SchemaCollection or None
-        Objects prepared column by column (``prepare(..., columnar=True)``), instead of ``rows``.
+        Objects prepared column by column: instead of ``rows`` (``prepare(..., columnar=True)``), or
+        beside the native ``rows`` built from them.
     """
 
     spec: ProductSpec
-    rows: np.ndarray | None
+    rows: np.ndarray | NativeRows | None
     counts: np.ndarray
     element_counts: np.ndarray | None = None
     parts: list[np.ndarray] | None = None
@@ -216,7 +220,7 @@ def _columns(spec: ProductSpec, entries: Sequence[Any], counts: np.ndarray, lite
             run_start = entry if run_start is None else run_start
             run.extend(objects)
     flush(len(entries))
-    joined = collection.concat(parts)
+    joined = collection.concat(parts, copy=False)  # V1 points into the parts' values, V2 joins what it uses
     _check_rules(spec, spec.object_type, joined, counts)
     return joined
 
@@ -318,7 +322,28 @@ def _objects_payload(
     columns = _columns(spec, entries, counts, lite)
     if columnar:
         return Payload(spec, None, counts, columns=columns)
-    return Payload(spec, columns.to_records(lite), counts)
+    return Payload(spec, _pooled_records(spec, columns, lite), counts, columns=columns)
+
+
+def _pooled_records(spec: ProductSpec, columns: SchemaCollection, lite: bool) -> np.ndarray | NativeRows:
+    """Return the V1 rows of a collection: native rows pointing into its own pools, else compound records.
+
+    The native rows are built column by column (no per-row cells, :func:`~spineh5.h5io_native.pooled_rows`);
+    where the native path is off or refused, the records h5py's conversions write, with the same bytes.
+    """
+    cls = spec.object_type
+    dtype = cls.LITE_DTYPE if lite else cls.DTYPE
+    variable = {column.name for column in columns.COLUMNS if column.storage == "vlen"}
+    held = {
+        name: columns.cells(name)
+        if columns.has_cells(name)
+        else columns.vlen_pools(name)
+        if name in variable
+        else columns.column(name)
+        for name in dtype.names
+    }
+    native = pooled_rows(dtype, held, len(columns))
+    return native if native is not None else columns.to_records(lite)
 
 
 def _check_array(spec: ProductSpec, array: Any, width: int, entry: int, what: str) -> np.ndarray:

@@ -52,7 +52,7 @@ class SchemaCollection:
         Its columns, in on-disk order.
     """
 
-    __slots__ = ("_cells", "_data", "_length")
+    __slots__ = ("_cells", "_data", "_length", "_pools")
 
     OBJECT_TYPE: ClassVar[type[SchemaObject]]
     CLASS_NAME: ClassVar[str]
@@ -64,16 +64,23 @@ class SchemaCollection:
     __hash__ = None  # type: ignore[assignment]
 
     def __init__(
-        self, data: dict[str, np.ndarray | Vlen], length: int, cells: dict[str, np.ndarray] | None = None
+        self,
+        data: dict[str, np.ndarray | Vlen],
+        length: int,
+        cells: dict[str, np.ndarray] | None = None,
+        pools: dict[str, list[Vlen]] | None = None,
     ) -> None:
         """Hold checked columns (every column of the class, ``length`` rows each); see :meth:`from_columns`.
 
         ``cells`` holds variable-length columns still as one array per row (an object array, as
-        :meth:`from_objects` finds them): they are joined into a :class:`Vlen` on first use.
+        :meth:`from_objects` finds them), ``pools`` variable-length columns still as the
+        :class:`Vlen` of several collections (as :meth:`concat` leaves them): either is joined
+        into one :class:`Vlen` on first use.
         """
         self._data = data
         self._length = length
         self._cells = cells or {}
+        self._pools = pools or {}
 
     # -- building ------------------------------------------------------------------------------------------
 
@@ -196,8 +203,18 @@ class SchemaCollection:
         return cls._with_defaults(data, len(records))
 
     @classmethod
-    def concat(cls: type[_C], collections: Sequence[SchemaCollection]) -> _C:
-        """Return the rows of several collections of this class, in order, as one collection."""
+    def concat(cls: type[_C], collections: Sequence[SchemaCollection], copy: bool = True) -> _C:
+        """Return the rows of several collections of this class, in order, as one collection.
+
+        Parameters
+        ----------
+        collections : sequence of SchemaCollection
+            Collections of this class.
+        copy : bool, default True
+            Join every column now. ``False`` keeps the parts' variable-length values (shared with
+            the parts, not copied) until a column is used whole: :meth:`vlen_pools` gives them as
+            they are, which is how the V1 writer points into them.
+        """
         for other in collections:
             if type(other) is not cls:
                 raise TypeError(f"cannot join a {type(other).__name__} to a {cls.__name__}")
@@ -207,6 +224,7 @@ class SchemaCollection:
             return collections[0]  # type: ignore[return-value]
         data: dict[str, np.ndarray | Vlen] = {}
         cells: dict[str, np.ndarray] = {}
+        pools: dict[str, list[Vlen]] = {}
         for column in cls.COLUMNS:
             name = column.name
             if column.storage != "vlen":
@@ -215,8 +233,12 @@ class SchemaCollection:
                 # still one array per row everywhere (collections built from objects): join the rows, not the values
                 cells[name] = np.concatenate([other._cells[name] for other in collections])
             else:
-                data[name] = _concat_vlen([other.column(name) for other in collections])
-        return cls(data, sum(len(other) for other in collections), cells)
+                pools[name] = [pool for other in collections for pool in other.vlen_pools(name)]
+        joined = cls(data, sum(len(other) for other in collections), cells, pools)
+        if copy:
+            for name in list(pools):
+                joined.column(name)
+        return joined
 
     def take(self: _C, rows: Any) -> _C:
         """Return the rows at ``rows`` (positions, a boolean mask or a slice) as a new collection."""
@@ -244,10 +266,23 @@ class SchemaCollection:
         """Return the column of field ``name`` (an array, or a :class:`Vlen` for a variable-length field)."""
         held = self._data.get(name)
         if held is None:
-            if name not in self._cells:
+            if name in self._pools:
+                held = self._data[name] = _concat_vlen(self._pools[name])
+                del self._pools[name]  # the joined column replaces them
+            elif name in self._cells:
+                held = self._data[name] = vlen_from_rows(self._BY_NAME[name], self._cells[name])
+            else:
                 raise KeyError(f"{self.CLASS_NAME} has no field {name!r}")
-            held = self._data[name] = vlen_from_rows(self._BY_NAME[name], self._cells[name])
         return held
+
+    def vlen_pools(self, name: str) -> list[Vlen]:
+        """Return variable-length field ``name`` as one or more :class:`Vlen` whose rows, in order, are its rows.
+
+        A collection joined by ``concat(..., copy=False)`` keeps the pools of its parts until a
+        column is used whole; this gives them without joining (the V1 writer points into them).
+        """
+        pools = self._pools.get(name)
+        return pools if pools is not None else [self.column(name)]
 
     def cells(self, name: str) -> np.ndarray:
         """Return the rows of variable-length field ``name`` as an object array of arrays (views)."""
@@ -354,9 +389,15 @@ class SchemaCollection:
 
 
 def _concat_vlen(parts: list[Vlen]) -> Vlen:
-    """Return variable-length columns joined: their values, and their offsets shifted to follow each other."""
-    shifts = np.cumsum([0] + [len(part.values) for part in parts[:-1]], dtype=OFFSET_DTYPE).tolist()
-    offsets = np.concatenate([np.zeros(1, OFFSET_DTYPE)] + [p.offsets[1:] + s for p, s in zip(parts, shifts)])
+    """Return the rows of several variable-length columns, in order, as one."""
+    if len(parts) == 1:
+        return parts[0]
+    lengths = [len(part.offsets) - 1 for part in parts]
+    sizes = np.fromiter([len(part.values) for part in parts], OFFSET_DTYPE, len(parts))
+    offsets = np.zeros(sum(lengths) + 1, dtype=OFFSET_DTYPE)
+    ends = offsets[1:]
+    np.concatenate([part.offsets[1:] for part in parts], out=ends)
+    ends += np.repeat(np.cumsum(sizes) - sizes, lengths)  # each part's rows shifted by the values before it
     return Vlen(np.concatenate([part.values for part in parts]), offsets)
 
 
