@@ -22,16 +22,30 @@ __all__ = ["add_rows", "as_collections"]
 
 
 def as_collections(batch: dict[str, Any]) -> dict[str, Any]:
-    """Return ``batch`` with every object product as collections."""
+    """Return ``batch`` with every object product as collections, built as a columnar producer hands them.
+
+    Each collection comes from :meth:`from_columns` with one array per fixed field and
+    ``(values, offsets)`` per variable-length field (the columns are taken from the
+    objects here, outside any timing), so it holds what a struct-of-arrays producer
+    holds: no per-row arrays.
+    """
     from spineh5.types.registry import REGISTRY
+
+    def columnar(collection_cls: Any, objects: list) -> Any:
+        built = collection_cls.from_objects(objects)
+        columns = {}
+        for column in collection_cls.COLUMNS:
+            held = built.column(column.name)
+            columns[column.name] = (held.values, held.offsets) if column.storage == "vlen" else held
+        return collection_cls.from_columns(columns)
 
     out = dict(batch)
     for key, class_name in mix.OBJECT_CLASSES.items():
         collection = REGISTRY[class_name].COLLECTION
         if mix.KINDS[key][0] == "object":
-            out[key] = collection.from_objects(batch[key])
+            out[key] = columnar(collection, batch[key])
         else:
-            out[key] = [collection.from_objects(objects) for objects in batch[key]]
+            out[key] = [columnar(collection, objects) for objects in batch[key]]
     return out
 
 

@@ -56,6 +56,24 @@ def test_allocation_writes_the_bytes_of_the_high_level_reference(tmp_path: Path,
     assert fast != untouched  # the allocation did happen (the indexes take space)
 
 
+@pytest.mark.parametrize("native", [True, False])
+def test_vlen_datasets_take_the_native_row_and_fall_back(tmp_path: Path, monkeypatch, native: bool) -> None:
+    """Compound datasets with vlen/string members get a native empty row (no h5py conversion) unless switched off."""
+    from spineh5 import h5io
+    from spineh5.h5io_native import ENV_SWITCH
+
+    if not native:
+        monkeypatch.setenv(ENV_SWITCH, "0")
+    high_level = []
+    original = h5io._allocate_high_level
+    monkeypatch.setattr(
+        h5io, "_allocate_high_level", lambda dataset: (high_level.append(dataset.name), original(dataset))
+    )
+    fast = _made_with(tmp_path / "fast.h5", allocate_chunk_indexes)
+    assert high_level == ([] if native else ["/products/x/rows"])
+    assert fast == _made_with(tmp_path / "reference.h5", _high_level_reference)
+
+
 def test_allocation_leaves_every_dataset_as_it_was(tmp_path: Path) -> None:
     path = tmp_path / "f.h5"
     _made_with(path, allocate_chunk_indexes)

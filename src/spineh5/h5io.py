@@ -21,7 +21,7 @@ import h5py
 import numpy as np
 from h5py import h5s, h5t
 
-from .h5io_native import NativeRows, native_rows
+from .h5io_native import NativeRows, empty_rows, native_rows
 
 _MEMORY_TYPES: dict[int, tuple[np.dtype, h5py.h5t.TypeID]] = {}
 _MAX_CACHED = 512
@@ -216,11 +216,11 @@ def allocate_chunk_indexes(h5file: h5py.File) -> None:
         if shape[0] != 0 or space.get_simple_extent_dims(maxdims=True)[0] != h5s.UNLIMITED:
             continue
         file_type = dataset_id.get_type()
-        if any(map(file_type.detect_class, _OBJECT_CLASSES)):
-            _allocate_high_level(h5file[name])
-        else:
-            zero_fill = create_plist.fill_value_defined() == h5py.h5d.FILL_VALUE_DEFAULT
+        zero_fill = create_plist.fill_value_defined() == h5py.h5d.FILL_VALUE_DEFAULT
+        if not any(map(file_type.detect_class, _OBJECT_CLASSES)):
             _allocate_raw(dataset_id, file_type, shape, zero_fill)
+        elif not (zero_fill and _allocate_native(dataset_id, shape)):
+            _allocate_high_level(h5file[name])
 
 
 #: HDF5 type classes that h5py reads as Python objects (no raw copy of their bytes is meaningful in memory).
@@ -241,6 +241,24 @@ def _allocate_raw(dataset_id: h5py.h5d.DatasetID, file_type: Any, shape: tuple, 
         dataset_id.read(memory_space, file_space, row, file_type)
     dataset_id.write(memory_space, file_space, row, file_type)
     dataset_id.set_extent(shape)
+
+
+def _allocate_native(dataset_id: h5py.h5d.DatasetID, shape: tuple) -> bool:
+    """Grow a 1-D compound dataset with vlen members to one row, write an empty row natively, shrink it.
+
+    The row (:func:`spineh5.h5io_native.empty_rows`) has the bytes h5py writes back from
+    a default fill row, without h5py's conversions. Returns False (nothing done) where
+    the native path does not apply.
+    """
+    if len(shape) != 1:
+        return False
+    row = empty_rows(dataset_id.dtype, 1)
+    if row is None:
+        return False
+    dataset_id.set_extent((1,))
+    dataset_id.write(h5s.create_simple((1,)), dataset_id.get_space(), row.buffer, row.mem_type)
+    dataset_id.set_extent(shape)
+    return True
 
 
 def _allocate_high_level(dataset: h5py.Dataset) -> None:

@@ -42,7 +42,7 @@ import h5py
 import numpy as np
 from h5py import h5t
 
-__all__ = ["ENV_SWITCH", "NativeRows", "native_rows", "native_supported", "pooled_rows"]
+__all__ = ["ENV_SWITCH", "NativeRows", "empty_rows", "native_rows", "native_supported", "pooled_rows"]
 
 #: Environment variable that turns the native path off (``0``, ``false``, ``no``, ``off``).
 ENV_SWITCH = "SPINEH5_NATIVE_VLEN"
@@ -252,6 +252,26 @@ def native_rows(rows: np.ndarray, check_support: bool = True) -> NativeRows | No
         if not done:
             return None
     return _native(buffer, plan, pools)
+
+
+def empty_rows(dtype: np.dtype, count: int) -> NativeRows | None:
+    """Return ``count`` native rows of ``dtype`` with zeros, empty vlen arrays and empty strings; None if not native.
+
+    What h5py writes back from a fill row it read (``dataset[0:1] = dataset[0:1]``),
+    byte for byte, with no conversion: strings point to one NUL byte (an empty
+    string, not a null pointer, which HDF5 stores differently).
+    """
+    if not native_supported():
+        return None
+    plan = _plan(dtype)
+    if plan is None:
+        return None
+    buffer = np.zeros(count, dtype=plan.layout)
+    empty = np.zeros(1, dtype=np.uint8)
+    for name, _, kind in plan.members:
+        if kind == "string":
+            buffer[name] = _address(empty)
+    return _native(buffer, plan, [empty])
 
 
 def _native(buffer: np.ndarray, plan: _Plan, pools: list[np.ndarray]) -> NativeRows:
