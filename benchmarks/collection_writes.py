@@ -2,8 +2,10 @@
 
 Every object product of each batch is converted beforehand (outside the timing, as
 the floors build their arrays beforehand): a list-of-objects product becomes one
-collection per entry (``RecoParticleCollection.from_objects``), a one-object product
-one collection with a row per entry. Each layout is timed in rounds against its own
+collection of the batch's rows (``RecoParticleCollection.from_columns``, values and
+offsets per variable-length field) cut into one view per entry
+(``collection.unflatten(counts)``), a one-object product one collection with a row
+per entry. Each layout is timed in rounds against its own
 floor and against the same write from objects, with the floor's settings
 (``measure.FLOOR_SETTINGS``, what issue 14's targets are judged with) and with the
 defaults; the files are checked byte-identical to the ones written from objects.
@@ -24,10 +26,11 @@ __all__ = ["add_rows", "as_collections"]
 def as_collections(batch: dict[str, Any]) -> dict[str, Any]:
     """Return ``batch`` with every object product as collections, built as a columnar producer hands them.
 
-    Each collection comes from :meth:`from_columns` with one array per fixed field and
-    ``(values, offsets)`` per variable-length field (the columns are taken from the
-    objects here, outside any timing), so it holds what a struct-of-arrays producer
-    holds: no per-row arrays.
+    Each product of the batch is one collection from :meth:`from_columns` (one array
+    per fixed field, ``(values, offsets)`` per variable-length field, taken from the
+    objects here, outside any timing), cut into one view per entry with
+    :meth:`unflatten`: what a struct-of-arrays producer holds for a batch, with no
+    per-row arrays and no per-entry copies.
     """
     from spineh5.types.registry import REGISTRY
 
@@ -45,7 +48,8 @@ def as_collections(batch: dict[str, Any]) -> dict[str, Any]:
         if mix.KINDS[key][0] == "object":
             out[key] = columnar(collection, batch[key])
         else:
-            out[key] = [columnar(collection, objects) for objects in batch[key]]
+            flat = columnar(collection, [item for objects in batch[key] for item in objects])
+            out[key] = flat.unflatten([len(objects) for objects in batch[key]])
     return out
 
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
-from spineh5.layouts.v2_columns import _joined
+from spineh5.layouts.v2_columns import _gather_runs, _joined
 from spineh5.layouts.v2_write import _var_offsets
 
 
@@ -39,3 +40,19 @@ def test_var_offsets_are_each_rows_absolute_field_boundaries() -> None:
         expected = [bounds[row * fields : row * fields + fields + 1].tolist() for row in range(rows)]
         got = _var_offsets(lengths, rows, fields, 100)
         assert got.shape == (rows, fields + 1) and got.tolist() == expected
+
+
+@pytest.mark.parametrize("mean_run", [3, 40, 400])  # the index-array path, and the byte-slice path above 160
+@pytest.mark.parametrize("dtype", [np.int32, np.float64, np.bool_, np.float16])
+def test_gathered_runs_equal_their_slices_joined(mean_run: int, dtype) -> None:
+    rng = np.random.default_rng(mean_run)
+    sizes = rng.integers(1, 2 * mean_run, 300)
+    starts = rng.integers(0, 1000, 300)
+    values = (
+        rng.integers(0, 2, 1000 + 2 * mean_run) if dtype is np.bool_ else rng.normal(size=1000 + 2 * mean_run)
+    ).astype(dtype)
+    expected = np.concatenate([values[a : a + n] for a, n in zip(starts, sizes)])
+    gathered = _gather_runs(values, starts, sizes)
+    assert gathered.dtype == values.dtype and np.array_equal(gathered, expected)
+    strided = _gather_runs(np.repeat(values, 2)[::2], starts, sizes)  # not contiguous: numpy's slices
+    assert np.array_equal(strided, expected)

@@ -61,8 +61,9 @@ def column_pool_values(
     return _gather_runs(pooled, starts, sizes).astype(pool.base, copy=False), flat_lengths
 
 
-#: Mean run length above which runs are copied as slices (one small copy each) rather than by one index array.
-_SLICE_RUN_LENGTH = 32
+#: Mean run length above which runs are copied as byte slices (one small copy each) rather than by one index
+#: array (measured on 2,000-5,000 runs of int32: the index array wins below about 150 values per run).
+_SLICE_RUN_LENGTH = 160
 
 
 def _gather_runs(values: np.ndarray, starts: np.ndarray, sizes: np.ndarray) -> np.ndarray:
@@ -71,6 +72,11 @@ def _gather_runs(values: np.ndarray, starts: np.ndarray, sizes: np.ndarray) -> n
     if not len(sizes):
         return values[:0]
     if total >= _SLICE_RUN_LENGTH * len(sizes):
+        if values.flags.c_contiguous and values.ndim == 1:
+            # slices of a byte view joined in one call (half the cost of numpy slices and concatenate)
+            data, width = memoryview(values.view(np.uint8)), values.itemsize
+            firsts, lasts = (starts * width).tolist(), ((starts + sizes) * width).tolist()
+            return np.frombuffer(bytearray().join([data[a:b] for a, b in zip(firsts, lasts)]), dtype=values.dtype)
         ends = starts + sizes
         return np.concatenate([values[start:end] for start, end in zip(starts.tolist(), ends.tolist())])
     # one index array: 1 within a run, the jump to the next run's start at its first position

@@ -52,7 +52,7 @@ class SchemaCollection:
         Its columns, in on-disk order.
     """
 
-    __slots__ = ("_cells", "_data", "_length", "_pools")
+    __slots__ = ("_cells", "_data", "_length", "_origin", "_pools")
 
     OBJECT_TYPE: ClassVar[type[SchemaObject]]
     CLASS_NAME: ClassVar[str]
@@ -81,6 +81,8 @@ class SchemaCollection:
         self._length = length
         self._cells = cells or {}
         self._pools = pools or {}
+        #: ``(collection, first row)`` of a view made by :meth:`unflatten`: its columns are read from there on use.
+        self._origin: tuple[SchemaCollection, int] | None = None
 
     # -- building ------------------------------------------------------------------------------------------
 
@@ -222,13 +224,16 @@ class SchemaCollection:
             return cls._with_defaults({}, 0)
         if len(collections) == 1:
             return collections[0]  # type: ignore[return-value]
+        whole = _consecutive_views(collections)
+        if whole is not None:
+            return whole  # type: ignore[return-value]
         data: dict[str, np.ndarray | Vlen] = {}
         cells: dict[str, np.ndarray] = {}
         pools: dict[str, list[Vlen]] = {}
         for column in cls.COLUMNS:
             name = column.name
             if column.storage != "vlen":
-                data[name] = np.concatenate([other._data[name] for other in collections])
+                data[name] = np.concatenate([other.column(name) for other in collections])
             elif all(other.has_cells(name) for other in collections):
                 # still one array per row everywhere (collections built from objects): join the rows, not the values
                 cells[name] = np.concatenate([other._cells[name] for other in collections])
@@ -239,6 +244,51 @@ class SchemaCollection:
             for name in list(pools):
                 joined.column(name)
         return joined
+
+    def unflatten(self: _C, counts: Any) -> list[_C]:
+        """Return the rows cut into consecutive collections of ``counts[i]`` rows (views: nothing is copied).
+
+        The columnar way to fill a batch: build one collection for all of a batch's
+        entries with :meth:`from_columns`, then give the writer
+        ``collection.unflatten(rows_per_entry)`` as the product's list (one collection
+        per entry), as ``ak.unflatten`` cuts a flat array. A part reads its columns
+        from this collection on first use, and the writer joins consecutive parts
+        back into this collection's rows without copying them.
+
+        Raises
+        ------
+        ColumnError
+            When ``counts`` is not a 1-D sequence of non-negative integers adding up to ``len(self)``.
+        """
+        sizes = np.asarray(counts)
+        if sizes.ndim != 1 or (len(sizes) and sizes.dtype.kind not in "iu"):
+            raise ColumnError(
+                self.CLASS_NAME, "unflatten", f"counts must be a 1-D sequence of integers, got {counts!r}"
+            )
+        if len(sizes) and int(sizes.min()) < 0:
+            raise ColumnError(self.CLASS_NAME, "unflatten", f"counts must not be negative, got {int(sizes.min())}")
+        total = int(sizes.sum()) if len(sizes) else 0
+        if total != self._length:
+            raise ColumnError(
+                self.CLASS_NAME, "unflatten", f"counts add up to {total}, the collection has {self._length} rows"
+            )
+        parts = []
+        start = 0
+        for size in sizes.tolist():
+            part = type(self)({}, size)
+            part._origin = (self, start)
+            parts.append(part)
+            start += size
+        return parts
+
+    def _rows_of(self, name: str, start: int, stop: int) -> np.ndarray | Vlen:
+        """Return the rows ``[start, stop)`` of column ``name`` (slices; variable-length offsets rebased)."""
+        held = self.column(name)
+        if not isinstance(held, Vlen):
+            return held[start:stop]
+        offsets = held.offsets[start : stop + 1]
+        low = offsets[0]
+        return Vlen(held.values[low : offsets[-1]], offsets - low if low else offsets)
 
     def take(self: _C, rows: Any) -> _C:
         """Return the rows at ``rows`` (positions, a boolean mask or a slice) as a new collection."""
@@ -266,7 +316,10 @@ class SchemaCollection:
         """Return the column of field ``name`` (an array, or a :class:`Vlen` for a variable-length field)."""
         held = self._data.get(name)
         if held is None:
-            if name in self._pools:
+            if self._origin is not None and name in self._BY_NAME:
+                source, start = self._origin
+                held = self._data[name] = source._rows_of(name, start, start + self._length)
+            elif name in self._pools:
                 held = self._data[name] = _concat_vlen(self._pools[name])
                 del self._pools[name]  # the joined column replaces them
             elif name in self._cells:
@@ -386,6 +439,24 @@ class SchemaCollection:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} of {self._length} {self.CLASS_NAME}>"
+
+
+def _consecutive_views(parts: Sequence[SchemaCollection]) -> SchemaCollection | None:
+    """Return the rows of parts that are consecutive views of one collection (:meth:`unflatten`), else None."""
+    origin = parts[0]._origin
+    if origin is None:
+        return None
+    source, start = origin
+    position = start
+    for part in parts:
+        if part._origin is None or part._origin[0] is not source or part._origin[1] != position:
+            return None
+        position += part._length
+    if start == 0 and position == source._length:
+        return source
+    view = type(source)({}, position - start)
+    view._origin = (source, start)
+    return view
 
 
 def _concat_vlen(parts: list[Vlen]) -> Vlen:
