@@ -17,6 +17,7 @@ conversion, so no heap access) for that check.
 from __future__ import annotations
 
 import os
+import struct
 
 import h5py
 import numpy as np
@@ -120,15 +121,27 @@ class GlobalHeaps:
         return out.reshape(raw.shape[:-1])
 
 
+#: Unpackers of an object's header (index, 2 bytes; reference count and reserved, 6; size, ``length`` bytes).
+_OBJECT_HEADERS = {length: struct.Struct(f"<H6x{code}") for length, code in ((2, "H"), (4, "I"), (8, "Q"))}
+
+
 def _objects(data: bytes, start: int, length: int, address: int) -> tuple[str | None, frozenset[int]]:
-    """Walk the objects of one collection (``data``, its bytes); return its problem and its object indices."""
+    """Walk the objects of one collection (``data``, its bytes); return its problem and its object indices.
+
+    Each object's header is unpacked with one :mod:`struct` call (a collection holds hundreds of
+    region references, and every one is walked when a file's references are first checked).
+    """
     object_header = 8 + length
+    header = _OBJECT_HEADERS.get(length)
     end = len(data)
-    found = set()
+    found: list[int] = []
     at = start
     while at + object_header <= end:
-        index = int.from_bytes(data[at : at + 2], "little")
-        size = int.from_bytes(data[at + 8 : at + object_header], "little")
+        if header is not None:
+            index, size = header.unpack_from(data, at)
+        else:
+            index = int.from_bytes(data[at : at + 2], "little")
+            size = int.from_bytes(data[at + 8 : at + object_header], "little")
         if index == 0:  # free space: the rest of the collection
             if size < object_header or at + size > end:
                 return f"global heap collection at {address} has a damaged free-space object", frozenset()
@@ -136,6 +149,6 @@ def _objects(data: bytes, start: int, length: int, address: int) -> tuple[str | 
         need = object_header + ((size + 7) & ~7)
         if at + need > end:
             return f"global heap collection at {address} has an object {index} past its end", frozenset()
-        found.add(index)
+        found.append(index)
         at += need
     return None, frozenset(found)
