@@ -143,3 +143,24 @@ def test_pool_fields_sharing_a_pool_are_compacted_exactly(per_row: int) -> None:
         layout = awkward_view._pool_field(PoolField(values, starts, stops, False), None)
         assert isinstance(layout, ak.contents.ListOffsetArray)
         assert ak.to_list(ak.Array(layout)) == _spans(values, starts, stops)
+
+
+def test_v1_table_opens_no_referenced_object_when_the_heap_names_the_target(tmp_path: Path, monkeypatch) -> None:
+    path = write_every_case(tmp_path / "a.h5", [every_case_batch(0, 4)], format_version=1)
+    with _open(path) as reader:
+        want, want_offsets = reader.table("reco_particles")
+    opened = []
+    original = h5py.h5r.dereference
+
+    def counted(*args, **kwargs):
+        opened.append(args)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(h5py.h5r, "dereference", counted)
+    with _open(path) as reader:
+        rows, offsets = reader.table("reco_particles")
+    assert opened == []  # each reference's heap object names the target dataset: no object opened
+    np.testing.assert_array_equal(offsets, want_offsets)
+    assert rows.dtype.names == want.dtype.names
+    for name in want.dtype.names:
+        np.testing.assert_equal([np.asarray(v) for v in rows[name]], [np.asarray(v) for v in want[name]])

@@ -38,6 +38,7 @@ import numpy as np
 from .decode import LEGACY_META, ObjectDecoder, ObjectRows, concatenate_rows, resolve_class, spec_class
 from .errors import IncompleteFileError, SpineFileError, UnknownColumnsWarning
 from .format.common import COMPLETE, SCHEMA_VERSION, cfg_history, layout_from_info
+from .h5_errors import translated
 from .input_files import FileHandles, parse_cfg, resolve_production, select_entries
 from .layouts import ReadLayout
 from .layouts.base import RUN_DTYPE
@@ -166,14 +167,15 @@ class HDF5Reader(AnalysisViews):
             for file_id, path in enumerate(self.file_paths):
                 layout = self._open_file(file_id, check=True)
                 counts.append(layout.entry_count())
-                if self.requested_keys is None:
-                    self._file_keys.append(layout.keys())
-                else:  # only the requested products are looked at (V2 reads no other product's kind)
-                    missing = [key for key in self.requested_keys if not layout.has_product(key)]
-                    if missing:
-                        stored = ", ".join(layout.keys())
-                        raise KeyError(f"{path}: products {missing} are not stored (stored: {stored})")
-                    self._file_keys.append(self.requested_keys)
+                with translated(path):  # listing a damaged file's products (its kinds are read now)
+                    if self.requested_keys is None:
+                        self._file_keys.append(layout.keys())
+                    else:  # only the requested products are looked at (V2 reads no other product's kind)
+                        missing = [key for key in self.requested_keys if not layout.has_product(key)]
+                        if missing:
+                            stored = ", ".join(layout.keys())
+                            raise KeyError(f"{path}: products {missing} are not stored (stored: {stored})")
+                        self._file_keys.append(self.requested_keys)
             if production:
                 check_consistent(self.file_paths, self._file_keys, self._schema_versions)
         except BaseException:
