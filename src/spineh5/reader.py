@@ -167,15 +167,17 @@ class HDF5Reader(AnalysisViews):
             for file_id, path in enumerate(self.file_paths):
                 layout = self._open_file(file_id, check=True)
                 counts.append(layout.entry_count())
-                with translated(path):  # listing a damaged file's products (its kinds are read now)
+                missing: list[str] = []
+                with translated(path):  # listing a damaged file's products (their kinds are read now)
                     if self.requested_keys is None:
                         self._file_keys.append(layout.keys())
                     else:  # only the requested products are looked at (V2 reads no other product's kind)
                         missing = [key for key in self.requested_keys if not layout.has_product(key)]
-                        if missing:
-                            stored = ", ".join(layout.keys())
-                            raise KeyError(f"{path}: products {missing} are not stored (stored: {stored})")
-                        self._file_keys.append(self.requested_keys)
+                        stored = ", ".join(layout.keys()) if missing else ""
+                if missing:
+                    raise KeyError(f"{path}: products {missing} are not stored (stored: {stored})")
+                if self.requested_keys is not None:
+                    self._file_keys.append(self.requested_keys)
             if production:
                 check_consistent(self.file_paths, self._file_keys, self._schema_versions)
         except BaseException:
