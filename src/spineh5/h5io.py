@@ -5,7 +5,8 @@ numpy dtype at every write, which costs milliseconds for the wide compounds
 of object products. :func:`append_rows` resizes once, selects the new rows
 and writes with a memory type built once per dtype; :func:`read_ranges`
 reads many row ranges with one read; :func:`same_layout_type` finds when a
-compound can be read with its stored type (a plain copy). Compound rows
+compound can be read with its stored type (a plain copy); :func:`dataset_dtype`
+gives a dataset's numpy dtype, built once per stored type. Compound rows
 with variable-length members are written natively, from one pool per column
 (:mod:`spineh5.h5io_native`), where the platform allows it.
 :func:`allocate_chunk_indexes` gives a new file's empty chunked datasets their
@@ -149,6 +150,31 @@ def _read_rows_at(dataset: h5py.Dataset, rows: np.ndarray, dtype: np.dtype) -> n
 
 #: Results of :func:`_same_layout_check`, by serialized HDF5 type (the check walks every member).
 _SAME_LAYOUT: dict[bytes, bool] = {}
+#: Numpy dtypes of stored types, by serialized HDF5 type and h5py's enum naming settings.
+_DTYPES: dict[tuple[bytes, Any, Any], np.dtype] = {}
+
+
+def dataset_dtype(dataset: h5py.Dataset) -> np.dtype:
+    """Return ``dataset.dtype``, built once per stored type (files of one type share it).
+
+    h5py builds the numpy dtype of a dataset anew for every dataset object it
+    opens, which costs most of a millisecond for a wide compound (enums,
+    arrays); the stored type, serialized, is the exact key of what it builds
+    (with h5py's ``bool_names`` and ``complex_names`` settings, which decide
+    how enums and compounds map).
+    """
+    type_id = dataset.id.get_type()
+    config = h5py.get_config()
+    try:
+        key = (type_id.encode(), config.bool_names, config.complex_names)
+    except (RuntimeError, ValueError, TypeError):  # a type HDF5 cannot serialize: no cache
+        return dataset.dtype
+    dtype = _DTYPES.get(key)
+    if dtype is None:
+        if len(_DTYPES) >= _MAX_CACHED:
+            _DTYPES.clear()
+        dtype = _DTYPES[key] = dataset.dtype
+    return dtype
 
 
 def same_layout_type(dataset: h5py.Dataset) -> Any:

@@ -30,13 +30,13 @@ import yaml
 
 from .errors import SpineFileError
 from .file_lock import locked_problem
-from .format.common import read_info
+from .format.common import COMPLETE, FORMAT_VERSION, SCHEMA_VERSION, read_info
 from .h5_errors import translated
 from .layouts import ReadLayout, read_layout
 from .open_problems import open_problem
 from .publishing import partial_path
 
-__all__ = ["FileHandles", "open_h5", "parse_cfg", "resolve_paths", "resolve_production", "select_entries"]
+__all__ = ["OPEN_INFO", "FileHandles", "open_h5", "parse_cfg", "resolve_paths", "resolve_production", "select_entries"]
 
 
 def _natural_key(path: str) -> list:
@@ -160,7 +160,10 @@ def select_entries(total: int, entry_list: Sequence[int] | None, n_entry: int | 
     return np.arange(skip, skip + count, dtype=np.int64)
 
 
-#: Called with a file's ``info`` attributes (None without ``info``), its path and its position,
+#: The ``info`` attributes read when a file is opened: its layout, whether it is complete, its schema version.
+OPEN_INFO = (FORMAT_VERSION, COMPLETE, SCHEMA_VERSION)
+
+#: Called with a file's :data:`OPEN_INFO` attributes (None without ``info``), its path and its position,
 #: before its layout is chosen; raises to refuse the file.
 _InfoCheck = Callable[[dict[str, Any] | None, str, int], None]
 
@@ -185,8 +188,8 @@ class FileHandles:
     def layout(self, file_id: int, check: _InfoCheck | None = None) -> ReadLayout:
         """Return the read layout of a file, opening it (and closing the least recently used) as needed.
 
-        ``check`` sees the file's ``info`` when the file is opened (not when
-        its handle is reused).
+        ``check`` sees the file's :data:`OPEN_INFO` attributes when the file is opened (not when its
+        handle is reused); the other ``info`` attributes are not read.
         """
         if os.getpid() != self._pid:
             self._open.clear()  # handles inherited through fork belong to the parent
@@ -198,7 +201,7 @@ class FileHandles:
         path = self.paths[file_id]
         h5file = open_h5(path)
         try:
-            info = read_info(h5file, path)
+            info = read_info(h5file, path, OPEN_INFO)
             if check is not None:
                 check(info, path, file_id)
             with translated(path):  # what a layout reads when it opens a damaged file
@@ -211,6 +214,18 @@ class FileHandles:
             _, (old, _) = self._open.popitem(last=False)
             old.close()
         return layout
+
+    def info(self, file_id: int) -> dict[str, Any] | None:
+        """Return every ``info`` attribute of a file, through its open handle, else a handle opened for this read."""
+        path = self.paths[file_id]
+        cached = self._open.get(file_id) if os.getpid() == self._pid else None
+        if cached is not None and cached[0].id.valid:
+            return read_info(cached[0], path)
+        h5file = open_h5(path)
+        try:
+            return read_info(h5file, path)
+        finally:
+            h5file.close()
 
     def __len__(self) -> int:
         """Return the number of files open now."""

@@ -37,7 +37,8 @@ import numpy as np
 
 from .decode import LEGACY_META, ObjectDecoder, ObjectRows, concatenate_rows, resolve_class, spec_class
 from .errors import IncompleteFileError, SpineFileError, UnknownColumnsWarning
-from .format.common import COMPLETE, cfg_history, layout_from_info
+from .format.common import COMPLETE, SCHEMA_VERSION, cfg_history, layout_from_info
+from .h5_errors import translated
 from .input_files import FileHandles, parse_cfg, resolve_production, select_entries
 from .layouts import ReadLayout
 from .layouts.base import RUN_DTYPE
@@ -102,7 +103,7 @@ class HDF5Reader(AnalysisViews):
     entry_index : numpy.ndarray
         Global entry of each position of this reader.
     info : dict or None
-        ``info`` attributes of the first file.
+        ``info`` attributes of the first file, read on first use.
     cfg : Any
         Parsed ``info.cfg`` of the first file (None when absent or unreadable), parsed on first use.
     cfg_history : list of dict
@@ -111,9 +112,9 @@ class HDF5Reader(AnalysisViews):
         created the file), ``writer`` and ``cfg`` (parsed). An append whose
         configuration differed from the file's latest adds a session.
     version : str or None
-        SPINE version that wrote the first file (``spine_version`` or ``version``).
+        SPINE version that wrote the first file (``spine_version`` or ``version``), read on first use.
     writer : str or None
-        ``info.writer`` of the first file (spineh5 files).
+        ``info.writer`` of the first file (spineh5 files), read on first use.
     format_version : int
         Layout version of the first file.
 
@@ -157,7 +158,8 @@ class HDF5Reader(AnalysisViews):
         self._decoder = ObjectDecoder(build_classes, skip_unknown_attrs)
         self._file_keys: list[tuple[str, ...]] = []
         self._run_lookup: RunLookup | None = None
-        self.info: dict[str, Any] | None = None
+        #: The :data:`~spineh5.input_files.OPEN_INFO` attributes of the first file (the rest is read on first use).
+        self._first_info: dict[str, Any] | None = None
         self._schema_versions: list[Any] = []
 
         counts = []
@@ -165,13 +167,16 @@ class HDF5Reader(AnalysisViews):
             for file_id, path in enumerate(self.file_paths):
                 layout = self._open_file(file_id, check=True)
                 counts.append(layout.entry_count())
-                if self.requested_keys is None:
-                    self._file_keys.append(layout.keys())
-                else:  # only the requested products are looked at (V2 reads no other product's kind)
-                    missing = [key for key in self.requested_keys if not layout.has_product(key)]
-                    if missing:
-                        stored = ", ".join(layout.keys())
-                        raise KeyError(f"{path}: products {missing} are not stored (stored: {stored})")
+                missing: list[str] = []
+                with translated(path):  # listing a damaged file's products (their kinds are read now)
+                    if self.requested_keys is None:
+                        self._file_keys.append(layout.keys())
+                    else:  # only the requested products are looked at (V2 reads no other product's kind)
+                        missing = [key for key in self.requested_keys if not layout.has_product(key)]
+                        stored = ", ".join(layout.keys()) if missing else ""
+                if missing:
+                    raise KeyError(f"{path}: products {missing} are not stored (stored: {stored})")
+                if self.requested_keys is not None:
                     self._file_keys.append(self.requested_keys)
             if production:
                 check_consistent(self.file_paths, self._file_keys, self._schema_versions)
@@ -182,14 +187,30 @@ class HDF5Reader(AnalysisViews):
         np.cumsum(counts, out=self.file_offsets[1:])
         self.num_entries = int(self.file_offsets[-1])
         self.entry_index = select_entries(self.num_entries, entry_list, n_entry, n_skip)
-        info = self.info or {}
-        version = info.get("spine_version", info.get("version"))
-        self.version = version if isinstance(version, str) else None
-        writer = info.get("writer")
-        self.writer = writer if isinstance(writer, str) else None
-        self.format_version = layout_from_info(self.info).version
+        self.format_version = layout_from_info(self._first_info).version
         if create_run_map:
             self._build_run_map()
+
+    @functools.cached_property
+    def info(self) -> dict[str, Any] | None:
+        """The ``info`` attributes of the first file (None without ``info``), read on first use.
+
+        Opening reads only the attributes it needs (:data:`~spineh5.input_files.OPEN_INFO`).
+        """
+        return self._open.info(0)
+
+    @functools.cached_property
+    def version(self) -> str | None:
+        """SPINE version that wrote the first file (``info.spine_version`` or ``info.version``), read on first use."""
+        info = self.info or {}
+        version = info.get("spine_version", info.get("version"))
+        return version if isinstance(version, str) else None
+
+    @functools.cached_property
+    def writer(self) -> str | None:
+        """``info.writer`` of the first file (spineh5 files), read on first use."""
+        writer = (self.info or {}).get("writer")
+        return writer if isinstance(writer, str) else None
 
     @functools.cached_property
     def cfg(self) -> Any:
@@ -209,8 +230,8 @@ class HDF5Reader(AnalysisViews):
 
     def _check_info(self, info: dict[str, Any] | None, path: str, file_id: int) -> None:
         if file_id == 0:
-            self.info = info
-        self._schema_versions.append(None if info is None else info.get("schema_version"))
+            self._first_info = info
+        self._schema_versions.append(None if info is None else info.get(SCHEMA_VERSION))
         if info is not None and COMPLETE in info and not info[COMPLETE] and not self.ignore_incomplete:
             raise IncompleteFileError(
                 "marked incomplete (info.complete is False): its writer did not finish it, or is still "
@@ -450,16 +471,26 @@ class HDF5Reader(AnalysisViews):
         return evolution.evolve_table(cls, rows, columns, key, self.file_paths[file_id]), offsets
 
     def _fixed_columns(self, key: str, file_id: int) -> list[str] | None:
-        """Return the fixed-size columns of an object product (``fixed_only``), under the schema's names."""
-        stored = self._open_file(file_id).spec(key).dtype
+        """Return the fixed-size columns of an object product (``fixed_only``), under the schema's names.
+
+        Only the fixed-size columns' storage is inspected (V2's pools stay unparsed), unless the schema has
+        fixed-size columns the file does not store there: then every column is looked at, as a full read does.
+        """
+        layout = self._open_file(file_id)
+        stored = layout.fixed_dtype(key)
         if stored.names is None:
             return None
-        names = [name for name in stored.names if stored.fields[name][0].kind != "O"]
-        cls = spec_class(self.spec(key, file_id))
+        names = list(stored.names)
+        cls = resolve_class(layout.stored_class(key), np.empty(0, stored))
         if cls is None:
             return names
         plan = evolution.plan_for(cls, stored, key, self.file_paths[file_id])
         added = [c.name for c in plan.missing if c.storage != "vlen" and c.dtype != "str"]
+        if added:  # not in the fixed columns: maybe stored elsewhere (a change of storage the full plan refuses)
+            full = layout.spec(key).dtype
+            names = [name for name in full.names if full.fields[name][0].kind != "O"]
+            plan = evolution.plan_for(cls, full, key, self.file_paths[file_id])
+            added = [c.name for c in plan.missing if c.storage != "vlen" and c.dtype != "str"]
         return [plan.renames.get(name, name) for name in names] + added
 
     def _first_file_with(self, key: str) -> int:

@@ -7,6 +7,7 @@ References: ``docs/format/spine-v1-format.md`` sections 2.1-2.3 and 3.4
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 import h5py
@@ -22,6 +23,8 @@ EVENTS = "events"
 FORMAT_VERSION = "format_version"
 #: ``info`` attribute set False at creation and on append, True when the writer finishes.
 COMPLETE = "complete"
+#: ``info`` attribute holding the schema version the file was written with (spineh5 files).
+SCHEMA_VERSION = "schema_version"
 #: Attribute of V1 product datasets/groups and V2 product groups: one value (object) per entry.
 SCALAR = "scalar"
 #: Attribute naming the class of object products.
@@ -93,8 +96,18 @@ def truthy(value: Any) -> bool:
         return False
 
 
-def read_info(h5file: h5py.File, path: str) -> dict[str, Any] | None:
+def read_info(h5file: h5py.File, path: str, names: Sequence[str] | None = None) -> dict[str, Any] | None:
     """Return the attributes of a file's ``info`` group (or older ``info`` dataset) as plain values, or None.
+
+    Parameters
+    ----------
+    h5file : h5py.File
+        The open file.
+    path : str
+        Its path, for messages.
+    names : sequence of str, optional
+        Read only these attributes (those present); default every one. h5py reads an
+        attribute in about 0.05 ms, so a reader opening a file reads only what opening needs.
 
     Raises
     ------
@@ -105,7 +118,10 @@ def read_info(h5file: h5py.File, path: str) -> dict[str, Any] | None:
     if node is None:
         return None
     try:
-        return {name: plain_value(node.attrs[name]) for name in node.attrs}
+        attributes = node.attrs
+        if names is not None:
+            return {name: plain_value(attributes[name]) for name in names if name in attributes}
+        return {name: plain_value(attributes[name]) for name in attributes}
     except (OSError, RuntimeError, KeyError, ValueError, TypeError) as err:
         raise SpineFileError(f"'info' attributes cannot be read ({err})", path) from err
 

@@ -17,6 +17,7 @@ conversion, so no heap access) for that check.
 from __future__ import annotations
 
 import os
+import struct
 
 import h5py
 import numpy as np
@@ -71,6 +72,8 @@ class GlobalHeaps:
         self._size = os.path.getsize(path)
         #: collection address -> (problem or None, the object indices it holds)
         self._collections: dict[int, tuple[str | None, frozenset[int]]] = {}
+        #: collection address -> {object index: the address its data starts with} (a region reference's object)
+        self._pointed: dict[int, dict[int, int]] = {}
 
     def collection(self, address: int) -> tuple[str | None, frozenset[int]]:
         """Return the problem of the collection at ``address`` (None when sound) and its object indices."""
@@ -93,7 +96,8 @@ class GlobalHeaps:
             if not _MIN_SIZE <= size <= min(_MAX_SIZE, self._size - at):
                 return f"global heap collection at {address} has an impossible size ({size} bytes)", frozenset()
             data = head + handle.read(size - header)
-        return _objects(data, header, self._length, address)
+        pointed = self._pointed[address] = {}
+        return _objects(data, header, self._length, address, self._width, pointed)
 
     def unreadable(self, raw: np.ndarray) -> np.ndarray:
         """Return, per reference (``raw`` as from :func:`raw_references`), why HDF5 must not follow it.
@@ -119,16 +123,55 @@ class GlobalHeaps:
                     out[position] = f"global heap collection at {address} has no object {int(index[position])}"
         return out.reshape(raw.shape[:-1])
 
+    def pointed_addresses(self, raw: np.ndarray) -> np.ndarray:
+        """Return, per reference (``raw`` as for :meth:`unreadable`), the address its heap object starts with.
 
-def _objects(data: bytes, start: int, length: int, address: int) -> tuple[str | None, frozenset[int]]:
-    """Walk the objects of one collection (``data``, its bytes); return its problem and its object indices."""
+        For a region reference that is the address of the dataset it points into, as HDF5 reads it
+        when it dereferences the reference. int64 of the shape of ``raw`` without its last axis; -1
+        for a null reference, a damaged collection or a missing or short object.
+        """
+        flat = raw.reshape(-1, raw.shape[-1])
+        addresses = np.zeros(len(flat), dtype=np.uint64)
+        for byte in range(self._width):
+            addresses |= flat[:, byte].astype(np.uint64) << np.uint64(8 * byte)
+        index = flat[:, self._width : self._width + 4].copy().view("<u4").reshape(-1)
+        out = np.full(len(flat), -1, dtype=np.int64)
+        for address in np.unique(addresses[addresses != 0]).tolist():
+            problem, _ = self.collection(int(address))
+            pointed = self._pointed.get(int(address))
+            if problem is not None or pointed is None:
+                continue
+            for position in np.flatnonzero(addresses == address).tolist():
+                out[position] = pointed.get(int(index[position]), -1)
+        return out.reshape(raw.shape[:-1])
+
+
+#: Unpackers of an object's header (index, 2 bytes; reference count and reserved, 6; size, ``length`` bytes).
+_OBJECT_HEADERS = {length: struct.Struct(f"<H6x{code}") for length, code in ((2, "H"), (4, "I"), (8, "Q"))}
+
+
+def _objects(
+    data: bytes, start: int, length: int, address: int, width: int = 0, pointed: dict[int, int] | None = None
+) -> tuple[str | None, frozenset[int]]:
+    """Walk the objects of one collection (``data``, its bytes); return its problem and its object indices.
+
+    Each object's header is unpacked with one :mod:`struct` call (a collection holds hundreds of
+    region references, and every one is walked when a file's references are first checked). With
+    ``pointed``, the first ``width`` bytes of each object at least that long are recorded there as an
+    address, by object index (a region reference's object starts with the address of the dataset it
+    points into).
+    """
     object_header = 8 + length
+    header = _OBJECT_HEADERS.get(length)
     end = len(data)
-    found = set()
+    found: list[int] = []
     at = start
     while at + object_header <= end:
-        index = int.from_bytes(data[at : at + 2], "little")
-        size = int.from_bytes(data[at + 8 : at + object_header], "little")
+        if header is not None:
+            index, size = header.unpack_from(data, at)
+        else:
+            index = int.from_bytes(data[at : at + 2], "little")
+            size = int.from_bytes(data[at + 8 : at + object_header], "little")
         if index == 0:  # free space: the rest of the collection
             if size < object_header or at + size > end:
                 return f"global heap collection at {address} has a damaged free-space object", frozenset()
@@ -136,6 +179,8 @@ def _objects(data: bytes, start: int, length: int, address: int) -> tuple[str | 
         need = object_header + ((size + 7) & ~7)
         if at + need > end:
             return f"global heap collection at {address} has an object {index} past its end", frozenset()
-        found.add(index)
+        found.append(index)
+        if pointed is not None and width and size >= width:
+            pointed[index] = int.from_bytes(data[at + object_header : at + object_header + width], "little")
         at += need
     return None, frozenset(found)

@@ -247,6 +247,16 @@ class ReadLayout:
         """Return the compound dtype of a product's rows (a layout may return less, holding at least ``wanted``)."""
         return self.spec(key).dtype
 
+    def fixed_dtype(self, key: str) -> np.dtype:
+        """Return the compound dtype of a product's fixed-size stored columns (object columns left out).
+
+        A layout may answer without inspecting how the other columns are stored (V2's pools).
+        """
+        dtype = self.spec(key).dtype
+        if dtype.names is None:
+            return dtype
+        return np.dtype([(name, dtype.fields[name][0]) for name in dtype.names if dtype.fields[name][0].kind != "O"])
+
     def stored_class(self, key: str) -> str | None:
         """Return a product's stored ``class_name`` (None for products that hold no objects)."""
         spec = self.spec(key)

@@ -23,7 +23,7 @@ from typing import Any
 
 import h5py
 import numpy as np
-from h5py import h5r, h5s, h5t
+from h5py import h5o, h5r, h5s, h5t
 
 from .. import h5io
 from ..decode import ObjectRows
@@ -70,6 +70,17 @@ class _Rows:
         self.dtype = dataset.dtype
         self.is_str = _is_str(self.dtype)
         self._memory_type: h5t.TypeID | None = None
+        self._address: int | None = None
+
+    @property
+    def address(self) -> int:
+        """Return the dataset's object address in its file (-2 when h5py cannot tell), taken once."""
+        if self._address is None:
+            try:
+                self._address = int(h5o.get_info(self.id).addr)
+            except (AttributeError, *H5_ERRORS):
+                self._address = -2
+        return self._address
 
     def read(self, start: int, stop: int) -> np.ndarray:
         """Return rows ``[start, stop)`` (strings decoded), with the memory type built once."""
@@ -158,8 +169,15 @@ class V1ReadLayout(ReadLayout):
 
     # -- region references --------------------------------------------------------------------------
 
-    def region(self, target: _Rows, ref: Any, key: str, entry: int | None) -> tuple[int, int]:
+    def region(
+        self, target: _Rows, ref: Any, key: str, entry: int | None, pointed_address: int = -1
+    ) -> tuple[int, int]:
         """Return the ``[start, stop)`` rows a region reference selects in ``target``.
+
+        ``pointed_address`` is the address the reference's heap object names
+        (:meth:`~spineh5.format.global_heap.GlobalHeaps.pointed_addresses`), when
+        known: equal to the target's, HDF5 is not asked to open the object it
+        points to (which costs more than the rest of the check).
 
         Raises
         ------
@@ -169,12 +187,13 @@ class V1ReadLayout(ReadLayout):
         """
         if not isinstance(ref, h5r.RegionReference) or not ref:
             raise self._fail("null region reference", key, entry)
+        known = pointed_address >= 0 and pointed_address == target.address
         try:
-            pointed = h5r.dereference(ref, self.file.id)
+            pointed = None if known else h5r.dereference(ref, self.file.id)
             space = h5r.get_region(ref, target.id)
         except H5_ERRORS as err:
             raise self._fail(f"unreadable region reference ({err})", key, entry) from err
-        if pointed != target.id:
+        if not known and pointed != target.id:
             try:
                 name = h5r.get_name(ref, self.file.id).decode("utf-8", errors="replace")
             except H5_ERRORS:
@@ -290,11 +309,15 @@ class V1ReadLayout(ReadLayout):
             low, high = int(missing[0]), int(missing[-1]) + 1
             with self._errors(key):
                 refs = self.events.fields(key)[low:high]
-                problems = self._heaps.unreadable(raw_references(self.events, key, low, high))
+                raw = raw_references(self.events, key, low, high)
+                problems = self._heaps.unreadable(raw)
+            pointed = self._heaps.pointed_addresses(raw)
             for entry in missing.tolist():
                 if problems[entry - low] is not None:
                     raise self._fail(f"unreadable region reference ({problems[entry - low]})", key, entry)
-                starts[entry], stops[entry] = self.region(target, refs[entry - low], key, entry)
+                starts[entry], stops[entry] = self.region(
+                    target, refs[entry - low], key, entry, int(pointed[entry - low])
+                )
         return starts[entries], stops[entries]
 
     # -- one entry ------------------------------------------------------------------------------------

@@ -122,8 +122,9 @@ class ObjectReading(ReadLayout):
             raise self._fail(f"objects group has no {CLASS_NAME!r} attribute", key)
         class_name = attr_string(stored_class, strict=True)
         fixed = group.get(FIXED)
-        # h5py builds Dataset.dtype anew at every access (slow for a wide compound): taken once, kept in the plan
-        dtype = fixed.dtype if isinstance(fixed, h5py.Dataset) else None
+        # h5py builds a wide compound's dtype anew for every dataset it opens: taken from h5io's cache by stored
+        # type, kept in the plan
+        dtype = h5io.dataset_dtype(fixed) if isinstance(fixed, h5py.Dataset) else None
         if dtype is None or fixed.ndim != 1 or dtype.names is None:
             raise self._fail(f"{group.name}/fixed is missing or not a 1-D compound dataset", key)
         event_offsets = self._offsets(group, EVENT_OFFSETS, key, self._count + 1, problems)

@@ -160,6 +160,14 @@ class V2ReadLayout(ObjectReading):
                 return np.dtype([(name, fixed.fields[name][0]) for name in product.plan.fixed_names])
         return self.spec(key).dtype
 
+    def fixed_dtype(self, key: str) -> np.dtype:
+        """Return the dtype of a product's fixed-size columns (objects: the ``fixed`` columns, pools unparsed)."""
+        product = self._product(key)
+        if product.kind != OBJECTS:
+            return super().fixed_dtype(key)
+        fixed = product.plan.fixed_dtype
+        return np.dtype([(name, fixed.fields[name][0]) for name in product.plan.fixed_names])
+
     def stored_class(self, key: str) -> str | None:
         """Return a product's stored ``class_name``; the pools of an object product are not inspected."""
         product = self._product(key)

@@ -112,6 +112,13 @@ def _join_spans(values: np.ndarray, starts: np.ndarray, stops: np.ndarray) -> np
     return np.frombuffer(bytearray().join(pieces), dtype=values.dtype)
 
 
+def _gather_spans(values: np.ndarray, starts: np.ndarray, stops: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    """Return the spans ``values[starts[i]:stops[i]]`` back to back, gathered by one numpy index."""
+    lengths = stops - starts
+    index = np.repeat(starts - offsets[:-1], lengths) + np.arange(int(offsets[-1]), dtype=np.int64)
+    return values[index]
+
+
 def _pool_list(
     field: PoolField, values: np.ndarray, inner: dict[str, Any] | None, outer: dict[str, Any] | None
 ) -> _Content:
@@ -119,8 +126,9 @@ def _pool_list(
 
     Zero-copy when the rows are back to back in the pool (a field alone in
     its pool); otherwise the spans are compacted in one pass, never as one
-    array per row: joined as bytes when they are long, else gathered by
-    awkward (``ListArray`` to ``ListOffsetArray``).
+    array per row: joined as bytes when they are long, else gathered by one
+    numpy index (awkward's own ``ListArray`` to ``ListOffsetArray`` costs about
+    0.4 ms per field in kernel calls, the gather tens of microseconds).
     """
     starts, stops = field.starts, field.stops
     if len(starts) == 0 or np.array_equal(starts[1:], stops[:-1]):
@@ -128,11 +136,12 @@ def _pool_list(
         content = ak.contents.NumpyArray(values, parameters=inner)
         return ak.contents.ListOffsetArray(_Index(offsets), content, parameters=outer)
     lengths = stops - starts
-    if int(lengths.sum()) >= _JOIN_MIN_PER_ROW * len(starts):
-        content = ak.contents.NumpyArray(_join_spans(values, starts, stops), parameters=inner)
-        return ak.contents.ListOffsetArray(_offsets(lengths), content, parameters=outer)
-    content = ak.contents.NumpyArray(values, parameters=inner)
-    return ak.contents.ListArray(_Index(starts), _Index(stops), content, parameters=outer).to_ListOffsetArray64(True)
+    offsets = _offsets(lengths)
+    if int(offsets[-1]) >= _JOIN_MIN_PER_ROW * len(starts):
+        compact = _join_spans(values, starts, stops)
+    else:
+        compact = _gather_spans(values, starts, stops, np.asarray(offsets))
+    return ak.contents.ListOffsetArray(offsets, ak.contents.NumpyArray(compact, parameters=inner), parameters=outer)
 
 
 def _pool_field(field: PoolField, column: Column | None) -> _Content:
