@@ -154,8 +154,8 @@ _SAME_LAYOUT: dict[bytes, bool] = {}
 _DTYPES: dict[tuple[bytes, Any, Any], np.dtype] = {}
 
 
-def dataset_dtype(dataset: h5py.Dataset) -> np.dtype:
-    """Return ``dataset.dtype``, built once per stored type (files of one type share it).
+def dataset_dtype(dataset: h5py.Dataset | h5py.h5d.DatasetID) -> np.dtype:
+    """Return ``dataset.dtype`` (of a dataset or its low-level id), built once per stored type (files share it).
 
     h5py builds the numpy dtype of a dataset anew for every dataset object it
     opens, which costs most of a millisecond for a wide compound (enums,
@@ -163,17 +163,18 @@ def dataset_dtype(dataset: h5py.Dataset) -> np.dtype:
     (with h5py's ``bool_names`` and ``complex_names`` settings, which decide
     how enums and compounds map).
     """
-    type_id = dataset.id.get_type()
+    dataset_id = dataset.id if isinstance(dataset, h5py.Dataset) else dataset
+    type_id = dataset_id.get_type()
     config = h5py.get_config()
     try:
         key = (type_id.encode(), config.bool_names, config.complex_names)
     except (RuntimeError, ValueError, TypeError):  # a type HDF5 cannot serialize: no cache
-        return dataset.dtype
+        return dataset_id.dtype
     dtype = _DTYPES.get(key)
     if dtype is None:
         if len(_DTYPES) >= _MAX_CACHED:
             _DTYPES.clear()
-        dtype = _DTYPES[key] = dataset.dtype
+        dtype = _DTYPES[key] = dataset_id.dtype
     return dtype
 
 
@@ -278,7 +279,7 @@ def _allocate_native(dataset_id: h5py.h5d.DatasetID, shape: tuple) -> bool:
     """
     if len(shape) != 1:
         return False
-    row = empty_rows(dataset_id.dtype, 1)
+    row = empty_rows(dataset_dtype(dataset_id), 1)
     if row is None:
         return False
     dataset_id.set_extent((1,))

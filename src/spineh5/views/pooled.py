@@ -69,10 +69,11 @@ def _file_part(
     return TableColumns.from_rows(rows, offsets)
 
 
-def _joined(parts: list[TableColumns], cls: type | None) -> TableColumns:
+def _joined(parts: list[TableColumns], reader: HDF5Reader, key: str) -> TableColumns:
     """Join the parts of several runs row-wise; parts with different columns get the union (schema defaults)."""
     if len(parts) == 1:
-        return parts[0]
+        return parts[0]  # the product's class (its whole spec, V2 pools included) is not needed
+    cls = object_class(reader, key)
     lengths = np.concatenate([np.diff(part.offsets) for part in parts])
     offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
     np.cumsum(lengths, out=offsets[1:])
@@ -112,7 +113,7 @@ def object_table(
         _file_part(reader, int(file_ids[low]), key, file_entries[low:high], columns, fixed_only)
         for low, high in zip(np.r_[0, breaks].tolist(), np.r_[breaks, len(file_ids)].tolist())
     ]
-    return _joined(parts, object_class(reader, key))
+    return _joined(parts, reader, key)
 
 
 def pooled_columns(
