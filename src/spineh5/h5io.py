@@ -114,22 +114,55 @@ def read_ranges(
     offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
     np.cumsum(lengths, out=offsets[1:])
     total = int(offsets[-1])
-    source = dataset.fields(list(columns)) if columns is not None else dataset
-    dtype = (
-        np.dtype([(name, dataset.dtype.fields[name][0]) for name in columns]) if columns is not None else dataset.dtype
-    )
+    dtype = _columns_dtype(dataset_dtype(dataset), columns)
     if total == 0:
-        return np.empty((0, *dataset.shape[1:]), dtype=dtype), offsets
+        return np.empty((0, *dataset.id.shape[1:]), dtype=dtype), offsets
     wanted = np.repeat(starts - offsets[:-1], lengths) + np.arange(total, dtype=np.int64)
     low, high = int(wanted.min()), int(wanted.max()) + 1
     if high - low <= 2 * total + 1024:
-        block = source[low:high]
+        block = _read_block(dataset, low, high, dtype)
         if high - low == total and np.array_equal(wanted, np.arange(low, high)):
             return block, offsets
         return block[wanted - low], offsets
     unique = np.unique(wanted)
     block = _read_rows_at(dataset, unique, dtype)
     return block[np.searchsorted(unique, wanted)], offsets
+
+
+#: Compound dtypes of column subsets, by (stored dtype's identity, columns); the stored dtype is kept with each.
+_SUBSETS: dict[tuple[int, tuple[str, ...]], tuple[np.dtype, np.dtype]] = {}
+
+
+def _columns_dtype(stored: np.dtype, columns: Sequence[str] | None) -> np.dtype:
+    """Return the dtype of ``columns`` of a compound dtype (``stored`` itself for all), one object per subset.
+
+    One object per subset lets :func:`_memory_type` build its HDF5 memory type once.
+    """
+    if columns is None:
+        return stored
+    key = (id(stored), tuple(columns))
+    entry = _SUBSETS.get(key)
+    if entry is None or entry[0] is not stored:
+        if len(_SUBSETS) >= _MAX_CACHED:
+            _SUBSETS.clear()
+        entry = _SUBSETS[key] = (stored, np.dtype([(name, stored.fields[name][0]) for name in columns]))
+    return entry[1]
+
+
+def _read_block(dataset: h5py.Dataset, low: int, high: int, dtype: np.dtype) -> np.ndarray:
+    """Read rows ``[low, high)`` of a dataset (the columns of ``dtype``) with one low-level read.
+
+    What ``dataset.fields(names)[low:high]`` reads, without h5py deriving the
+    dataset's dtype and the memory type of the columns at every call.
+    """
+    dataset_id = dataset.id
+    tail = tuple(dataset_id.shape[1:])
+    out = np.empty((high - low, *tail), dtype=dtype)
+    if high > low:
+        file_space = dataset_id.get_space()
+        file_space.select_hyperslab((low,) + (0,) * len(tail), out.shape)
+        dataset_id.read(h5s.create_simple(out.shape), file_space, out, _memory_type(dtype))
+    return out
 
 
 def _read_rows_at(dataset: h5py.Dataset, rows: np.ndarray, dtype: np.dtype) -> np.ndarray:

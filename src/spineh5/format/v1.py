@@ -13,6 +13,7 @@ import attrs
 import h5py
 import numpy as np
 
+from ..h5io import dataset_dtype
 from ..products import Kind, ProductSpec
 from .common import CLASS_NAME, EVENTS, SCALAR, attr_string, element_name, truthy
 
@@ -121,10 +122,11 @@ def inspect_product(node: Any) -> V1Product:
     elif SCALAR not in node.attrs:
         problems.append(f"dataset has no {SCALAR!r} attribute")
     scalar = truthy(node.attrs.get(SCALAR, False))
-    if node.dtype.names is not None:
+    dtype = dataset_dtype(node)  # a wide compound's numpy dtype is built once per stored type, not per file
+    if dtype.names is not None:
         class_name = attr_string(node.attrs.get(CLASS_NAME))
         kind = Kind.OBJECT if scalar else Kind.OBJECTS
-        return V1Product(kind, node.dtype, class_name, target=node, problems=tuple(problems))
+        return V1Product(kind, dtype, class_name, target=node, problems=tuple(problems))
     if scalar:
         return V1Product(Kind.SCALAR, node.dtype, target=node, problems=tuple(problems))
     return V1Product(Kind.ARRAY, node.dtype, widths=(_width(node),), target=node, problems=tuple(problems))
