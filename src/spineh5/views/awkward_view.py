@@ -6,7 +6,7 @@ object columns of the rows (variable-length arrays, strings) ``ListOffsetArray``
 built from their lengths. The numpy buffers of fixed columns are handed to
 awkward as read (no per-entry Python objects are built). On V2 files the
 variable fields of object products are ``ListArray`` over the pool slice read
-once and each row's bounds (:meth:`~spineh5.layouts.v2_read.V2ReadLayout.read_columns`),
+once and each row's bounds, zero copy (:meth:`~spineh5.layouts.v2_read.V2ReadLayout.read_columns`),
 with no per-row arrays; elsewhere they are concatenated once per column. Enumerated columns carry their
 names in the ``spineh5_enum`` (class name) and ``spineh5_enum_members``
 (``{name: code}``) parameters.
@@ -100,48 +100,24 @@ def _field(rows: np.ndarray, name: str, column: Column | None) -> _Content:
     return _variable(values, np.dtype(dtype))
 
 
-#: Mean elements per row above which a pool field's spans are joined as bytes rather than gathered by index.
-_JOIN_MIN_PER_ROW = 64
-
-
-def _join_spans(values: np.ndarray, starts: np.ndarray, stops: np.ndarray) -> np.ndarray:
-    """Return the spans ``values[starts[i]:stops[i]]`` back to back: one memory copy per span, no index array."""
-    size = values.itemsize
-    memory = memoryview(np.ascontiguousarray(values)).cast("B")
-    pieces = [memory[a:b] for a, b in zip((starts * size).tolist(), (stops * size).tolist())]
-    return np.frombuffer(bytearray().join(pieces), dtype=values.dtype)
-
-
-def _gather_spans(values: np.ndarray, starts: np.ndarray, stops: np.ndarray, offsets: np.ndarray) -> np.ndarray:
-    """Return the spans ``values[starts[i]:stops[i]]`` back to back, gathered by one numpy index."""
-    lengths = stops - starts
-    index = np.repeat(starts - offsets[:-1], lengths) + np.arange(int(offsets[-1]), dtype=np.int64)
-    return values[index]
-
-
 def _pool_list(
     field: PoolField, values: np.ndarray, inner: dict[str, Any] | None, outer: dict[str, Any] | None
 ) -> _Content:
-    """Return a ``ListOffsetArray`` of the rows' spans in the pool slice ``values``.
+    """Return a ``ListArray`` of the rows' spans in the pool slice ``values`` (zero copy).
 
-    Zero-copy when the rows are back to back in the pool (a field alone in
-    its pool); otherwise the spans are compacted in one pass, never as one
-    array per row: joined as bytes when they are long, else gathered by one
-    numpy index (awkward's own ``ListArray`` to ``ListOffsetArray`` costs about
-    0.4 ms per field in kernel calls, the gather tens of microseconds).
+    Each row's ``[start, stop)`` bounds index the pool slice as read, whether
+    the field is alone in its pool or shares it (``index`` and ``orig_index``
+    of a particle, interleaved row by row): compacting shared pools into
+    ``ListOffsetArray`` contents cost a copy of the whole pool per field (about
+    9 ms of a 25 ms read of 64 entries). The layout is the same for every
+    selection of entries or columns, so a product's form does not depend on
+    its data; awkward compacts the lists itself where an export needs offsets
+    (``to_parquet``, ``to_arrow``).
     """
-    starts, stops = field.starts, field.stops
-    if len(starts) == 0 or np.array_equal(starts[1:], stops[:-1]):
-        offsets = np.concatenate((starts[:1] if len(starts) else np.zeros(1, np.int64), stops))
-        content = ak.contents.NumpyArray(values, parameters=inner)
-        return ak.contents.ListOffsetArray(_Index(offsets), content, parameters=outer)
-    lengths = stops - starts
-    offsets = _offsets(lengths)
-    if int(offsets[-1]) >= _JOIN_MIN_PER_ROW * len(starts):
-        compact = _join_spans(values, starts, stops)
-    else:
-        compact = _gather_spans(values, starts, stops, np.asarray(offsets))
-    return ak.contents.ListOffsetArray(offsets, ak.contents.NumpyArray(compact, parameters=inner), parameters=outer)
+    starts = _Index(np.ascontiguousarray(field.starts, dtype=np.int64))
+    stops = _Index(np.ascontiguousarray(field.stops, dtype=np.int64))
+    content = ak.contents.NumpyArray(values, parameters=inner)
+    return ak.contents.ListArray(starts, stops, content, parameters=outer)
 
 
 def _pool_field(field: PoolField, column: Column | None) -> _Content:
