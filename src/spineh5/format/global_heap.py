@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import struct
+from typing import BinaryIO
 
 import h5py
 import numpy as np
@@ -79,23 +80,32 @@ class GlobalHeaps:
         """Return the problem of the collection at ``address`` (None when sound) and its object indices."""
         known = self._collections.get(address)
         if known is None:
-            known = self._collections[address] = self._walk(address)
+            self._read_collections([address])
+            known = self._collections[address]
         return known
 
-    def _walk(self, address: int) -> tuple[str | None, frozenset[int]]:
+    def _read_collections(self, addresses: list[int]) -> None:
+        """Walk the collections at ``addresses`` not walked yet, through one file handle."""
+        new = [address for address in addresses if address not in self._collections]
+        if not new:
+            return
+        with open(self.path, "rb") as handle:
+            for address in new:
+                self._collections[address] = self._walk(address, handle)
+
+    def _walk(self, address: int, handle: BinaryIO) -> tuple[str | None, frozenset[int]]:
         at = self._base + address
         header = 8 + self._length
         if at + header > self._size:
             return f"global heap collection at {address} is past the end of the file", frozenset()
-        with open(self.path, "rb") as handle:
-            handle.seek(at)
-            head = handle.read(header)
-            if head[:4] != _SIGNATURE or head[4] != 1:
-                return f"no global heap collection at {address} (bad signature or version)", frozenset()
-            size = int.from_bytes(head[8:header], "little")
-            if not _MIN_SIZE <= size <= min(_MAX_SIZE, self._size - at):
-                return f"global heap collection at {address} has an impossible size ({size} bytes)", frozenset()
-            data = head + handle.read(size - header)
+        handle.seek(at)
+        head = handle.read(header)
+        if head[:4] != _SIGNATURE or head[4] != 1:
+            return f"no global heap collection at {address} (bad signature or version)", frozenset()
+        size = int.from_bytes(head[8:header], "little")
+        if not _MIN_SIZE <= size <= min(_MAX_SIZE, self._size - at):
+            return f"global heap collection at {address} has an impossible size ({size} bytes)", frozenset()
+        data = head + handle.read(size - header)
         pointed = self._pointed[address] = {}
         return _objects(data, header, self._length, address, self._width, pointed)
 
@@ -112,7 +122,9 @@ class GlobalHeaps:
             addresses |= flat[:, byte].astype(np.uint64) << np.uint64(8 * byte)
         index = flat[:, self._width : self._width + 4].copy().view("<u4").reshape(-1)
         out = np.full(len(flat), None, dtype=object)
-        for address in np.unique(addresses[addresses != 0]).tolist():
+        named = np.unique(addresses[addresses != 0]).tolist()
+        self._read_collections(named)
+        for address in named:
             problem, objects = self.collection(int(address))
             chosen = np.flatnonzero(addresses == address)
             if problem is not None:
@@ -154,6 +166,71 @@ def _objects(
     data: bytes, start: int, length: int, address: int, width: int = 0, pointed: dict[int, int] | None = None
 ) -> tuple[str | None, frozenset[int]]:
     """Walk the objects of one collection (``data``, its bytes); return its problem and its object indices.
+
+    With 8-byte lengths (every object header then starts on an 8-byte word of
+    the collection) the walk is :func:`_objects_by_words`; else :func:`_objects_one_by_one`.
+    With ``pointed``, the first ``width`` bytes of each object at least that long are recorded
+    there as an address, by object index (a region reference's object starts with the address
+    of the dataset it points into).
+    """
+    if length == 8 and start % 8 == 0 and width <= 8:
+        return _objects_by_words(data, start, address, width, pointed)
+    return _objects_one_by_one(data, start, length, address, width, pointed)
+
+
+def _objects_by_words(
+    data: bytes, start: int, address: int, width: int, pointed: dict[int, int] | None
+) -> tuple[str | None, frozenset[int]]:
+    """Walk a collection of 8-byte lengths as :func:`_objects_one_by_one` does, the headers decoded by numpy.
+
+    Every 8-byte word from ``start`` is decoded at once as if an object header
+    started there: the number of words to the next object, or 0 where the walk
+    must stop (free space, or an object past the end). The walk then only
+    follows those steps from the first object, so it reaches exactly the
+    objects the specification's walk reaches; the header it stops at is
+    judged by :func:`_objects_one_by_one`'s rules, on that one header.
+    """
+    end = len(data)
+    words = (end - start) // 8
+    heads = words - 1  # word positions where a 16-byte object header fits
+    if heads <= 0:
+        return None, frozenset()
+    cells = np.frombuffer(data, dtype="<u8", count=words, offset=start)
+    size = np.minimum(cells[1:], np.uint64(end))  # sizes past any end clipped (no overflow; still past it)
+    step = (size + np.uint64(23)) >> np.uint64(3)  # 16-byte header plus the size rounded up to 8 bytes, in words
+    fits = (np.arange(heads, dtype=np.uint64) + step) <= np.uint64(words)
+    step[~fits | ((cells[:heads] & np.uint64(0xFFFF)) == 0)] = 0
+    steps = memoryview(step.astype(np.int64))
+    places: list[int] = []
+    word = 0
+    while word < heads:
+        jump = steps[word]
+        if not jump:
+            break
+        places.append(word)
+        word += jump
+    chosen = np.array(places, dtype=np.intp)
+    numbers = cells[chosen] & np.uint64(0xFFFF)
+    if word < heads:  # stopped at free space or at an object past the end
+        at = start + 8 * word
+        index, size_at = _OBJECT_HEADERS[8].unpack_from(data, at)
+        if index:
+            return f"global heap collection at {address} has an object {index} past its end", frozenset()
+        if size_at < 16 or at + size_at > end:
+            return f"global heap collection at {address} has a damaged free-space object", frozenset()
+    if pointed is not None and width and len(chosen):
+        first = cells[np.minimum(chosen + 2, words - 1)]
+        if width < 8:
+            first = first & np.uint64((1 << (8 * width)) - 1)
+        long_enough = cells[chosen + 1] >= np.uint64(width)
+        pointed.update(zip(numbers[long_enough].tolist(), first[long_enough].tolist()))
+    return None, frozenset(numbers.tolist())
+
+
+def _objects_one_by_one(
+    data: bytes, start: int, length: int, address: int, width: int = 0, pointed: dict[int, int] | None = None
+) -> tuple[str | None, frozenset[int]]:
+    """Walk the objects of one collection (``data``, its bytes) one header at a time; see :func:`_objects`.
 
     Each object's header is unpacked with one :mod:`struct` call (a collection holds hundreds of
     region references, and every one is walked when a file's references are first checked). With
