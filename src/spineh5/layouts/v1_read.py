@@ -67,7 +67,7 @@ class _Rows:
         self.shape = tuple(dataset.shape)
         self.tail = self.shape[1:]
         self.row_size = math.prod(self.tail)
-        self.dtype = dataset.dtype
+        self.dtype = h5io.dataset_dtype(dataset)  # built once per stored type (h5py builds it per dataset)
         self.is_str = _is_str(self.dtype)
         self._memory_type: h5t.TypeID | None = None
         self._address: int | None = None
