@@ -60,6 +60,10 @@ class Product:
     block: tuple[int, np.ndarray] | None = None
     file_type: Any = None
     problems: tuple[str, ...] = ()
+    #: ``(first row, rows)`` of ``fixed`` read ahead for the entries that follow (sequential entry reads).
+    ahead: tuple[int, np.ndarray] | None = None
+    #: Where the last entry read of ``fixed`` stopped (a read starting there is sequential).
+    next_row: int = 0
 
 
 @attrs.frozen
@@ -107,6 +111,10 @@ class ObjectColumns:
     variable: dict[str, PoolField]
     offsets: np.ndarray
     class_name: str | None
+
+
+#: Bytes of ``fixed`` rows read at once when entries are read in order.
+_READ_AHEAD = 1 << 19
 
 
 class ObjectReading(ReadLayout):
@@ -195,6 +203,33 @@ class ObjectReading(ReadLayout):
         file_space.select_hyperslab((start,), (stop - start,))
         fixed.id.read(h5py.h5s.create_simple((stop - start,)), file_space, out, product.file_type)
         return out
+
+    def _entry_fixed_rows(self, product: Product, start: int, stop: int) -> np.ndarray:
+        """Read one entry's rows of ``fixed``; entries read in order are served from one read ahead.
+
+        Every read of a wide compound costs about 0.1 ms whatever its size
+        (HDF5 matches the memory type to the stored one each time), so when an
+        entry starts where the previous one stopped, about :data:`_READ_AHEAD`
+        bytes of rows are read at once and the next entries are copied from them.
+        """
+        ahead = product.ahead
+        if ahead is not None and ahead[0] <= start and stop <= ahead[0] + len(ahead[1]):
+            rows = ahead[1][start - ahead[0] : stop - ahead[0]].copy()
+        elif start == product.next_row:
+            itemsize = max(product.plan.fixed_dtype.itemsize, 1)
+            high = min(max(stop, start + _READ_AHEAD // itemsize), product.fixed.shape[0])
+            try:
+                block = self._fixed_rows(product, start, high)
+            except Exception:  # rows past this entry are damaged: read this entry's alone (which names its error)
+                product.ahead = None
+                rows = self._fixed_rows(product, start, stop)
+            else:
+                product.ahead = (start, block)
+                rows = block[: stop - start].copy()
+        else:
+            rows = self._fixed_rows(product, start, stop)
+        product.next_row = stop
+        return rows
 
     def _object_rows(self, product: Product, fixed: np.ndarray, entry: int | None) -> np.ndarray:
         """Return V1-style rows: the fixed columns, then every pool field (``bytes`` strings, arrays)."""

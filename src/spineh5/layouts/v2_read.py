@@ -335,7 +335,7 @@ class V2ReadLayout(ObjectReading):
                     if stop <= start:
                         raise self._fail("one object per entry is expected, the entry has none", key, entry)
                     stop = start + 1
-                fixed = self._fixed_rows(product, start, stop)
+                fixed = self._entry_fixed_rows(product, start, stop)
                 if pooled:
                     return ObjectRows(product.class_name, self._entry_columns(product, fixed, entry), product.scalar)
                 return ObjectRows(product.class_name, self._object_rows(product, fixed, entry), product.scalar)
