@@ -62,8 +62,8 @@ class Product:
     block: tuple[int, np.ndarray] | None = None
     file_type: Any = None
     problems: tuple[str, ...] = ()
-    #: ``(first row, rows)`` of ``fixed`` read ahead for the entries that follow (sequential entry reads).
-    ahead: tuple[int, np.ndarray] | None = None
+    #: ``(first row, rows as uint8 of shape (rows, itemsize), their dtype)`` of ``fixed`` read ahead.
+    ahead: tuple[int, np.ndarray, np.dtype] | None = None
     #: Where the last entry read of ``fixed`` stopped (a read starting there is sequential).
     next_row: int = 0
 
@@ -213,26 +213,27 @@ class ObjectReading(ReadLayout):
         Every read of a wide compound costs about 0.1 ms whatever its size
         (HDF5 matches the memory type to the stored one each time), so when an
         entry starts where the previous one stopped, about :data:`_READ_AHEAD`
-        bytes of rows are read at once and the next entries are copied from them.
+        bytes of rows are read at once and the next entries are copied from
+        them (as raw bytes: numpy copies a structured array field by field).
         """
         ahead = product.ahead
-        if ahead is not None and ahead[0] <= start and stop <= ahead[0] + len(ahead[1]):
-            rows = ahead[1][start - ahead[0] : stop - ahead[0]].copy()
-        elif start == product.next_row:
+        if ahead is None or not (ahead[0] <= start and stop <= ahead[0] + len(ahead[1])):
+            if start != product.next_row or product.plan.fixed_dtype.hasobject:
+                product.next_row = stop
+                return self._fixed_rows(product, start, stop)
             itemsize = max(product.plan.fixed_dtype.itemsize, 1)
             high = min(max(stop, start + _READ_AHEAD // itemsize), product.fixed.shape[0])
             try:
                 block = self._fixed_rows(product, start, high)
             except Exception:  # rows past this entry are damaged: read this entry's alone (which names its error)
                 product.ahead = None
-                rows = self._fixed_rows(product, start, stop)
-            else:
-                product.ahead = (start, block)
-                rows = block[: stop - start].copy()
-        else:
-            rows = self._fixed_rows(product, start, stop)
+                product.next_row = stop
+                return self._fixed_rows(product, start, stop)
+            raw = np.ascontiguousarray(block).view(np.uint8).reshape(len(block), block.dtype.itemsize)
+            ahead = product.ahead = (start, raw, block.dtype)
         product.next_row = stop
-        return rows
+        first, raw, dtype = ahead
+        return raw[start - first : stop - first].copy().view(dtype)[:, 0]
 
     def _object_rows(self, product: Product, fixed: np.ndarray, entry: int | None) -> np.ndarray:
         """Return V1-style rows: the fixed columns, then every pool field (``bytes`` strings, arrays)."""
