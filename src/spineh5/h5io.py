@@ -120,7 +120,7 @@ def read_ranges(
     wanted = np.repeat(starts - offsets[:-1], lengths) + np.arange(total, dtype=np.int64)
     low, high = int(wanted.min()), int(wanted.max()) + 1
     if high - low <= 2 * total + 1024:
-        block = _read_block(dataset, low, high, dtype)
+        block = read_block(dataset, low, high, dtype)
         if high - low == total and np.array_equal(wanted, np.arange(low, high)):
             return block, offsets
         return block[wanted - low], offsets
@@ -149,7 +149,7 @@ def _columns_dtype(stored: np.dtype, columns: Sequence[str] | None) -> np.dtype:
     return entry[1]
 
 
-def _read_block(dataset: h5py.Dataset, low: int, high: int, dtype: np.dtype) -> np.ndarray:
+def read_block(dataset: h5py.Dataset, low: int, high: int, dtype: np.dtype) -> np.ndarray:
     """Read rows ``[low, high)`` of a dataset (the columns of ``dtype``) with one low-level read.
 
     What ``dataset.fields(names)[low:high]`` reads, without h5py deriving the

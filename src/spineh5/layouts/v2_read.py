@@ -335,7 +335,7 @@ class V2ReadLayout(ObjectReading):
                     if stop <= start:
                         raise self._fail("one object per entry is expected, the entry has none", key, entry)
                     stop = start + 1
-                fixed = self._fixed_rows(product, start, stop)
+                fixed = self._entry_fixed_rows(product, start, stop)
                 if pooled:
                     return ObjectRows(product.class_name, self._entry_columns(product, fixed, entry), product.scalar)
                 return ObjectRows(product.class_name, self._object_rows(product, fixed, entry), product.scalar)
@@ -347,7 +347,7 @@ class V2ReadLayout(ObjectReading):
                 if stop <= start:
                     raise self._fail("one value per entry is expected, the entry has none", key, entry)
                 return values[start]
-            return values[start:stop]
+            return h5io.read_block(values, start, stop, product.spec.dtype)  # no h5py slicing cost per entry
 
     def _read_list(self, product: Product, entry: int, start: int, stop: int) -> list[np.ndarray]:
         element_offsets = product.element_offsets
@@ -359,7 +359,7 @@ class V2ReadLayout(ObjectReading):
             raise self._fail("element_offsets decrease", product.key, entry)
         low, high = int(bounds[0]), int(bounds[-1])
         self._checked(product, low, high, product.values.shape[0], entry, "list values")
-        block = product.values[low:high]
+        block = h5io.read_block(product.values, low, high, product.spec.dtype)
         return [block[a - low : b - low] for a, b in zip(bounds[:-1].tolist(), bounds[1:].tolist())]
 
     # -- many entries -----------------------------------------------------------------------------------

@@ -108,6 +108,21 @@ class VarColumn:
         return column
 
     @classmethod
+    def from_ordered_bounds(
+        cls, pool: np.ndarray, starts: np.ndarray, stops: np.ndarray, is_string: bool = False
+    ) -> VarColumn:
+        """Build a column from int64 bounds already known ordered (``stops >= starts``), with no check or copy.
+
+        What :meth:`from_bounds` builds, for bounds a reader has validated:
+        the values are gathered on first use (iteration and indexing slice the pool).
+        """
+        column = cls.__new__(cls)
+        column._values = column._offsets = column._cells = None
+        column._pending = (pool, starts, stops)
+        column.is_string = bool(is_string)
+        return column
+
+    @classmethod
     def from_object_column(cls, cells: np.ndarray, dtype: Any, is_string: bool = False) -> VarColumn:
         """Wrap an object array of per-row arrays (``bytes``/``str`` for strings), concatenated on first use.
 
