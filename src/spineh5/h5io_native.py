@@ -261,17 +261,25 @@ def empty_rows(dtype: np.dtype, count: int) -> NativeRows | None:
     byte for byte, with no conversion: strings point to one NUL byte (an empty
     string, not a null pointer, which HDF5 stores differently).
     """
-    if not native_supported():
+    started = _zeroed(dtype, count)
+    if started is None:
         return None
-    plan = _plan(dtype)
-    if plan is None:
-        return None
-    buffer = np.zeros(count, dtype=plan.layout)
+    plan, buffer = started
     empty = np.zeros(1, dtype=np.uint8)
     for name, _, kind in plan.members:
         if kind == "string":
             buffer[name] = _address(empty)
     return _native(buffer, plan, [empty])
+
+
+def _zeroed(dtype: np.dtype, count: int) -> tuple[_Plan, np.ndarray] | None:
+    """Return the native plan of ``dtype`` and ``count`` zeroed rows of it, or None where native writes do not apply."""
+    if not native_supported():
+        return None
+    plan = _plan(dtype)
+    if plan is None:
+        return None
+    return plan, np.zeros(count, dtype=plan.layout)
 
 
 def _native(buffer: np.ndarray, plan: _Plan, pools: list[np.ndarray]) -> NativeRows:
@@ -368,12 +376,10 @@ def pooled_rows(dtype: np.dtype, columns: dict[str, Any], count: int) -> NativeR
         cells of another element type, a string that is not ``str``): then
         build records and write them with h5py's conversions.
     """
-    if not native_supported():
+    started = _zeroed(dtype, count)
+    if started is None:
         return None
-    plan = _plan(dtype)
-    if plan is None:
-        return None
-    buffer = np.zeros(count, dtype=plan.layout)
+    plan, buffer = started
     variable = {name: kind for name, _, kind in plan.members}
     for name in dtype.names:
         if name not in variable:
