@@ -1,12 +1,9 @@
 """Reading SPINE's V2 layout: product groups of flat values and int64 offsets.
 
-One :class:`V2ReadLayout` decodes one open file for
-:class:`~spineh5.reader.HDF5Reader`, with the interface of
-:class:`~spineh5.layouts.v1_read.V1ReadLayout`: object products come
-back as :class:`~spineh5.decode.ObjectRows` holding the same
-V1-style compound rows (fixed columns plus the pool fields as ``bytes``
-strings and arrays), so the reader front rebuilds objects from V1 and V2
-files with the same code and the two decode to the same values.
+One :class:`V2ReadLayout` decodes one open file for :class:`~spineh5.reader.HDF5Reader`, with the
+interface of :class:`~spineh5.layouts.v1_read.V1ReadLayout`: an entry's object products come back as
+:class:`~spineh5.decode.ObjectRows` (fixed columns, pool fields as lazy slices of each pool read once),
+which the reader front decodes with the same code as V1's compound rows, to the same values.
 
 Differences from SPINE's V2 reader, on purpose:
 

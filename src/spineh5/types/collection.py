@@ -261,24 +261,19 @@ class SchemaCollection:
             When ``counts`` is not a 1-D sequence of non-negative integers adding up to ``len(self)``.
         """
         sizes = np.asarray(counts)
+        problem = None
         if sizes.ndim != 1 or (len(sizes) and sizes.dtype.kind not in "iu"):
-            raise ColumnError(
-                self.CLASS_NAME, "unflatten", f"counts must be a 1-D sequence of integers, got {counts!r}"
-            )
-        if len(sizes) and int(sizes.min()) < 0:
-            raise ColumnError(self.CLASS_NAME, "unflatten", f"counts must not be negative, got {int(sizes.min())}")
-        total = int(sizes.sum()) if len(sizes) else 0
-        if total != self._length:
-            raise ColumnError(
-                self.CLASS_NAME, "unflatten", f"counts add up to {total}, the collection has {self._length} rows"
-            )
-        parts = []
+            problem = f"counts must be a 1-D sequence of integers, got {counts!r}"
+        elif len(sizes) and int(sizes.min()) < 0:
+            problem = f"counts must not be negative, got {int(sizes.min())}"
+        elif int(sizes.sum()) != self._length:
+            problem = f"counts add up to {int(sizes.sum())}, the collection has {self._length} rows"
+        if problem is not None:
+            raise ColumnError(self.CLASS_NAME, "unflatten", problem)
+        parts = [type(self)({}, size) for size in sizes.tolist()]
         start = 0
-        for size in sizes.tolist():
-            part = type(self)({}, size)
-            part._origin = (self, start)
-            parts.append(part)
-            start += size
+        for part in parts:
+            part._origin, start = (self, start), start + part._length
         return parts
 
     def _rows_of(self, name: str, start: int, stop: int) -> np.ndarray | Vlen:
