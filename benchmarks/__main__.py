@@ -210,6 +210,8 @@ def run(args: argparse.Namespace, folder: str) -> int:
         ("gen_fs", with_target("write, generated objects, floor's settings", WRITE_TARGETS[1][0]), WRITE_TARGETS[1][0]),
         ("gen", "write, generated objects (defaults)", TARGET),
         ("plain", "write, plain objects (defaults)", TARGET),
+        ("floor_ll", "(floor variant: h5py low-level API)", None),
+        ("floor_nv", "(floor variant: native vlen, hvl_t pools)", None),
     )
     for name, label, target in rows:
         table.add(
@@ -219,21 +221,6 @@ def run(args: argparse.Namespace, folder: str) -> int:
             fmt_ratio(paired(seconds["floor"], seconds[name]), target)
             + f"; cpu {paired(seconds['floor'], seconds[name], 'cpu'):.2f}",
         )
-    table.add(
-        "(floor variant: h5py low-level API)",
-        fmt_rate(entries, median["floor_ll"], megabytes),
-        floor_rate,
-        fmt_ratio(paired(seconds["floor"], seconds["floor_ll"]), None)
-        + f"; cpu {paired(seconds['floor'], seconds['floor_ll'], 'cpu'):.2f}",
-    )
-
-    table.add(
-        "(floor variant: native vlen, hvl_t pools)",
-        fmt_rate(entries, median["floor_nv"], megabytes),
-        floor_rate,
-        fmt_ratio(paired(seconds["floor"], seconds["floor_nv"]), None)
-        + f"; cpu {paired(seconds['floor'], seconds['floor_nv'], 'cpu'):.2f}",
-    )
     table.add(
         "write, generated objects vs native-vlen floor",
         fmt_rate(entries, median["gen"], megabytes),
