@@ -16,23 +16,20 @@ from ..describe import (
 from ..format.common import DEFAULT_FORMAT_VERSION, detect_layout
 from ..layouts import REGISTRY as LAYOUTS
 from .group import main
+from .options import batch_size_option, format_version_option
 
 
 @main.command("convert")
 @click.argument("source", metavar="IN", type=click.Path(dir_okay=False))
 @click.argument("target", metavar="OUT", type=click.Path(dir_okay=False))
-@click.option(
-    "--format-version",
-    "-F",
-    "format_version",
-    type=click.Choice([str(version) for version in sorted(LAYOUTS)]),
-    help="Layout of OUT: "
+@format_version_option(
+    "Layout of OUT: "
     + " or ".join(f"{version} ({entry.storage})" for version, entry in sorted(LAYOUTS.items()))
-    + ". Default: the other layout of IN.",
+    + ". Default: the other layout of IN."
 )
 @click.option("--overwrite", is_flag=True, help="Replace OUT if it exists (only once the conversion succeeded).")
-@click.option("--batch-size", default=64, show_default=True, type=click.IntRange(min=1), help="Entries per batch.")
-def convert_command(source: str, target: str, format_version: str | None, overwrite: bool, batch_size: int) -> None:
+@batch_size_option()
+def convert_command(source: str, target: str, format_version: int | None, overwrite: bool, batch_size: int) -> None:
     """Rewrite the SPINE file IN as OUT in the other layout (V1 <-> V2).
 
     Every entry is read back with spineh5's reader and written again with its
@@ -44,7 +41,7 @@ def convert_command(source: str, target: str, format_version: str | None, overwr
     """
     from ..conversion import convert
 
-    version = int(format_version) if format_version is not None else _other_layout(source)
+    version = format_version if format_version is not None else _other_layout(source)
     result = rewrite("converting", convert, source, target, version, batch_size, overwrite)
     report_rewrite("converted", result, source, target)
 

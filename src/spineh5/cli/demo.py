@@ -17,6 +17,7 @@ from ..describe import (
 from ..errors import SpineFileError
 from ..format.common import read_info
 from .group import main
+from .options import batch_size_option
 
 DEFAULT_DEMO_PATH = "spineh5_demo.h5"
 
@@ -37,7 +38,7 @@ def _refuse_foreign_file(path: str, force: bool) -> None:
 @main.command()
 @click.argument("path", default=DEFAULT_DEMO_PATH, type=click.Path(dir_okay=False))
 @click.option("--events", "-n", default=100, show_default=True, type=click.IntRange(min=1), help="Entries to write.")
-@click.option("--batch-size", default=8, show_default=True, type=click.IntRange(min=1), help="Entries per batch.")
+@batch_size_option(8)
 @click.option("--seed", default=0, show_default=True, type=int, help="Seed of the synthetic production.")
 @click.option(
     "--scale",

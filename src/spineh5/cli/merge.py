@@ -7,31 +7,25 @@ from typing import Any
 
 import click
 
-from ..layouts import REGISTRY as LAYOUTS
 from .group import main
+from .options import batch_size_option, format_version_option
 
 
 @main.command("merge")
 @click.argument("target", metavar="OUT", type=click.Path(dir_okay=False))
 @click.argument("shards", metavar="SHARDS...", nargs=-1)
 @click.option("--manifest", "-m", type=click.Path(exists=True), help="Merge the shards of this production.json.")
-@click.option(
-    "--format-version",
-    "-F",
-    "format_version",
-    type=click.Choice([str(version) for version in sorted(LAYOUTS)]),
-    help="Layout of OUT (default: the first shard's).",
-)
+@format_version_option("Layout of OUT (default: the first shard's).")
 @click.option("--allow-incomplete", is_flag=True, help="Merge incomplete shards too (missing ones are left out).")
 @click.option("--allow-mismatch", is_flag=True, help="Merge shards of different products/schemas (common products).")
 @click.option("--allow-duplicates", is_flag=True, help="Merge repeated (run, subrun, event) triplets.")
 @click.option("--overwrite", is_flag=True, help="Replace OUT if it exists (only once the merge succeeded).")
-@click.option("--batch-size", default=64, show_default=True, type=click.IntRange(min=1), help="Entries per batch.")
+@batch_size_option()
 def merge_command(
     target: str,
     shards: tuple[str, ...],
     manifest: str | None,
-    format_version: str | None,
+    format_version: int | None,
     allow_incomplete: bool,
     allow_mismatch: bool,
     allow_duplicates: bool,
@@ -66,7 +60,7 @@ def merge_command(
             target,
             list(shards) or None,
             manifest,
-            None if format_version is None else int(format_version),
+            format_version,
             allow_incomplete=allow_incomplete,
             allow_mismatch=allow_mismatch,
             allow_duplicates=allow_duplicates,

@@ -4,24 +4,18 @@ from __future__ import annotations
 
 import click
 
-from ..layouts import REGISTRY as LAYOUTS
 from .convert import report_rewrite, rewrite
 from .group import main
+from .options import batch_size_option, format_version_option
 
 
 @main.command("upgrade")
 @click.argument("source", metavar="IN", type=click.Path(dir_okay=False))
 @click.argument("target", metavar="OUT", type=click.Path(dir_okay=False))
-@click.option(
-    "--format-version",
-    "-F",
-    "format_version",
-    type=click.Choice([str(version) for version in sorted(LAYOUTS)]),
-    help="Layout of OUT. Default: the layout of IN.",
-)
+@format_version_option("Layout of OUT. Default: the layout of IN.")
 @click.option("--overwrite", is_flag=True, help="Replace OUT if it exists (only once the upgrade succeeded).")
-@click.option("--batch-size", default=64, show_default=True, type=click.IntRange(min=1), help="Entries per batch.")
-def upgrade_command(source: str, target: str, format_version: str | None, overwrite: bool, batch_size: int) -> None:
+@batch_size_option()
+def upgrade_command(source: str, target: str, format_version: int | None, overwrite: bool, batch_size: int) -> None:
     """Rewrite the SPINE file IN as OUT in the current schema, keeping its layout.
 
     Every entry is read with the classes known now and written again, as
@@ -32,6 +26,5 @@ def upgrade_command(source: str, target: str, format_version: str | None, overwr
     """
     from ..conversion import upgrade
 
-    version = int(format_version) if format_version is not None else None
-    result = rewrite("upgrading", upgrade, source, target, version, batch_size, overwrite)
+    result = rewrite("upgrading", upgrade, source, target, format_version, batch_size, overwrite)
     report_rewrite("upgraded", result, source, target, ", current schema")
