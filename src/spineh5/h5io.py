@@ -177,7 +177,7 @@ def _read_rows_at(dataset: h5py.Dataset, rows: np.ndarray, dtype: np.dtype) -> n
         file_space.select_hyperslab((start,) + (0,) * len(tail), (count, *tail), op=h5s.SELECT_OR)
     out = np.empty((len(rows), *tail), dtype=dtype)
     memory_space = h5s.create_simple(out.shape)
-    dataset.id.read(memory_space, file_space, out, h5t.py_create(dtype))
+    dataset.id.read(memory_space, file_space, out, _memory_type(dtype))
     return out
 
 

@@ -23,7 +23,7 @@ from typing import Any
 
 import h5py
 import numpy as np
-from h5py import h5o, h5r, h5s, h5t
+from h5py import h5o, h5r, h5s
 
 from .. import h5io
 from ..decode import ObjectRows
@@ -69,7 +69,6 @@ class _Rows:
         self.row_size = math.prod(self.tail)
         self.dtype = h5io.dataset_dtype(dataset)  # built once per stored type (h5py builds it per dataset)
         self.is_str = _is_str(self.dtype)
-        self._memory_type: h5t.TypeID | None = None
         self._address: int | None = None
 
     @property
@@ -83,15 +82,8 @@ class _Rows:
         return self._address
 
     def read(self, start: int, stop: int) -> np.ndarray:
-        """Return rows ``[start, stop)`` (strings decoded), with the memory type built once."""
-        count = max(stop - start, 0)
-        out = np.zeros((count, *self.tail), dtype=self.dtype)
-        if count:
-            if self._memory_type is None:
-                self._memory_type = h5t.py_create(self.dtype)
-            file_space = self.id.get_space()
-            file_space.select_hyperslab((start,) + (0,) * len(self.tail), out.shape)
-            self.id.read(h5s.create_simple(out.shape), file_space, out, self._memory_type)
+        """Return rows ``[start, stop)`` (strings decoded) with one low-level read (:func:`.h5io.read_block`)."""
+        out = h5io.read_block(self.dataset, start, max(stop, start), self.dtype)
         return _decode_str_array(out) if self.is_str else out
 
 
