@@ -60,7 +60,21 @@ def test_entries_read_in_any_order_are_the_same(written: Path) -> None:
             _same(in_order[i], reader[i])
 
 
-def test_a_damaged_chunk_ahead_fails_only_its_own_entries(written: Path, tmp_path: Path) -> None:
+def test_a_damaged_chunk_ahead_fails_only_its_own_entries(written: Path, tmp_path: Path, monkeypatch) -> None:
+    from spineh5.layouts.v2_objects import ObjectReading
+
+    failed_aheads = []  # reads of more rows than one entry's that hit the damaged chunk
+    original = ObjectReading._fixed_rows
+
+    def counted(self, product, start, stop):
+        try:
+            return original(self, product, start, stop)
+        except Exception:
+            if product.key == KEY:
+                failed_aheads.append((start, stop))
+            raise
+
+    monkeypatch.setattr(ObjectReading, "_fixed_rows", counted)
     damaged = tmp_path / "damaged.h5"
     shutil.copyfile(written, damaged)
     with h5py.File(damaged, "r") as h5file:
@@ -87,3 +101,6 @@ def test_a_damaged_chunk_ahead_fails_only_its_own_entries(written: Path, tmp_pat
                 assert "\n" not in str(caught.value)
             else:
                 _same(reader[i], good[i])
+    own_rows = {(int(offsets[i]), int(offsets[i + 1])) for i in range(ENTRIES)}
+    ahead = [read for read in failed_aheads if read not in own_rows]
+    assert len(ahead) == 1  # the failing read ahead is tried once, not again at every later entry

@@ -35,7 +35,7 @@ from ..format.v2 import (
 from ..products import Kind, ProductSpec
 from ..types.columns import STR_DTYPE
 from ..views.varcolumn import TableColumns, VarColumn
-from .base import ReadLayout
+from .base import H5_ERRORS, ReadLayout
 
 
 @attrs.define
@@ -66,6 +66,8 @@ class Product:
     ahead: tuple[int, np.ndarray, np.dtype] | None = None
     #: Where the last entry read of ``fixed`` stopped (a read starting there is sequential).
     next_row: int = 0
+    #: End of the last read ahead that failed (damaged rows): entries before it are read on their own.
+    unreadable_until: int = 0
 
 
 @attrs.frozen
@@ -218,15 +220,15 @@ class ObjectReading(ReadLayout):
         """
         ahead = product.ahead
         if ahead is None or not (ahead[0] <= start and stop <= ahead[0] + len(ahead[1])):
-            if start != product.next_row or product.plan.fixed_dtype.hasobject:
+            if start != product.next_row or start < product.unreadable_until or product.plan.fixed_dtype.hasobject:
                 product.next_row = stop
                 return self._fixed_rows(product, start, stop)
             itemsize = max(product.plan.fixed_dtype.itemsize, 1)
             high = min(max(stop, start + _READ_AHEAD // itemsize), product.fixed.shape[0])
             try:
                 block = self._fixed_rows(product, start, high)
-            except Exception:  # rows past this entry are damaged: read this entry's alone (which names its error)
-                product.ahead = None
+            except H5_ERRORS:  # rows past this entry are damaged: read this entry's alone (which names its error)
+                product.ahead, product.unreadable_until = None, high
                 product.next_row = stop
                 return self._fixed_rows(product, start, stop)
             raw = np.ascontiguousarray(block).view(np.uint8).reshape(len(block), block.dtype.itemsize)
