@@ -35,12 +35,10 @@ def as_collections(batch: dict[str, Any]) -> dict[str, Any]:
     from spineh5.types.registry import REGISTRY
 
     def columnar(collection_cls: Any, objects: list) -> Any:
-        built = collection_cls.from_objects(objects)
-        columns = {}
-        for column in collection_cls.COLUMNS:
-            held = built.column(column.name)
-            columns[column.name] = (held.values, held.offsets) if column.storage == "vlen" else held
-        return collection_cls.from_columns(columns)
+        built = collection_cls.from_objects(objects)  # a Vlen column is its (values, offsets)
+        return collection_cls.from_columns(
+            {column.name: built.column(column.name) for column in collection_cls.COLUMNS}
+        )
 
     out = dict(batch)
     for key, class_name in mix.OBJECT_CLASSES.items():

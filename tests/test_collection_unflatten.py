@@ -44,10 +44,9 @@ def _write(path: Path, batches: list[dict], version: int) -> str:
 def _flat(entries: list[list]) -> tuple[RecoParticleCollection, list[int]]:
     """One collection of every entry's particles (built from columns: values + offsets), and the counts."""
     built = RecoParticleCollection.from_objects([p for objects in entries for p in objects])
-    columns = {}
-    for column in RecoParticleCollection.COLUMNS:
-        held = built.column(column.name)
-        columns[column.name] = (held.values, held.offsets) if column.storage == "vlen" else held
+    columns = {
+        column.name: built.column(column.name) for column in RecoParticleCollection.COLUMNS
+    }  # Vlen: (values, offsets)
     return RecoParticleCollection.from_columns(columns), [len(objects) for objects in entries]
 
 
