@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from spineh5.layouts.v2_columns import _gather_runs, _joined
+from spineh5.layouts.v2_columns import _LONG_FIELD, _gather_runs, _interleave, _joined
 from spineh5.layouts.v2_write import _var_offsets
 
 
@@ -56,3 +58,35 @@ def test_gathered_runs_equal_their_slices_joined(mean_run: int, dtype) -> None:
     assert gathered.dtype == values.dtype and np.array_equal(gathered, expected)
     strided = _gather_runs(np.repeat(values, 2)[::2], starts, sizes)  # not contiguous: numpy's slices
     assert np.array_equal(strided, expected)
+
+
+@st.composite
+def _fields(draw):
+    """Fields of one pool: per field its row lengths (short, long around the threshold, or empty) and a lead-in."""
+    rows = draw(st.integers(0, 12))
+    n_fields = draw(st.integers(1, 6))
+    fields = []
+    for _ in range(n_fields):
+        top = draw(st.sampled_from([0, 3, _LONG_FIELD, 3 * _LONG_FIELD]))
+        lengths = draw(st.lists(st.integers(0, top), min_size=rows, max_size=rows))
+        fields.append((draw(st.integers(0, 5)), lengths))  # values before row 0: offsets of a view
+    return rows, fields
+
+
+@settings(max_examples=150, deadline=None)
+@given(_fields(), st.sampled_from([np.int32, np.float64, np.uint8]))
+def test_interleaved_pool_is_each_row_field_by_field(fields, dtype) -> None:
+    rows, spec = fields
+    rng = np.random.default_rng(len(spec) * 100 + rows)
+    parts, offsets, columns = [], [], []
+    for lead, lengths in spec:
+        bounds = np.concatenate([[0], np.cumsum(lengths, dtype=np.int64)]) + lead
+        values = rng.integers(0, 250, int(bounds[-1]) + 2).astype(dtype)
+        parts.append(values)
+        offsets.append(bounds)
+        columns.append(lengths)
+    lengths = np.array(columns, dtype=np.int64).T.reshape(rows, len(spec))
+    expected = [parts[j][offsets[j][i] : offsets[j][i + 1]] for i in range(rows) for j in range(len(spec))]
+    got = _interleave(parts, offsets, lengths)
+    want = np.concatenate(expected) if expected else np.empty(0, dtype)
+    assert got.dtype == np.dtype(dtype) and np.array_equal(got, want)

@@ -10,6 +10,7 @@ with the ``(rows, fields)`` lengths for the ``_var_offsets_<i>`` helper column.
 
 from __future__ import annotations
 
+import itertools
 import operator
 from collections.abc import Callable
 from typing import Any
@@ -51,14 +52,64 @@ def column_pool_values(
         values, offsets = held[0]
         return values.astype(pool.base, copy=False), np.diff(offsets).astype(OFFSET_DTYPE, copy=False)
     lengths = np.stack([column.lengths for column in held], axis=1).astype(OFFSET_DTYPE, copy=False)
+    parts = [np.ascontiguousarray(column.values, dtype=pool.base) for column in held]
+    return _interleave(parts, [column.offsets for column in held], lengths), lengths.ravel()
+
+
+#: Mean values per row from which a field's runs are copied one by one as byte slices; the runs of
+#: consecutive fields below it are first gathered together by one index array (a copy of a short run
+#: costs about as much as gathering ~100 values by index).
+_LONG_FIELD = 64
+
+
+def _interleave(parts: list[np.ndarray], offsets: list[np.ndarray], lengths: np.ndarray) -> np.ndarray:
+    """Return the fields' rows interleaved row by row, field by field (pool order), in one final copy.
+
+    ``parts[j]`` holds field ``j``'s values, its row ``i`` at ``offsets[j][i]:offsets[j][i + 1]``
+    (``lengths[i, j]`` values). Consecutive fields with short rows are gathered into one array first,
+    so each row then takes one slice per long field and one per group of short fields.
+    """
+    rows, n_fields = lengths.shape
+    long = lengths.mean(axis=0) >= _LONG_FIELD if rows else np.zeros(n_fields, bool)
+    segments: list[tuple[np.ndarray, np.ndarray]] = []
+    field = 0
+    while field < n_fields:
+        if long[field]:
+            segments.append((parts[field], np.asarray(offsets[field], dtype=OFFSET_DTYPE)))
+            field += 1
+            continue
+        group = field
+        while field < n_fields and not long[field]:
+            field += 1
+        segments.append(_gathered_group(parts[group:field], offsets[group:field], lengths[:, group:field]))
+    if len(segments) == 1:
+        values, bounds = segments[0]
+        return values[bounds[0] : bounds[-1]]
+    base = parts[0].dtype
+    width = base.itemsize
+    slices = []
+    for values, bounds in segments:
+        data = memoryview(values.view(np.uint8))
+        byte_bounds = (bounds * width).tolist()
+        slices.append([data[a:b] for a, b in zip(byte_bounds[:-1], byte_bounds[1:])])
+    return np.frombuffer(bytearray().join(itertools.chain.from_iterable(zip(*slices))), dtype=base)
+
+
+def _gathered_group(
+    parts: list[np.ndarray], offsets: list[np.ndarray], lengths: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return consecutive fields' rows interleaved (pool order) and each row's bounds in the result."""
+    if len(parts) == 1:
+        return parts[0], np.asarray(offsets[0], dtype=OFFSET_DTYPE)
+    bounds = np.zeros(len(lengths) + 1, dtype=OFFSET_DTYPE)
+    np.cumsum(lengths.sum(axis=1, dtype=OFFSET_DTYPE), out=bounds[1:])
     flat_lengths = lengths.ravel()
-    pooled = np.concatenate([column.values for column in held])
-    bases = np.cumsum([0] + [len(column.values) for column in held[:-1]], dtype=OFFSET_DTYPE)
+    pooled = np.concatenate(parts)
+    bases = np.cumsum([0] + [len(part) for part in parts[:-1]], dtype=OFFSET_DTYPE)
     # where each (row, field) run starts in ``pooled``, in pool order; empty runs add nothing
-    sources = (np.stack([column.offsets[:-1] for column in held], axis=1) + bases).ravel()
+    sources = (np.stack([np.asarray(o)[:-1] for o in offsets], axis=1) + bases).ravel()
     keep = flat_lengths > 0
-    starts, sizes = sources[keep], flat_lengths[keep]
-    return _gather_runs(pooled, starts, sizes).astype(pool.base, copy=False), flat_lengths
+    return _gather_runs(pooled, sources[keep], flat_lengths[keep]), bounds
 
 
 #: Mean run length above which runs are copied as byte slices (one small copy each) rather than by one index
