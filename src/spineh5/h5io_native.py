@@ -407,6 +407,8 @@ def _put_values(structs: np.ndarray, parts: list, base: np.dtype, count: int, po
     """
     if not all(isinstance(part, tuple) and len(part) == 2 for part in parts):
         return False
+    if len(parts) == 1:
+        return _put_one_pool(structs, parts[0], base, count, pools)
     values = [np.ascontiguousarray(part[0], dtype=base) for part in parts]
     offsets = [np.asarray(part[1]) for part in parts]
     if any(pool.ndim != 1 for pool in values) or any(o.ndim != 1 or o.dtype.kind not in "iu" for o in offsets):
@@ -427,4 +429,28 @@ def _put_values(structs: np.ndarray, parts: list, base: np.dtype, count: int, po
     pointers[lengths == 0] = 0
     structs["p"] = pointers
     pools.extend(values)
+    return True
+
+
+def _put_one_pool(structs: np.ndarray, part: tuple, base: np.dtype, count: int, pools: list[np.ndarray]) -> bool:
+    """Fill the ``hvl_t`` structs of one vlen column from a single ``(values, offsets)`` pool (:func:`_put_values`).
+
+    Offsets that start at or after 0, never decrease and end inside the values keep every row inside
+    the pool, so those three checks stand for the per-row bounds check.
+    """
+    values, offsets = np.ascontiguousarray(part[0], dtype=base), np.asarray(part[1])
+    if values.ndim != 1 or offsets.ndim != 1 or offsets.dtype.kind not in "iu" or len(offsets) != count + 1:
+        return False
+    if count == 0:
+        return True
+    offsets = offsets.astype(np.int64, copy=False)
+    lengths = offsets[1:] - offsets[:-1]
+    if offsets[0] < 0 or offsets[-1] > len(values) or (lengths < 0).any():
+        return False  # a pointer outside its pool would read foreign memory
+    structs["len"] = lengths
+    pointers = offsets[:-1] * base.itemsize
+    pointers += _address(values)
+    pointers[lengths == 0] = 0
+    structs["p"] = pointers
+    pools.append(values)
     return True

@@ -106,6 +106,12 @@ __all__ = [
 # -- object rows: fixed columns and pools ----------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=1024)
+def _fields_yaml(fields: tuple[str, ...]) -> str:
+    """Return field names as a block-style YAML list (the same few lists for every file written)."""
+    return yaml.safe_dump(list(fields), default_flow_style=False)
+
+
 @attrs.frozen
 class Pool:
     """One variable-length pool of an object product (V2 spec section 2.4).
@@ -145,7 +151,7 @@ class Pool:
 
     def fields_yaml(self) -> str:
         """Return the ``fields`` attribute: a block-style YAML list, as SPINE writes it."""
-        return yaml.safe_dump(list(self.fields), default_flow_style=False)
+        return _fields_yaml(self.fields)
 
     def signature(self) -> tuple:
         """Return what must match between two pools for rows to be exchangeable."""
