@@ -9,12 +9,20 @@ per entry. Each layout is timed in rounds against its own
 floor and against the same write from objects, with the floor's settings
 (``measure.FLOOR_SETTINGS``, what issue 14's targets are judged with) and with the
 defaults; the files are checked byte-identical to the ones written from objects.
+
+One more run per layout reads every attribute of every object once (``attrgetter``,
+nothing else): work a writer from objects cannot skip and the floors do outside
+their timing. Its row gives the ratio a writer from objects would reach if it
+added that alone to the write from collections (floor / (collections + attribute
+reads), per round): the ceiling of the write from objects in this benchmark.
 """
 
 from __future__ import annotations
 
 import filecmp
+import operator
 import os
+import statistics
 from collections.abc import Callable
 from typing import Any
 
@@ -82,6 +90,7 @@ def _add_layout_rows(
         "columns_fs": lambda: bench.timed(bench.write_spineh5(columns, **fast), paths["columns_fs"]),
         "floor": lambda: bench.timed(floor_write, paths["floor"]),
     }
+    runs["attributes"] = lambda: bench._timed_call(lambda: read_every_attribute(batches))
     seconds = bench.interleaved(runs, repeat)
     problems = []
     for objects, columns_path in (("objects", "columns"), ("objects_fs", "columns_fs")):
@@ -104,7 +113,31 @@ def _add_layout_rows(
             bench.fmt_ratio(bench.paired(seconds["floor"], seconds[name]), target or bench.TARGET)
             + f"; cpu {bench.paired(seconds['floor'], seconds[name], 'cpu'):.2f}",
         )
+    ceiling = statistics.median(
+        floor_run.wall / (columns_run.wall + read_run.wall)
+        for floor_run, columns_run, read_run in zip(seconds["floor"], seconds["columns_fs"], seconds["attributes"])
+    )
+    table.add(
+        f"{prefix}, objects' attributes read once, alone (ratio: floor / (collections + reads))",
+        f"{bench.wall(seconds['attributes']):.3f} s",
+        floor_rate,
+        f"{ceiling:.2f} (the ceiling from objects)",
+    )
     return problems
+
+
+def read_every_attribute(batches: list[dict]) -> int:
+    """Read every column attribute of every object of the batches once (``attrgetter``); return how many."""
+    from spineh5.types.registry import REGISTRY
+
+    count = 0
+    for batch in batches:
+        for key, class_name in mix.OBJECT_CLASSES.items():
+            items = batch[key]
+            objects = items if mix.KINDS[key][0] == "object" else [item for entry in items for item in entry]
+            for column in REGISTRY[class_name].COLUMNS:
+                count += len(list(map(operator.attrgetter(column.name), objects)))
+    return count
 
 
 def _floor(version: int, batches: list[dict], reference: str) -> tuple[Callable[[str], None], float]:
