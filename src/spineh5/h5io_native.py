@@ -444,13 +444,7 @@ def _put_one_pool(structs: np.ndarray, part: tuple, base: np.dtype, count: int, 
     if count == 0:
         return True
     offsets = offsets.astype(np.int64, copy=False)
-    lengths = offsets[1:] - offsets[:-1]
-    if offsets[0] < 0 or offsets[-1] > len(values) or (lengths < 0).any():
+    if offsets[0] < 0 or offsets[-1] > len(values) or (offsets[1:] < offsets[:-1]).any():
         return False  # a pointer outside its pool would read foreign memory
-    structs["len"] = lengths
-    pointers = offsets[:-1] * base.itemsize
-    pointers += _address(values)
-    pointers[lengths == 0] = 0
-    structs["p"] = pointers
-    pools.append(values)
+    _put_pool(structs, values, offsets, pools)
     return True
